@@ -1,0 +1,63 @@
+/**
+ * Replication pairs: `source HOST:DATASET -> target HOST:DATASET` with a route. Laid down with the
+ * foundation so the tree, the planners and the CLI share one model; the replication engine uses it.
+ */
+import { EndpointError, parseEndpoint, type Endpoint } from './endpoint.js';
+
+/** relay: both streams pass through the extension; push: the source runs `send | ssh target recv`; pull: the target runs `ssh source send | recv`. */
+export type Route = 'relay' | 'push' | 'pull';
+
+export interface PairOptions {
+  recursive: boolean;
+  /** `send -w`: encrypted datasets sent as they are. */
+  raw: boolean;
+  /** `send -c`. */
+  compressed: boolean;
+  /** `send -L`. */
+  largeBlocks: boolean;
+  /** `send -p` (or -R's properties). */
+  properties: boolean;
+  /** `-I` (all intermediate snapshots) or `-i`. */
+  intermediates: boolean;
+}
+
+export interface ReplicationPair {
+  /** Stable id: `source->target`. */
+  id: string;
+  label?: string;
+  source: Endpoint;
+  target: Endpoint;
+  route: Route;
+  options: PairOptions;
+}
+
+export const DEFAULT_PAIR_OPTIONS: PairOptions = { recursive: false, raw: false, compressed: true, largeBlocks: true, properties: false, intermediates: true };
+
+/** The settings/workspace-file form of a pair. */
+export interface PairSpec {
+  source: string;
+  target: string;
+  route?: Route;
+  label?: string;
+  options?: Partial<PairOptions>;
+}
+
+export function parsePair(spec: PairSpec): ReplicationPair {
+  const source = parseEndpoint(spec.source);
+  const target = parseEndpoint(spec.target);
+  for (const [side, e] of [['source', source], ['target', target]] as const) {
+    if (!e.name) throw new EndpointError(spec[side], `the ${side} of a pair needs a dataset (HOST:DATASET)`);
+    if (e.name.kind === 'snapshot' || e.name.kind === 'bookmark') throw new EndpointError(spec[side], `the ${side} of a pair is a dataset, not a snapshot or bookmark`);
+  }
+  const route = spec.route ?? 'relay';
+  if (!['relay', 'push', 'pull'].includes(route)) throw new EndpointError(String(route), 'route must be relay, push or pull');
+  if (source.host === target.host && source.name!.full === target.name!.full) throw new EndpointError(spec.source, 'source and target are the same dataset');
+  return {
+    id: `${spec.source}->${spec.target}`,
+    label: spec.label,
+    source,
+    target,
+    route,
+    options: { ...DEFAULT_PAIR_OPTIONS, ...spec.options },
+  };
+}
