@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`): installs what the tests need on a fresh Debian machine
+# (apt packages through the lab scripts, npm packages, code-server), then runs every suite:
+# type check, lint, unit, integration against the zfs-fuse lab over real sshd, and the packaged
+# extension inside code-server. Run as root (the lab needs zfs-fuse and mount namespaces).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+t0=$SECONDS
+step() { printf '\n=== %s (%ss)\n' "$*" "$((SECONDS - t0))"; }
+
+step "npm packages"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+step "build, type check, lint"
+npm run --silent build
+npx tsc --noEmit -p .
+npx eslint src test bench
+
+step "unit tests"
+npx vitest run test/unit
+
+step "lab (zfs-fuse hosts over real sshd)"
+bash test/lab/lab.sh up
+
+step "integration tests"
+npx vitest run test/integration
+
+if [ "${ZFS_FLEET_SKIP_E2E:-}" != 1 ]; then
+  step "package and e2e in code-server"
+  npm run --silent package
+  bash scripts/install-code-server.sh
+  node test/e2e/smoke.mjs
+fi
+
+step "done"

@@ -1,0 +1,254 @@
+/**
+ * zfs-fleet: the command line over the same core as the extension, for automation and for checking
+ * the product from outside. Exit 0 on success, 1 on failure (one line on stderr), 2 on bad usage.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { parseEndpoint } from '../core/fleet/endpoint.js';
+import { Fleet, mapLimit } from '../core/fleet/fleet.js';
+import type { HostListing } from '../core/fleet/listing.js';
+import { formatBytes, formatTime } from '../core/format.js';
+import type { Logger } from '../core/log.js';
+import type { ZfsObject } from '../core/zfs/types.js';
+import { createRunner } from '../transport/index.js';
+import { listConfigHosts } from '../transport/sshConfig.js';
+
+export class UsageError extends Error {}
+
+const USAGE = `usage: zfs-fleet <command> [options]
+
+commands:
+  hosts [HOST...]                      reachability and ZFS version of each host
+                                       (default: every Host alias of the ssh config)
+  ls HOST[:DATASET] [--snapshots]      datasets (and snapshots) of a host, or under a dataset
+
+HOST is an ssh-config alias, [user@]host[:port], or local.
+
+options:
+  --ssh-config FILE     OpenSSH client config (default ~/.ssh/config)
+  --known-hosts FILE    known_hosts to verify host keys against (default ~/.ssh/known_hosts)
+  --zfs PATH            zfs on the hosts (default zfs); --zpool PATH likewise
+  --timeout SECONDS     connect timeout (default 15)
+  --json                machine-readable output
+  -v, --verbose         log connection steps to stderr
+  -h, --help            this text`;
+
+interface Options {
+  sshConfig: string;
+  knownHosts: string;
+  zfs: string;
+  zpool: string;
+  timeoutS: number;
+  json: boolean;
+  snapshots: boolean;
+  verbose: boolean;
+  positional: string[];
+}
+
+const home = (p: string) => (p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p);
+
+export function parseArgs(argv: string[]): { command: string; opts: Options } {
+  const opts: Options = { sshConfig: '~/.ssh/config', knownHosts: '~/.ssh/known_hosts', zfs: 'zfs', zpool: 'zpool', timeoutS: 15, json: false, snapshots: false, verbose: false, positional: [] };
+  const value = (i: number, flag: string) => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    switch (a) {
+      case '--ssh-config': opts.sshConfig = value(i++, a); break;
+      case '--known-hosts': opts.knownHosts = value(i++, a); break;
+      case '--zfs': opts.zfs = value(i++, a); break;
+      case '--zpool': opts.zpool = value(i++, a); break;
+      case '--timeout': {
+        const t = Number(value(i++, a));
+        if (!(t > 0)) throw new UsageError('--timeout takes a positive number of seconds');
+        opts.timeoutS = t;
+        break;
+      }
+      case '--json': opts.json = true; break;
+      case '--snapshots': case '-t': opts.snapshots = true; break;
+      case '-v': case '--verbose': opts.verbose = true; break;
+      case '-h': case '--help': opts.positional.unshift('help'); break;
+      default:
+        if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
+        opts.positional.push(a);
+    }
+  }
+  opts.sshConfig = home(opts.sshConfig);
+  opts.knownHosts = home(opts.knownHosts);
+  const command = opts.positional.shift() ?? 'help';
+  return { command, opts };
+}
+
+function stderrLogger(verbose: boolean): Logger {
+  const say = (lvl: string) => (m: string) => {
+    if (verbose) process.stderr.write(`[${lvl}] ${m}\n`);
+  };
+  return { trace: () => {}, debug: say('debug'), info: say('info'), warn: say('warn'), error: say('error') };
+}
+
+/** Ask a question on the terminal; without a terminal the answer is "no": the CLI never accepts a host key on its own. */
+async function ask(question: string, hidden = false): Promise<string | undefined> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  if (hidden) (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => {};
+  try {
+    return await new Promise<string>((resolve) => rl.question(question, resolve));
+  } finally {
+    if (hidden) process.stderr.write('\n');
+    rl.close();
+  }
+}
+
+function makeFleet(opts: Options): Fleet {
+  const logger = stderrLogger(opts.verbose);
+  return new Fleet(
+    (spec) =>
+      createRunner(spec, {
+        logger,
+        sshConfigPath: opts.sshConfig,
+        knownHostsFiles: [opts.knownHosts],
+        connectTimeoutMs: opts.timeoutS * 1000,
+        onUnknownHostKey: async (q) => {
+          const where = q.port === 22 ? q.host : `[${q.host}]:${q.port}`;
+          const a = await ask(`The authenticity of host ${where} can't be established.\n${q.keyType} key fingerprint is ${q.fingerprint}.\nAre you sure you want to continue connecting and save the key to ${opts.knownHosts} (yes/no)? `);
+          return a?.trim().toLowerCase() === 'yes' ? 'save' : 'cancel';
+        },
+        getPassphrase: async ({ keyPath, attempt }) => ask(`${attempt > 1 ? 'Wrong passphrase. ' : ''}Enter passphrase for key '${keyPath}': `, true),
+      }),
+    { zfsPath: opts.zfs, zpoolPath: opts.zpool, commandTimeoutMs: 600_000 },
+    logger,
+  );
+}
+
+function out(line: string): void {
+  process.stdout.write(line + '\n');
+}
+
+function table(rows: string[][]): void {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  for (const r of rows) out(r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+}
+
+async function cmdHosts(opts: Options): Promise<number> {
+  let hosts = opts.positional;
+  if (hosts.length === 0) {
+    if (!fs.existsSync(opts.sshConfig)) throw new Error(`no hosts given and no ssh config at ${opts.sshConfig}`);
+    hosts = listConfigHosts(fs.readFileSync(opts.sshConfig, 'utf8'));
+  }
+  const fleet = makeFleet(opts);
+  fleet.setHosts(hosts);
+  try {
+    const results = await mapLimit(hosts, 8, async (h) => {
+      const host = fleet.host(h);
+      const listing = await host.listing();
+      return listing;
+    });
+    const rows = results.map((r, i) =>
+      r.status === 'fulfilled'
+        ? { host: hosts[i]!, reachable: true, zfs: r.value.capabilities.versionText, implementation: r.value.capabilities.implementation, version: r.value.capabilities.version ?? null, pools: r.value.pools.map((p) => p.name), datasets: r.value.datasets.size, snapshots: r.value.snapshotCount }
+        : { host: hosts[i]!, reachable: false, error: (r.reason as Error).message },
+    );
+    if (opts.json) out(JSON.stringify(rows, null, 2));
+    else
+      table([
+        ['HOST', 'STATE', 'ZFS', 'POOLS', 'DATASETS', 'SNAPSHOTS'],
+        ...rows.map((r) => ('error' in r ? [r.host, 'unreachable', r.error!.split('\n')[0]!, '', '', ''] : [r.host, 'ok', r.zfs!, r.pools!.join(','), String(r.datasets), String(r.snapshots)])),
+      ]);
+    return rows.every((r) => r.reachable) ? 0 : 1;
+  } finally {
+    await fleet.dispose();
+  }
+}
+
+function selectObjects(listing: HostListing, root: string | undefined, snapshots: boolean): ZfsObject[] {
+  const outList: ZfsObject[] = [];
+  const visit = (name: string) => {
+    const e = listing.datasets.get(name);
+    if (!e) return;
+    outList.push(e.object);
+    if (snapshots) outList.push(...[...e.snapshots].reverse());
+    for (const c of e.children) visit(c);
+  };
+  if (root !== undefined) {
+    if (!listing.datasets.has(root)) throw new Error(`${listing.host}: dataset ${root} does not exist`);
+    visit(root);
+  } else {
+    for (const p of listing.pools) visit(p.name);
+    // Datasets of pools that zpool did not list (should not happen) are still shown.
+    for (const [name] of listing.datasets) if (!name.includes('/') && !listing.pools.some((p) => p.name === name)) visit(name);
+  }
+  return outList;
+}
+
+async function cmdLs(opts: Options): Promise<number> {
+  if (opts.positional.length !== 1) throw new UsageError('ls takes one HOST[:DATASET]');
+  const ep = parseEndpoint(opts.positional[0]!);
+  if (ep.name && ep.name.kind !== 'dataset' && ep.name.kind !== 'pool') throw new UsageError(`ls takes a dataset, not a ${ep.name.kind}`);
+  const fleet = makeFleet(opts);
+  fleet.setHosts([ep.host]);
+  try {
+    const listing = await fleet.host(ep.host).listing();
+    const objs = selectObjects(listing, ep.name?.full, opts.snapshots);
+    if (opts.json) {
+      out(JSON.stringify({ host: ep.host, zfs: listing.capabilities.versionText, objects: objs }, null, 2));
+    } else {
+      table([
+        ['NAME', 'TYPE', 'USED', 'AVAIL', 'REFER', 'CREATION', 'MOUNTPOINT/ORIGIN'],
+        ...objs.map((o) => [o.name, o.type, formatBytes(o.used), o.type === 'snapshot' ? '-' : formatBytes(o.available), formatBytes(o.referenced), formatTime(o.creation), o.origin ? `origin ${o.origin}` : (o.mountpoint ?? '-')]),
+      ]);
+    }
+    return 0;
+  } finally {
+    await fleet.dispose();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs(argv);
+  } catch (e) {
+    process.stderr.write(`zfs-fleet: ${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { command, opts } = parsed;
+  try {
+    switch (command) {
+      case 'help':
+        out(USAGE);
+        return 0;
+      case 'hosts':
+        return await cmdHosts(opts);
+      case 'ls':
+        return await cmdLs(opts);
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`zfs-fleet: ${e.message}\n${USAGE}\n`);
+      return 2;
+    }
+    if ((e as Error).name === 'EndpointError' || (e as Error).name === 'ZfsNameError') {
+      process.stderr.write(`zfs-fleet: ${(e as Error).message}\n`);
+      return 2;
+    }
+    process.stderr.write(`zfs-fleet: ${((e as Error).message ?? String(e)).split('\n')[0]}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`zfs-fleet: ${(e as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}

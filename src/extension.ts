@@ -1,0 +1,65 @@
+/** activate(): build the services, register the view and the commands. Thin on purpose. */
+import * as vscode from 'vscode';
+import { Fleet } from './core/fleet/fleet.js';
+import type { Logger } from './core/log.js';
+import { createRunner } from './transport/index.js';
+import { registerCommands } from './ui/commands/index.js';
+import type { FleetContext } from './ui/context.js';
+import { readSettings, SECTION, type FleetSettings } from './ui/settings.js';
+import { askUnknownHostKey, PassphraseStore } from './ui/sshPrompts.js';
+import { FleetTreeProvider, type FleetNode } from './ui/tree.js';
+import { vscodeUserInput } from './ui/userInput.js';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const log = vscode.window.createOutputChannel('ZFS Fleet', { log: true });
+  const logger: Logger = log;
+  const input = vscodeUserInput;
+  let settings = readSettings();
+  const passphrases = new PassphraseStore(context, input, () => settings.rememberPassphrases);
+
+  const hostSettings = (s: FleetSettings) => ({ zfsPath: s.zfsPath, zpoolPath: s.zpoolPath, commandTimeoutMs: s.commandTimeoutMs });
+  const fleet = new Fleet(
+    (spec) =>
+      createRunner(spec, {
+        logger,
+        sshConfigPath: settings.sshConfigPath,
+        knownHostsFiles: [settings.knownHostsPath],
+        connectTimeoutMs: settings.connectTimeoutMs,
+        keepaliveIntervalMs: settings.keepaliveIntervalMs,
+        maxChannels: settings.maxChannelsPerHost,
+        onUnknownHostKey: (q) => askUnknownHostKey(input, q, settings.knownHostsPath),
+        getPassphrase: (req) => passphrases.get(req),
+        onPassphraseAccepted: (keyPath, passphrase) => void passphrases.accepted(keyPath, passphrase),
+      }),
+    hostSettings(settings),
+    logger,
+  );
+  fleet.setHosts(settings.hosts);
+
+  const tree = new FleetTreeProvider(fleet);
+  const view = vscode.window.createTreeView<FleetNode>('zfsFleet.hosts', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
+  const ctx: FleetContext = { extension: context, fleet, tree, view, log, input };
+
+  context.subscriptions.push(
+    log,
+    tree,
+    view,
+    ...registerCommands(ctx),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration(SECTION)) return;
+      const old = settings;
+      settings = readSettings();
+      const connectionChanged = (['sshConfigPath', 'knownHostsPath', 'zfsPath', 'zpoolPath', 'connectTimeoutMs', 'commandTimeoutMs', 'keepaliveIntervalMs', 'maxChannelsPerHost'] as const).some((k) => old[k] !== settings[k]);
+      fleet.setHosts(settings.hosts);
+      if (connectionChanged) {
+        fleet.updateSettings(hostSettings(settings));
+        for (const h of settings.hosts) tree.forget(h);
+      }
+      tree.reset();
+    }),
+    { dispose: () => void fleet.dispose() },
+  );
+  log.info(`ZFS Fleet activated with ${settings.hosts.length} host(s)`);
+}
+
+export function deactivate(): void {}

@@ -1,0 +1,16 @@
+/** What every command gets: the services built in activate(). */
+import type * as vscode from 'vscode';
+import type { Fleet } from '../core/fleet/fleet.js';
+import type { FleetTreeProvider, FleetNode } from './tree.js';
+import type { UserInput } from './userInput.js';
+
+export interface FleetContext {
+  extension: vscode.ExtensionContext;
+  fleet: Fleet;
+  tree: FleetTreeProvider;
+  view: vscode.TreeView<FleetNode>;
+  log: vscode.LogOutputChannel;
+  input: UserInput;
+}
+
+export type Command = (ctx: FleetContext, node?: FleetNode, nodes?: FleetNode[]) => Promise<unknown> | unknown;

@@ -1,0 +1,94 @@
+/** The zfs-fleet CLI (the built bundle) against the lab: output, exit codes, errors. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { lab, ssh } from './lab.js';
+
+const root = path.resolve(__dirname, '../..');
+const cli = path.join(root, 'dist/cli.js');
+
+function run(...args: string[]) {
+  const l = lab();
+  const r = spawnSync(process.execPath, [cli, ...args, '--ssh-config', l.sshConfig, '--known-hosts', l.knownHosts, '--timeout', '5'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  execFileSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, stdio: 'pipe' });
+});
+
+describe('zfs-fleet CLI', () => {
+  it('hosts: every Host of the ssh config, the unreachable one failing the run', () => {
+    const r = run('hosts');
+    expect(r.code).toBe(1);
+    const lines = r.stdout.split('\n');
+    for (const h of ['off1', 'ovh3', 'off2']) expect(lines.find((l) => l.startsWith(h + ' '))).toMatch(/\bok\b.*zfs-fuse/);
+    expect(lines.find((l) => l.startsWith('unreachable'))).toMatch(/unreachable/);
+  });
+
+  it('hosts --json for the named hosts, exit 0', () => {
+    const r = run('hosts', 'off1', 'ovh3', '--json');
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout) as { host: string; reachable: boolean; pools: string[] }[];
+    const pools = (h: string) => ssh(h, 'zpool list -H -o name').split('\n').filter(Boolean);
+    expect(rows.map((x) => [x.host, x.reachable, x.pools])).toEqual([
+      ['off1', true, pools('off1')],
+      ['ovh3', true, pools('ovh3')],
+    ]);
+    expect(rows[1]!.pools).toContain('rpool');
+  });
+
+  it('ls HOST:DATASET --snapshots --json lists the same objects as zfs itself', () => {
+    const r = run('ls', 'off1:zfs-hdd/off', '--snapshots', '--json');
+    expect(r.code).toBe(0);
+    const names = (JSON.parse(r.stdout) as { objects: { name: string }[] }).objects.map((o) => o.name);
+    const raw = ssh('off1', 'zfs list -H -t all -r -o name zfs-hdd/off').split('\n').filter(Boolean);
+    expect(new Set(names)).toEqual(new Set(raw));
+    expect(names).toContain('zfs-hdd/off/my data@20230608-1130');
+  });
+
+  it('ls a dataset whose name has a space, as a table', () => {
+    const r = run('ls', 'off1:zfs-hdd/off/my data');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[1]).toMatch(/^zfs-hdd\/off\/my data\s+filesystem/);
+  });
+
+  it('ls [user@]host:port:DATASET without an alias', () => {
+    const l = lab();
+    const cfg = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zf-cli-')), 'ssh_config');
+    fs.writeFileSync(cfg, `Host 127.0.0.1\n  IdentityFile ${l.identity}\n  IdentitiesOnly yes\n`);
+    const r = spawnSync(process.execPath, [cli, 'ls', 'root@127.0.0.1:2232:rpool/off', '--ssh-config', cfg, '--known-hosts', l.knownHosts], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/rpool\/off\/clones\/products\s+filesystem.*origin rpool\/off\/products@/);
+  });
+
+  it('errors: one line on stderr and exit 1; bad usage exit 2', () => {
+    const missing = run('ls', 'off1:zfs-hdd/nope');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toMatch(/zfs-hdd\/nope does not exist/);
+    const down = run('ls', 'unreachable');
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/^zfs-fleet: .*(2239|refused)/i);
+    const badName = run('ls', 'off1:zfs-hdd/a$b');
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toMatch(/invalid character '\$'/);
+    expect(run('frobnicate').code).toBe(2);
+    expect(run('ls', 'off1', '--bogus').code).toBe(2);
+  });
+
+  it('an unknown host key without a terminal is refused, never accepted', () => {
+    const l = lab();
+    const empty = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zf-cli-')), 'known_hosts');
+    fs.writeFileSync(empty, '');
+    const cfg = path.join(path.dirname(empty), 'ssh_config');
+    fs.writeFileSync(cfg, fs.readFileSync(l.sshConfig, 'utf8').replace(/UserKnownHostsFile\s+\S+/g, `UserKnownHostsFile ${empty}`));
+    const r = spawnSync(process.execPath, [cli, 'ls', 'off1', '--ssh-config', cfg, '--known-hosts', empty], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/host key/i);
+    expect(fs.readFileSync(empty, 'utf8')).toBe('');
+  });
+});
