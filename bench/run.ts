@@ -16,7 +16,8 @@ import { probeCapabilities } from '../src/core/zfs/capabilities.js';
 import { createRunner } from '../src/transport/index.js';
 import { silentLogger } from '../src/core/log.js';
 
-const root = path.resolve(__dirname, '..');
+// Bundled to dist/bench/run.js: the repository is two levels up.
+const root = path.resolve(__dirname, '../..');
 const lab = process.env.ZFS_FLEET_LAB ?? '/tmp/zfs-fleet-lab';
 const HOST = process.env.BENCH_HOST ?? 'off2';
 const SNAPSHOTS = Number(process.env.BENCH_SNAPSHOTS ?? 10_000);

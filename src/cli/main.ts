@@ -243,12 +243,15 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Exit once stdout is flushed: a pipe (zfs-fleet ls ... | jq) would otherwise lose the tail of the output. */
+function exitAfterFlush(code: number): void {
+  process.exitCode = code;
+  process.stdout.write('', () => process.exit(code));
+}
+
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e) => {
-      process.stderr.write(`zfs-fleet: ${(e as Error).message}\n`);
-      process.exit(1);
-    },
-  );
+  main(process.argv.slice(2)).then(exitAfterFlush, (e) => {
+    process.stderr.write(`zfs-fleet: ${(e as Error).message}\n`);
+    exitAfterFlush(1);
+  });
 }

@@ -11,7 +11,7 @@ const cli = path.join(root, 'dist/cli.js');
 
 function run(...args: string[]) {
   const l = lab();
-  const r = spawnSync(process.execPath, [cli, ...args, '--ssh-config', l.sshConfig, '--known-hosts', l.knownHosts, '--timeout', '5'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(process.execPath, [cli, ...args, '--ssh-config', l.sshConfig, '--known-hosts', l.knownHosts, '--timeout', '5'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -47,6 +47,17 @@ describe('zfs-fleet CLI', () => {
     const raw = ssh('off1', 'zfs list -H -t all -r -o name zfs-hdd/off').split('\n').filter(Boolean);
     expect(new Set(names)).toEqual(new Set(raw));
     expect(names).toContain('zfs-hdd/off/my data@20230608-1130');
+  });
+
+  it('a large listing piped to another program arrives whole (thousands of snapshots)', () => {
+    execFileSync('bash', [path.join(root, 'test/lab/lab.sh'), 'many-snapshots', 'off2', 'zfs-nvme/bench', '3000'], { stdio: 'pipe' });
+    const r = run('ls', 'off2:zfs-nvme/bench', '--snapshots', '--json');
+    expect(r.code).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(1 << 20);
+    const names = (JSON.parse(r.stdout) as { objects: { name: string }[] }).objects.map((o) => o.name);
+    const raw = ssh('off2', 'zfs list -H -t all -r -o name zfs-nvme/bench').split('\n').filter(Boolean);
+    expect(names.length).toBe(raw.length);
+    expect(names.length).toBeGreaterThan(3000);
   });
 
   it('ls a dataset whose name has a space, as a table', () => {

@@ -5,7 +5,8 @@
 
 export type ZfsErrorKind =
   | 'not-found' // dataset/snapshot/pool does not exist
-  | 'busy' // dataset is busy (a stalled recv, open files, a hold)
+  | 'busy' // dataset is busy (a stalled recv, open files)
+  | 'held' // a snapshot with user holds cannot be destroyed
   | 'permission' // permission denied (delegation missing, not root)
   | 'exists' // already exists
   | 'has-clones' // rollback/destroy blocked by clones
@@ -21,15 +22,17 @@ export type ZfsErrorKind =
 
 const RULES: readonly [ZfsErrorKind, RegExp][] = [
   ['command-not-found', /(?:zfs|zpool)?: (?:command )?not found|No such file or directory.*\b(?:zfs|zpool)\b|exec: "?(?:zfs|zpool)"?: not found/i],
-  ['incremental-mismatch', /does not match incremental source|incremental source .* no longer exists|destination .* (?:has|contains) (?:a )?snapshots? newer|most recent snapshot of .* does not/i],
-  ['target-modified', /destination .* has been modified\s+since most recent snapshot|has been modified since most recent snapshot/i],
+  // OpenZFS wraps long messages: "most recent snapshot of X does not\nmatch incremental source".
+  ['incremental-mismatch', /does not\s+match\s+incremental\s+source|incremental\s+source\s+.*\s+no\s+longer\s+exists|destination\s+.*\s+(?:has|contains)\s+(?:a\s+)?snapshots?\s+newer/i],
+  ['target-modified', /has\s+been\s+modified\s+since\s+most\s+recent\s+snapshot/i],
+  ['held', /it's being held|is being held|has user holds/i],
   ['has-clones', /clones of previous snapshots exist|snapshot has dependent clones/i],
   ['newer-snapshots', /more recent snapshots(?: or bookmarks)? exist/i],
   ['has-dependents', /has children|filesystem has dependent|use '-r' to destroy the following datasets|has dependent clones/i],
   ['busy', /dataset is busy|pool or dataset is busy|\bis busy\b|device busy|Device or resource busy/i],
   ['permission', /permission denied|Operation not permitted|must be superuser|insufficient privileges/i],
   ['not-found', /dataset does not exist|does not exist|no such pool|no such dataset|could not find any snapshots|no datasets available|cannot open '.*': (?:dataset|pool) does not exist/i],
-  ['exists', /already exists/i],
+  ['exists', /already exists|destination '[^']*' exists/i],
   ['no-space', /out of space|no space left/i],
   ['invalid-name', /invalid character|name is too long|invalid dataset name|leading slash|trailing slash|empty component|multiple '@'|invalid snapshot name|invalid name/i],
   ['unsupported', /invalid option|unrecognized command|bad property list|invalid property|unknown property|unsupported|not supported|unrecognized option|pyzfs\.py not found|illegal option/i],
