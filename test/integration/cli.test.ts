@@ -70,7 +70,7 @@ describe('zfs-fleet CLI', () => {
     const l = lab();
     const cfg = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zf-cli-')), 'ssh_config');
     fs.writeFileSync(cfg, `Host 127.0.0.1\n  IdentityFile ${l.identity}\n  IdentitiesOnly yes\n`);
-    const r = spawnSync(process.execPath, [cli, 'ls', 'root@127.0.0.1:2232:rpool/off', '--ssh-config', cfg, '--known-hosts', l.knownHosts], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [cli, 'ls', `root@127.0.0.1:${l.hosts.find((h) => h.name === 'ovh3')!.port}:rpool/off`, '--ssh-config', cfg, '--known-hosts', l.knownHosts], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/rpool\/off\/clones\/products\s+filesystem.*origin rpool\/off\/products@/);
@@ -83,7 +83,7 @@ describe('zfs-fleet CLI', () => {
     expect(missing.stderr).toMatch(/zfs-hdd\/nope does not exist/);
     const down = run('ls', 'unreachable');
     expect(down.code).toBe(1);
-    expect(down.stderr).toMatch(/^zfs-fleet: .*(2239|refused)/i);
+    expect(down.stderr).toMatch(/^zfs-fleet: .*refused/i);
     const badName = run('ls', 'off1:zfs-hdd/a$b');
     expect(badName.code).toBe(2);
     expect(badName.stderr).toMatch(/invalid character '\$'/);

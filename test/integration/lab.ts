@@ -20,6 +20,7 @@ export interface Lab {
   knownHosts: string;
   identity: string;
   hosts: LabHost[];
+  unreachable: { name: string; port: number };
 }
 
 export function lab(): Lab {
