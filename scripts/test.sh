@@ -10,7 +10,8 @@ step() { printf '\n=== %s (%ss)\n' "$*" "$((SECONDS - t0))"; }
 
 step "npm packages"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # `npm ci` rejects this lock on npm 11 (rollup's optional platform packages); `npm install --no-save` installs the same locked versions.
+  npm install --no-audit --no-fund --no-save
 fi
 
 step "build, type check, lint"

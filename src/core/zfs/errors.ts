@@ -15,6 +15,8 @@ export type ZfsErrorKind =
   | 'incremental-mismatch' // recv: the target's newest snapshot is not the incremental source
   | 'target-modified' // recv: destination has been modified since most recent snapshot
   | 'no-space'
+  | 'stream-invalid' // recv: the stream was cut or corrupted (a dropped connection, a killed send)
+  | 'zfs-unavailable' // the zfs library/daemon cannot be reached (zfs-fuse down, /dev/zfs missing)
   | 'invalid-name'
   | 'unsupported' // option, property or subcommand this ZFS does not have
   | 'command-not-found' // zfs is not on PATH
@@ -30,12 +32,14 @@ const RULES: readonly [ZfsErrorKind, RegExp][] = [
   ['newer-snapshots', /more recent snapshots(?: or bookmarks)? exist/i],
   ['has-dependents', /has children|filesystem has dependent|use '-r' to destroy the following datasets|has dependent clones/i],
   ['busy', /dataset is busy|pool or dataset is busy|\bis busy\b|device busy|Device or resource busy/i],
+  ['zfs-unavailable', /failed to initialize ZFS library|\/dev\/zfs.*(?:No such file|not found)|The ZFS modules are not loaded/i],
   ['permission', /permission denied|Operation not permitted|must be superuser|insufficient privileges/i],
   ['not-found', /dataset does not exist|does not exist|no such pool|no such dataset|could not find any snapshots|no datasets available|cannot open '.*': (?:dataset|pool) does not exist/i],
   ['exists', /already exists|destination '[^']*' exists/i],
+  ['stream-invalid', /invalid backup stream|checksum mismatch|incomplete stream|unexpected end of stream|stream is truncated/i],
   ['no-space', /out of space|no space left/i],
   ['invalid-name', /invalid character|name is too long|invalid dataset name|leading slash|trailing slash|empty component|multiple '@'|invalid snapshot name|invalid name/i],
-  ['unsupported', /invalid option|unrecognized command|bad property list|invalid property|unknown property|unsupported|not supported|unrecognized option|pyzfs\.py not found|illegal option/i],
+  ['unsupported', /invalid option|invalid type '|unrecognized command|bad property list|invalid property|unknown property|unsupported|not supported|unrecognized option|pyzfs\.py not found|illegal option/i],
 ];
 
 export function classifyZfsError(stderr: string, exitCode?: number | null): ZfsErrorKind {
