@@ -270,6 +270,14 @@ ns_init() {
   mount --bind "$d/ns/lock" /var/lock/zfs
   mount --bind "$d/ns/lib" /var/lib/zfs
   mount --bind "$d/ns/etc" /etc/zfs
+  # A fresh empty tmpfs under each pool's mount point: zfs refuses to mount over a non-empty
+  # directory, and the real /<pool> is shared by every lab (and gets stray directories whenever
+  # a dataset is created while its pool is not mounted).
+  local p
+  for p in ${POOLS[$h]}; do
+    mkdir -p "/$p"
+    mount -t tmpfs -o mode=755,size=1m "zfs-fleet-lab-$h" "/$p"
+  done
   rm -f "$d/ns/run/zfs_socket"
   readlink /proc/self/ns/mnt >"$d/ns.id"
   echo $$ >"$d/holder.pid"
@@ -335,6 +343,10 @@ ensure_pools() {
     fi
   done
   in_ns "$h" zfs mount -a || warn "$h: zfs mount -a reported errors"
+  local unmounted
+  unmounted="$(in_ns "$h" zfs list -H -t filesystem -o name,mounted,canmount,mountpoint |
+    awk -F'\t' '$2 == "no" && $3 == "on" && $4 ~ /^\// { print $1 }')"
+  [[ -z "$unmounted" ]] || warn "$h: not mounted: $(paste -sd' ' <<<"$unmounted")"
 }
 
 start_sshd() {
