@@ -53,7 +53,7 @@ describe('zfs-fleet CLI', () => {
     execFileSync('bash', [path.join(root, 'test/lab/lab.sh'), 'many-snapshots', 'off2', 'zfs-nvme/bench', '3000'], { stdio: 'pipe' });
     const r = run('ls', 'off2:zfs-nvme/bench', '--snapshots', '--json');
     expect(r.code).toBe(0);
-    expect(r.stdout.length).toBeGreaterThan(1 << 20);
+    expect(r.stdout.length).toBeGreaterThan(512 << 10); // far beyond a 64 KiB pipe buffer
     const names = (JSON.parse(r.stdout) as { objects: { name: string }[] }).objects.map((o) => o.name);
     const raw = ssh('off2', 'zfs list -H -t all -r -o name zfs-nvme/bench').split('\n').filter(Boolean);
     expect(names.length).toBe(raw.length);
