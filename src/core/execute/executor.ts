@@ -1,0 +1,264 @@
+/**
+ * Runs a Plan (src/core/replication/plan.ts): preconditions re-checked against fresh listings right
+ * before running (and before each step that has its own), steps in order, a step that must be
+ * confirmed asked on its own, relay pipes joined here with bytes counted (progress: bytes, rate,
+ * time left against the `send -nvP` estimate), cancellation through an AbortSignal (the receive
+ * is killed mid-stream, so the target stays at its previous snapshot), cleanup steps (hold
+ * releases) run even after a failure or a cancel, and a result record for the history.
+ */
+import { PassThrough, Transform, type TransformCallback } from 'node:stream';
+import type { HostListing } from '../fleet/listing.js';
+import type { Logger } from '../log.js';
+import type { Runner, RunResult } from '../../transport/runner.js';
+import { parseSendEstimate } from '../replication/argv.js';
+import { checkPreconditions, type Change, type Plan, type PlanStep } from '../replication/plan.js';
+import { classifyZfsError, ZfsError } from '../zfs/errors.js';
+
+export interface ExecDeps {
+  runner(host: string): Runner;
+  /** A FRESH listing of the host (the executor re-checks the plan against it). */
+  freshListing(host: string): Promise<HostListing>;
+  logger: Logger;
+}
+
+export type ExecEvent =
+  | { type: 'checking'; message: string }
+  | { type: 'step-start'; step: PlanStep; index: number; total: number }
+  | { type: 'progress'; stepId: string; bytes: number; bytesPerSecond: number; totalBytes?: number; secondsLeft?: number }
+  | { type: 'step-done'; step: PlanStep; durationMs: number; bytes?: number }
+  | { type: 'step-failed'; step: PlanStep; error: string }
+  | { type: 'step-skipped'; step: PlanStep; reason: string };
+
+export interface ExecOptions {
+  signal?: AbortSignal;
+  onEvent?: (e: ExecEvent) => void;
+  /** Asked for each step marked `confirm` (after the plan as a whole was confirmed); false stops the plan. */
+  confirmStep?: (step: PlanStep) => Promise<boolean>;
+  /** Per-step limit (default: none; a send of a large dataset runs for hours). */
+  stepTimeoutMs?: number;
+  /** Progress events at most this often (default 250 ms). */
+  progressIntervalMs?: number;
+}
+
+export type Outcome = 'ok' | 'failed' | 'cancelled' | 'changed' | 'declined';
+
+export interface StepResult {
+  id: string;
+  description: string;
+  status: 'ok' | 'failed' | 'skipped' | 'not-run';
+  durationMs?: number;
+  bytes?: number;
+  error?: string;
+}
+
+export interface ExecResult {
+  planId: string;
+  kind: Plan['kind'];
+  title: string;
+  hosts: string[];
+  outcome: Outcome;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  bytes: number;
+  error?: string;
+  changes?: string[];
+  steps: StepResult[];
+}
+
+/** The plan no longer matches the hosts: nothing was run for the steps it guards. */
+export class PlanChangedError extends Error {
+  constructor(readonly changes: Change[]) {
+    super(`the hosts changed since the plan was made:\n${changes.map((c) => `- ${c.message}`).join('\n')}`);
+    this.name = 'PlanChangedError';
+  }
+}
+
+class Cancelled extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'Cancelled';
+  }
+}
+
+class Declined extends Error {
+  constructor(readonly step: PlanStep) {
+    super(`step "${step.description}" was not confirmed`);
+    this.name = 'Declined';
+  }
+}
+
+class Counter extends Transform {
+  bytes = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    cb(null, chunk);
+  }
+}
+
+const RETRY_BUSY_MS = [500, 1000, 2000];
+const RETRIED_OPS = new Set<PlanStep['op']>(['destroy', 'rollback', 'clone']);
+
+function hostsOf(step: PlanStep): string[] {
+  if (step.type === 'command') return [step.host];
+  return step.exec ? [step.exec.host] : [step.from.host, step.to.host];
+}
+
+function failText(host: string, argv: readonly string[], res: RunResult): string {
+  return new ZfsError(host, argv, res.exitCode, res.stderr).message;
+}
+
+export async function executePlan(plan: Plan, deps: ExecDeps, options: ExecOptions = {}): Promise<ExecResult> {
+  const started = Date.now();
+  const emit = options.onEvent ?? (() => {});
+  const results = new Map<string, StepResult>(plan.steps.map((s) => [s.id, { id: s.id, description: s.description, status: 'not-run' }]));
+  const succeeded = new Set<string>();
+  let bytes = 0;
+  let totalEstimate: number | undefined;
+  const record = (outcome: Outcome, error?: string, changes?: Change[]): ExecResult => ({
+    planId: plan.id,
+    kind: plan.kind,
+    title: plan.title,
+    hosts: plan.hosts,
+    outcome,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: new Date().toISOString(),
+    durationMs: Date.now() - started,
+    bytes,
+    error,
+    changes: changes?.map((c) => c.message),
+    steps: plan.steps.map((s) => results.get(s.id)!),
+  });
+
+  if (plan.blockedBy) return record('failed', `the plan is blocked: ${plan.blockedBy.reason}`);
+
+  const recheck = async (beforeStep: string | undefined, hosts: string[]) => {
+    const relevant = plan.preconditions.filter((p) => p.beforeStep === beforeStep);
+    if (relevant.length === 0) return;
+    emit({ type: 'checking', message: beforeStep ? `re-checking before step ${beforeStep}` : 're-checking the plan against the hosts' });
+    const needed = [...new Set([...relevant.map((p) => p.host), ...hosts])];
+    const listings = new Map<string, HostListing>();
+    await Promise.all(needed.map(async (h) => listings.set(h, await deps.freshListing(h))));
+    const changes = checkPreconditions(plan, listings, { beforeStep });
+    if (changes.length) throw new PlanChangedError(changes);
+  };
+
+  const runStep = async (step: PlanStep, signal: AbortSignal | undefined): Promise<void> => {
+    const t0 = Date.now();
+    const res = results.get(step.id)!;
+    const timeoutMs = options.stepTimeoutMs;
+    if (step.type === 'command') {
+      let r = await deps.runner(step.host).run(step.argv, { signal, timeoutMs });
+      // zfs-fuse (and busy Linux hosts) answer "dataset is busy" for a moment after a mount change:
+      // destroy, rollback and clone are retried a few times; a busy that lasts (a stalled recv) still fails.
+      for (const delay of RETRY_BUSY_MS) {
+        if (r.exitCode === 0 || !RETRIED_OPS.has(step.op) || classifyZfsError(r.stderr, r.exitCode) !== 'busy' || signal?.aborted) break;
+        deps.logger.debug(`${step.host}: ${step.op} said busy; retrying in ${delay} ms`);
+        await new Promise((res) => setTimeout(res, delay));
+        r = await deps.runner(step.host).run(step.argv, { signal, timeoutMs });
+      }
+      if (r.exitCode !== 0) throw new Error(failText(step.host, step.argv, r));
+      if (step.estimate) totalEstimate = parseSendEstimate(r.stdout) ?? parseSendEstimate(r.stderr) ?? totalEstimate;
+    } else if (step.exec) {
+      // push / pull / local: one shell pipeline on one host; bytes are not visible from here.
+      const r = await deps.runner(step.exec.host).run(step.exec.argv, { signal, timeoutMs });
+      if (r.exitCode !== 0) throw new Error(failText(step.exec.host, step.exec.argv, r));
+    } else {
+      // relay: the send's stdout is piped through this process into the receive's stdin.
+      const counter = new Counter();
+      const pipe = new PassThrough({ highWaterMark: 1 << 20 });
+      counter.pipe(pipe);
+      const every = options.progressIntervalMs ?? 250;
+      const tick = setInterval(() => {
+        const secs = (Date.now() - t0) / 1000;
+        const rate = secs > 0 ? counter.bytes / secs : 0;
+        emit({ type: 'progress', stepId: step.id, bytes: counter.bytes, bytesPerSecond: rate, totalBytes: totalEstimate, secondsLeft: totalEstimate && rate > 0 ? Math.max(0, (totalEstimate - counter.bytes) / rate) : undefined });
+      }, every);
+      // If either side fails, stop the other: a receive that never sees the end of the stream discards it.
+      const local = new AbortController();
+      const onAbort = () => local.abort();
+      signal?.addEventListener('abort', onAbort);
+      try {
+        const send = deps.runner(step.from.host).run(step.from.argv, { stdout: counter, signal: local.signal, timeoutMs });
+        const recv = deps.runner(step.to.host).run(step.to.argv, { stdin: pipe, signal: local.signal, timeoutMs });
+        // Either side failing (a non-zero exit, or a rejection such as a dropped connection) stops the other.
+        const stopOtherOnFailure = (p: Promise<RunResult>) =>
+          p.then(
+            (x) => {
+              if (x.exitCode !== 0) local.abort();
+              return x;
+            },
+            (e: unknown) => {
+              local.abort();
+              throw e;
+            },
+          );
+        const [s, r] = await Promise.allSettled([stopOtherOnFailure(send), stopOtherOnFailure(recv)]);
+        if (signal?.aborted) throw new Cancelled();
+        // Report the side that failed first, not the side we stopped because of it (its error is 'aborted').
+        const stoppedByUs = (x: PromiseSettledResult<RunResult>) => x.status === 'rejected' && (x.reason as { code?: string }).code === 'aborted';
+        const failure = (x: PromiseSettledResult<RunResult>, host: string, argv: string[]): Error | undefined =>
+          x.status === 'rejected' ? (x.reason as Error) : x.value.exitCode !== 0 ? new Error(failText(host, argv, x.value)) : undefined;
+        const sendErr = failure(s, step.from.host, step.from.argv);
+        const recvErr = failure(r, step.to.host, step.to.argv);
+        if (sendErr && !(stoppedByUs(s) && recvErr)) throw sendErr;
+        if (recvErr) throw recvErr;
+      } finally {
+        clearInterval(tick);
+        signal?.removeEventListener('abort', onAbort);
+      }
+      res.bytes = counter.bytes;
+      bytes += counter.bytes;
+    }
+    res.durationMs = Date.now() - t0;
+  };
+
+  const cleanups = () => plan.steps.filter((s) => s.cleanupOf && succeeded.has(s.cleanupOf) && results.get(s.id)!.status === 'not-run');
+
+  try {
+    if (options.signal?.aborted) throw new Cancelled();
+    await recheck(undefined, []);
+    const steps = plan.steps;
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i]!;
+      if (options.signal?.aborted) throw new Cancelled();
+      if (step.cleanupOf && !succeeded.has(step.cleanupOf)) {
+        results.get(step.id)!.status = 'skipped';
+        emit({ type: 'step-skipped', step, reason: `step ${step.cleanupOf} did not run` });
+        continue;
+      }
+      await recheck(step.id, hostsOf(step));
+      if (step.confirm && options.confirmStep && !(await options.confirmStep(step))) throw new Declined(step);
+      emit({ type: 'step-start', step, index: i, total: steps.length });
+      try {
+        await runStep(step, options.signal);
+      } catch (e) {
+        results.get(step.id)!.status = 'failed';
+        results.get(step.id)!.error = e instanceof Error ? e.message : String(e);
+        if (options.signal?.aborted || e instanceof Cancelled) throw new Cancelled();
+        emit({ type: 'step-failed', step, error: results.get(step.id)!.error! });
+        throw e;
+      }
+      results.get(step.id)!.status = 'ok';
+      succeeded.add(step.id);
+      emit({ type: 'step-done', step, durationMs: results.get(step.id)!.durationMs ?? 0, bytes: results.get(step.id)!.bytes });
+    }
+    return record('ok');
+  } catch (e) {
+    // Release what we took (holds), whatever happened, with a signal of its own.
+    for (const c of cleanups()) {
+      try {
+        await runStep(c, undefined);
+        results.get(c.id)!.status = 'ok';
+      } catch (ce) {
+        results.get(c.id)!.status = 'failed';
+        results.get(c.id)!.error = (ce as Error).message;
+        deps.logger.error(`cleanup step ${c.id} (${c.description}) failed: ${(ce as Error).message}`);
+      }
+    }
+    if (e instanceof PlanChangedError) return record('changed', e.message, e.changes);
+    if (e instanceof Cancelled) return record('cancelled', 'cancelled by the user');
+    if (e instanceof Declined) return record('declined', e.message);
+    return record('failed', e instanceof Error ? e.message : String(e));
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The state of a replication pair, in words and in data, from the two hosts' listings alone.
+ */
+import { formatAge } from '../format.js';
+import type { HostListing } from '../fleet/listing.js';
+import type { ReplicationPair } from '../fleet/pairs.js';
+import { compareSnapshots, snapName, type CommonBase, type NameClash } from './commonBase.js';
+
+export type PairStatus = 'in-sync' | 'behind' | 'target-modified' | 'target-has-newer' | 'no-common' | 'resume-token' | 'source-missing';
+
+export type NoCommonReason = 'pruned-on-source' | 'never-sent' | 'unrelated';
+
+export interface PairState {
+  pairId: string;
+  source: { host: string; dataset: string };
+  target: { host: string; dataset: string };
+  /** What decides the next action (the first of `statuses`). */
+  status: PairStatus;
+  /** Every condition that holds, most important first. */
+  statuses: PairStatus[];
+  /** One paragraph for a person. */
+  summary: string;
+  comparison?: CommonBase;
+  targetExists: boolean;
+  /** Where a sync starts from. */
+  base?: { kind: 'snapshot' | 'bookmark'; source: string; target: string; guid: string; creation?: number };
+  behind?: {
+    count: number;
+    /** Oldest first. */
+    snapshots: string[];
+    newestUnsent: string;
+    /** Seconds between the newest unsent snapshot's creation and `now`. */
+    newestUnsentAgeSeconds?: number;
+  };
+  /** yes/no from `written` where the host has it; unknown where it does not (zfs-fuse). */
+  targetModified: 'yes' | 'no' | 'unknown';
+  targetWrittenBytes?: number;
+  /** Target snapshots newer than the base (a rollback to the base destroys them), oldest first. */
+  targetNewer: string[];
+  noCommon?: { reason: NoCommonReason; detail: string };
+  resumeToken?: string;
+  /** The base is the source's oldest snapshot: the next prune deletes the last common snapshot. */
+  retentionWarning?: string;
+  nameClashes: NameClash[];
+}
+
+export interface PairStateOptions {
+  /** "Now" in ms for ages (default: the source listing's time). */
+  now?: number;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function at(o: { name: string }): string {
+  return '@' + snapName(o.name);
+}
+
+/** Why two datasets share no snapshot. */
+function noCommonReason(cmp: CommonBase, targetExists: boolean): { reason: NoCommonReason; detail: string } {
+  const t = cmp.targetSnapshots;
+  if (!targetExists) return { reason: 'never-sent', detail: `the target ${cmp.targetDataset} does not exist: nothing was ever received` };
+  if (t.length === 0) return { reason: 'never-sent', detail: `the target ${cmp.targetDataset} has no snapshots: nothing was ever received` };
+  const s = cmp.sourceSnapshots;
+  const newestTarget = t[t.length - 1]!;
+  const oldestSource = s[0];
+  const clash = cmp.nameClashes[0];
+  if (clash) {
+    return {
+      reason: 'unrelated',
+      detail: `${at(clash.target)} exists on both sides with different guids (source ${clash.source.guid}, target ${clash.target.guid}): the target was not received from this source, or the source was re-created`,
+    };
+  }
+  // Received snapshots keep the creation time of the source's snapshot: if every target snapshot is
+  // older than the source's oldest, the snapshots they shared were deleted on the source.
+  if (!oldestSource || (newestTarget.creation !== undefined && oldestSource.creation !== undefined && newestTarget.creation <= oldestSource.creation)) {
+    return {
+      reason: 'pruned-on-source',
+      detail: oldestSource
+        ? `none of the target's ${plural(t.length, 'snapshot')} (newest ${at(newestTarget)}) exists on the source any more: its oldest snapshot is ${at(oldestSource)}, so the snapshots both sides had were pruned on the source`
+        : `the source has no snapshots any more; the target's ${plural(t.length, 'snapshot')} (newest ${at(newestTarget)}) cannot be continued`,
+    };
+  }
+  return {
+    reason: 'unrelated',
+    detail: `the target's snapshots overlap the source's in time but none has a guid the source knows: the target was not received from this source`,
+  };
+}
+
+export function pairState(pair: ReplicationPair, sourceListing: HostListing, targetListing: HostListing, options: PairStateOptions = {}): PairState {
+  const srcName = pair.source.name!.full;
+  const dstName = pair.target.name!.full;
+  const src = sourceListing.datasets.get(srcName);
+  const dst = targetListing.datasets.get(dstName);
+  const now = options.now ?? sourceListing.takenAt.getTime();
+  const base = {
+    pairId: pair.id,
+    source: { host: pair.source.host, dataset: srcName },
+    target: { host: pair.target.host, dataset: dstName },
+    targetExists: dst !== undefined,
+    targetNewer: [] as string[],
+    nameClashes: [] as NameClash[],
+  };
+
+  if (!src) {
+    return {
+      ...base,
+      status: 'source-missing',
+      statuses: ['source-missing'],
+      targetModified: 'unknown',
+      summary: `The source ${pair.source.host}:${srcName} does not exist, so there is nothing to replicate.`,
+    };
+  }
+
+  const cmp = compareSnapshots({ dataset: srcName, snapshots: src.snapshots, bookmarks: src.bookmarks }, dst ? { dataset: dstName, snapshots: dst.snapshots } : undefined, dstName);
+  const statuses: PairStatus[] = [];
+  const say: string[] = [];
+  const state: PairState = { ...base, status: 'in-sync', statuses, summary: '', comparison: cmp, targetModified: 'unknown', nameClashes: cmp.nameClashes };
+
+  // Modification of the target since its newest snapshot.
+  if (dst) {
+    // `written` counts bytes since the newest snapshot; without a snapshot it means nothing here.
+    const w = dst.snapshots.length ? dst.object.written : undefined;
+    if (w !== undefined) {
+      state.targetModified = w > 0 ? 'yes' : 'no';
+      state.targetWrittenBytes = w;
+    } else {
+      state.targetModified = 'unknown';
+    }
+    if (dst.object.receiveResumeToken) state.resumeToken = dst.object.receiveResumeToken;
+  }
+
+  const inc = cmp.incremental;
+  if (!inc) {
+    state.noCommon = noCommonReason(cmp, dst !== undefined);
+    statuses.push('no-common');
+    say.push(`No common snapshot: ${state.noCommon.detail}.`);
+  } else {
+    state.base = { kind: inc.kind, source: inc.source.name, target: inc.target.name, guid: inc.guid, ...(inc.source.creation !== undefined ? { creation: inc.source.creation } : {}) };
+    state.targetNewer = cmp.newerOnTarget.map((t) => t.name);
+    if (cmp.newerOnTarget.length) {
+      statuses.push('target-has-newer');
+      const gone = cmp.newerOnTarget.filter((t) => cmp.sourceSnapshots.some((s) => snapName(s.name) === snapName(t.name)) === false);
+      say.push(
+        `The target has ${plural(cmp.newerOnTarget.length, 'snapshot')} newer than the common base ${inc.kind === 'bookmark' ? inc.source.name : at(inc.source)} (${cmp.newerOnTarget.map(at).join(', ')})` +
+          (gone.length === cmp.newerOnTarget.length ? ', none of which exists on the source' : '') +
+          `; a receive needs the target rolled back to the base, which destroys them.`,
+      );
+    }
+  }
+  if (state.resumeToken) {
+    statuses.push('resume-token');
+    say.push(`The target holds a partially received stream (receive_resume_token): the next sync can resume it with \`zfs send -t\`, or abort it with \`zfs recv -A\`.`);
+  }
+  if (state.targetModified === 'yes') {
+    statuses.push('target-modified');
+    say.push(`The target was modified since its newest snapshot (${state.targetWrittenBytes} bytes written); a receive fails until it is rolled back to that snapshot.`);
+  }
+  if (inc && cmp.newerOnSource.length) {
+    const unsent = cmp.newerOnSource;
+    const newest = unsent[unsent.length - 1]!;
+    state.behind = {
+      count: unsent.length,
+      snapshots: unsent.map((s) => s.name),
+      newestUnsent: newest.name,
+      ...(newest.creation !== undefined ? { newestUnsentAgeSeconds: Math.max(0, Math.round(now / 1000 - newest.creation)) } : {}),
+    };
+    statuses.push('behind');
+    say.push(
+      `The target is behind by ${plural(unsent.length, 'snapshot')} (${unsent.map(at).join(', ')}); the newest unsent one, ${at(newest)}, was taken ${formatAge(newest.creation, now)}.`,
+    );
+  }
+  if (statuses.length === 0) {
+    statuses.push('in-sync');
+    say.unshift(`In sync: the target has the source's newest snapshot ${at(inc!.source)}.`);
+  }
+  if (dst && state.targetModified === 'unknown' && !statuses.includes('no-common')) {
+    say.push(`Whether the target was modified since its newest snapshot is unknown (no \`written\` property on ${pair.target.host}): if it was, the receive will say so ("destination has been modified since most recent snapshot").`);
+  }
+  // The base is the source's oldest snapshot: the next prune on the source deletes the last common snapshot.
+  if (inc && inc.kind === 'snapshot' && cmp.sourceSnapshots.length > 1 && cmp.sourceSnapshots[0] === inc.source) {
+    state.retentionWarning = `The common base ${at(inc.source)} is the source's oldest snapshot: the next prune on ${pair.source.host} deletes the last snapshot both sides share, and the pair can then only be re-seeded with a full send. Sync now, or keep the base (a hold, or a bookmark where supported).`;
+    say.push(state.retentionWarning);
+  }
+  if (cmp.nameClashes.length && state.noCommon?.reason !== 'unrelated') {
+    say.push(`Same name, different snapshot: ${cmp.nameClashes.map((c) => at(c.target)).join(', ')} (guids differ; matched by guid, never by name).`);
+  }
+
+  state.status = statuses[0]!;
+  state.summary = say.join(' ');
+  return state;
+}

@@ -1,0 +1,253 @@
+/** Sync plans from recorded listings: exact argv, explicit rollbacks, refusals, flags by capability. */
+import { describe, expect, it } from 'vitest';
+import type { HostListing } from '../../../src/core/fleet/listing.js';
+import type { ReplicationPair } from '../../../src/core/fleet/pairs.js';
+import { holdTagFor } from '../../../src/core/replication/argv.js';
+import { PlanError, type Plan, type PlanStep } from '../../../src/core/replication/plan.js';
+import { planSync, type SyncOptions } from '../../../src/core/replication/sync.js';
+import { R1, R2, fuseListing, fuseListingWithout, openzfsListing, openzfsListingWithout, pair, scenarioPair } from './fixtures.js';
+
+function argvOf(s: PlanStep): string[] | { from: string[]; to: string[] } {
+  return s.type === 'command' ? s.argv : { from: s.from.argv, to: s.to.argv };
+}
+
+function sync(scenario: string, name = 'fs', options: SyncOptions = {}, pairOptions: Parameters<typeof scenarioPair>[2] = {}, route: ReplicationPair['route'] = 'relay'): Plan {
+  return planSync(scenarioPair(scenario, name, pairOptions, route), fuseListing(scenario, 'off1'), fuseListing(scenario, 'ovh3'), options);
+}
+
+function planError(f: () => unknown): PlanError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof PlanError) return e;
+    throw e;
+  }
+  throw new Error('no PlanError');
+}
+
+describe('planSync on zfs-fuse', () => {
+  it('behind by 2: hold the base on both sides, -I from the base, release; no -F, no -c/-L (zfs-fuse has neither)', () => {
+    const p = sync('behind');
+    const tag = holdTagFor(scenarioPair('behind').id);
+    const src = `${R1}/behind/fs`;
+    const dst = `${R2}/behind/fs`;
+    expect(p.steps.map(argvOf)).toEqual([
+      ['zfs', 'hold', tag, `${src}@20230515-0000`],
+      ['zfs', 'hold', tag, `${dst}@20230515-0000`],
+      { from: ['zfs', 'send', '-I', `${src}@20230515-0000`, `${src}@20230608-1130`], to: ['zfs', 'recv', dst] },
+      ['zfs', 'release', tag, `${dst}@20230515-0000`],
+      ['zfs', 'release', tag, `${src}@20230515-0000`],
+    ]);
+    expect(p.steps[3]!.cleanupOf).toBe(p.steps[1]!.id);
+    expect(p.steps[4]!.cleanupOf).toBe(p.steps[0]!.id);
+    expect(p.destroys).toEqual({ snapshots: [], clones: [], datasets: [] });
+    expect(p.warnings.join('\n')).toContain('-L (large blocks), -c (compressed stream): not supported by the source\'s zfs (zfs-fuse 0.7.0)');
+    expect(p.warnings.join('\n')).toContain('cannot tell whether');
+    expect(p.hosts).toEqual(['off1', 'ovh3']);
+    expect(p.summary).toContain('Send 2 snapshots');
+  });
+
+  it('-i when the pair does not want intermediates, with a warning about the skipped snapshot', () => {
+    const p = sync('behind', 'fs', {}, { intermediates: false });
+    const send = p.steps.find((s) => s.op === 'send')!;
+    expect(send.type === 'pipe' && send.from.argv).toEqual(['zfs', 'send', '-i', `${R1}/behind/fs@20230515-0000`, `${R1}/behind/fs@20230608-1130`]);
+    expect(p.warnings.join('\n')).toContain('the 1 snapshot(s) in between are not replicated');
+  });
+
+  it('recursive pairs: snapshot -r, send -R -I, hold -r', () => {
+    const p = sync('behind', 'fs', { newSnapshotName: 'now' }, { recursive: true });
+    expect(p.steps.map((s) => s.op)).toEqual(['snapshot', 'hold', 'hold', 'send', 'release', 'release']);
+    expect(argvOf(p.steps[0]!)).toEqual(['zfs', 'snapshot', '-r', `${R1}/behind/fs@now`]);
+    expect((argvOf(p.steps[1]!) as string[]).slice(0, 3)).toEqual(['zfs', 'hold', '-r']);
+    const send = p.steps[3]!;
+    expect(send.type === 'pipe' && send.from.argv).toEqual(['zfs', 'send', '-R', '-I', `${R1}/behind/fs@20230515-0000`, `${R1}/behind/fs@now`]);
+    expect(p.preconditions).toContainEqual({ kind: 'snapshot-absent', host: 'off1', name: `${R1}/behind/fs@now` });
+  });
+
+  it('properties (-p) for a single dataset', () => {
+    const send = sync('behind', 'fs', {}, { properties: true }).steps.find((s) => s.op === 'send')!;
+    expect(send.type === 'pipe' && send.from.argv.slice(0, 3)).toEqual(['zfs', 'send', '-p']);
+  });
+
+  it('in sync: nothing to do, no steps', () => {
+    const p = sync('insync');
+    expect(p.steps).toEqual([]);
+    expect(p.summary).toMatch(/^Nothing to send/);
+  });
+
+  it('the target has a newer snapshot and nothing is new on the source: nothing is destroyed', () => {
+    const p = sync('newer');
+    expect(p.steps).toEqual([]);
+    expect(p.warnings.join('\n')).toContain('@taken-on-target');
+  });
+
+  it('the target has a newer snapshot and a new source snapshot is sent: an explicit rollback step lists it; never -F', () => {
+    const p = sync('newer', 'fs', { newSnapshotName: '20230601-0000' });
+    expect(p.steps.map((s) => s.op)).toEqual(['snapshot', 'hold', 'hold', 'rollback', 'send', 'release', 'release']);
+    const rb = p.steps[3]!;
+    expect(argvOf(rb)).toEqual(['zfs', 'rollback', '-r', `${R2}/newer/fs@20230515-0000`]);
+    expect(rb.destroys.snapshots.map((s) => s.name)).toEqual([`${R2}/newer/fs@taken-on-target`]);
+    expect(rb.confirm).toBe(true);
+    expect(p.destroys.snapshots.map((s) => `${s.host}:${s.name}`)).toEqual([`ovh3:${R2}/newer/fs@taken-on-target`]);
+    expect(p.warnings.join('\n')).toContain('zfs recv -F is never used');
+    for (const s of p.steps) expect(s.type === 'pipe' ? [...s.from.argv, ...s.to.argv] : s.argv).not.toContain('-F');
+    expect(p.preconditions).toContainEqual({ kind: 'no-clones', host: 'ovh3', snapshot: `${R2}/newer/fs@taken-on-target` });
+  });
+
+  it('modified target on zfs-fuse: unknown, so no rollback unless told (a receive said "modified")', () => {
+    expect(sync('modified').steps).toEqual([]);
+    const p = sync('modified', 'fs', { newSnapshotName: 'next', targetModified: true });
+    const rb = p.steps.find((s) => s.op === 'rollback')!;
+    expect(argvOf(rb)).toEqual(['zfs', 'rollback', `${R2}/modified/fs@20230515-0000`]);
+    expect(rb.destroys.snapshots).toEqual([]);
+    expect(p.warnings.join('\n')).toContain('(as told)');
+  });
+
+  it('seed 000: blocked by the clone of a snapshot newer than the base; offers the rebase', () => {
+    const p = sync('seed000', 'products');
+    expect(p.steps).toEqual([]);
+    expect(p.blockedBy?.clones.map((c) => c.name)).toEqual([`${R2}/seed000/clones/products`]);
+    expect(p.alternatives).toEqual(['rebase']);
+    expect(p.title).toContain('(blocked)');
+  });
+
+  it('no common base with target snapshots: refused, saying why (pruned on the source)', () => {
+    const e = planError(() => sync('pruned'));
+    expect(e.code).toBe('no-common-base');
+    expect(e.reason).toContain('pruned-on-source');
+    expect(e.reason).toContain('does not plan that');
+  });
+
+  it('no common base, unrelated target: refused', () => {
+    expect(planError(() => sync('unrelated')).reason).toContain('different guids');
+  });
+
+  it('never sent: full send of the oldest snapshot, then -I up to the newest', () => {
+    const p = sync('neversent');
+    const src = `${R1}/neversent/fs`;
+    expect(p.steps.map(argvOf)).toEqual([
+      { from: ['zfs', 'send', `${src}@20230501-0000`], to: ['zfs', 'recv', `${R2}/neversent/fs`] },
+      { from: ['zfs', 'send', '-I', `${src}@20230501-0000`, `${src}@20230515-0000`], to: ['zfs', 'recv', `${R2}/neversent/fs`] },
+    ]);
+    expect(p.preconditions).toContainEqual({ kind: 'dataset-absent', host: 'ovh3', dataset: `${R2}/neversent/fs` });
+  });
+
+  it('never sent, with the parent missing on the target: create -p first', () => {
+    const p = planSync(pair(`off1:${R1}/neversent/fs`, `ovh3:${R2}/neversent/new/deeper/fs`), fuseListing('neversent', 'off1'), fuseListing('neversent', 'ovh3'));
+    expect(argvOf(p.steps[0]!)).toEqual(['zfs', 'create', '-p', `${R2}/neversent/new/deeper`]);
+  });
+
+  it('a target that exists without snapshots is destroyed in its own listed step before the full receive', () => {
+    const p = sync('neversent', 'empty');
+    expect(argvOf(p.steps[0]!)).toEqual(['zfs', 'destroy', `${R2}/neversent/empty`]);
+    expect(p.destroys.datasets.map((d) => d.name)).toEqual([`${R2}/neversent/empty`]);
+    expect(p.steps[0]!.confirm).toBe(true);
+  });
+
+  it('incremental "full" into an existing target is refused', () => {
+    expect(planError(() => sync('behind', 'fs', { incremental: 'full' })).code).toBe('target-exists');
+  });
+
+  it('a new snapshot name that exists, or is invalid, is refused', () => {
+    expect(planError(() => sync('behind', 'fs', { newSnapshotName: '20230608-1130' })).code).toBe('target-exists');
+    expect(planError(() => sync('behind', 'fs', { newSnapshotName: "it's" })).code).toBe('invalid');
+  });
+
+  it('names with spaces stay whole in argv', () => {
+    const p = sync('spaces', 'my data');
+    const send = p.steps.find((s) => s.op === 'send')!;
+    expect(send.type === 'pipe' && send.from.argv).toEqual(['zfs', 'send', '-I', `${R1}/spaces/my data@snap one`, `${R1}/spaces/my data@snap two`]);
+    expect(send.type === 'pipe' && send.to.argv).toEqual(['zfs', 'recv', `${R2}/spaces/my data`]);
+  });
+
+  it('push: one sh -c on the source; pull: one sh -c on the target', () => {
+    const push = sync('spaces', 'my data', {}, {}, 'push').steps.find((s) => s.op === 'send')!;
+    expect(push.type === 'pipe' && push.exec?.host).toBe('off1');
+    expect(push.type === 'pipe' && push.exec?.argv[2]).toBe(
+      `zfs send -I 'zfs-hdd/rtest-fx/spaces/my data@snap one' 'zfs-hdd/rtest-fx/spaces/my data@snap two' | ssh -o BatchMode=yes ovh3 'zfs recv '\\''rpool/rtest-fx/spaces/my data'\\'''`,
+    );
+    const pull = sync('spaces', 'my data', { route: { sshFromTarget: ['ssh', 'off1.example.org'] } }, {}, 'pull').steps.find((s) => s.op === 'send')!;
+    expect(pull.type === 'pipe' && pull.exec).toEqual({
+      host: 'ovh3',
+      argv: ['sh', '-c', `ssh off1.example.org 'zfs send -I '\\''zfs-hdd/rtest-fx/spaces/my data@snap one'\\'' '\\''zfs-hdd/rtest-fx/spaces/my data@snap two'\\''' | zfs recv 'rpool/rtest-fx/spaces/my data'`],
+    });
+  });
+
+  it('never destroys the base, in any plan of any scenario', () => {
+    for (const [s, n] of [
+      ['behind', 'fs'],
+      ['newer', 'fs'],
+      ['spaces', 'my data'],
+      ['insync', 'fs'],
+    ] as const) {
+      for (const opts of [{}, { newSnapshotName: 'zz' }]) {
+        const p = sync(s, n, opts);
+        const names = p.destroys.snapshots.map((x) => x.name);
+        const base = (l: HostListing, ds: string) => l.datasets.get(ds)!.snapshots.map((x) => x.name);
+        expect(names.filter((x) => base(fuseListing(s, 'off1'), `${R1}/${s}/${n}`).includes(x))).toEqual([]);
+      }
+    }
+  });
+});
+
+describe('planSync on OpenZFS 2.3', () => {
+  const tank = openzfsListing('root_zfs_list_tank', 'zfsvm');
+
+  it('-L -c where both sides have them; recv -s; a -nvP estimate step before the send', () => {
+    // backup/off/stalled holds @20230501-0000 and @20230515-0000 of tank/off/products
+    const backup = openzfsListing('operator_zfs_list_backup', 'zfsvm');
+    const p = planSync(pair('zfsvm:tank/off/products', 'zfsvm:backup/off/stalled'), tank, backup);
+    const est = p.steps.find((s) => s.op === 'estimate')!;
+    expect(est.estimate).toBe(true);
+    expect(argvOf(est)).toEqual(['zfs', 'send', '-n', '-v', '-P', '-L', '-c', '-I', 'tank/off/products@20230515-0000', 'tank/off/products@20230530-2330']);
+    const send = p.steps.find((s) => s.op === 'send')!;
+    expect(argvOf(send)).toEqual({ from: ['zfs', 'send', '-L', '-c', '-I', 'tank/off/products@20230515-0000', 'tank/off/products@20230530-2330'], to: ['zfs', 'recv', '-s', 'backup/off/stalled'] });
+    expect(p.warnings.filter((w) => w.startsWith('send '))).toEqual([]);
+  });
+
+  it('raw (-w) where the hosts support encryption', () => {
+    const backup = openzfsListing('operator_zfs_list_backup', 'zfsvm');
+    const send = planSync(pair('zfsvm:tank/off/products', 'zfsvm:backup/off/stalled', { raw: true }), tank, backup).steps.find((s) => s.op === 'send')!;
+    expect(send.type === 'pipe' && send.from.argv.slice(0, 5)).toEqual(['zfs', 'send', '-L', '-c', '-w']);
+  });
+
+  it('written > 0 without newer snapshots: an explicit rollback to the base (no -r), the bytes discarded are said', () => {
+    const backup = openzfsListing('operator_zfs_list_backup', 'zfsvm');
+    const p = planSync(pair('zfsvm:tank/off/users', 'zfsvm:backup/off/users'), tank, backup);
+    const rb = p.steps.find((s) => s.op === 'rollback')!;
+    expect(argvOf(rb)).toEqual(['zfs', 'rollback', 'backup/off/users@20230501-0000']);
+    expect(rb.destroys.snapshots).toEqual([]);
+    expect(p.warnings.join('\n')).toContain('73728 bytes written to backup/off/users since its newest snapshot are discarded');
+  });
+
+  it('the base snapshot pruned on the source, its bookmark kept: -i from the bookmark, then -I', () => {
+    const pruned = openzfsListingWithout('root_zfs_list_tank', 'zfsvm', (n) => n === 'tank/off/products@20230501-0000');
+    const backup = openzfsListing('operator_zfs_list_backup', 'zfsvm');
+    const p = planSync(pair('zfsvm:tank/off/products', 'zfsvm:backup/pull/products'), pruned, backup);
+    const sends = p.steps.filter((s) => s.op === 'send').map(argvOf);
+    expect(sends).toEqual([
+      { from: ['zfs', 'send', '-L', '-c', '-i', 'tank/off/products#20230501-0000', 'tank/off/products@20230515-0000'], to: ['zfs', 'recv', '-s', 'backup/pull/products'] },
+      { from: ['zfs', 'send', '-L', '-c', '-I', 'tank/off/products@20230515-0000', 'tank/off/products@20230530-2330'], to: ['zfs', 'recv', '-s', 'backup/pull/products'] },
+    ]);
+    // a bookmark cannot be held: only the target's base is
+    expect(p.steps.filter((s) => s.op === 'hold').map((s) => (s.type === 'command' ? s.host + ' ' + s.argv.at(-1) : ''))).toEqual(['zfsvm backup/pull/products@20230501-0000']);
+    const mark = pruned.datasets.get('tank/off/products')!.bookmarks[0]!;
+    expect(p.preconditions).toContainEqual({ kind: 'snapshot-exists', host: 'zfsvm', name: 'tank/off/products#20230501-0000', guid: mark.guid });
+  });
+
+  it('a partially received stream: the plan resumes it with send -t', () => {
+    const backup = openzfsListing('root_zfs_list_backup', 'zfsvm');
+    const token = backup.datasets.get('backup/off/images')!.object.receiveResumeToken!;
+    const p = planSync(pair('zfsvm:tank/off/images', 'zfsvm:backup/off/images'), tank, backup);
+    expect(p.steps.filter((s) => !s.estimate).map(argvOf)).toEqual([{ from: ['zfs', 'send', '-t', token], to: ['zfs', 'recv', '-s', 'backup/off/images'] }]);
+    expect(p.warnings.join('\n')).toContain('Plan the sync again afterwards');
+  });
+});
+
+describe('planSync with an earlier state of the target', () => {
+  it('is planned against ovh3 before @taken-on-target existed', () => {
+    const before = fuseListingWithout('newer', 'ovh3', (n) => n.endsWith('@taken-on-target'));
+    const p = planSync(scenarioPair('newer'), fuseListing('newer', 'off1'), before, { newSnapshotName: 'x' });
+    expect(p.steps.map((s) => s.op)).not.toContain('rollback');
+  });
+});
