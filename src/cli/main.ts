@@ -14,6 +14,8 @@ import type { Logger } from '../core/log.js';
 import type { ZfsObject } from '../core/zfs/types.js';
 import { createRunner } from '../transport/index.js';
 import { listConfigHosts } from '../transport/sshConfig.js';
+import type { Route } from '../core/fleet/pairs.js';
+import { CliUsageError, replicationCommand, REPLICATION_USAGE } from './replication.js';
 
 export class UsageError extends Error {}
 
@@ -23,6 +25,7 @@ commands:
   hosts [HOST...]                      reachability and ZFS version of each host
                                        (default: every Host alias of the ssh config)
   ls HOST[:DATASET] [--snapshots]      datasets (and snapshots) of a host, or under a dataset
+${REPLICATION_USAGE}
 
 HOST is an ssh-config alias, [user@]host[:port], or local.
 
@@ -36,6 +39,14 @@ options:
   -h, --help            this text`;
 
 interface Options {
+  yes: boolean;
+  route?: Route;
+  onto?: string;
+  keepData?: boolean;
+  destroyClones: boolean;
+  snapshot?: string;
+  fix: boolean;
+  stalledAfterSeconds?: number;
   sshConfig: string;
   knownHosts: string;
   zfs: string;
@@ -50,7 +61,7 @@ interface Options {
 const home = (p: string) => (p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p);
 
 export function parseArgs(argv: string[]): { command: string; opts: Options } {
-  const opts: Options = { sshConfig: '~/.ssh/config', knownHosts: '~/.ssh/known_hosts', zfs: 'zfs', zpool: 'zpool', timeoutS: 15, json: false, snapshots: false, verbose: false, positional: [] };
+  const opts: Options = { yes: false, destroyClones: false, fix: false, sshConfig: '~/.ssh/config', knownHosts: '~/.ssh/known_hosts', zfs: 'zfs', zpool: 'zpool', timeoutS: 15, json: false, snapshots: false, verbose: false, positional: [] };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
@@ -70,6 +81,25 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
         break;
       }
       case '--json': opts.json = true; break;
+      case '--yes': case '-y': opts.yes = true; break;
+      case '--fix': opts.fix = true; break;
+      case '--destroy-clones': opts.destroyClones = true; break;
+      case '--keep-data': opts.keepData = true; break;
+      case '--drop-data': opts.keepData = false; break;
+      case '--onto': opts.onto = value(i++, a); break;
+      case '--snapshot': opts.snapshot = value(i++, a); break;
+      case '--stalled-after': {
+        const t = Number(value(i++, a));
+        if (!(t >= 0)) throw new UsageError('--stalled-after takes a number of seconds');
+        opts.stalledAfterSeconds = t;
+        break;
+      }
+      case '--route': {
+        const r = value(i++, a);
+        if (r !== 'relay' && r !== 'push' && r !== 'pull') throw new UsageError('--route is relay, push or pull');
+        opts.route = r;
+        break;
+      }
       case '--snapshots': case '-t': opts.snapshots = true; break;
       case '-v': case '--verbose': opts.verbose = true; break;
       case '-h': case '--help': opts.positional.unshift('help'); break;
@@ -226,11 +256,25 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdHosts(opts);
       case 'ls':
         return await cmdLs(opts);
+      case 'status':
+      case 'diagnose':
+      case 'plan':
+      case 'sync':
+      case 'rollback':
+      case 'rebase':
+      case 'history': {
+        const fleet = makeFleet(opts);
+        try {
+          return await replicationCommand(command, fleet, opts, out, stderrLogger(opts.verbose));
+        } finally {
+          await fleet.dispose();
+        }
+      }
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof CliUsageError) {
       process.stderr.write(`zfs-fleet: ${e.message}\n${USAGE}\n`);
       return 2;
     }

@@ -1,0 +1,238 @@
+/**
+ * The replication verbs of zfs-fleet: status, diagnose, plan, sync, rollback, rebase, history.
+ * Without --yes a mutating verb prints its plan and changes nothing; with --yes it runs the plan
+ * (preconditions re-checked right before) and records the result in the history.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { executePlan, type ExecEvent, type ExecResult } from '../core/execute/executor.js';
+import { History } from '../core/execute/history.js';
+import { parseEndpoint } from '../core/fleet/endpoint.js';
+import type { Fleet } from '../core/fleet/fleet.js';
+import { parsePair, type ReplicationPair, type Route } from '../core/fleet/pairs.js';
+import { formatBytes } from '../core/format.js';
+import type { Logger } from '../core/log.js';
+import { localPropertiesCommand, type LocalProperty } from '../core/replication/cloneRebase.js';
+import { diagnose, type Diagnosis, type DiagnoseOptions } from '../core/replication/diagnose.js';
+import { planToShell, renderPlan, type Plan } from '../core/replication/plan.js';
+import { mountUsersCommand, processListCommand, type MountUsers, type ProcessInfo } from '../core/replication/processes.js';
+import { planRollback } from '../core/replication/rollback.js';
+import { planCloneRebase } from '../core/replication/cloneRebase.js';
+import { pairState } from '../core/replication/state.js';
+import { planSync } from '../core/replication/sync.js';
+
+export class CliUsageError extends Error {}
+
+export interface ReplicationOptions {
+  positional: string[];
+  json: boolean;
+  yes: boolean;
+  route?: Route;
+  onto?: string;
+  keepData?: boolean;
+  destroyClones: boolean;
+  snapshot?: string;
+  fix: boolean;
+  stalledAfterSeconds?: number;
+  zfs: string;
+  historyFile?: string;
+}
+
+export const REPLICATION_USAGE = `  status SRC DST [--route R]            the state of a replication pair (SRC and DST are HOST:DATASET)
+  diagnose SRC DST [--fix [--yes]] [--stalled-after SECONDS]
+                                        why a pair fails, and one ordered fix plan (a zfs send/recv
+                                        running longer than --stalled-after, default 3600, is stalled)
+  plan sync SRC DST | plan rollback HOST:DS@SNAP | plan rebase HOST:CLONE --onto HOST:DS@SNAP
+                                        print a plan (commands per host, what it destroys)
+  sync SRC DST [--route relay|push|pull] [--snapshot NAME] [--yes]
+  rollback HOST:DS@SNAP [--destroy-clones] [--yes]
+  rebase HOST:CLONE --onto HOST:DS@SNAP [--keep-data|--drop-data] [--yes]
+  history                               what ran, when, and how it ended
+  Without --yes, sync/rollback/rebase/diagnose --fix print the plan and change nothing.`;
+
+type Out = (line: string) => void;
+
+function pairOf(o: ReplicationOptions, i = 0): ReplicationPair {
+  const [source, target] = o.positional.slice(i, i + 2);
+  if (!source || !target) throw new CliUsageError('expected SRC DST (HOST:DATASET HOST:DATASET)');
+  return parsePair({ source, target, route: o.route ?? 'relay' });
+}
+
+async function listings(fleet: Fleet, ...hosts: string[]) {
+  return Promise.all(hosts.map((h) => fleet.host(h).refresh()));
+}
+
+function historyOf(o: ReplicationOptions): History {
+  const base = process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
+  return new History(o.historyFile ?? path.join(base, 'zfs-fleet', 'history.jsonl'));
+}
+
+function printPlan(plan: Plan, o: ReplicationOptions, out: Out): void {
+  if (o.json) out(JSON.stringify({ plan, shell: Object.fromEntries(planToShell(plan).byHost) }, null, 2));
+  else out(renderPlan(plan));
+}
+
+function progressPrinter(): (e: ExecEvent) => void {
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  return (e) => {
+    if (e.type === 'step-start') process.stderr.write(`[${e.index + 1}/${e.total}] ${e.step.description}\n`);
+    else if (e.type === 'step-failed') process.stderr.write(`    failed: ${e.error}\n`);
+    else if (e.type === 'progress' && Date.now() - last > (tty ? 250 : 5000)) {
+      last = Date.now();
+      const left = e.secondsLeft !== undefined ? `, ${Math.ceil(e.secondsLeft)} s left` : '';
+      const total = e.totalBytes ? ` of ${formatBytes(e.totalBytes)}` : '';
+      process.stderr.write(`${tty ? '\r' : ''}    ${formatBytes(e.bytes)}${total} at ${formatBytes(e.bytesPerSecond)}/s${left}${tty ? '   ' : '\n'}`);
+    }
+  };
+}
+
+/** Run a confirmed plan (the user said --yes), record it, and print the outcome. */
+async function run(plan: Plan, fleet: Fleet, o: ReplicationOptions, out: Out, logger: Logger, pair?: string): Promise<number> {
+  if (plan.blockedBy) {
+    printPlan(plan, o, out);
+    throw new Error(`the plan is blocked: ${plan.blockedBy.reason}`);
+  }
+  if (plan.steps.length === 0) {
+    out(o.json ? JSON.stringify({ outcome: 'ok', summary: plan.summary }) : plan.summary);
+    return 0;
+  }
+  const ac = new AbortController();
+  const onSigint = () => ac.abort();
+  process.once('SIGINT', onSigint);
+  let result: ExecResult;
+  try {
+    result = await executePlan(plan, { runner: (h) => fleet.host(h).runner, freshListing: (h) => fleet.host(h).refresh(), logger }, { signal: ac.signal, onEvent: progressPrinter(), confirmStep: async () => true });
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+  await historyOf(o).append({ ...result, pair, commands: Object.fromEntries(planToShell(plan).byHost) });
+  if (o.json) out(JSON.stringify(result, null, 2));
+  else {
+    out(`${plan.title}: ${result.outcome}${result.bytes ? `, ${formatBytes(result.bytes)} sent` : ''} in ${(result.durationMs / 1000).toFixed(1)} s`);
+    if (result.changes) for (const c of result.changes) out(`  changed: ${c}`);
+  }
+  if (result.outcome !== 'ok') throw new Error(result.error ?? result.outcome);
+  return 0;
+}
+
+/** Diagnose with the read-only facts it asks for (processes, clone properties, who uses the clone). */
+async function fullDiagnosis(fleet: Fleet, pair: ReplicationPair, o: ReplicationOptions): Promise<Diagnosis> {
+  const [src, dst] = await listings(fleet, pair.source.host, pair.target.host);
+  const processes = new Map<string, ProcessInfo[]>();
+  const cloneProperties = new Map<string, LocalProperty[]>();
+  const mountUsers = new Map<string, MountUsers>();
+  const opts = (): DiagnoseOptions => ({ processes, cloneProperties, mountUsers, zfs: o.zfs, stalledAfterSeconds: o.stalledAfterSeconds });
+  for (const h of new Set([pair.source.host, pair.target.host])) processes.set(h, await fleet.host(h).exec(processListCommand()));
+  let d = diagnose(pair, src, dst, opts());
+  for (let round = 0; round < 3 && d.needs.length > 0; round++) {
+    for (const need of d.needs) {
+      const host = fleet.host(need.host);
+      if (need.purpose === 'processes') processes.set(need.host, await host.exec(processListCommand()));
+      else if (need.purpose === 'local-properties') cloneProperties.set(need.subject, await host.exec(localPropertiesCommand(o.zfs, need.subject)));
+      else if (need.purpose === 'mount-users') mountUsers.set(need.subject, await host.exec(mountUsersCommand(need.subject)));
+    }
+    const before = d.needs.length;
+    d = diagnose(pair, src, dst, opts());
+    if (d.needs.length >= before && round > 0) break;
+  }
+  return d;
+}
+
+export async function replicationCommand(command: string, fleet: Fleet, o: ReplicationOptions, out: Out, logger: Logger): Promise<number> {
+  switch (command) {
+    case 'status': {
+      const pair = pairOf(o);
+      fleet.setHosts([pair.source.host, pair.target.host]);
+      const [src, dst] = await listings(fleet, pair.source.host, pair.target.host);
+      const st = pairState(pair, src, dst);
+      if (o.json) out(JSON.stringify({ ...st, comparison: undefined }, null, 2));
+      else out(`${pair.id}: ${st.status}\n${st.summary}`);
+      return 0;
+    }
+    case 'diagnose': {
+      const pair = pairOf(o);
+      fleet.setHosts([pair.source.host, pair.target.host]);
+      const d = await fullDiagnosis(fleet, pair, o);
+      if (o.json && !(o.fix && o.yes)) out(JSON.stringify({ ...d, state: { ...d.state, comparison: undefined } }, null, 2));
+      else if (!o.json) {
+        out(d.summary);
+        for (const f of d.findings) out(`  - ${f.message}`);
+        if (d.fix) out('\nFix plan:\n' + renderPlan(d.fix));
+        else if (d.fixUnavailable) out(`\nNo fix plan: ${d.fixUnavailable}`);
+      }
+      if (o.fix && d.fix) {
+        if (!o.yes) {
+          out('\n(nothing changed: run again with --fix --yes to run the fix plan)');
+          return 0;
+        }
+        return run(d.fix, fleet, o, out, logger, pair.id);
+      }
+      return 0;
+    }
+    case 'plan': {
+      const what = o.positional[0];
+      const plan = await buildPlan(what ?? '', fleet, { ...o, positional: o.positional.slice(1) });
+      printPlan(plan, o, out);
+      return 0;
+    }
+    case 'sync':
+    case 'rollback':
+    case 'rebase': {
+      const plan = await buildPlan(command, fleet, o);
+      if (!o.yes) {
+        printPlan(plan, o, out);
+        if (!o.json) out('\n(nothing changed: run again with --yes to run this plan)');
+        return 0;
+      }
+      return run(plan, fleet, o, out, logger, command === 'sync' ? pairOf(o).id : undefined);
+    }
+    case 'history': {
+      const { entries, unreadable } = await historyOf(o).read();
+      if (o.json) out(JSON.stringify(entries, null, 2));
+      else {
+        for (const e of entries) out(`${e.finishedAt}  ${e.outcome.padEnd(9)} ${e.title}${e.bytes ? ` (${formatBytes(e.bytes)})` : ''}${e.error ? ` — ${e.error.split('\n')[0]}` : ''}`);
+        if (unreadable) out(`(${unreadable} unreadable line(s) skipped)`);
+      }
+      return 0;
+    }
+    default:
+      throw new CliUsageError(`unknown command '${command}'`);
+  }
+}
+
+async function buildPlan(what: string, fleet: Fleet, o: ReplicationOptions): Promise<Plan> {
+  switch (what) {
+    case 'sync': {
+      const pair = pairOf(o);
+      fleet.setHosts([pair.source.host, pair.target.host]);
+      const [src, dst] = await listings(fleet, pair.source.host, pair.target.host);
+      return planSync(pair, src, dst, { newSnapshotName: o.snapshot, zfs: o.zfs });
+    }
+    case 'rollback': {
+      const ep = parseEndpoint(o.positional[0] ?? '');
+      if (ep.name?.kind !== 'snapshot') throw new CliUsageError('rollback takes HOST:DATASET@SNAPSHOT');
+      fleet.setHosts([ep.host]);
+      const [l] = await listings(fleet, ep.host);
+      return planRollback(ep.host, l!, ep.name.full, { destroyClones: o.destroyClones, zfs: o.zfs });
+    }
+    case 'rebase': {
+      const ep = parseEndpoint(o.positional[0] ?? '');
+      if (!ep.name || ep.name.kind === 'snapshot' || ep.name.kind === 'bookmark') throw new CliUsageError('rebase takes HOST:CLONE --onto HOST:DATASET@SNAPSHOT');
+      if (!o.onto) throw new CliUsageError('rebase needs --onto HOST:DATASET@SNAPSHOT');
+      const onto = parseEndpoint(o.onto);
+      if (onto.name?.kind !== 'snapshot') throw new CliUsageError('--onto takes HOST:DATASET@SNAPSHOT');
+      if (onto.host !== ep.host) throw new CliUsageError(`the clone and the snapshot must be on the same host (${ep.host} vs ${onto.host})`);
+      if (o.keepData === undefined) throw new CliUsageError('rebase destroys the clone: say --keep-data (copy its data first) or --drop-data');
+      fleet.setHosts([ep.host]);
+      const host = fleet.host(ep.host);
+      const [l, props] = await Promise.all([host.refresh(), host.exec(localPropertiesCommand(o.zfs, ep.name.full))]);
+      const d = new Date();
+      const p = (n: number) => String(n).padStart(2, '0');
+      const date = `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}`;
+      return planCloneRebase(ep.host, l, ep.name.full, onto.name.full, { keepData: o.keepData, date, localProperties: props, zfs: o.zfs });
+    }
+    default:
+      throw new CliUsageError(`plan what? sync, rollback or rebase (got '${what}')`);
+  }
+}

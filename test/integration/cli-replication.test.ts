@@ -1,0 +1,109 @@
+/**
+ * The replication verbs of the zfs-fleet CLI (the built bundle) on the lab: seed 000 reproduced from
+ * scratch and fixed through the product with `diagnose --fix --yes`, ending in sync with the same
+ * files on both sides and the clone's own data kept; plans print and change nothing without --yes.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lab } from './lab.js';
+import { DST, SNAPS, SRC, destroyRoot, destroySnapshot, exists, makeSource, md5Tree, mountpoint, q, randomRoot, replicate, sh, snapshot, snapshotGuids, startStalledRecv, waitForRecv, writeFile } from './replication/scenarios.js';
+
+const root = path.resolve(__dirname, '../..');
+const cli = path.join(root, 'dist/cli.js');
+const history = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zf-hist-')), 'state');
+
+function run(...args: string[]) {
+  const l = lab();
+  const r = spawnSync(process.execPath, [cli, ...args, '--ssh-config', l.sshConfig, '--known-hosts', l.knownHosts], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28, env: { ...process.env, XDG_STATE_HOME: history } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const NAME = randomRoot('clitest');
+const R1 = `zfs-hdd/${NAME}`;
+const R2 = `rpool/${NAME}`;
+const SRC_DS = `${R1}/products`;
+const DST_DS = `${R2}/products`;
+const CLONE = `${R2}/clones/products`;
+const [A, B, C, D] = SNAPS as [string, string, string, string];
+const src = `${SRC}:${SRC_DS}`;
+const dst = `${DST}:${DST_DS}`;
+let stalled: ReturnType<typeof startStalledRecv> | undefined;
+let cloneFiles: Map<string, string>;
+
+beforeAll(async () => {
+  execFileSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, stdio: 'pipe' });
+  // Seed 000 from scratch: the replica received up to C; the source took D and pruned B and C
+  // (so the newest common snapshot is A); the replica was written to; a staging clone of B blocks
+  // the rollback to A; a zfs recv stalled on the replica.
+  sh(SRC, `zfs create ${q(R1)}`);
+  sh(DST, `zfs create ${q(R2)}`);
+  await makeSource(SRC_DS, [A, B, C]);
+  sh(DST, `zfs create ${q(`${R2}/clones`)}`);
+  replicate(SRC_DS, DST_DS, A, C);
+  sh(DST, `zfs clone -o atime=off ${q(`${DST_DS}@${B}`)} ${q(CLONE)}`);
+  writeFile(DST, `${mountpoint(DST, CLONE)}/staging only.txt`, 3, 'written in the staging clone');
+  cloneFiles = md5Tree(DST, CLONE);
+  writeFile(DST, `${mountpoint(DST, DST_DS)}/stray.txt`, 4, 'written into the replica');
+  await new Promise((r) => setTimeout(r, 1100));
+  writeFile(SRC, `${mountpoint(SRC, SRC_DS)}/june.txt`, 5, 'june');
+  snapshot(SRC, `${SRC_DS}@${D}`);
+  await destroySnapshot(SRC, `${SRC_DS}@${B}`);
+  await destroySnapshot(SRC, `${SRC_DS}@${C}`);
+  stalled = startStalledRecv(DST, DST_DS);
+  await waitForRecv(DST, DST_DS);
+  await new Promise((r) => setTimeout(r, 1500));
+}, 180_000);
+
+afterAll(async () => {
+  await stalled?.stop();
+  await destroyRoot(DST, R2);
+  await destroyRoot(SRC, R1);
+}, 180_000);
+
+describe('zfs-fleet replication verbs on seed 000', () => {
+  it('status says why the pair is stuck', () => {
+    const r = run('status', src, dst, '--json');
+    expect(r.code).toBe(0);
+    const st = JSON.parse(r.stdout) as { status: string; base: { source: string } };
+    expect(st.status).toBe('target-has-newer');
+    expect(st.base.source).toBe(`${SRC_DS}@${A}`);
+  });
+
+  it('plans print and change nothing without --yes', () => {
+    const before = snapshotGuids(DST, DST_DS);
+    const r = run('rollback', `${DST}:${DST_DS}@${A}`);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/BLOCKED: .*clone .*clones\/products/);
+    const s = run('sync', src, dst);
+    expect(s.code).toBe(0);
+    expect(s.stdout).toMatch(/nothing changed: run again with --yes/);
+    expect(snapshotGuids(DST, DST_DS)).toEqual(before);
+    expect(run('rebase', `${DST}:${CLONE}`, '--onto', `${DST}:${DST_DS}@${A}`).code).toBe(2); // --keep-data or --drop-data is required
+  });
+
+  it('diagnose explains the chain of causes and its fix plan repairs the pair', () => {
+    const d = run('diagnose', src, dst, '--stalled-after', '1');
+    expect(d.code).toBe(0);
+    expect(d.stdout).toMatch(/zfs recv/);
+    expect(d.stdout).toMatch(/clone/);
+    expect(d.stdout).toMatch(/Fix plan:/);
+    const fix = run('diagnose', src, dst, '--stalled-after', '1', '--fix', '--yes');
+    expect(fix.stderr).not.toMatch(/failed:/);
+    expect(fix.code).toBe(0);
+    // in sync: same snapshots (guids) and same files on both sides
+    const after = run('status', src, dst, '--json');
+    expect((JSON.parse(after.stdout) as { status: string }).status).toBe('in-sync');
+    expect([...snapshotGuids(DST, DST_DS).values()]).toEqual([...snapshotGuids(SRC, SRC_DS).values()]);
+    expect(md5Tree(DST, DST_DS)).toEqual(md5Tree(SRC, SRC_DS));
+    // the clone was re-based (same name) and its own data kept in <clone>-pre-rebase-<date>
+    expect(exists(DST, CLONE)).toBe(true);
+    const copy = sh(DST, `zfs list -H -o name -r ${q(`${R2}/clones`)}`).split('\n').find((n) => n.startsWith(`${CLONE}-pre-rebase-`));
+    expect(copy).toBeDefined();
+    expect(md5Tree(DST, copy!)).toEqual(cloneFiles);
+    const h = run('history', '--json');
+    expect((JSON.parse(h.stdout) as { outcome: string; kind: string }[])[0]).toMatchObject({ outcome: 'ok', kind: 'diagnose-fix' });
+  }, 180_000);
+});
