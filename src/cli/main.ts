@@ -262,7 +262,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'sync':
       case 'rollback':
       case 'rebase':
-      case 'history': {
+      case 'history':
+      case 'audit': {
         const fleet = makeFleet(opts);
         try {
           return await replicationCommand(command, fleet, opts, out, stderrLogger(opts.verbose));

@@ -20,6 +20,22 @@ import { planRollback } from '../core/replication/rollback.js';
 import { planCloneRebase } from '../core/replication/cloneRebase.js';
 import { pairState } from '../core/replication/state.js';
 import { planSync } from '../core/replication/sync.js';
+import { auditPairPermissions, formatPermissionAudit, type SyncPlanFlags } from '../core/fleet/permissions.js';
+import { sshArgvFor } from '../core/replication/argv.js';
+
+/** What a sync plan needs permission for, read off its steps. */
+export function planFlags(plan: Plan): SyncPlanFlags {
+  const ops = new Set(plan.steps.map((s) => s.op));
+  const argvs = plan.steps.flatMap((s) => (s.type === 'command' ? [s.argv] : [s.to.argv]));
+  return {
+    holds: ops.has('hold'),
+    snapshot: ops.has('snapshot'),
+    rollback: ops.has('rollback'),
+    destroy: ops.has('destroy'),
+    resume: argvs.some((a) => a[1] === 'recv' && a.includes('-s')),
+    force: argvs.some((a) => a[1] === 'recv' && a.includes('-F')),
+  };
+}
 
 export class CliUsageError extends Error {}
 
@@ -47,6 +63,8 @@ export const REPLICATION_USAGE = `  status SRC DST [--route R]            the st
   sync SRC DST [--route relay|push|pull] [--snapshot NAME] [--yes]
   rollback HOST:DS@SNAP [--destroy-clones] [--yes]
   rebase HOST:CLONE --onto HOST:DS@SNAP [--keep-data|--drop-data] [--yes]
+  audit SRC DST [--route R]             which delegated permissions (zfs allow) the sync lacks, per host and
+                                        user, with the zfs allow command that fixes each
   history                               what ran, when, and how it ended
   Without --yes, sync/rollback/rebase/diagnose --fix print the plan and change nothing.`;
 
@@ -186,6 +204,28 @@ export async function replicationCommand(command: string, fleet: Fleet, o: Repli
         return 0;
       }
       return run(plan, fleet, o, out, logger, command === 'sync' ? pairOf(o).id : undefined);
+    }
+    case 'audit': {
+      const pair = pairOf(o);
+      fleet.setHosts([pair.source.host, pair.target.host]);
+      const [src, dst] = await listings(fleet, pair.source.host, pair.target.host);
+      let flags: SyncPlanFlags;
+      try {
+        flags = planFlags(planSync(pair, src, dst, { zfs: o.zfs }));
+      } catch {
+        // No plan can be made yet (e.g. no common base): audit a plain sync with holds where the hosts have them.
+        flags = { holds: src.capabilities.holds && dst.capabilities.holds, snapshot: false, rollback: false, destroy: false, resume: dst.capabilities.resumeTokens };
+      }
+      const host = (name: string) => ({ name, runner: fleet.host(name).runner, capabilities: () => fleet.host(name).capabilities() });
+      const audit = await auditPairPermissions(pair, { source: host(pair.source.host), target: host(pair.target.host) }, flags, {
+        zfsPath: o.zfs,
+        sshFromTarget: pair.route === 'pull' ? sshArgvFor(pair.source.host) : undefined,
+        sshFromSource: pair.route === 'push' ? sshArgvFor(pair.target.host) : undefined,
+      });
+      const { facts: _facts, ...report } = audit;
+      if (o.json) out(JSON.stringify(report, null, 2));
+      else out(formatPermissionAudit(audit));
+      return report.ok ? 0 : 1;
     }
     case 'history': {
       const { entries, unreadable } = await historyOf(o).read();
