@@ -21,7 +21,7 @@ function run(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const NAME = randomRoot('clitest');
+const NAME = randomRoot();
 const R1 = `zfs-hdd/${NAME}`;
 const R2 = `rpool/${NAME}`;
 const SRC_DS = `${R1}/products`;
