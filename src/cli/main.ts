@@ -14,8 +14,7 @@ import type { Logger } from '../core/log.js';
 import type { ZfsObject } from '../core/zfs/types.js';
 import { createRunner } from '../transport/index.js';
 import { listConfigHosts } from '../transport/sshConfig.js';
-import type { Route } from '../core/fleet/pairs.js';
-import { CliUsageError, replicationCommand, REPLICATION_USAGE } from './replication.js';
+import { CliUsageError, replicationCommand, REPLICATION_USAGE, type ReplicationOptions } from './replication.js';
 
 export class UsageError extends Error {}
 
@@ -38,24 +37,14 @@ options:
   -v, --verbose         log connection steps to stderr
   -h, --help            this text`;
 
-interface Options {
-  yes: boolean;
-  route?: Route;
-  onto?: string;
-  keepData?: boolean;
-  destroyClones: boolean;
-  snapshot?: string;
-  fix: boolean;
-  stalledAfterSeconds?: number;
+/** The replication verbs' options plus the connection and listing ones. */
+interface Options extends ReplicationOptions {
   sshConfig: string;
   knownHosts: string;
-  zfs: string;
   zpool: string;
   timeoutS: number;
-  json: boolean;
   snapshots: boolean;
   verbose: boolean;
-  positional: string[];
 }
 
 const home = (p: string) => (p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p);

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lab } from './lab.js';
-import { DST, SNAPS, SRC, destroyRoot, destroySnapshot, exists, makeSource, md5Tree, mountpoint, q, randomRoot, replicate, sh, snapshot, snapshotGuids, startStalledRecv, waitForRecv, writeFile } from './replication/scenarios.js';
+import { DST, SNAPS, SRC, buildSeed000, destroyRoot, exists, md5Tree, q, randomRoot, sh, snapshotGuids, type Seed000 } from './replication/scenarios.js';
 
 const root = path.resolve(__dirname, '../..');
 const cli = path.join(root, 'dist/cli.js');
@@ -27,34 +27,16 @@ const R2 = `rpool/${NAME}`;
 const SRC_DS = `${R1}/products`;
 const DST_DS = `${R2}/products`;
 const CLONE = `${R2}/clones/products`;
-const [A, B, C, D] = SNAPS as [string, string, string, string];
+const [A] = SNAPS as [string];
 const src = `${SRC}:${SRC_DS}`;
 const dst = `${DST}:${DST_DS}`;
-let stalled: ReturnType<typeof startStalledRecv> | undefined;
+let stalled: Seed000['stalled'] | undefined;
 let cloneFiles: Map<string, string>;
 
 beforeAll(async () => {
   execFileSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, stdio: 'pipe' });
-  // Seed 000 from scratch: the replica received up to C; the source took D and pruned B and C
-  // (so the newest common snapshot is A); the replica was written to; a staging clone of B blocks
-  // the rollback to A; a zfs recv stalled on the replica.
-  sh(SRC, `zfs create ${q(R1)}`);
-  sh(DST, `zfs create ${q(R2)}`);
-  await makeSource(SRC_DS, [A, B, C]);
-  sh(DST, `zfs create ${q(`${R2}/clones`)}`);
-  replicate(SRC_DS, DST_DS, A, C);
-  sh(DST, `zfs clone -o atime=off ${q(`${DST_DS}@${B}`)} ${q(CLONE)}`);
-  writeFile(DST, `${mountpoint(DST, CLONE)}/staging only.txt`, 3, 'written in the staging clone');
-  cloneFiles = md5Tree(DST, CLONE);
-  writeFile(DST, `${mountpoint(DST, DST_DS)}/stray.txt`, 4, 'written into the replica');
-  await new Promise((r) => setTimeout(r, 1100));
-  writeFile(SRC, `${mountpoint(SRC, SRC_DS)}/june.txt`, 5, 'june');
-  snapshot(SRC, `${SRC_DS}@${D}`);
-  await destroySnapshot(SRC, `${SRC_DS}@${B}`);
-  await destroySnapshot(SRC, `${SRC_DS}@${C}`);
-  stalled = startStalledRecv(DST, DST_DS);
-  await waitForRecv(DST, DST_DS);
-  await new Promise((r) => setTimeout(r, 1500));
+  // Seed 000 from scratch: pruned base, modified replica, a staging clone blocking the rollback, a stalled zfs recv.
+  ({ stalled, cloneFiles } = await buildSeed000({ r1: R1, r2: R2, srcDs: SRC_DS, dstDs: DST_DS, clone: CLONE, cloneProperties: ['atime=off'] }));
 }, 180_000);
 
 afterAll(async () => {

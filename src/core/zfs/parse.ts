@@ -80,6 +80,20 @@ const SETTERS: Record<string, Setter> = {
   },
 };
 
+/** Call `fn` for each non-empty line with its 1-based number (a loop over indexOf: no array of lines for 100,000-line listings). */
+function eachLine(stdout: string, fn: (line: string, lineNumber: number) => void): void {
+  let start = 0;
+  let lineNumber = 0;
+  while (start < stdout.length) {
+    let end = stdout.indexOf('\n', start);
+    if (end < 0) end = stdout.length;
+    lineNumber++;
+    const line = stdout.slice(start, end);
+    start = end + 1;
+    if (line !== '') fn(line, lineNumber);
+  }
+}
+
 function typeFromName(name: string): ZfsObjectType {
   return name.includes('@') ? 'snapshot' : name.includes('#') ? 'bookmark' : 'filesystem';
 }
@@ -92,16 +106,8 @@ export function parseZfsListTsv(stdout: string, columns: readonly string[], comm
   if (columns[0] !== 'name') throw new Error('the first column of a listing must be name');
   const out: ZfsObject[] = [];
   const setters = columns.map((c) => SETTERS[c]);
-  let start = 0;
-  let lineNumber = 0;
   const n = columns.length;
-  while (start < stdout.length) {
-    let end = stdout.indexOf('\n', start);
-    if (end < 0) end = stdout.length;
-    lineNumber++;
-    const line = stdout.slice(start, end);
-    start = end + 1;
-    if (line === '') continue;
+  eachLine(stdout, (line, lineNumber) => {
     const fields = line.split('\t');
     if (fields.length !== n) throw new ZfsParseError(command, lineNumber, line, `expected ${n} tab-separated fields, found ${fields.length}`);
     const name = fields[0]!;
@@ -113,7 +119,7 @@ export function parseZfsListTsv(stdout: string, columns: readonly string[], comm
       if (problem) throw new ZfsParseError(command, lineNumber, line, problem);
     }
     out.push(o);
-  }
+  });
   return out;
 }
 
@@ -124,15 +130,7 @@ export function parseZfsListTsv(stdout: string, columns: readonly string[], comm
 export function parseZfsGetTriples(stdout: string, command = 'zfs get'): ZfsObject[] {
   const out: ZfsObject[] = [];
   const byName = new Map<string, ZfsObject>();
-  let start = 0;
-  let lineNumber = 0;
-  while (start < stdout.length) {
-    let end = stdout.indexOf('\n', start);
-    if (end < 0) end = stdout.length;
-    lineNumber++;
-    const line = stdout.slice(start, end);
-    start = end + 1;
-    if (line === '') continue;
+  eachLine(stdout, (line, lineNumber) => {
     const t1 = line.indexOf('\t');
     const t2 = t1 < 0 ? -1 : line.indexOf('\t', t1 + 1);
     if (t1 <= 0 || t2 < 0) throw new ZfsParseError(command, lineNumber, line, 'expected name<TAB>property<TAB>value');
@@ -146,10 +144,10 @@ export function parseZfsGetTriples(stdout: string, command = 'zfs get'): ZfsObje
       out.push(o);
     }
     const set = SETTERS[property];
-    if (!set) continue;
+    if (!set) return;
     const problem = set(o, value);
     if (problem) throw new ZfsParseError(command, lineNumber, line, problem);
-  }
+  });
   return out;
 }
 

@@ -190,3 +190,38 @@ export function replicate(src: string, dst: string, first: string, upTo?: string
   relay([`${src}@${first}`], [dst]);
   if (upTo && upTo !== first) relay(['-I', `${src}@${first}`, `${src}@${upTo}`], [dst]);
 }
+
+export interface Seed000 {
+  /** The clone's files (path -> md5) before anything ran: what a kept copy must hold. */
+  cloneFiles: Map<string, string>;
+  stalled: ReturnType<typeof startStalledRecv>;
+}
+
+/**
+ * Seed 000 from scratch, under the test roots R1 (source host) and R2 (target host): the replica
+ * received up to @20230530-2330; a staging clone of @20230515-0000 with data of its own (and the
+ * given local properties) blocks the rollback; the replica was written to; the source took
+ * @20230608-1130 and its retention pruned @20230515-0000 and @20230530-2330, so the newest common
+ * snapshot is @20230501-0000; a `zfs recv` stalled on the replica (started here, so a plan may kill it).
+ */
+export async function buildSeed000(p: { r1: string; r2: string; srcDs: string; dstDs: string; clone: string; cloneProperties: string[] }): Promise<Seed000> {
+  const [A, B, C, D] = SNAPS as [string, string, string, string];
+  sh(SRC, `zfs create ${q(p.r1)}`);
+  sh(DST, `zfs create ${q(p.r2)}`);
+  await makeSource(p.srcDs, [A, B, C]);
+  sh(DST, `zfs create ${q(`${p.r2}/clones`)}`);
+  replicate(p.srcDs, p.dstDs, A, C);
+  sh(DST, `zfs clone ${p.cloneProperties.map((x) => `-o ${q(x)}`).join(' ')} ${q(`${p.dstDs}@${B}`)} ${q(p.clone)}`);
+  writeFile(DST, `${mountpoint(DST, p.clone)}/staging only.txt`, 3, 'written in the staging clone');
+  const cloneFiles = md5Tree(DST, p.clone);
+  writeFile(DST, `${mountpoint(DST, p.dstDs)}/stray.txt`, 4, 'written into the replica');
+  await new Promise((r) => setTimeout(r, 1100));
+  writeFile(SRC, `${mountpoint(SRC, p.srcDs)}/june.txt`, 5, 'june');
+  snapshot(SRC, `${p.srcDs}@${D}`);
+  await destroySnapshot(SRC, `${p.srcDs}@${B}`);
+  await destroySnapshot(SRC, `${p.srcDs}@${C}`);
+  const stalled = startStalledRecv(DST, p.dstDs);
+  await waitForRecv(DST, p.dstDs);
+  await new Promise((r) => setTimeout(r, 1500));
+  return { cloneFiles, stalled };
+}

@@ -18,20 +18,14 @@ import {
   DST,
   SNAPS,
   SRC,
+  buildSeed000,
   destroyRoot,
-  destroySnapshot,
-  makeSource,
   md5Tree,
   mountpoint,
   q,
   randomRoot,
-  replicate,
-  sh,
-  snapshot,
   snapshotGuids,
   startStalledRecv,
-  waitForRecv,
-  writeFile,
 } from './scenarios.js';
 import { listings, runPlan } from './run.js';
 
@@ -49,27 +43,7 @@ let stalled: ReturnType<typeof startStalledRecv> | undefined;
 let cloneFiles: Map<string, string>;
 
 beforeAll(async () => {
-  sh(SRC, `zfs create ${q(R1)}`);
-  sh(DST, `zfs create ${q(R2)}`);
-  await makeSource(SRC_DS, [A, B, C]);
-  sh(DST, `zfs create ${q(`${R2}/clones`)}`);
-  replicate(SRC_DS, DST_DS, A, C);
-  // the staging clone of a May snapshot, with local properties and data of its own
-  sh(DST, `zfs clone -o atime=off -o ${q('org.zfs-fleet:purpose=staging over NFS')} ${q(`${DST_DS}@${B}`)} ${q(CLONE)}`);
-  writeFile(DST, `${mountpoint(DST, CLONE)}/staging only.txt`, 3, 'written in the staging clone');
-  cloneFiles = md5Tree(DST, CLONE);
-  // bytes written to the replica after the last receive
-  writeFile(DST, `${mountpoint(DST, DST_DS)}/stray.txt`, 4, 'written into the replica');
-  // June on the source, and the naive retention
-  await new Promise((r) => setTimeout(r, 1100));
-  writeFile(SRC, `${mountpoint(SRC, SRC_DS)}/june.txt`, 5, 'june');
-  snapshot(SRC, `${SRC_DS}@${D}`);
-  await destroySnapshot(SRC, `${SRC_DS}@${B}`);
-  await destroySnapshot(SRC, `${SRC_DS}@${C}`);
-  // the stalled receive (started by this test, so the plan may kill it)
-  stalled = startStalledRecv(DST, DST_DS);
-  await waitForRecv(DST, DST_DS);
-  await new Promise((r) => setTimeout(r, 1500));
+  ({ stalled, cloneFiles } = await buildSeed000({ r1: R1, r2: R2, srcDs: SRC_DS, dstDs: DST_DS, clone: CLONE, cloneProperties: ['atime=off', 'org.zfs-fleet:purpose=staging over NFS'] }));
 });
 
 afterAll(async () => {
