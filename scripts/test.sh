@@ -43,6 +43,10 @@ if [ "${ZFS_FLEET_SKIP_E2E:-}" != 1 ]; then
   npm run --silent package
   bash scripts/install-code-server.sh
   node test/e2e/smoke.mjs
+  step "replication in VS Code: pure parts, UI walk, commands in the extension host"
+  npx vitest run --config test/e2e/replication/vitest.config.mjs
+  node test/e2e/replication/walk.mjs --no-readme-screenshot
+  node test/e2e/replication/run.mjs
 fi
 
 step "done"

@@ -5,12 +5,19 @@ import type { Logger } from './core/log.js';
 import { createRunner } from './transport/index.js';
 import { registerCommands } from './ui/commands/index.js';
 import type { FleetContext } from './ui/context.js';
+import { Replication } from './ui/replication/service.js';
 import { readSettings, SECTION, type FleetSettings } from './ui/settings.js';
 import { askUnknownHostKey, PassphraseStore } from './ui/sshPrompts.js';
 import { FleetTreeProvider, type FleetNode } from './ui/tree.js';
-import { vscodeUserInput } from './ui/userInput.js';
+import { vscodeUserInput, type UserInput } from './ui/userInput.js';
 
-export function activate(context: vscode.ExtensionContext): void {
+/** Returned by activate() only when ZFS_FLEET_TEST=1: the e2e suites script the UI through it. */
+export interface TestApi {
+  ctx: FleetContext;
+  setUserInput(input: UserInput | undefined): void;
+}
+
+export function activate(context: vscode.ExtensionContext): TestApi | undefined {
   const log = vscode.window.createOutputChannel('ZFS Fleet', { log: true });
   const logger: Logger = log;
   const input = vscodeUserInput;
@@ -38,12 +45,14 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const tree = new FleetTreeProvider(fleet);
   const view = vscode.window.createTreeView<FleetNode>('zfsFleet.hosts', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
-  const ctx: FleetContext = { extension: context, fleet, tree, view, log, input };
+  const replication = new Replication(context, tree);
+  const ctx: FleetContext = { extension: context, fleet, tree, view, log, input, replication };
 
   context.subscriptions.push(
     log,
     tree,
     view,
+    replication,
     ...registerCommands(ctx),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SECTION)) return;
@@ -60,6 +69,8 @@ export function activate(context: vscode.ExtensionContext): void {
     { dispose: () => void fleet.dispose() },
   );
   log.info(`ZFS Fleet activated with ${settings.hosts.length} host(s)`);
+  if (process.env.ZFS_FLEET_TEST !== '1') return undefined;
+  return { ctx, setUserInput: (i) => (ctx.input = i ?? vscodeUserInput) };
 }
 
 export function deactivate(): void {}

@@ -1,6 +1,7 @@
 /** What every command gets: the services built in activate(). */
 import type * as vscode from 'vscode';
 import type { Fleet } from '../core/fleet/fleet.js';
+import type { Replication } from './replication/service.js';
 import type { FleetTreeProvider, FleetNode } from './tree.js';
 import type { UserInput } from './userInput.js';
 
@@ -11,6 +12,8 @@ export interface FleetContext {
   view: vscode.TreeView<FleetNode>;
   log: vscode.LogOutputChannel;
   input: UserInput;
+  /** The Replication view, plan documents, history (src/ui/replication). */
+  replication: Replication;
 }
 
 export type Command = (ctx: FleetContext, node?: FleetNode, nodes?: FleetNode[]) => Promise<unknown> | unknown;

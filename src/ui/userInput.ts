@@ -10,6 +10,13 @@ export interface UserInput {
   info(message: string, ...buttons: string[]): Promise<string | undefined>;
   inputBox(options: vscode.InputBoxOptions): Promise<string | undefined>;
   pickMany(items: string[], options: vscode.QuickPickOptions): Promise<string[] | undefined>;
+  /** One item from a list; undefined on cancel. */
+  quickPick<T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions): Promise<T | undefined>;
+  /** An input box that accepts only `expected`, typed exactly; true when it was. */
+  confirmTyped(prompt: string, expected: string): Promise<boolean>;
+  /** A non-modal warning / error; resolves to the chosen button's title. */
+  warn(message: string, ...buttons: string[]): Promise<string | undefined>;
+  error(message: string, ...buttons: string[]): Promise<string | undefined>;
 }
 
 export const vscodeUserInput: UserInput = {
@@ -24,6 +31,25 @@ export const vscodeUserInput: UserInput = {
   },
   async pickMany(items, options) {
     return vscode.window.showQuickPick(items, { ...options, canPickMany: true });
+  },
+  async quickPick(items, options) {
+    return vscode.window.showQuickPick([...items], { ...options, canPickMany: false });
+  },
+  async confirmTyped(prompt, expected) {
+    const typed = await vscode.window.showInputBox({
+      title: 'Type the name to confirm',
+      prompt,
+      placeHolder: expected,
+      ignoreFocusOut: true,
+      validateInput: (v) => (v === expected ? undefined : `Type ${expected} exactly`),
+    });
+    return typed === expected;
+  },
+  async warn(message, ...buttons) {
+    return vscode.window.showWarningMessage(message, ...buttons);
+  },
+  async error(message, ...buttons) {
+    return vscode.window.showErrorMessage(message, ...buttons);
   },
 };
 

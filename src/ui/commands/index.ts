@@ -5,6 +5,7 @@ import { UserCancelled } from '../userInput.js';
 import { addHost, importSshHosts, removeHost } from './hosts.js';
 import { copyName, forgetPassphrases, openTerminal, showLog } from './misc.js';
 import { refreshAll, refreshHost, retryHost } from './refresh.js';
+import { addPair, diagnosePair, openPairDefinition, rebaseClone, refreshPairs, removePair, rollbackToSnapshot, showReplicationHistory, syncPair, syncPairWithOptions } from './replication.js';
 
 export const COMMANDS: Record<string, Command> = {
   'zfsFleet.refreshAll': refreshAll,
@@ -17,6 +18,16 @@ export const COMMANDS: Record<string, Command> = {
   'zfsFleet.openTerminal': openTerminal,
   'zfsFleet.showLog': showLog,
   'zfsFleet.forgetPassphrases': forgetPassphrases,
+  'zfsFleet.addPair': addPair,
+  'zfsFleet.removePair': removePair,
+  'zfsFleet.refreshPairs': refreshPairs,
+  'zfsFleet.openPairDefinition': openPairDefinition,
+  'zfsFleet.syncPair': syncPair,
+  'zfsFleet.syncPairWithOptions': syncPairWithOptions,
+  'zfsFleet.diagnosePair': diagnosePair,
+  'zfsFleet.rollbackToSnapshot': rollbackToSnapshot,
+  'zfsFleet.rebaseClone': rebaseClone,
+  'zfsFleet.showReplicationHistory': showReplicationHistory,
 };
 
 export function registerCommands(ctx: FleetContext): vscode.Disposable[] {

@@ -1,0 +1,60 @@
+/**
+ * The replication side of the extension, built once in activate(): the Replication view, the
+ * read-only documents (plan previews, diagnoses, history), the history file, and what keeps them
+ * current (settings, the workspace file, workspace trust).
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { History } from '../../core/execute/history.js';
+import { SECTION } from '../settings.js';
+import type { FleetTreeProvider } from '../tree.js';
+import { DOC_SCHEME, ReadOnlyDocuments } from './documents.js';
+import { PAIRS_FILE } from './pairSpecs.js';
+import { PairsTreeProvider, type PairNode } from './pairsTree.js';
+
+export class Replication implements vscode.Disposable {
+  readonly docs = new ReadOnlyDocuments();
+  readonly history: History;
+  readonly pairs: PairsTreeProvider;
+  readonly view: vscode.TreeView<PairNode>;
+  /** Tests only: pretend the workspace is (not) trusted. */
+  trustOverride?: boolean;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(context: vscode.ExtensionContext, hosts: FleetTreeProvider) {
+    this.history = new History(path.join(context.globalStorageUri.fsPath, 'replication-history.jsonl'));
+    this.pairs = new PairsTreeProvider(hosts, () => this.isTrusted(), async () => (await this.history.read(500)).entries);
+    this.view = vscode.window.createTreeView<PairNode>('zfsFleet.pairs', { treeDataProvider: this.pairs });
+    const watcher = vscode.workspace.createFileSystemWatcher(`**/${PAIRS_FILE}`);
+    const reload = () => void this.pairs.reload();
+    this.disposables.push(
+      this.docs,
+      this.pairs,
+      this.view,
+      vscode.workspace.registerTextDocumentContentProvider(DOC_SCHEME, this.docs),
+      watcher,
+      watcher.onDidCreate(reload),
+      watcher.onDidChange(reload),
+      watcher.onDidDelete(reload),
+      vscode.workspace.onDidChangeWorkspaceFolders(reload),
+      vscode.workspace.onDidGrantWorkspaceTrust(reload),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration(`${SECTION}.pairs`)) reload();
+      }),
+    );
+    reload();
+  }
+
+  isTrusted(): boolean {
+    return this.trustOverride ?? vscode.workspace.isTrusted;
+  }
+
+  /** The runtime half of the workspace-trust rule (the menus' `when` is the other half). */
+  requireTrust(what: string): void {
+    if (!this.isTrusted()) throw new Error(`${what} is not available in an untrusted workspace: it changes ZFS on your hosts. Trust the workspace first (Workspaces: Manage Workspace Trust).`);
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.reverse()) d.dispose();
+  }
+}

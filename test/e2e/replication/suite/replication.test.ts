@@ -1,0 +1,364 @@
+/**
+ * The replication commands inside a real VS Code (code-server's extension host), against the lab's
+ * zfs-fuse hosts over real sshd. The UI is scripted through the extension's test API
+ * (ZFS_FLEET_TEST=1): every modal, quick pick and input box is answered by the test, which also
+ * checks what it was shown. Each test creates its own datasets under `zfs-hdd/e2e-repl-*` (off1)
+ * and `rpool/e2e-repl-*` (ovh3); the lab's seeded datasets are never touched.
+ */
+/// <reference types="mocha" />
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import type { TestApi } from '../../../../src/extension.js';
+import type { FlowResult } from '../../../../src/ui/replication/planFlow.js';
+import type { PairNode } from '../../../../src/ui/replication/pairsTree.js';
+import { destroyRoot, DST_ROOT, exists, labReady, makeDataset, origin, ROOT, snapshot, snapshotGuids, snapshotNames, SRC_ROOT, ssh, q } from './lab.js';
+import { ScriptedInput } from './scriptedInput.js';
+
+const SRC = `${SRC_ROOT}/src data`;
+const DST = `${DST_ROOT}/dst`;
+const SYNC_ID = `off1:${SRC}->ovh3:${DST}`;
+const FILE_ID = `off1:${SRC}->ovh3:${DST_ROOT}/fromfile`;
+
+let api: TestApi;
+const input = new ScriptedInput();
+
+/** Every modal's detail bullet lines `  • host: name...` after the "This destroys N objects:" line. */
+function destroyedInDetail(detail: string): { count: number; lines: string[] } {
+  const lines = detail.split('\n');
+  const i = lines.findIndex((l) => /^This destroys (\d+) objects?:$/.test(l));
+  if (i < 0) {
+    assert.ok(/This destroys nothing\./.test(detail), `no destroy list in:\n${detail}`);
+    return { count: 0, lines: [] };
+  }
+  const count = Number(/(\d+)/.exec(lines[i]!)![1]);
+  const out: string[] = [];
+  for (const l of lines.slice(i + 1)) {
+    if (!l.startsWith('  • ')) break;
+    out.push(l.slice(4));
+  }
+  return { count, lines: out };
+}
+
+async function pairNodes(): Promise<PairNode[]> {
+  return api.ctx.replication.pairs.allNodes();
+}
+
+async function pairNode(id: string): Promise<Extract<PairNode, { kind: 'pair' }>> {
+  const n = (await pairNodes()).find((x) => x.kind === 'pair' && x.entry.pair.id === id);
+  assert.ok(n && n.kind === 'pair', `no pair ${id} in the Replication view`);
+  return n;
+}
+
+/** The Replication view's description of a pair once its hosts are listed. */
+async function pairDescription(id: string): Promise<string> {
+  const node = await pairNode(id);
+  for (let i = 0; i < 100; i++) {
+    const v = api.ctx.replication.pairs.view(node);
+    if (v.hosts !== 'loading') return v.description;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the hosts of ${id} never finished loading`);
+}
+
+async function run<T = FlowResult>(command: string, ...args: unknown[]): Promise<T> {
+  return (await vscode.commands.executeCommand(command, ...args)) as T;
+}
+
+function snapNode(host: string, name: string) {
+  return { kind: 'snapshot', id: `test\0${host}\0${name}`, host, name };
+}
+
+/** Answers for a plan that is run: "Run" in the plan's modal, "Run Step" for each step confirmation. */
+const runEverything = (_message: string, _detail: string, buttons: string[]) => (buttons.includes('Run Step') ? 'Run Step' : buttons.includes('Run') ? 'Run' : undefined);
+
+suite('replication commands (lab: off1 -> ovh3)', function () {
+  this.timeout(180_000);
+
+  suiteSetup(async function () {
+    if (!labReady()) throw new Error('the lab is not up or ZFS_FLEET_E2E_ROOT is not set (run test/e2e/replication/run.mjs)');
+    const ext = vscode.extensions.getExtension<TestApi>('zfs-fleet.zfs-fleet');
+    assert.ok(ext, 'extension zfs-fleet.zfs-fleet not found');
+    api = (await ext.activate())!;
+    assert.ok(api?.ctx, 'the extension returned no test API: is ZFS_FLEET_TEST=1 set?');
+    api.setUserInput(input);
+    await makeDataset('off1', SRC, ['s1', 's2']);
+    await ssh('ovh3', `zfs create -p ${q(DST_ROOT)}`);
+  });
+
+  suiteTeardown(async function () {
+    api?.setUserInput(undefined);
+    for (const t of vscode.window.terminals) if (t.name.startsWith('ZFS plan')) t.dispose();
+    if (ROOT) {
+      await destroyRoot('ovh3', DST_ROOT);
+      await destroyRoot('off1', SRC_ROOT);
+    }
+  });
+
+  test('pairs come from the settings and .zfs-fleet.json; invalid entries are rows with their reason; settings win', async () => {
+    const nodes = await pairNodes();
+    const pairs = nodes.filter((n): n is Extract<PairNode, { kind: 'pair' }> => n.kind === 'pair');
+    const invalid = nodes.filter((n): n is Extract<PairNode, { kind: 'invalid' }> => n.kind === 'invalid');
+    assert.deepEqual(pairs.map((p) => p.entry.pair.id).sort(), [FILE_ID, SYNC_ID].sort());
+    const sync = pairs.find((p) => p.entry.pair.id === SYNC_ID)!;
+    assert.equal(sync.entry.origin.kind, 'settings');
+    assert.equal(sync.entry.pair.label, 'e2e sync', 'the settings entry wins over the file entry with the same id');
+    assert.equal(sync.entry.overrides?.kind, 'file');
+    assert.equal(pairs.find((p) => p.entry.pair.id === FILE_ID)!.entry.origin.kind, 'file');
+    assert.equal(invalid.length, 2, `invalid rows: ${JSON.stringify(invalid.map((i) => i.entry.reason))}`);
+    const fromSettings = invalid.find((i) => i.entry.origin.kind === 'settings')!;
+    const fromFile = invalid.find((i) => i.entry.origin.kind === 'file')!;
+    assert.match(fromSettings.entry.reason, /route/);
+    assert.match(fromFile.entry.reason, /needs a dataset/);
+    const v = api.ctx.replication.pairs.view(fromFile);
+    assert.match(v.label, /^Invalid pair: /);
+    assert.equal(v.contextValue, 'zfs.pair.invalid');
+    assert.ok(v.tooltip.some(([k, val]) => k === 'Defined in' && val.includes('.zfs-fleet.json')));
+    // Every view row has a short description and a full tooltip.
+    assert.equal(await pairDescription(SYNC_ID), 'never sent');
+  });
+
+  test('Sync Pair: a full send through the relay, then incremental; guids equal after; state "in sync"', async () => {
+    input.script({ warnModal: runEverything });
+    const r1 = await run('zfsFleet.syncPair', SYNC_ID);
+    assert.ok(r1, 'no result (see the log)');
+    assert.equal(r1.choice, 'run', `choice ${r1.choice}; calls ${JSON.stringify(input.calls)}`);
+    assert.equal(r1.result?.outcome, 'ok', r1.result?.error);
+    assert.equal(input.of('confirmTyped').length, 0, 'a sync into a new dataset destroys nothing: no name to type');
+    assert.equal(destroyedInDetail(r1.detail!).count, 0);
+    assert.deepEqual(input.of('warnModal')[0]!.buttons, ['Run', 'Send to Terminal']);
+    const src1 = await snapshotGuids('off1', SRC);
+    const dst1 = await snapshotGuids('ovh3', DST);
+    assert.deepEqual([...dst1.values()].sort(), [...src1.values()].sort(), 'the target has the same snapshots (guids) as the source');
+    assert.equal(dst1.size, 2);
+    assert.equal(await pairDescription(SYNC_ID), 'in sync');
+
+    await snapshot('off1', `${SRC}@s3`);
+    await run('zfsFleet.refreshPairs');
+    assert.equal(await pairDescription(SYNC_ID), 'behind 1');
+    input.script({ warnModal: runEverything });
+    const r2 = await run('zfsFleet.syncPair', SYNC_ID);
+    assert.equal(r2.result?.outcome, 'ok', r2.result?.error);
+    assert.match(r2.plan.steps.map((s) => s.description).join('\n'), /Incremental send from @s2 to @s3/);
+    const src2 = await snapshotGuids('off1', SRC);
+    const dst2 = await snapshotGuids('ovh3', DST);
+    assert.equal(dst2.size, 3);
+    for (const [name, guid] of src2) assert.equal(dst2.get(name.replace(SRC, DST)), guid, `guid of ${name}`);
+    assert.equal(await pairDescription(SYNC_ID), 'in sync');
+    // The tooltip holds the whole state summary.
+    const tip = api.ctx.replication.pairs.view(await pairNode(SYNC_ID)).tooltip;
+    assert.match(tip.find(([k]) => k === 'State')?.[1] ?? '', /^In sync: the target has the source's newest snapshot @s3\./);
+    assert.ok(tip.some(([k, v]) => k === 'Last run' && /ok/.test(v)), JSON.stringify(tip));
+    // The history records both runs of the pair.
+    const { entries } = await api.ctx.replication.history.read();
+    assert.ok(entries.filter((e) => e.pair === SYNC_ID && e.outcome === 'ok').length >= 2);
+  });
+
+  test('Sync Pair with Options…: -i up to a new snapshot taken now; "full" onto an existing target is refused with its reason', async () => {
+    const picks: Record<string, string> = { 'send mode': 'Incremental', 'snapshots in between': '-i', 'send up to': 'A new snapshot taken now…' };
+    input.script({
+      quickPick: (items, options) => items.find((i) => i.label === picks[Object.keys(picks).find((k) => (options.title ?? '').endsWith(k))!]),
+      inputBox: () => 'opt1',
+      warnModal: runEverything,
+    });
+    const r = await run('zfsFleet.syncPairWithOptions', SYNC_ID);
+    assert.equal(r.result?.outcome, 'ok', r.result?.error);
+    assert.ok(r.plan.steps.some((st) => st.op === 'snapshot' && st.type === 'command' && st.argv.at(-1) === `${SRC}@opt1`));
+    assert.ok(r.plan.steps.some((st) => st.type === 'pipe' && st.from.argv.includes('-i')));
+    const src = await snapshotGuids('off1', SRC);
+    const dst = await snapshotGuids('ovh3', DST);
+    assert.equal(dst.get(`${DST}@opt1`), src.get(`${SRC}@opt1`));
+
+    picks['send mode'] = 'Full';
+    input.script({ quickPick: (items, options) => items.find((i) => i.label === picks[Object.keys(picks).find((k) => (options.title ?? '').endsWith(k))!]), inputBox: () => 'opt2', warnModal: runEverything });
+    assert.equal(await run('zfsFleet.syncPairWithOptions', SYNC_ID), undefined);
+    const err = input.of('error')[0];
+    assert.ok(err, 'an error message');
+    assert.match(err.message, /already has snapshots; a full send needs a target that does not exist/);
+    assert.deepEqual(err.buttons, ['Diagnose Pair']);
+    assert.equal(input.of('warnModal').length, 0, 'no plan to confirm');
+    assert.ok(!(await exists('off1', `${SRC}@opt2`)), 'nothing ran');
+  });
+
+  test('Roll Back to This Snapshot: the modal lists exactly the snapshots ZFS then destroys', async () => {
+    const ds = `${DST_ROOT}/rb`;
+    await makeDataset('ovh3', ds, ['a', 'b', 'c', 'd']);
+    const before = await snapshotNames('ovh3', ds);
+    input.script({ warnModal: runEverything });
+    const r = await run('zfsFleet.rollbackToSnapshot', snapNode('ovh3', `${ds}@b`));
+    assert.equal(r.choice, 'run');
+    assert.equal(r.result?.outcome, 'ok', r.result?.error);
+    const after = await snapshotNames('ovh3', ds);
+    const destroyed = before.filter((s) => !after.includes(s));
+    const shown = destroyedInDetail(r.detail!);
+    assert.deepEqual(shown.lines.sort(), destroyed.map((s) => `ovh3: ${s}`).sort());
+    assert.equal(shown.count, destroyed.length);
+    assert.deepEqual(destroyed.sort(), [`${ds}@c`, `${ds}@d`]);
+    // The rollback step was confirmed on its own.
+    assert.equal(r.confirmedSteps?.length, 1);
+    const stepModal = input.of('warnModal').find((c) => c.buttons?.includes('Run Step'))!;
+    assert.match(stepModal.detail!, /zfs rollback -r/);
+  });
+
+  test('Send to Terminal types the plan into a terminal per host without running it', async () => {
+    const ds = `${DST_ROOT}/rb`;
+    const before = await snapshotNames('ovh3', ds);
+    input.script({ warnModal: (_m, _d, buttons) => (buttons.includes('Send to Terminal') ? 'Send to Terminal' : undefined) });
+    const r = await run('zfsFleet.rollbackToSnapshot', snapNode('ovh3', `${ds}@a`));
+    assert.equal(r.choice, 'terminal');
+    assert.equal(r.terminals?.length, 1);
+    const t = r.terminals![0]!;
+    assert.equal(t.runOn, 'ovh3');
+    assert.equal(t.text, `zfs rollback -r ${ds}@a`);
+    assert.ok(!/[\r\n]/.test(t.text));
+    const term = vscode.window.terminals.find((x) => x.name === t.name);
+    assert.ok(term, `terminal ${t.name} not open`);
+    assert.equal((term.creationOptions as vscode.TerminalOptions).shellPath, 'ssh');
+    await new Promise((res) => setTimeout(res, 2000));
+    assert.deepEqual(await snapshotNames('ovh3', ds), before, 'nothing ran');
+    term.dispose();
+  });
+
+  test('the plan is re-checked right before it runs: a host that changed meanwhile is reported and the plan can be re-made', async () => {
+    const ds = `${DST_ROOT}/ch`;
+    await makeDataset('ovh3', ds, ['a', 'b', 'c']);
+    let modals = 0;
+    input.script({
+      warnModal: async (_message, _detail, buttons) => {
+        if (buttons.includes('Re-plan')) return 'Re-plan';
+        if (buttons.includes('Run Step')) return 'Run Step';
+        // While the first confirmation is open, someone takes a snapshot of the dataset.
+        if (modals++ === 0) await snapshot('ovh3', `${ds}@late`);
+        return 'Run';
+      },
+    });
+    const r = await run('zfsFleet.rollbackToSnapshot', snapNode('ovh3', `${ds}@a`));
+    assert.equal(r.result?.outcome, 'changed');
+    assert.ok(r.result?.changes?.some((c) => c.includes('@late')), JSON.stringify(r.result?.changes));
+    assert.ok(r.result!.steps.every((st) => st.status === 'not-run'), 'nothing ran');
+    assert.ok(!r.confirmedSteps?.length, 'no step was even asked for');
+    // Re-planned from fresh listings: now @late is in the list, and it is destroyed with the others.
+    const again = r.next!;
+    assert.equal(again.result?.outcome, 'ok', again.result?.error);
+    assert.deepEqual(destroyedInDetail(again.detail!).lines.sort(), [`ovh3: ${ds}@b`, `ovh3: ${ds}@c`, `ovh3: ${ds}@late`]);
+    assert.deepEqual(await snapshotNames('ovh3', ds), [`${ds}@a`]);
+    const { entries } = await api.ctx.replication.history.read(5);
+    assert.ok(entries.some((e) => e.outcome === 'changed' && e.title === r.plan.title));
+  });
+
+  test('a blocked rollback offers the rebase instead of Run; rebase, then the rollback re-planned runs', async () => {
+    const ds = `${DST_ROOT}/bl`;
+    const clone = `${DST_ROOT}/bl-clone`;
+    await makeDataset('ovh3', ds, ['a', 'b', 'c']);
+    await ssh('ovh3', `zfs clone ${q(`${ds}@c`)} ${q(clone)}`);
+    const typed: string[] = [];
+    input.script({
+      warnModal: (message, _detail, buttons) => {
+        if (message.startsWith('Blocked')) return 'Re-base Clone onto…';
+        return buttons.includes('Run Step') ? 'Run Step' : 'Run';
+      },
+      quickPick: (items, options) => {
+        if (/onto an older snapshot/.test(options.title ?? '')) return items[0];
+        return items.find((i) => i.label === 'Drop its data');
+      },
+      confirmTyped: (_p, expected) => {
+        typed.push(expected);
+        return true;
+      },
+    });
+    const r = await run('zfsFleet.rollbackToSnapshot', snapNode('ovh3', `${ds}@a`));
+    assert.equal(r.choice, 'blocked');
+    assert.match(r.message!, /^Blocked/);
+    assert.deepEqual(r.buttons, ['Re-base Clone onto…']);
+    assert.ok(!r.buttons!.includes('Run'));
+    assert.match(r.detail!, new RegExp(`${clone.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    // The rebase: the suggested snapshot (the rollback's) first; its modal; the clone's name typed.
+    const ontoPick = input.of('quickPick').find((c) => /onto an older snapshot/.test(c.message))!;
+    assert.equal(ontoPick.items![0]!.label, '@a');
+    assert.match(ontoPick.items![0]!.description ?? '', /suggested/);
+    const rebase = r.next!;
+    assert.equal(rebase.plan.kind, 'rebase');
+    assert.equal(rebase.result?.outcome, 'ok', rebase.result?.error);
+    assert.deepEqual(typed, [clone]);
+    assert.ok(destroyedInDetail(rebase.detail!).lines.includes(`ovh3: ${clone} (clone)`));
+    assert.equal(await origin('ovh3', clone), `${ds}@a`);
+    // Then the rollback, planned again and confirmed again, ran.
+    const rollback = rebase.next!;
+    assert.equal(rollback.plan.kind, 'rollback');
+    assert.equal(rollback.result?.outcome, 'ok', rollback.result?.error);
+    assert.deepEqual(await snapshotNames('ovh3', ds), [`${ds}@a`]);
+    assert.deepEqual(destroyedInDetail(rollback.detail!).lines.sort(), [`ovh3: ${ds}@b`, `ovh3: ${ds}@c`]);
+  });
+
+  test('Diagnose Pair: a report, then the fix plan (roll the target back, send) run step by step', async () => {
+    // The source gets a new snapshot, then the target one of its own (newer than anything on the
+    // source): a receive needs the target rolled back to the common base first.
+    await snapshot('off1', `${SRC}@s4`);
+    await snapshot('ovh3', `${DST}@target-only`);
+    await run('zfsFleet.refreshPairs');
+    assert.match(await pairDescription(SYNC_ID), /target has newer snapshots/);
+    input.script({ info: (_m, buttons) => (buttons.includes('Review Fix Plan…') ? 'Review Fix Plan…' : undefined), warnModal: runEverything });
+    const d = await run<{ diagnosis: { findings: { kind: string }[] }; report: vscode.Uri; flow?: FlowResult }>('zfsFleet.diagnosePair', SYNC_ID);
+    const kinds = d.diagnosis.findings.map((f) => f.kind);
+    assert.ok(kinds.includes('target-newer'), kinds.join(', '));
+    const report = (await vscode.workspace.openTextDocument(d.report)).getText();
+    assert.match(report, /^# Diagnosis: /);
+    assert.match(report, /target-only/);
+    assert.equal(d.flow?.result?.outcome, 'ok', d.flow?.result?.error);
+    assert.deepEqual(destroyedInDetail(d.flow!.detail!).lines, [`ovh3: ${DST}@target-only`]);
+    assert.ok(!(await exists('ovh3', `${DST}@target-only`)));
+    const src = await snapshotGuids('off1', SRC);
+    const dst = await snapshotGuids('ovh3', DST);
+    for (const [name, guid] of src) assert.equal(dst.get(name.replace(SRC, DST)), guid, `guid of ${name}`);
+    assert.equal(await pairDescription(SYNC_ID), 'in sync');
+  });
+
+  test('Show Replication History lists the runs', async () => {
+    const uri = await run<vscode.Uri>('zfsFleet.showReplicationHistory');
+    const text = (await vscode.workspace.openTextDocument(uri)).getText();
+    assert.match(text, /^# Replication history/);
+    assert.match(text, /OK: Sync off1:/);
+    assert.match(text, /OK: Roll back/);
+    assert.match(text, /OK: Re-base/);
+  });
+
+  test('Add Replication Pair writes the settings; Remove Pair takes it out', async () => {
+    const target = `ovh3:${DST_ROOT}/added`;
+    const answers = [`off1:${SRC}`, target, 'added pair'];
+    input.script({ inputBox: () => answers.shift(), quickPick: (items) => items.find((i) => i.label === 'relay') });
+    await run('zfsFleet.addPair');
+    const spec = vscode.workspace.getConfiguration('zfsFleet').get<{ source: string; target: string; label?: string }[]>('pairs')!;
+    assert.ok(spec.some((p) => p.target === target && p.label === 'added pair'), JSON.stringify(spec));
+    const node = await pairNode(`off1:${SRC}->${target}`);
+    await run('zfsFleet.removePair', node);
+    const after = vscode.workspace.getConfiguration('zfsFleet').get<{ target: string }[]>('pairs')!;
+    assert.ok(!after.some((p) => p.target === target));
+    assert.ok(!(await pairNodes()).some((n) => n.kind === 'pair' && n.entry.pair.id === `off1:${SRC}->${target}`));
+  });
+
+  test('workspace trust: the mutating commands refuse to run, and their menus ask for a trusted workspace', async () => {
+    const pkg = vscode.extensions.getExtension('zfs-fleet.zfs-fleet')!.packageJSON as {
+      contributes: { menus: Record<string, { command: string; when?: string }[]> };
+      capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } };
+    };
+    const mutating = ['zfsFleet.syncPair', 'zfsFleet.syncPairWithOptions', 'zfsFleet.rollbackToSnapshot', 'zfsFleet.rebaseClone', 'zfsFleet.addPair', 'zfsFleet.removePair'];
+    for (const [menu, items] of Object.entries(pkg.contributes.menus)) {
+      for (const i of items) if (mutating.includes(i.command)) assert.match(i.when ?? '', /isWorkspaceTrusted/, `${menu}: ${i.command}`);
+    }
+    assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes('zfsFleet.pairs'));
+    const historyBefore = (await api.ctx.replication.history.read()).entries.length;
+    const before = await snapshotNames('ovh3', `${DST_ROOT}/rb`);
+    api.ctx.replication.trustOverride = false;
+    try {
+      input.script({ warnModal: runEverything });
+      assert.equal(await run('zfsFleet.syncPair', SYNC_ID), undefined);
+      assert.equal(await run('zfsFleet.rollbackToSnapshot', snapNode('ovh3', `${DST_ROOT}/rb@a`)), undefined);
+      assert.equal(input.calls.length, 0, 'nothing was asked');
+    } finally {
+      api.ctx.replication.trustOverride = undefined;
+    }
+    assert.equal((await api.ctx.replication.history.read()).entries.length, historyBefore);
+    assert.deepEqual(await snapshotNames('ovh3', `${DST_ROOT}/rb`), before);
+    assert.ok(fs.existsSync(api.ctx.replication.history.file));
+  });
+});
