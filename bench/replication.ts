@@ -443,8 +443,8 @@ zfs snapshot -r ${SRC50}@s3`,
       const nInc = await verifySame(v, SRC50, OURS50, `run ${run + 1} incremental, ours`);
       await verifySame(v, SRC50, SYNCOID50, `run ${run + 1} incremental, syncoid`);
       if (await guard.tainted()) {
-        if (++discarded > RUNS) throw new Error(`another qemu kept running during the runs (${discarded} discarded)`);
-        console.log(`[recursive] run ${run + 1} DISCARDED: another qemu ran during it (full ours ${secs(fo)} s, syncoid ${secs(fs_)} s; incremental ours ${secs(io)} s, syncoid ${secs(is)} s); repeating it`);
+        if (++discarded > RUNS) throw new Error(`another qemu kept being busy during the runs (${discarded} discarded)`);
+        console.log(`[recursive] run ${run + 1} DISCARDED: another qemu was busy during it (full ours ${secs(fo)} s, syncoid ${secs(fs_)} s; incremental ours ${secs(io)} s, syncoid ${secs(is)} s); repeating it`);
         run--;
         continue;
       }
@@ -647,8 +647,8 @@ zfs snapshot ${BIG}@s1`,
     }
     const parts = got.map((g) => `${g.vr.key} ${secs(g.ms)} s`).join(', ');
     if (await guard.tainted()) {
-      if (++discarded > RUNS) throw new Error(`another qemu kept running during the runs (${discarded} discarded)`);
-      console.log(`[throughput] run ${run + 1} DISCARDED: another qemu ran during it (${parts}); repeating it`);
+      if (++discarded > RUNS) throw new Error(`another qemu kept being busy during the runs (${discarded} discarded)`);
+      console.log(`[throughput] run ${run + 1} DISCARDED: another qemu was busy during it (${parts}); repeating it`);
       run--;
       continue;
     }
@@ -674,11 +674,38 @@ async function otherQemu(v: VmInfo): Promise<string[]> {
     .map((l) => l.slice(0, 120));
 }
 
-/** The load on this machine while the benchmark runs (other jobs share the 2 cores with the VM): sampled every 10 s. */
+/** CPU time of a process so far, in clock ticks (utime + stime of /proc/PID/stat); undefined once it is gone. */
+function cpuTicks(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Ticks per second of /proc/PID/stat (USER_HZ: 100 on Linux/x86). */
+const CLK_TCK = 100;
+/** Another qemu using more than this share of one core is busy (an idle TCG guest uses a few %). */
+const BUSY_PERCENT = 20;
+
+/** CPU % (of one core) each other qemu used over `ms`. */
+async function otherQemuCpu(v: VmInfo, ms: number): Promise<{ line: string; percent: number }[]> {
+  const others = (await otherQemu(v)).map((line) => ({ line, pid: Number(line.split(' ')[0]) }));
+  const before = others.map((o) => cpuTicks(o.pid));
+  await new Promise((r) => setTimeout(r, ms));
+  return others.map((o, i) => ({ line: o.line, percent: ((cpuTicks(o.pid) ?? before[i] ?? 0) - (before[i] ?? 0)) / CLK_TCK / (ms / 1000) * 100 }));
+}
+
+/** The load on this machine while the benchmark runs (other jobs share the 2 cores with the VM), and other qemus' CPU use: sampled every 10 s. */
 class LoadMonitor {
   private readonly load: number[] = [];
-  /** Samples that saw another qemu. */
+  private readonly last = new Map<number, { ticks: number; at: number }>();
+  /** Samples that saw another qemu, and those in which one was busy. */
   otherQemuSamples = 0;
+  busySamples = 0;
+  maxOtherPercent = 0;
   private readonly timer: NodeJS.Timeout;
   constructor(private readonly v: VmInfo) {
     this.timer = setInterval(() => void this.sample(), 10_000);
@@ -687,33 +714,56 @@ class LoadMonitor {
   }
   private async sample(): Promise<void> {
     this.load.push(os.loadavg()[0]!);
-    if ((await otherQemu(this.v)).length) this.otherQemuSamples++;
+    const others = await otherQemu(this.v);
+    if (others.length) this.otherQemuSamples++;
+    let busy = false;
+    for (const line of others) {
+      const pid = Number(line.split(' ')[0]);
+      const ticks = cpuTicks(pid);
+      const prev = this.last.get(pid);
+      if (ticks === undefined) continue;
+      this.last.set(pid, { ticks, at: Date.now() });
+      if (!prev) {
+        busy = true; // not measured yet: count it as busy (the run is repeated rather than trusted)
+        continue;
+      }
+      const percent = ((ticks - prev.ticks) / CLK_TCK / ((Date.now() - prev.at) / 1000)) * 100;
+      this.maxOtherPercent = Math.max(this.maxOtherPercent, percent);
+      if (percent > BUSY_PERCENT) busy = true;
+    }
+    if (busy) this.busySamples++;
   }
   stop(): string {
     clearInterval(this.timer);
     const l = this.load;
     const mean = l.reduce((a, b) => a + b, 0) / Math.max(1, l.length);
-    return `load average on this machine (${os.cpus().length} cores, the VM's qemu included) over ${l.length} samples: min ${Math.min(...l).toFixed(1)}, mean ${mean.toFixed(1)}, max ${Math.max(...l).toFixed(1)}; another qemu running in ${this.otherQemuSamples} of them`;
+    const others = this.otherQemuSamples ? ` (busy in ${this.busySamples}; at most ${this.maxOtherPercent.toFixed(0)}% of a core in the samples kept)` : '';
+    return `load average on this machine (${os.cpus().length} cores, the VM's qemu included) over ${l.length} samples: min ${Math.min(...l).toFixed(1)}, mean ${mean.toFixed(1)}, max ${Math.max(...l).toFixed(1)}; another qemu running in ${this.otherQemuSamples} of them${others}`;
   }
 }
 
 let monitor: LoadMonitor | undefined;
 
 /**
- * Before a run: wait (up to BENCH_WAIT_QEMU_MINUTES) until no other emulated VM runs: two TCG VMs
- * on 2 cores make the ratios meaningless. `tainted()` after the run says whether one ran meanwhile.
+ * Before a run: wait (up to BENCH_WAIT_QEMU_MINUTES) until no other emulated VM is busy: two TCG VMs
+ * working on 2 cores make the ratios meaningless. Another qemu that stays idle (an orphaned VM,
+ * under BUSY_PERCENT of a core) is reported but not waited for. `tainted()` after the run says
+ * whether another qemu got busy meanwhile (the run is then discarded and repeated).
  */
 async function quietRun(v: VmInfo): Promise<{ tainted(): Promise<boolean> }> {
   const deadline = Date.now() + WAIT_QEMU_MINUTES * 60_000;
-  let others = await otherQemu(v);
-  if (others.length) console.log(`waiting (up to ${WAIT_QEMU_MINUTES} min) for another qemu to end: ${others[0]}`);
-  while (others.length && Date.now() < deadline) {
+  let busy: { line: string; percent: number }[] = [];
+  for (;;) {
+    const others = await otherQemuCpu(v, 10_000);
+    busy = others.filter((o) => o.percent > BUSY_PERCENT);
+    if (others.length && !busy.length) console.log(`another qemu runs but is idle (${others.map((o) => `${o.percent.toFixed(0)}% of a core: ${o.line.slice(0, 60)}`).join('; ')}); measuring`);
+    if (!busy.length || Date.now() > deadline) break;
+    console.log(`waiting (up to ${WAIT_QEMU_MINUTES} min) for another qemu to go idle or end: ${busy[0]!.percent.toFixed(0)}% of a core, ${busy[0]!.line}`);
     await new Promise((r) => setTimeout(r, 30_000));
-    others = await otherQemu(v);
   }
-  if (others.length) console.log(`WARNING: another qemu still runs after ${WAIT_QEMU_MINUTES} min; measuring anyway (this run will be discarded)`);
-  const seen = monitor?.otherQemuSamples ?? 0;
-  return { tainted: async () => others.length > 0 || (monitor?.otherQemuSamples ?? 0) > seen || (await otherQemu(v)).length > 0 };
+  if (busy.length) console.log(`WARNING: another qemu is still busy after ${WAIT_QEMU_MINUTES} min; measuring anyway (the run will be discarded)`);
+  const seen = monitor?.busySamples ?? 0;
+  return { tainted: async () => busy.length > 0 || (monitor?.busySamples ?? 0) > seen || (await otherQemuCpu(v, 5_000)).some((o) => o.percent > BUSY_PERCENT) };
 }
 
 async function main(): Promise<void> {
