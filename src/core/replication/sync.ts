@@ -19,7 +19,8 @@ import {
   streamFeatures,
   type IncrementalFlag,
 } from './argv.js';
-import { compareSnapshots, snapName, type CommonBase } from './commonBase.js';
+import { compareAge, compareSnapshots, snapName, type CommonBase } from './commonBase.js';
+import type { ZfsObject } from '../zfs/types.js';
 import { emptyDestroys, makePlan, PlanError, StepIds, type Destroys, type HostObject, type PipeStep, type Plan, type PlanStep, type Precondition } from './plan.js';
 import { rollbackPart } from './rollback.js';
 import { pairState } from './state.js';
@@ -34,6 +35,11 @@ export interface RouteOptions {
 export interface SyncOptions {
   /** Take this snapshot of the source first (the part after '@') and send up to it. */
   newSnapshotName?: string;
+  /**
+   * Send up to this existing source snapshot (full name or the part after '@') instead of the newest:
+   * "sync up to here" from the timeline. Not with newSnapshotName.
+   */
+  upTo?: string;
   /** 'full' insists on a full send (only possible when the target does not exist). Default 'auto'. */
   incremental?: 'auto' | 'full';
   /** `-I` (all intermediate snapshots) or `-i`; default pair.options.intermediates. */
@@ -98,6 +104,21 @@ export function transferStep(pair: ReplicationPair, id: string, description: str
   return step;
 }
 
+/** "Sync up to here": forget the source snapshots newer than `upTo`, so the plan sends up to it. */
+function limitTo(cmp: CommonBase, upTo: string, withNew: boolean, host: string, srcDs: string): void {
+  if (withNew) throw new PlanError('invalid', 'a sync either takes a new snapshot or goes up to an existing one, not both');
+  const name = upTo.includes('@') ? upTo : `${srcDs}@${upTo}`;
+  const snap = cmp.sourceSnapshots.find((s) => s.name === name);
+  if (!snap) throw new PlanError('invalid', `${host}: ${name} is not a snapshot of the source ${srcDs}`);
+  const inc = cmp.incremental;
+  if (inc && compareAge(snap, inc.source) < 0) {
+    throw new PlanError('invalid', `${name} is older than the common base ${inc.source.name}: the target already has everything up to it (roll the target back to it instead)`);
+  }
+  const keep = (s: ZfsObject) => compareAge(s, snap) <= 0;
+  cmp.sourceSnapshots = cmp.sourceSnapshots.filter(keep);
+  cmp.newerOnSource = cmp.newerOnSource.filter(keep);
+}
+
 export function syncPart(pair: ReplicationPair, src: HostListing, dst: HostListing, options: SyncOptions = {}): SyncPart {
   const zfs = options.zfs ?? 'zfs';
   const ids = options.ids ?? new StepIds();
@@ -109,6 +130,7 @@ export function syncPart(pair: ReplicationPair, src: HostListing, dst: HostListi
   if (!srcEntry) throw new PlanError('source-missing', `${S}: the source ${srcDs} does not exist`);
   const dstEntry = dst.datasets.get(dstDs);
   const cmp = compareSnapshots({ dataset: srcDs, snapshots: srcEntry.snapshots, bookmarks: srcEntry.bookmarks }, dstEntry ? { dataset: dstDs, snapshots: dstEntry.snapshots } : undefined, dstDs);
+  if (options.upTo !== undefined) limitTo(cmp, options.upTo, options.newSnapshotName !== undefined, S, srcDs);
   const intermediates = options.intermediates ?? pair.options.intermediates;
   const incFlag: IncrementalFlag = intermediates ? '-I' : '-i';
   const recursive = pair.options.recursive;

@@ -47,6 +47,20 @@ describe('planSync on zfs-fuse', () => {
     expect(p.summary).toContain('Send 2 snapshots');
   });
 
+  it('"sync up to here" (upTo): -I from the base up to the chosen snapshot, not the newest; older than the base or not a snapshot of the source: refused', () => {
+    const src = `${R1}/behind/fs`;
+    const p = sync('behind', 'fs', { upTo: '20230530-2330' });
+    const send = p.steps.find((s) => s.type === 'pipe')!;
+    expect(argvOf(send)).toEqual({ from: ['zfs', 'send', '-I', `${src}@20230515-0000`, `${src}@20230530-2330`], to: ['zfs', 'recv', `${R2}/behind/fs`] });
+    expect(p.summary).toContain('Send 1 snapshot ');
+    expect(p.summary).toContain('up to @20230530-2330');
+    expect(sync('behind', 'fs', { upTo: `${src}@20230608-1130` }).summary).toContain('Send 2 snapshots');
+    expect(sync('behind', 'fs', { upTo: '20230515-0000' }).steps).toEqual([]);
+    expect(planError(() => sync('behind', 'fs', { upTo: '20230501-0000' })).message).toContain('older than the common base');
+    expect(planError(() => sync('behind', 'fs', { upTo: 'nope' })).message).toContain('is not a snapshot of the source');
+    expect(planError(() => sync('behind', 'fs', { upTo: '20230530-2330', newSnapshotName: 'x' })).message).toContain('not both');
+  });
+
   it('-i when the pair does not want intermediates, with a warning about the skipped snapshot', () => {
     const p = sync('behind', 'fs', {}, { intermediates: false });
     const send = p.steps.find((s) => s.op === 'send')!;
