@@ -83,8 +83,13 @@ export interface TimelineLink {
   base?: boolean;
 }
 
+/** What a timeline shows: a replication pair (by id), or a dataset on a host with the pairs it is in. */
+export type TimelineSubject = { kind: 'pair'; pairId: string } | { kind: 'dataset'; host: string; dataset: string };
+
 export interface TimelineModel {
   title: string;
+  /** What the panel shows (so a panel restored from the webview's saved model knows what to rebuild). */
+  subject?: TimelineSubject;
   /** When the newest listing was taken, ms since the epoch. */
   takenAt: number;
   /** Set when the timeline shows a replication pair: its actions (sync up to here) use it. */
@@ -124,6 +129,8 @@ export interface TimelineViewState {
   selected?: { lane: string; kind: MarkKind; name: string };
   /** The last model, so a restored panel draws before the extension answers. */
   model?: TimelineModel;
+  /** What the panel shows (the extension rebuilds a restored panel from it; `model.subject` is the fallback). */
+  subject?: TimelineSubject;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,9 +206,21 @@ function fail(message: string): never {
   throw new ProtocolError(message);
 }
 
+function checkSubject(x: unknown, where: string): TimelineSubject {
+  const s = obj(x, where);
+  if (oneOf(s, 'kind', ['pair', 'dataset'] as const, where) === 'pair') {
+    str(s, 'pairId', where);
+  } else {
+    str(s, 'host', where);
+    str(s, 'dataset', where);
+  }
+  return s as unknown as TimelineSubject;
+}
+
 export function checkModel(x: unknown, where = 'model'): TimelineModel {
   const m = obj(x, where);
   str(m, 'title', where);
+  if (m.subject !== undefined) checkSubject(m.subject, `${where}.subject`);
   num(m, 'takenAt', where);
   optStr(m, 'pairId', where);
   const lanes = arr(m, 'lanes', where);
@@ -306,6 +325,7 @@ export function parseViewState(x: unknown): TimelineViewState | undefined {
       str(sel, 'name', 'state.selected');
     }
     if (s.model !== undefined) checkModel(s.model, 'state.model');
+    if (s.subject !== undefined) checkSubject(s.subject, 'state.subject');
     return s as unknown as TimelineViewState;
   } catch {
     return undefined;
