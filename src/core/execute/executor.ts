@@ -11,8 +11,9 @@ import type { HostListing } from '../fleet/listing.js';
 import type { Logger } from '../log.js';
 import type { Runner, RunResult } from '../../transport/runner.js';
 import { parseSendEstimate } from '../replication/argv.js';
-import { checkPreconditions, type Change, type Plan, type PlanStep } from '../replication/plan.js';
+import { checkPreconditions, pipeShellLine, type Change, type Plan, type PlanStep } from '../replication/plan.js';
 import { classifyZfsError, ZfsError } from '../zfs/errors.js';
+import { guardedPipeArgv } from './pipeGuard.js';
 
 export interface ExecDeps {
   runner(host: string): Runner;
@@ -160,9 +161,16 @@ export async function executePlan(plan: Plan, deps: ExecDeps, options: ExecOptio
       if (r.exitCode !== 0) throw new Error(failText(step.host, step.argv, r));
       if (step.estimate) totalEstimate = parseSendEstimate(r.stdout) ?? parseSendEstimate(r.stderr) ?? totalEstimate;
     } else if (step.exec) {
-      // push / pull / local: one shell pipeline on one host; bytes are not visible from here.
-      const r = await deps.runner(step.exec.host).run(step.exec.argv, { signal, timeoutMs });
-      if (r.exitCode !== 0) throw new Error(failText(step.exec.host, step.exec.argv, r));
+      // push / pull / local: one shell pipeline on one host; bytes are not visible from here. It runs
+      // under a guard (pipeGuard.ts) that kills it when its input, held open here, ends: our connection
+      // dropped, or the run was cancelled. Otherwise the pipe would run on and might finish unattended.
+      const input = new PassThrough();
+      try {
+        const r = await deps.runner(step.exec.host).run(guardedPipeArgv(pipeShellLine(step)!), { signal, timeoutMs, stdin: input });
+        if (r.exitCode !== 0) throw new Error(failText(step.exec.host, step.exec.argv, r));
+      } finally {
+        input.end();
+      }
     } else {
       // relay: the send's stdout is piped through this process into the receive's stdin.
       const counter = new Counter();
