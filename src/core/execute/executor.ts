@@ -64,6 +64,8 @@ export interface ExecResult {
   bytes: number;
   error?: string;
   changes?: string[];
+  /** Steps that may fail (`mayFail`) and did: what failed, and why that does not fail the run. */
+  warnings?: string[];
   steps: StepResult[];
 }
 
@@ -116,6 +118,7 @@ export async function executePlan(plan: Plan, deps: ExecDeps, options: ExecOptio
   const succeeded = new Set<string>();
   let bytes = 0;
   let totalEstimate: number | undefined;
+  const warnings: string[] = [];
   const record = (outcome: Outcome, error?: string, changes?: Change[]): ExecResult => ({
     planId: plan.id,
     kind: plan.kind,
@@ -128,6 +131,7 @@ export async function executePlan(plan: Plan, deps: ExecDeps, options: ExecOptio
     bytes,
     error,
     changes: changes?.map((c) => c.message),
+    ...(warnings.length ? { warnings } : {}),
     steps: plan.steps.map((s) => results.get(s.id)!),
   });
 
@@ -245,6 +249,11 @@ export async function executePlan(plan: Plan, deps: ExecDeps, options: ExecOptio
         results.get(step.id)!.error = e instanceof Error ? e.message : String(e);
         if (options.signal?.aborted || e instanceof Cancelled) throw new Cancelled();
         emit({ type: 'step-failed', step, error: results.get(step.id)!.error! });
+        if (step.mayFail) {
+          warnings.push(`${step.description}: failed (${results.get(step.id)!.error!.split('\n')[0]}); ${step.mayFail}`);
+          deps.logger.warn(`step ${step.id} (${step.description}) failed; the run goes on: ${step.mayFail}`);
+          continue;
+        }
         throw e;
       }
       results.get(step.id)!.status = 'ok';

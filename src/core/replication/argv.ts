@@ -84,9 +84,29 @@ export function resumeSendArgv(zfs: string, token: string): string[] {
   return [zfs, 'send', '-t', token];
 }
 
-/** `zfs recv [-s] target`: `-s` only where the target can resume; `-F` is never added here. */
-export function recvArgv(zfs: string, target: string, caps: ZfsCapabilities): string[] {
-  return [zfs, 'recv', ...(streamFeatures(caps).resume ? ['-s'] : []), target];
+/**
+ * `zfs recv [-s] [-u] target`: `-s` only where the target can resume; `-u` (do not mount) when the
+ * receiving user is not root: on Linux only root can mount, and without `-u` such a receive gets the
+ * data, prints "cannot mount ...: failed to create mountpoint" and still exits 0. `-F` is never added here.
+ */
+export function recvArgv(zfs: string, target: string, caps: ZfsCapabilities, options: { unmounted?: boolean } = {}): string[] {
+  return [zfs, 'recv', ...(streamFeatures(caps).resume ? ['-s'] : []), ...(options.unmounted ? ['-u'] : []), target];
+}
+
+/** `zfs recv -A target`: discard a partially received stream (the `%recv` clone, or a dataset whose first receive was cut). */
+export function abortRecvArgv(zfs: string, target: string): string[] {
+  return [zfs, 'recv', '-A', target];
+}
+
+/** `zfs bookmark snapshot bookmark`. */
+export function bookmarkArgv(zfs: string, snapshot: string, bookmark: string): string[] {
+  return [zfs, 'bookmark', snapshot, bookmark];
+}
+
+/** The bookmark a sync makes of the newest snapshot it sent (`pool/fs#zfs-fleet-<snap>`): the next incremental can start from it after the snapshot is pruned. */
+export function syncBookmarkName(snapshot: string): string {
+  const i = snapshot.indexOf('@');
+  return `${snapshot.slice(0, i)}#zfs-fleet-${snapshot.slice(i + 1)}`;
 }
 
 /**

@@ -17,6 +17,8 @@ export interface HostObject {
   host: string;
   name: string;
   guid?: string;
+  /** What it is, when its name does not say (`pool/fs/%recv`: "the partially received stream"). */
+  what?: string;
 }
 
 export interface Destroys {
@@ -25,7 +27,7 @@ export interface Destroys {
   datasets: HostObject[];
 }
 
-export type StepOp = 'snapshot' | 'hold' | 'release' | 'send' | 'estimate' | 'rollback' | 'destroy' | 'clone' | 'create' | 'kill';
+export type StepOp = 'snapshot' | 'hold' | 'release' | 'bookmark' | 'send' | 'estimate' | 'rollback' | 'destroy' | 'clone' | 'create' | 'kill';
 
 interface StepBase {
   /** Unique within the plan: s1, s2, ... */
@@ -40,6 +42,8 @@ interface StepBase {
   estimate?: boolean;
   /** Cleanup: run this step when the step `cleanupOf` succeeded, even if steps in between failed (release a hold). */
   cleanupOf?: string;
+  /** Its failure is reported (a warning of the run) but does not fail the plan: why it may fail (the bookmark after a send that succeeded). */
+  mayFail?: string;
 }
 
 export interface CommandStep extends StepBase {
@@ -179,7 +183,8 @@ export function isEmptyDestroys(d: Destroys): boolean {
 
 /** Every destroyed object as one line `host: name`, datasets and clones first (for the confirmation dialog). */
 export function destroyLines(d: Destroys): string[] {
-  return [...d.datasets.map((o) => `${o.host}: ${o.name} (dataset)`), ...d.clones.map((o) => `${o.host}: ${o.name} (clone)`), ...d.snapshots.map((o) => `${o.host}: ${o.name}`)];
+  const what = (o: HostObject, kind?: string) => (o.what ? ` (${kind ? `${kind}: ` : ''}${o.what})` : kind ? ` (${kind})` : '');
+  return [...d.datasets.map((o) => `${o.host}: ${o.name}${what(o, 'dataset')}`), ...d.clones.map((o) => `${o.host}: ${o.name}${what(o, 'clone')}`), ...d.snapshots.map((o) => `${o.host}: ${o.name}${what(o)}`)];
 }
 
 /** Assembles a plan: numbers nothing (steps come numbered), merges the destroy lists, collects the hosts. */
@@ -393,7 +398,7 @@ export function renderPlan(plan: Plan): string {
   const byStep = new Map(lines.map((l) => [l.stepId, l]));
   plan.steps.forEach((s, i) => {
     const l = byStep.get(s.id)!;
-    const marks = [s.confirm ? 'confirm' : '', s.estimate ? 'estimate' : '', s.cleanupOf ? `cleanup of ${s.cleanupOf}` : ''].filter(Boolean);
+    const marks = [s.confirm ? 'confirm' : '', s.estimate ? 'estimate' : '', s.cleanupOf ? `cleanup of ${s.cleanupOf}` : '', s.mayFail ? 'may fail' : ''].filter(Boolean);
     out.push(`${i + 1}. ${s.description}${marks.length ? ` [${marks.join(', ')}]` : ''}`);
     out.push(`   ${l.runOn}$ ${l.line}`);
     for (const d of destroyLines(s.destroys)) out.push(`   destroys ${d}`);

@@ -5,6 +5,7 @@ import { formatAge } from '../format.js';
 import type { HostListing } from '../fleet/listing.js';
 import type { ReplicationPair } from '../fleet/pairs.js';
 import { compareSnapshots, snapName, type CommonBase, type NameClash } from './commonBase.js';
+import { checkResumeToken } from './resumeToken.js';
 
 export type PairStatus = 'in-sync' | 'behind' | 'target-modified' | 'target-has-newer' | 'no-common' | 'resume-token' | 'source-missing';
 
@@ -39,6 +40,17 @@ export interface PairState {
   targetNewer: string[];
   noCommon?: { reason: NoCommonReason; detail: string };
   resumeToken?: string;
+  /** What the resume token says (read without running anything; see resumeToken.ts) and whether the source can still resume it. */
+  resume?: {
+    /** The snapshot the interrupted stream sends, as the source names it now. */
+    sending?: string;
+    /** Bytes of the stream received so far. */
+    bytes?: number;
+    /** Why the stream cannot be resumed ("@X no longer exists on the source"): the partial state must be discarded (`zfs recv -A`). */
+    stale?: string;
+    /** The token could not be read: whether it can be resumed is known only when the resume runs. */
+    unreadable?: string;
+  };
   /** The base is the source's oldest snapshot: the next prune deletes the last common snapshot. */
   retentionWarning?: string;
   nameClashes: NameClash[];
@@ -128,7 +140,16 @@ export function pairState(pair: ReplicationPair, sourceListing: HostListing, tar
     } else {
       state.targetModified = 'unknown';
     }
-    if (dst.object.receiveResumeToken) state.resumeToken = dst.object.receiveResumeToken;
+    if (dst.object.receiveResumeToken) {
+      state.resumeToken = dst.object.receiveResumeToken;
+      const c = checkResumeToken(state.resumeToken, sourceListing, srcName, pair.options.recursive);
+      state.resume = {
+        ...(c.sending ? { sending: c.sending.name } : {}),
+        ...(c.info?.bytes !== undefined ? { bytes: c.info.bytes } : {}),
+        ...(c.stale ? { stale: c.stale } : {}),
+        ...(c.unreadable ? { unreadable: c.unreadable } : {}),
+      };
+    }
   }
 
   const inc = cmp.incremental;
@@ -151,7 +172,15 @@ export function pairState(pair: ReplicationPair, sourceListing: HostListing, tar
   }
   if (state.resumeToken) {
     statuses.push('resume-token');
-    say.push(`The target holds a partially received stream (receive_resume_token): the next sync can resume it with \`zfs send -t\`, or abort it with \`zfs recv -A\`.`);
+    const r = state.resume;
+    if (r?.stale) {
+      say.push(
+        `The target holds a partially received stream, and its resume token is stale: ${r.stale}. It can never be resumed, and nothing else can be received until it is discarded: the next sync plans \`zfs recv -A\` (it destroys the partially received data, so it asks first).`,
+      );
+    } else {
+      const what = r?.sending ? ` of ${at({ name: r.sending })}${r.bytes !== undefined ? ` (${r.bytes} bytes received)` : ''}` : '';
+      say.push(`The target holds a partially received stream${what} (receive_resume_token): the next sync resumes it with \`zfs send -t\` (or abort it with \`zfs recv -A\`).`);
+    }
   }
   if (state.targetModified === 'yes') {
     statuses.push('target-modified');

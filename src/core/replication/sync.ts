@@ -6,9 +6,13 @@
  */
 import type { HostListing } from '../fleet/listing.js';
 import type { ReplicationPair } from '../fleet/pairs.js';
-import { parentDataset, validateSnapshotName } from '../zfs/names.js';
+import { isRoot, type AuditSide, type GatheredFacts } from '../fleet/permissions.js';
+import { effectivePermissions } from '../zfs/allow.js';
+import { isValidName, parentDataset, validateSnapshotName } from '../zfs/names.js';
 import { shellJoin } from '../zfs/quote.js';
 import {
+  abortRecvArgv,
+  bookmarkArgv,
   effectiveSendFlags,
   estimateArgv,
   holdTagFor,
@@ -17,11 +21,13 @@ import {
   sendArgv,
   sshArgvFor,
   streamFeatures,
+  syncBookmarkName,
   type IncrementalFlag,
 } from './argv.js';
 import { compareAge, compareSnapshots, snapName, type CommonBase } from './commonBase.js';
 import type { ZfsObject } from '../zfs/types.js';
 import { emptyDestroys, makePlan, PlanError, StepIds, type Destroys, type HostObject, type PipeStep, type Plan, type PlanStep, type Precondition } from './plan.js';
+import { checkResumeToken } from './resumeToken.js';
 import { rollbackPart } from './rollback.js';
 import { pairState } from './state.js';
 
@@ -57,6 +63,58 @@ export interface SyncOptions {
   targetModified?: boolean;
   /** Continue numbering steps from here (when the sync is part of a larger plan). */
   ids?: StepIds;
+  /**
+   * Who runs the plan (from the permission facts: syncFactsFrom). Without them the users are assumed
+   * to be root-like: the receive mounts, the base is held on both sides, the bookmark is made.
+   */
+  facts?: SyncFacts;
+  /**
+   * After a send, bookmark the newest snapshot sent (`SRC#zfs-fleet-<snap>`), so that the next
+   * incremental can start from the bookmark once the snapshot is pruned on the source (as syncoid's
+   * --create-bookmark). Default: on where the source has bookmarks (not for recursive pairs: zfs
+   * bookmark has no -r) and its user may bookmark. A failing bookmark does not fail the sync.
+   */
+  bookmark?: boolean;
+}
+
+/** A user that runs part of a plan, and the delegated permissions it has on the pair's dataset on that side. */
+export interface SyncUser {
+  user: string;
+  root: boolean;
+  /** Delegated permissions on the pair's dataset on this side (root needs none); undefined: not known. */
+  permissions?: string[];
+}
+
+/** Who runs what (see permissions.ts for the routes): read with `id` and `zfs allow` before planning. */
+export interface SyncFacts {
+  /** The product's user on the source: snapshot, hold, release, bookmark. */
+  source?: SyncUser;
+  /** The product's user on the target: hold, release, rollback, recv -A. */
+  target?: SyncUser;
+  /** The user `zfs recv` runs as: relay and pull, the target's product user; push, the user the source's ssh reaches the target as. */
+  receiver?: SyncUser;
+}
+
+function syncUser(a: AuditSide, user: AuditSide['user'], dataset: string): SyncUser {
+  const root = isRoot(user);
+  if (root) return { user: user.user, root };
+  if (!a.delegations.supported) return { user: user.user, root, permissions: [] };
+  return { user: user.user, root, permissions: [...effectivePermissions(a.delegations.sections, dataset, user, 'dataset')].sort() };
+}
+
+/** The planner's facts from what gatherPermissionFacts read (`id` of each user, `zfs allow` of each dataset). */
+export function syncFactsFrom(g: Pick<GatheredFacts, 'source' | 'target'>, pair: ReplicationPair): SyncFacts {
+  const S = pair.source.name!.full;
+  const T = pair.target.name!.full;
+  const receiver = pair.route === 'push' ? (g.target.streamUser ?? g.target.user) : g.target.user;
+  return { source: syncUser(g.source, g.source.user, S), target: syncUser(g.target, g.target.user, T), receiver: syncUser(g.target, receiver, T) };
+}
+
+/** Whether a user may run a delegated command: undefined when not known (no facts). */
+function may(u: SyncUser | undefined, permission: string): boolean | undefined {
+  if (!u) return undefined;
+  if (u.root) return true;
+  return u.permissions?.includes(permission);
 }
 
 /** The parts of a sync plan, for composition (diagnose). */
@@ -140,7 +198,10 @@ export function syncPart(pair: ReplicationPair, src: HostListing, dst: HostListi
   const warnings = dropped.map((d) => `send ${d}; left out`);
   const steps: PlanStep[] = [];
   const pre: Precondition[] = [{ kind: 'dataset-exists', host: S, dataset: srcDs, ...(srcEntry.object.guid ? { guid: srcEntry.object.guid } : {}) }];
-  const recv = recvArgv(zfs, dstDs, dst.capabilities);
+  const receiver = options.facts?.receiver;
+  const unmounted = receiver !== undefined && !receiver.root;
+  const recv = recvArgv(zfs, dstDs, dst.capabilities, { unmounted });
+  const recvNote = unmounted ? `; received with -u (left unmounted): ${receiver.user} is not root, and on Linux only root can mount (without -u the data arrives, the mount fails and zfs still exits 0)` : '';
 
   // 1. What is sent up to: a new snapshot, or the source's newest.
   let sendTo: { name: string; guid?: string; isNew: boolean };
@@ -178,17 +239,85 @@ export function syncPart(pair: ReplicationPair, src: HostListing, dst: HostListi
   const pushSend = (send: string[], what: string) => {
     const e = estimate(send, what);
     if (e) steps.push(e);
-    steps.push(transferStep(pair, ids.next(), what, send, recv, options.route));
+    steps.push(transferStep(pair, ids.next(), what + recvNote, send, recv, options.route));
+  };
+  // After the sends: bookmark the newest snapshot sent, so a prune of it on the source does not lose the base.
+  const bookmarkStep = (): PlanStep | undefined => {
+    const wanted = options.bookmark ?? true;
+    if (!wanted || recursive || !srcFeat.bookmarks) {
+      if (options.bookmark && recursive) warnings.push('No bookmark of the sent snapshot: zfs bookmark has no -r (recursive pair).');
+      else if (options.bookmark && !srcFeat.bookmarks) warnings.push(`No bookmark of the sent snapshot: ${S} has no bookmarks.`);
+      return undefined;
+    }
+    const name = syncBookmarkName(sendTo.name);
+    if (!isValidName(name, 'bookmark')) {
+      warnings.push(`No bookmark of the sent snapshot: ${name} is not a valid bookmark name (too long?).`);
+      return undefined;
+    }
+    if (srcEntry.bookmarks.some((b) => b.name === name || (sendTo.guid !== undefined && b.guid === sendTo.guid))) return undefined;
+    const can = may(options.facts?.source, 'bookmark');
+    if (can === false) {
+      if (options.bookmark) warnings.push(`No bookmark of the sent snapshot: ${options.facts!.source!.user} may not bookmark on ${S} (zfs allow -u ${options.facts!.source!.user} bookmark ${srcDs}).`);
+      return undefined;
+    }
+    return {
+      id: ids.next(),
+      type: 'command',
+      op: 'bookmark',
+      host: S,
+      argv: bookmarkArgv(zfs, sendTo.name, name),
+      description: `Bookmark the sent snapshot on the source (${name}): the next sync can start from it after @${snapName(sendTo.name)} is pruned`,
+      destroys: emptyDestroys(),
+      confirm: false,
+      mayFail: 'the data is sent: a missing bookmark only means the next sync needs @' + snapName(sendTo.name) + ' itself',
+    };
   };
   const title = `Sync ${S}:${srcDs} → ${T}:${dstDs}`;
 
-  // 2. A partially received stream on the target: resume it (the next sync plans from there).
+  // 2. A partially received stream on the target: resume it (the next sync plans from there), or,
+  // when the source no longer has what it sends (a stale token), discard it, once confirmed.
   const token = dstEntry?.object.receiveResumeToken;
   if (token && srcFeat.resume && dstFeat.resume) {
-    pushSend(resumeSendArgv(zfs, token), `Resume the interrupted receive into ${dstDs}`);
-    warnings.push(`${T}: ${dstDs} holds a partially received stream; this plan only resumes it. Plan the sync again afterwards to send what remains.`);
+    const check = checkResumeToken(token, src, srcDs, recursive);
     pre.push({ kind: 'dataset-exists', host: T, dataset: dstDs, ...(dstEntry!.object.guid ? { guid: dstEntry!.object.guid } : {}) });
     pre.push({ kind: 'resume-token', host: T, dataset: dstDs, token });
+    if (check.stale) {
+      const first = dstEntry!.snapshots.length === 0;
+      const partial: HostObject = first
+        ? { host: T, name: dstDs, ...(dstEntry!.object.guid ? { guid: dstEntry!.object.guid } : {}), what: 'its first receive was cut: it holds only the partially received stream, no snapshot' }
+        : { host: T, name: `${dstDs}/%recv`, what: 'the partially received stream' };
+      steps.push({
+        id: ids.next(),
+        type: 'command',
+        op: 'destroy',
+        host: T,
+        argv: abortRecvArgv(zfs, dstDs),
+        description: `Discard the partially received stream in ${dstDs} (zfs recv -A): it cannot be resumed, ${check.stale}`,
+        destroys: { snapshots: [], clones: [], datasets: [partial] },
+        confirm: true,
+      });
+      if (!first) pre.push({ kind: 'snapshots', host: T, dataset: dstDs, snapshots: cmp.targetSnapshots.map((x) => ({ name: x.name, guid: x.guid ?? '' })) });
+      warnings.push(
+        `${T}: the resume token of ${dstDs} is stale: ${check.stale}. ${first ? `${dstDs} received nothing complete yet: discarding the stream destroys the dataset (${dstEntry!.object.referenced ?? '?'} bytes referenced).` : `Its snapshots are kept; only the partial stream (${check.info?.bytes ?? '?'} bytes received) is destroyed.`} Plan the sync again afterwards.`,
+      );
+      return {
+        title: `Discard the stale partial receive ${T}:${dstDs}`,
+        summary: `The partially received stream in ${T}:${dstDs} cannot be resumed: resume token is stale: ${check.stale}. Discard it with zfs recv -A (confirmed), then sync again.`,
+        steps,
+        preconditions: pre,
+        warnings,
+        comparison: cmp,
+      };
+    }
+    if (check.sending) {
+      // Re-checked right before the resume: the snapshot it sends still exists with the same guid.
+      pre.push({ kind: 'snapshot-exists', host: S, name: check.sending.name, guid: check.sending.guid ?? '' });
+      if (check.from) pre.push({ kind: 'snapshot-exists', host: S, name: check.from.name, guid: check.from.guid ?? '' });
+    } else if (check.unreadable) {
+      warnings.push(`The resume token of ${dstDs} could not be read (${check.unreadable}): whether the source still has what it sends is known only when the resume runs.`);
+    }
+    pushSend(resumeSendArgv(zfs, token), `Resume the interrupted receive into ${dstDs}${check.sending ? ` (@${snapName(check.sending.name)}${check.info?.bytes !== undefined ? `, ${check.info.bytes} bytes already received` : ''})` : ''}`);
+    warnings.push(`${T}: ${dstDs} holds a partially received stream; this plan only resumes it. Plan the sync again afterwards to send what remains.`);
     return { title: `Resume ${S}:${srcDs} → ${T}:${dstDs}`, summary: `Resume the interrupted receive into ${T}:${dstDs} (receive_resume_token).`, steps, preconditions: pre, warnings, comparison: cmp };
   }
 
@@ -235,6 +364,8 @@ export function syncPart(pair: ReplicationPair, src: HostListing, dst: HostListi
       pushSend(sendArgv(zfs, flags, oldest.name), `Full send of the oldest snapshot ${oldest.name} to ${T}:${dstDs}`);
       pushSend(sendArgv(zfs, flags, sendTo.name, { flag: '-I', name: oldest.name }), `Incremental send of every snapshot after @${snapName(oldest.name)} up to @${snapName(sendTo.name)} (-I)`);
     }
+    const mark = bookmarkStep();
+    if (mark) steps.push(mark);
     const n = recursive || !intermediates ? 1 : cmp.sourceSnapshots.length + (sendTo.isNew ? 1 : 0);
     return {
       title,
@@ -281,14 +412,29 @@ export function syncPart(pair: ReplicationPair, src: HostListing, dst: HostListi
   const holds = srcFeat.holds && dstFeat.holds;
   const releases: PlanStep[] = [];
   if (sendTo.isNew) steps.push(snapshotStep());
+  // A hold is placed only where its user may also release it: a hold that cannot be released would
+  // stay until root releases it (and keep the snapshot from being destroyed).
+  const mayHold = (side: 'source' | 'target', host: string, ds: string): boolean => {
+    const u = options.facts?.[side];
+    const hold = may(u, 'hold');
+    const release = may(u, 'release');
+    if (hold !== false && release !== false) return true;
+    const fix = shellJoin([zfs, 'allow', '-u', u!.user, [hold === false ? 'hold' : '', release === false ? 'release' : ''].filter(Boolean).join(','), ds]);
+    warnings.push(
+      hold === false
+        ? `The base is not held on the ${side} during the send: ${u!.user} may not hold snapshots of ${host}:${ds}. To have it held: ${fix}`
+        : `The base is not held on the ${side} during the send: ${u!.user} may hold snapshots of ${host}:${ds} but not release them, and a hold it placed would stay until root releases it. To have it held: ${fix}`,
+    );
+    return false;
+  };
   if (holds) {
     const hold = (host: string, snap: string, side: string) => {
       const h: PlanStep = { id: ids.next(), type: 'command', op: 'hold', host, argv: [zfs, 'hold', ...(recursive ? ['-r'] : []), tag, snap], description: `Hold the base on the ${side} (${snap}, tag ${tag}) so nothing prunes it during the send`, destroys: emptyDestroys(), confirm: false };
       steps.push(h);
       releases.unshift({ id: '', type: 'command', op: 'release', host, argv: [zfs, 'release', ...(recursive ? ['-r'] : []), tag, snap], description: `Release the hold ${tag} on ${snap}`, destroys: emptyDestroys(), confirm: false, cleanupOf: h.id });
     };
-    if (inc.kind === 'snapshot') hold(S, inc.source.name, 'source');
-    hold(T, inc.target.name, 'target');
+    if (inc.kind === 'snapshot' && mayHold('source', S, srcDs)) hold(S, inc.source.name, 'source');
+    if (mayHold('target', T, dstDs)) hold(T, inc.target.name, 'target');
   } else {
     warnings.push(`The base is not held during the send: ${!srcFeat.holds ? S : T} has no zfs hold.`);
   }
@@ -348,6 +494,8 @@ export function syncPart(pair: ReplicationPair, src: HostListing, dst: HostListi
     );
     if (skipped) warnings.push(`-i sends only @${snapName(sendTo.name)}: the ${skipped} snapshot(s) in between are not replicated.`);
   }
+  const mark = bookmarkStep();
+  if (mark) steps.push(mark);
   for (const r of releases) {
     r.id = ids.next();
     steps.push(r);

@@ -68,6 +68,11 @@ export function openzfsOutput(name: string): string {
   return openzfsFile(name, 'stdout');
 }
 
+/** The recorded command line of an OpenZFS fixture. */
+export function openzfsCmd(name: string): string {
+  return openzfsFile(name, 'cmd').trim();
+}
+
 /** A recorded zfs-fuse listing without the lines of some objects (an earlier state of the host: before they were created). */
 export function fuseListingWithout(scenario: string, host: 'off1' | 'ovh3', drop: (name: string) => boolean): HostListing {
   const file = `${scenario}.${host}.txt`;

@@ -3,9 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { HostListing } from '../../../src/core/fleet/listing.js';
 import type { ReplicationPair } from '../../../src/core/fleet/pairs.js';
 import { holdTagFor } from '../../../src/core/replication/argv.js';
-import { PlanError, type Plan, type PlanStep } from '../../../src/core/replication/plan.js';
-import { planSync, type SyncOptions } from '../../../src/core/replication/sync.js';
-import { R1, R2, fuseListing, fuseListingWithout, openzfsListing, openzfsListingWithout, pair, scenarioPair } from './fixtures.js';
+import { hostDelegations, parseIdOutput } from '../../../src/core/fleet/permissions.js';
+import { destroyLines, PlanError, renderPlan, type Plan, type PlanStep } from '../../../src/core/replication/plan.js';
+import { pairState } from '../../../src/core/replication/state.js';
+import { planSync, syncFactsFrom, type SyncOptions } from '../../../src/core/replication/sync.js';
+import { parseZfsAllow } from '../../../src/core/zfs/allow.js';
+import { R1, R2, fuseListing, fuseListingWithout, openzfsCmd, openzfsListing, openzfsListingWithout, openzfsOutput, pair, scenarioPair } from './fixtures.js';
 
 function argvOf(s: PlanStep): string[] | { from: string[]; to: string[] } {
   return s.type === 'command' ? s.argv : { from: s.from.argv, to: s.to.argv };
@@ -263,5 +266,121 @@ describe('planSync with an earlier state of the target', () => {
     const before = fuseListingWithout('newer', 'ovh3', (n) => n.endsWith('@taken-on-target'));
     const p = planSync(scenarioPair('newer'), fuseListing('newer', 'off1'), before, { newSnapshotName: 'x' });
     expect(p.steps.map((s) => s.op)).not.toContain('rollback');
+  });
+});
+
+describe('planSync: resume tokens read from the listings (OpenZFS 2.3, record-resume-fixtures.sh)', () => {
+  const p = pair('zfsvm:tank/it5-rec', 'zfsvm:backup/it5-rec');
+  const backup = openzfsListing('root_resume_list_backup', 'zfsvm');
+  const token = backup.datasets.get('backup/it5-rec')!.object.receiveResumeToken!;
+
+  it('resumable: resumes with send -t, and re-checks that the source still has @s2 and @s1 (by guid)', () => {
+    const tank = openzfsListing('root_resume_list_tank', 'zfsvm');
+    const plan = planSync(p, tank, backup);
+    expect(plan.steps.filter((s) => !s.estimate).map(argvOf)).toEqual([{ from: ['zfs', 'send', '-t', token], to: ['zfs', 'recv', '-s', 'backup/it5-rec'] }]);
+    const snaps = tank.datasets.get('tank/it5-rec')!.snapshots;
+    for (const n of ['tank/it5-rec@s2', 'tank/it5-rec@s1']) {
+      expect(plan.preconditions).toContainEqual({ kind: 'snapshot-exists', host: 'zfsvm', name: n, guid: snaps.find((s) => s.name === n)!.guid });
+    }
+    expect(plan.steps.find((s) => s.op === 'send')!.description).toBe('Resume the interrupted receive into backup/it5-rec (@s2, 926168 bytes already received)');
+    expect(plan.destroys).toEqual({ snapshots: [], clones: [], datasets: [] });
+  });
+
+  it('stale (@s2 destroyed on the source): one confirmed zfs recv -A that names the partial stream it destroys; nothing else', () => {
+    const tank = openzfsListing('root_resume_list_tank_stale', 'zfsvm');
+    const plan = planSync(p, tank, backup);
+    expect(plan.steps.map(argvOf)).toEqual([['zfs', 'recv', '-A', 'backup/it5-rec']]);
+    const step = plan.steps[0]!;
+    expect(step).toMatchObject({ op: 'destroy', confirm: true, host: 'zfsvm' });
+    expect(plan.destroys).toEqual({ snapshots: [], clones: [], datasets: [{ host: 'zfsvm', name: 'backup/it5-rec/%recv', what: 'the partially received stream' }] });
+    expect(destroyLines(plan.destroys)).toEqual(['zfsvm: backup/it5-rec/%recv (dataset: the partially received stream)']);
+    expect(plan.title).toBe('Discard the stale partial receive zfsvm:backup/it5-rec');
+    expect(plan.summary).toContain('resume token is stale: @s2 no longer exists on the source');
+    expect(plan.warnings.join('\n')).toMatch(/Its snapshots are kept; only the partial stream \(926168 bytes received\) is destroyed\. Plan the sync again afterwards\./);
+    expect(plan.preconditions).toContainEqual({ kind: 'resume-token', host: 'zfsvm', dataset: 'backup/it5-rec', token });
+    // the shell line and the plain-text rendering carry the step, marked confirm
+    expect(renderPlan(plan)).toMatch(/1\. Discard the partially received stream in backup\/it5-rec \(zfs recv -A\): it cannot be resumed, @s2 no longer exists on the source \[confirm\]\n {3}zfsvm\$ zfs recv -A backup\/it5-rec\n {3}destroys zfsvm: backup\/it5-rec\/%recv \(dataset: the partially received stream\)/);
+  });
+
+  it('stale first receive (@f1 re-created on the source): zfs recv -A destroys the dataset itself, and says so', () => {
+    const backup2 = openzfsListing('root_resume_list_backup2', 'zfsvm');
+    const plan = planSync(pair('zfsvm:tank/it5-rec2', 'zfsvm:backup/it5-rec2'), openzfsListing('root_resume_list_tank2_recreated', 'zfsvm'), backup2);
+    expect(plan.steps.map(argvOf)).toEqual([['zfs', 'recv', '-A', 'backup/it5-rec2']]);
+    expect(plan.destroys.datasets).toEqual([
+      { host: 'zfsvm', name: 'backup/it5-rec2', guid: backup2.datasets.get('backup/it5-rec2')!.object.guid, what: 'its first receive was cut: it holds only the partially received stream, no snapshot' },
+    ]);
+    expect(plan.summary).toMatch(/resume token is stale: @f1 on the source was re-created since the stream started/);
+  });
+
+  it('the pair state says the token is stale, and why', () => {
+    const st = pairState(p, openzfsListing('root_resume_list_tank_stale', 'zfsvm'), backup);
+    expect(st.status).toBe('resume-token');
+    expect(st.resume).toEqual({ bytes: 926168, stale: '@s2 no longer exists on the source' });
+    expect(st.summary).toContain('its resume token is stale: @s2 no longer exists on the source');
+    const ok = pairState(p, openzfsListing('root_resume_list_tank', 'zfsvm'), backup);
+    expect(ok.resume).toEqual({ sending: 'tank/it5-rec@s2', bytes: 926168 });
+    expect(ok.summary).toContain('partially received stream of @s2 (926168 bytes received)');
+  });
+});
+
+describe('planSync with the users that run it (seed 001 operator, recorded id and zfs allow)', () => {
+  const allow = (name: string) => ({ dataset: openzfsCmd(name).split(' ').at(-1)!, allow: parseZfsAllow(openzfsOutput(name)) });
+  const operator = parseIdOutput(openzfsOutput('operator_id_names'));
+  const root = parseIdOutput(openzfsOutput('root_id_names'));
+  const gathered = (user = operator) => ({
+    source: { user, delegations: hostDelegations([allow('operator_zfs_allow_products')]) },
+    target: { user, delegations: hostDelegations([allow('operator_zfs_allow_backup_off')]) },
+  });
+  const tank = openzfsListing('root_zfs_list_tank', 'zfsvm');
+  const backup = openzfsListing('operator_zfs_list_backup', 'zfsvm');
+  const pull = pair('zfsvm-operator:tank/off/users', 'zfsvm-operator:backup/pull/users', {}, 'pull');
+
+  it('facts: operator may hold but not release or bookmark on tank; hold and release on backup', () => {
+    const f = syncFactsFrom(gathered(), pull);
+    expect(f.source).toEqual({ user: 'operator', root: false, permissions: ['hold', 'send'] });
+    expect(f.target?.permissions).toEqual(['compression', 'create', 'destroy', 'hold', 'mount', 'mountpoint', 'receive', 'release', 'rollback']);
+    expect(f.receiver?.user).toBe('operator');
+    expect(syncFactsFrom(gathered(root), pull)).toEqual({ source: { user: 'root', root: true }, target: { user: 'root', root: true }, receiver: { user: 'root', root: true } });
+  });
+
+  it('operator: recv -u (and why), no hold it could not release on the source (a warning says so), the target held and released, no bookmark', () => {
+    const plan = planSync(pull, tank, backup, { facts: syncFactsFrom(gathered(), pull) });
+    const tag = holdTagFor(pull.id);
+    expect(plan.steps.filter((s) => !s.estimate).map((s) => (s.type === 'command' ? s.argv : s.exec!.argv[2]))).toEqual([
+      ['zfs', 'hold', tag, 'backup/pull/users@20230515-0000'],
+      `ssh -o BatchMode=yes zfsvm-operator 'zfs send -L -c -I tank/off/users@20230515-0000 tank/off/users@20230530-2330' | zfs recv -s -u backup/pull/users`,
+      ['zfs', 'release', tag, 'backup/pull/users@20230515-0000'],
+    ]);
+    expect(plan.steps.find((s) => s.op === 'send')!.description).toMatch(/received with -u \(left unmounted\): operator is not root, and on Linux only root can mount/);
+    expect(plan.warnings).toContain(
+      'The base is not held on the source during the send: operator may hold snapshots of zfsvm-operator:tank/off/users but not release them, and a hold it placed would stay until root releases it. To have it held: zfs allow -u operator release tank/off/users',
+    );
+  });
+
+  it('root: no -u, holds on both sides, and a bookmark of the sent snapshot that may fail', () => {
+    const plan = planSync(pull, tank, backup, { facts: syncFactsFrom(gathered(root), pull) });
+    expect(plan.steps.filter((s) => !s.estimate).map((s) => s.op)).toEqual(['hold', 'hold', 'send', 'bookmark', 'release', 'release']);
+    expect(plan.steps.find((s) => s.op === 'send')!.type === 'pipe' && (plan.steps.find((s) => s.op === 'send') as { to: { argv: string[] } }).to.argv).toEqual(['zfs', 'recv', '-s', 'backup/pull/users']);
+    const mark = plan.steps.find((s) => s.op === 'bookmark')!;
+    expect(argvOf(mark)).toEqual(['zfs', 'bookmark', 'tank/off/users@20230530-2330', 'tank/off/users#zfs-fleet-20230530-2330']);
+    expect(mark.mayFail).toBeDefined();
+    expect(planSync(pull, tank, backup, { facts: syncFactsFrom(gathered(root), pull), bookmark: false }).steps.map((s) => s.op)).not.toContain('bookmark');
+  });
+
+  it('without facts the users are assumed root-like (the plans of before); the bookmark is made by default where the source has bookmarks', () => {
+    const plan = planSync(pull, tank, backup);
+    expect(plan.steps.filter((s) => !s.estimate).map((s) => s.op)).toEqual(['hold', 'hold', 'send', 'bookmark', 'release', 'release']);
+    // zfs-fuse has no bookmarks
+    expect(sync('behind').steps.map((s) => s.op)).not.toContain('bookmark');
+    // a recursive pair: zfs bookmark has no -r
+    const rec = planSync(pair('zfsvm:tank/off', 'zfsvm:backup/rec', { recursive: true }), tank, backup, { bookmark: true });
+    expect(rec.steps.map((s) => s.op)).not.toContain('bookmark');
+    expect(rec.warnings).toContain('No bookmark of the sent snapshot: zfs bookmark has no -r (recursive pair).');
+  });
+
+  it('a bookmark that exists already (same guid) is not made again', () => {
+    // tank/off/products#20230501-0000 bookmarks @20230501-0000: a sync up to it needs no new one
+    const plan = planSync(pair('zfsvm:tank/off/products', 'zfsvm:backup/new/products'), tank, backup, { upTo: '20230501-0000', intermediates: false });
+    expect(plan.steps.map((s) => s.op)).toEqual(['create', 'estimate', 'send']);
   });
 });
