@@ -43,10 +43,16 @@ if [ "${ZFS_FLEET_SKIP_E2E:-}" != 1 ]; then
   npm run --silent package
   bash scripts/install-code-server.sh
   node test/e2e/smoke.mjs
+  step "extension tests through @vscode/test-electron runTests (VS Code executable: test/e2e/lib/vscode-shim)"
+  # The shim reports a failing test as a failure: the sample suite passing, then with a
+  # deliberately failing test (runTests must reject with TestRunFailedError).
+  node test/e2e/runTests.mjs --suite sample --check-failure
   step "replication in VS Code: pure parts, UI walk, commands in the extension host"
   npx vitest run --config test/e2e/replication/vitest.config.mjs
   node test/e2e/replication/walk.mjs --no-readme-screenshot
-  node test/e2e/replication/run.mjs
+  # The replication mocha suite runs once, through runTests + the shim (the desktop route) rather
+  # than through test/e2e/replication/run.mjs (the direct payload route): same suite, same lab set-up.
+  node test/e2e/runTests.mjs
 fi
 
 step "done"

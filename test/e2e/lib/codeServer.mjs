@@ -448,9 +448,10 @@ export async function closeBrowser(context, { timeout = 10_000 } = {}) {
 
 /**
  * The workbench URL that makes code-server (started with smokeTestDriver) load
- * `extensionDevelopmentPath` and run `extensionTestsPath`'s run().
+ * `extensionDevelopmentPath` and run `extensionTestsPath`'s run(). Opens `folder`, or the
+ * `.code-workspace` file `workspace` (one of the two; `workspace` wins).
  */
-export function payloadUrl(server, { extensionDevelopmentPath, extensionTestsPath, folder, env = {} }) {
+export function payloadUrl(server, { extensionDevelopmentPath, extensionTestsPath, folder, workspace, env = {} }) {
   const authority = `127.0.0.1:${server.port}`;
   const remote = (p) => `vscode-remote://${authority}${path.resolve(p)}`;
   const payload = [
@@ -460,8 +461,10 @@ export function payloadUrl(server, { extensionDevelopmentPath, extensionTestsPat
   ];
   if (Object.keys(env).length) payload.push(['extensionEnvironment', JSON.stringify(env)]);
   const q = new URLSearchParams();
-  if (folder) q.set('folder', path.resolve(folder));
-  return `${server.url}?${q.toString()}${folder ? '&' : ''}payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  if (workspace) q.set('workspace', path.resolve(workspace));
+  else if (folder) q.set('folder', path.resolve(folder));
+  const query = q.toString();
+  return `${server.url}?${query}${query ? '&' : ''}payload=${encodeURIComponent(JSON.stringify(payload))}`;
 }
 
 /** Workbench chatter and offline failures (no gallery, no telemetry) left out of onLog when quiet. */
@@ -482,8 +485,12 @@ export const OFFLINE_NOISE = [
  * Options: extensionDevelopmentPath, extensionTestsPath (absolute or relative paths on this
  * machine), folder (the workspace to open; default: the profile's empty workspace), env (the
  * extension host's extra environment), settings, vsixes (extensions to install first),
- * timeout (ms for the whole run), onLog (line printer; default console.log), keepProfile,
- * quiet (default true: leave OFFLINE_NOISE out of onLog; `logs` keeps everything).
+ * timeout (ms for the whole run), onLog (line printer `(text, type)`, type being the console
+ * method: 'log', 'error', ...; default console.log), keepProfile,
+ * quiet (default true: leave OFFLINE_NOISE out of onLog; `logs` keeps everything),
+ * workspace (a .code-workspace file to open instead of `folder`), extensionsDir (use this
+ * extensions dir instead of the profile's empty one), signal (an AbortSignal: the run stops,
+ * code-server and Chromium are stopped, and the promise rejects).
  */
 export async function runExtensionTests({
   extensionDevelopmentPath,
@@ -496,11 +503,19 @@ export async function runExtensionTests({
   onLog = (line) => console.log(line),
   keepProfile = false,
   quiet = true,
+  workspace,
+  extensionsDir,
+  signal,
 } = {}) {
   checkPrerequisites();
+  signal?.throwIfAborted();
   const timings = {};
   const t0 = Date.now();
   const profile = await makeProfile({ settings, prefix: 'zfs-fleet-payload-' });
+  if (extensionsDir) {
+    profile.extensionsDir = path.resolve(extensionsDir);
+    await mkdir(profile.extensionsDir, { recursive: true });
+  }
   let server;
   let browser;
   const logs = [];
@@ -520,7 +535,7 @@ export async function runExtensionTests({
       // console.* arguments as sent by the workbench: a format string (mocha's '%s %d') first.
       const text = Array.isArray(args) ? format(...args) : String(args);
       logs.push({ type, text });
-      if (!(quiet && OFFLINE_NOISE.some((re) => re.test(text)))) onLog?.(text);
+      if (!(quiet && OFFLINE_NOISE.some((re) => re.test(text)))) onLog?.(text, type);
     });
     await page.exposeFunction('codeAutomationExit', (code, extraLogs) => {
       resolveExit({ code, extraLogs });
@@ -529,13 +544,21 @@ export async function runExtensionTests({
       extensionDevelopmentPath,
       extensionTestsPath,
       folder: folder ?? profile.workspaceDir,
+      workspace,
       env,
     });
     const t1 = Date.now();
     await page.goto(url, { waitUntil: 'domcontentloaded' });
     let timer;
+    let onAbort;
     const result = await Promise.race([
       exited,
+      new Promise((r) => {
+        if (!signal) return;
+        onAbort = () => r({ code: 'aborted' });
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }),
       new Promise((r) => {
         timer = setTimeout(() => r({ code: 'timeout' }), timeout);
       }),
@@ -550,7 +573,9 @@ export async function runExtensionTests({
       }),
     ]);
     clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
     timings.runMs = Date.now() - t1;
+    if (result.code === 'aborted') throw new Error(`the extension tests were stopped (${signal.reason ?? 'aborted'})`);
     if (result.code === 'timeout') {
       throw new Error(`the extension tests did not report within ${timeout} ms (is code-server started with the smoke-test driver? does run() settle?)\n--- code-server output ---\n${server.output().slice(-4000)}`);
     }
