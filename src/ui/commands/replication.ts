@@ -25,7 +25,7 @@ import { describeOrigin, type ValidPair } from '../replication/pairSpecs.js';
 import { addPairSetting, removePairSettings } from '../replication/pairsConfig.js';
 import { isPairNode, type PairNode } from '../replication/pairsTree.js';
 import { pairLabel } from '../replication/pairView.js';
-import { reviewAndRun, type BlockedAction, type FlowResult } from '../replication/planFlow.js';
+import { alternativeDestroys, DESTROY_CLONES, reviewAndRun, type BlockedAction, type FlowResult } from '../replication/planFlow.js';
 import { diagnosisMarkdown, historyMarkdown } from '../replication/reports.js';
 import { readSettings } from '../settings.js';
 import type { FleetNode } from '../tree.js';
@@ -343,10 +343,16 @@ async function snapshotFrom(ctx: FleetContext, node: unknown): Promise<{ host: s
   return { host, snapshot: snap.name };
 }
 
-async function rollbackFlow(ctx: FleetContext, host: string, snapshot: string): Promise<FlowResult> {
+/**
+ * Roll back; when clones block it, offer their rebase or, explicitly, the rollback that destroys them
+ * (`destroyClones`: the clones, their descendants and snapshots, listed in the blocked modal and again
+ * in the plan's own modal, each clone's name typed, each step confirmed, re-checked before running).
+ */
+async function rollbackFlow(ctx: FleetContext, host: string, snapshot: string, destroyClones = false): Promise<FlowResult> {
   ctx.replication.requireTrust('Roll Back to This Snapshot');
   const [l] = await freshListings(ctx, [host]);
-  const plan = planRollback(host, l!, snapshot, { zfs: zfsPath() });
+  const zfs = zfsPath();
+  const plan = planRollback(host, l!, snapshot, { zfs, destroyClones });
   const blockedActions: BlockedAction[] = (plan.blockedBy?.clones ?? []).map((c) => ({
     label: plan.blockedBy!.clones.length > 1 ? `Re-base ${c.name} onto…` : 'Re-base Clone onto…',
     run: async () => {
@@ -356,7 +362,16 @@ async function rollbackFlow(ctx: FleetContext, host: string, snapshot: string): 
       return r;
     },
   }));
-  return reviewAndRun(ctx, plan, { replan: () => rollbackFlow(ctx, host, snapshot), blockedActions });
+  let extraDetail: string[] | undefined;
+  let extraPreview: string | undefined;
+  if (plan.blockedBy) {
+    // What the alternative destroys, from the same listing; it is planned again from a fresh one when chosen.
+    const alt = planRollback(host, l!, snapshot, { zfs, destroyClones: true });
+    extraDetail = alternativeDestroys(DESTROY_CLONES, alt);
+    extraPreview = extraDetail.join('\n').trim();
+    blockedActions.push({ label: DESTROY_CLONES, run: () => rollbackFlow(ctx, host, snapshot, true) });
+  }
+  return reviewAndRun(ctx, plan, { replan: () => rollbackFlow(ctx, host, snapshot, destroyClones), blockedActions, ...(extraDetail ? { extraDetail, extraPreview } : {}) });
 }
 
 export const rollbackToSnapshot: Command = async (ctx, node) => {

@@ -21,6 +21,8 @@ export const RUN = 'Run';
 export const SEND_TO_TERMINAL = 'Send to Terminal';
 export const RUN_STEP = 'Run Step';
 export const REPLAN = 'Re-plan';
+/** The alternative to the clone rebase a blocked rollback offers: destroy the clones in the way (what `zfs rollback -R` would). */
+export const DESTROY_CLONES = 'Roll Back and Destroy Clones (-R)';
 
 export interface BlockedAction {
   label: string;
@@ -36,7 +38,7 @@ export interface FlowOptions {
   blockedActions?: BlockedAction[];
   /** More text for the preview document (inspections, a diagnosis). */
   extraPreview?: string;
-  /** More lines for the confirmation's detail (after the summary). */
+  /** More lines for the confirmation's detail (after the summary; for a blocked plan, after what is in the way). */
   extraDetail?: string[];
 }
 
@@ -75,12 +77,19 @@ export function confirmationDetail(plan: Plan, extra: string[] = []): string {
   return out.join('\n');
 }
 
-function blockedDetail(plan: Plan): string {
+function blockedDetail(plan: Plan, extra: string[] = []): string {
   const b = plan.blockedBy!;
   const out = [b.reason, '', plan.summary];
   if (b.clones.length) out.push('', 'In the way:', ...b.clones.map((c) => bullet(`${c.host}: ${c.name}`)));
+  out.push(...extra);
   if (plan.warnings.length) out.push('', 'Warnings:', ...plan.warnings.map(bullet));
   return out.join('\n');
+}
+
+/** Detail lines for a blocked modal: everything an alternative plan (e.g. the rollback with -R) would destroy. */
+export function alternativeDestroys(label: string, alt: Plan): string[] {
+  const lines = destroyLines(alt.destroys);
+  return ['', `"${label}" destroys ${lines.length} object${lines.length === 1 ? '' : 's'}:`, ...lines.map(bullet)];
 }
 
 function sshFor(host: string): string[] {
@@ -113,7 +122,7 @@ export async function reviewAndRun(ctx: FleetContext, plan: Plan, opts: FlowOpti
   if (plan.blockedBy) {
     const buttons = (opts.blockedActions ?? []).map((a) => a.label);
     const message = `Blocked: ${plan.title.replace(/ \(blocked\)$/, '')}`;
-    const detail = blockedDetail(plan);
+    const detail = blockedDetail(plan, opts.extraDetail);
     const choice = await ctx.input.warnModal(message, detail, ...buttons);
     const action = opts.blockedActions?.find((a) => a.label === choice);
     const next = action ? await action.run() : undefined;

@@ -269,7 +269,7 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     const r = await run('zfsFleet.rollbackToSnapshot', snapNode('ovh3', `${ds}@a`));
     assert.equal(r.choice, 'blocked');
     assert.match(r.message!, /^Blocked/);
-    assert.deepEqual(r.buttons, ['Re-base Clone onto…']);
+    assert.deepEqual(r.buttons, ['Re-base Clone onto…', 'Roll Back and Destroy Clones (-R)']);
     assert.ok(!r.buttons!.includes('Run'));
     assert.match(r.detail!, new RegExp(`${clone.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     // The rebase: the suggested snapshot (the rollback's) first; its modal; the clone's name typed.
@@ -288,6 +288,79 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     assert.equal(rollback.result?.outcome, 'ok', rollback.result?.error);
     assert.deepEqual(await snapshotNames('ovh3', ds), [`${ds}@a`]);
     assert.deepEqual(destroyedInDetail(rollback.detail!).lines.sort(), [`ovh3: ${ds}@b`, `ovh3: ${ds}@c`]);
+  });
+
+  test('a blocked rollback also offers "Roll Back and Destroy Clones (-R)": a wrong typed name destroys nothing; then ZFS destroys exactly what both modals listed', async () => {
+    // fs@a..d; c1 = clone of fs@c with a child and a snapshot @x of both; "c2 with space" = clone of c1@x (a clone of a clone).
+    const top = `${DST_ROOT}/rr`;
+    const fs1 = `${top}/fs`;
+    const c1 = `${top}/c1`;
+    const c2 = `${top}/c2 with space`;
+    await makeDataset('ovh3', fs1, ['a', 'b', 'c', 'd']);
+    await ssh('ovh3', [`zfs clone ${q(`${fs1}@c`)} ${q(c1)}`, `zfs create ${q(`${c1}/child`)}`, `zfs snapshot -r ${q(`${c1}@x`)}`, `zfs clone ${q(`${c1}@x`)} ${q(c2)}`].join('\n'));
+    const state = async () => (await ssh('ovh3', `zfs list -H -o name -t all -r ${q(top)}`)).split('\n').filter(Boolean).sort();
+    const before = await state();
+    const expected = [`${fs1}@c`, `${fs1}@d`, c1, `${c1}@x`, `${c1}/child`, `${c1}/child@x`, c2].sort();
+    for (const n of expected) assert.ok(before.includes(n), `${n} exists before`);
+
+    // 1. The blocked modal offers both; the -R plan's modal lists everything; the name typed wrong: nothing runs.
+    const typed: string[] = [];
+    let blockedModal: { detail: string; buttons: string[] } | undefined;
+    input.script({
+      warnModal: (message, detail, buttons) => {
+        if (message.startsWith('Blocked')) {
+          blockedModal = { detail, buttons };
+          return 'Roll Back and Destroy Clones (-R)';
+        }
+        return buttons.includes('Run Step') ? 'Run Step' : 'Run';
+      },
+      confirmTyped: (_p, expected) => {
+        typed.push(expected);
+        return false; // the input box accepts only the exact name: a wrong one is never accepted, Escape gives false
+      },
+    });
+    const r1 = await run('zfsFleet.rollbackToSnapshot', snapNode('ovh3', `${fs1}@b`));
+    assert.equal(r1.choice, 'blocked');
+    assert.deepEqual(r1.buttons, ['Re-base Clone onto…', 'Roll Back and Destroy Clones (-R)']);
+    const listedBlocked = blockedModal!.detail.split('\n');
+    const at = listedBlocked.findIndex((l) => l.startsWith('"Roll Back and Destroy Clones (-R)" destroys'));
+    assert.ok(at > 0, blockedModal!.detail);
+    const blockedList = listedBlocked
+      .slice(at + 1)
+      .filter((l) => l.startsWith('  • '))
+      .map((l) => l.slice(4));
+    const cancelled = r1.next!;
+    assert.equal(cancelled.choice, 'cancelled');
+    assert.equal(cancelled.result, undefined, 'nothing was run');
+    assert.equal(typed.length, 1, 'asked once, then stopped');
+    assert.deepEqual(await state(), before, 'nothing was destroyed');
+
+    // 2. The same with the names typed right: each destroy step confirmed on its own; ZFS destroys exactly the list.
+    typed.length = 0;
+    input.script({
+      warnModal: (message, _detail, buttons) => (message.startsWith('Blocked') ? 'Roll Back and Destroy Clones (-R)' : buttons.includes('Run Step') ? 'Run Step' : 'Run'),
+      confirmTyped: (_p, expected) => {
+        typed.push(expected);
+        return true;
+      },
+    });
+    const r2 = (await run<FlowResult>('zfsFleet.rollbackToSnapshot', snapNode('ovh3', `${fs1}@b`))).next!;
+    assert.equal(r2.plan.kind, 'rollback');
+    assert.equal(r2.result?.outcome, 'ok', r2.result?.error);
+    const after = await state();
+    const destroyed = before.filter((n) => !after.includes(n)).sort();
+    assert.deepEqual(destroyed, expected);
+    const label = (l: string) => l.replace(/^ovh3: /, '').replace(/ \((clone|dataset)\)$/, '');
+    const shown = destroyedInDetail(r2.detail!);
+    assert.equal(shown.count, destroyed.length);
+    assert.deepEqual(shown.lines.map(label).sort(), destroyed, 'the plan modal lists exactly what ZFS destroyed');
+    assert.deepEqual(blockedList.map(label).sort(), destroyed, 'the blocked modal listed exactly that too');
+    assert.ok(shown.lines.includes(`ovh3: ${c2} (clone)`) && shown.lines.includes(`ovh3: ${c1}/child (dataset)`), shown.lines.join('\n'));
+    // Every clone and dataset destroyed had its name typed; every destroy and the rollback confirmed one by one.
+    assert.deepEqual(typed.sort(), [c1, `${c1}/child`, c2].sort());
+    assert.deepEqual(r2.confirmedSteps, r2.plan.steps.filter((s) => s.confirm).map((s) => s.id));
+    assert.ok(r2.plan.steps.length >= 3);
+    assert.deepEqual(await snapshotNames('ovh3', fs1), [`${fs1}@a`, `${fs1}@b`]);
   });
 
   test('Diagnose Pair: a report, then the fix plan (roll the target back, send) run step by step', async () => {
