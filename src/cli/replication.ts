@@ -19,11 +19,11 @@ import { mountUsersCommand, processListCommand, type MountUsers, type ProcessInf
 import { planRollback } from '../core/replication/rollback.js';
 import { planCloneRebase } from '../core/replication/cloneRebase.js';
 import { pairState } from '../core/replication/state.js';
-import { planSync } from '../core/replication/sync.js';
-import { auditPairPermissions, formatPermissionAudit, type SyncPlanFlags } from '../core/fleet/permissions.js';
+import { planSync, syncFactsFrom, type SyncFacts } from '../core/replication/sync.js';
+import { auditPairPermissions, formatPermissionAudit, gatherPermissionFacts, type SyncPlanFlags } from '../core/fleet/permissions.js';
 import { sshArgvFor } from '../core/replication/argv.js';
 
-/** What a sync plan needs permission for, read off its steps. */
+/** What a sync plan needs permission for, read off its steps (a step that may fail, the bookmark, is not required). */
 export function planFlags(plan: Plan): SyncPlanFlags {
   const ops = new Set(plan.steps.map((s) => s.op));
   const argvs = plan.steps.flatMap((s) => (s.type === 'command' ? [s.argv] : [s.to.argv]));
@@ -52,6 +52,8 @@ export interface ReplicationOptions {
   stalledAfterSeconds?: number;
   zfs: string;
   historyFile?: string;
+  /** sync: bookmark the newest snapshot sent (default: where the source has bookmarks and its user may). */
+  bookmark?: boolean;
 }
 
 export const REPLICATION_USAGE = `  status SRC DST [--route R]            the state of a replication pair (SRC and DST are HOST:DATASET)
@@ -129,6 +131,7 @@ async function run(plan: Plan, fleet: Fleet, o: ReplicationOptions, out: Out, lo
   else {
     out(`${plan.title}: ${result.outcome}${result.bytes ? `, ${formatBytes(result.bytes)} sent` : ''} in ${(result.durationMs / 1000).toFixed(1)} s`);
     if (result.changes) for (const c of result.changes) out(`  changed: ${c}`);
+    for (const w of result.warnings ?? []) out(`  warning: ${w}`);
   }
   if (result.outcome !== 'ok') throw new Error(result.error ?? result.outcome);
   return 0;
@@ -190,14 +193,14 @@ export async function replicationCommand(command: string, fleet: Fleet, o: Repli
     }
     case 'plan': {
       const what = o.positional[0];
-      const plan = await buildPlan(what ?? '', fleet, { ...o, positional: o.positional.slice(1) });
+      const plan = await buildPlan(what ?? '', fleet, { ...o, positional: o.positional.slice(1) }, logger);
       printPlan(plan, o, out);
       return 0;
     }
     case 'sync':
     case 'rollback':
     case 'rebase': {
-      const plan = await buildPlan(command, fleet, o);
+      const plan = await buildPlan(command, fleet, o, logger);
       if (!o.yes) {
         printPlan(plan, o, out);
         if (!o.json) out('\n(nothing changed: run again with --yes to run this plan)');
@@ -241,13 +244,33 @@ export async function replicationCommand(command: string, fleet: Fleet, o: Repli
   }
 }
 
-async function buildPlan(what: string, fleet: Fleet, o: ReplicationOptions): Promise<Plan> {
+/**
+ * Who will run the sync (`id`, and `zfs allow` of both datasets; for push, `id` through the source's
+ * ssh to the target, the user zfs recv runs as), so the plan adds `recv -u` for a non-root receiver and
+ * places no hold its user could not release. Read-only; when it cannot be read, the plan is made
+ * without (as for root) and the log says why.
+ */
+async function userFacts(fleet: Fleet, pair: ReplicationPair, o: ReplicationOptions, logger: Logger): Promise<SyncFacts | undefined> {
+  const host = (name: string) => ({ name, runner: fleet.host(name).runner, capabilities: () => fleet.host(name).capabilities() });
+  try {
+    const g = await gatherPermissionFacts({ ...pair, options: { ...pair.options, recursive: false, properties: false } }, { source: host(pair.source.host), target: host(pair.target.host) }, {
+      zfsPath: o.zfs,
+      ...(pair.route === 'push' ? { sshFromSource: sshArgvFor(pair.target.host) } : {}),
+    });
+    return syncFactsFrom(g, pair);
+  } catch (e) {
+    logger.warn(`the users that run the sync could not be read (${(e as Error).message}); planning as for root`);
+    return undefined;
+  }
+}
+
+async function buildPlan(what: string, fleet: Fleet, o: ReplicationOptions, logger: Logger): Promise<Plan> {
   switch (what) {
     case 'sync': {
       const pair = pairOf(o);
       fleet.setHosts([pair.source.host, pair.target.host]);
-      const [src, dst] = await listings(fleet, pair.source.host, pair.target.host);
-      return planSync(pair, src, dst, { newSnapshotName: o.snapshot, zfs: o.zfs });
+      const [[src, dst], facts] = await Promise.all([listings(fleet, pair.source.host, pair.target.host), userFacts(fleet, pair, o, logger)]);
+      return planSync(pair, src, dst, { newSnapshotName: o.snapshot, zfs: o.zfs, ...(facts ? { facts } : {}), ...(o.bookmark !== undefined ? { bookmark: o.bookmark } : {}) });
     }
     case 'rollback': {
       const ep = parseEndpoint(o.positional[0] ?? '');
