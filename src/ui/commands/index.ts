@@ -5,6 +5,7 @@ import { UserCancelled } from '../userInput.js';
 import { addHost, importSshHosts, removeHost } from './hosts.js';
 import { copyName, forgetPassphrases, openTerminal, showLog } from './misc.js';
 import { refreshAll, refreshHost, retryHost } from './refresh.js';
+import { openTimeline, registerTimeline, timelineDebugState } from './timeline.js';
 import { addPair, diagnosePair, openPairDefinition, rebaseClone, refreshPairs, removePair, rollbackToSnapshot, showReplicationHistory, syncPair, syncPairWithOptions } from './replication.js';
 
 export const COMMANDS: Record<string, Command> = {
@@ -28,10 +29,12 @@ export const COMMANDS: Record<string, Command> = {
   'zfsFleet.rollbackToSnapshot': rollbackToSnapshot,
   'zfsFleet.rebaseClone': rebaseClone,
   'zfsFleet.showReplicationHistory': showReplicationHistory,
+  'zfsFleet.openTimeline': openTimeline,
+  'zfsFleet.timeline.debugState': timelineDebugState,
 };
 
 export function registerCommands(ctx: FleetContext): vscode.Disposable[] {
-  return Object.entries(COMMANDS).map(([id, fn]) =>
+  const commands = Object.entries(COMMANDS).map(([id, fn]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
         return await fn(ctx, args[0] as never, args[1] as never);
@@ -44,4 +47,6 @@ export function registerCommands(ctx: FleetContext): vscode.Disposable[] {
       }
     }),
   );
+  // The timeline's panels and their serializer (registered at activation: onWebviewPanel restores them).
+  return [...commands, ...registerTimeline(ctx)];
 }
