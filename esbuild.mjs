@@ -1,7 +1,9 @@
-// One bundle for the extension (cjs/node, `vscode` external) and one for the CLI.
+// One bundle for the extension (cjs/node, `vscode` external) and one for the CLI; the timeline
+// webview (browser, iife; d3 and @vscode-elements only here) with its CSS and the codicon font.
 // ssh2's optional native parts (cpu-features, sshcrypto.node) are left out: ssh2 loads them inside
 // try/catch and falls back to its pure-JS crypto, so the bundle runs without a compiler on the host.
 import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -21,6 +23,23 @@ const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
 ];
+// The webview: loaded by the panel under a CSP with a script nonce (no eval, no inline styles).
+const webview = {
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'info',
+  legalComments: 'none',
+};
+builds.push(
+  { ...webview, entryPoints: ['webview-ui/timeline/main.ts'], outfile: 'dist/webview/timeline.js' },
+  { ...webview, entryPoints: ['webview-ui/timeline/timeline.css'], outfile: 'dist/webview/timeline.css' },
+);
+fs.mkdirSync('dist/webview', { recursive: true });
+for (const f of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/webview/${f}`);
 if (process.argv.includes('--bench')) builds.push({ ...common, entryPoints: ['bench/run.ts'], outfile: 'dist/bench/run.js' });
 
 if (watch) {

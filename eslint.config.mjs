@@ -17,5 +17,14 @@ export default tseslint.config(
     },
   },
   { files: ['src/core/**/*.ts', 'src/transport/**/*.ts', 'src/cli/**/*.ts'], rules: noVscode },
+  // Code that runs in the browser: the timeline harness and the page functions of its test and benchmark.
+  {
+    files: ['test/e2e/timeline/**/*.{js,mjs}', 'bench/timeline*.mjs'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['sessionStorage', 'MessageEvent', 'WheelEvent', 'MouseEvent', 'getComputedStyle', 'requestAnimationFrame', 'structuredClone', 'navigator'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
   { files: ['**/*.mjs', '**/*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly', fetch: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', AbortController: 'readonly', performance: 'readonly', document: 'readonly', window: 'readonly' } } },
 );
