@@ -10,8 +10,8 @@
 //        [--no-lab-up] [--lab DIR] [--keep]
 //
 // --suite replication (default): test/e2e/replication/suite against the lab, prepared exactly as
-//   test/e2e/replication/run.mjs prepares it (dev build of the extension, the suite bundled by
-//   esbuild with the same options, here into out/e2e/runTests/replication/suite; a workspace with a
+//   test/e2e/replication/run.mjs prepares it (dev build of the extension, index.ts and every
+//   *.test.ts bundled by esbuild with the same options, here into out/e2e/runTests/replication/suite; a workspace with a
 //   .zfs-fleet.json; the same user settings and environment; the datasets under
 //   zfs-hdd|rpool/e2e-repl-<hex> destroyed at the end).
 // --suite sample: the payload route's sample extension and suite (test/e2e/sample-suite); with
@@ -22,7 +22,7 @@
 // Last line: `N passed, N failed` (mocha's counts; with --check-failure one count per check).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -173,7 +173,8 @@ async function replicationSuite() {
     log(`bundling the suite into ${path.relative(repo, out)}`);
     const esbuild = await import('esbuild');
     await esbuild.build({
-      entryPoints: [path.join(suiteDir, 'index.ts'), path.join(suiteDir, 'replication.test.ts')],
+      // index.ts and every *.test.ts beside it (index.ts names the files mocha loads).
+      entryPoints: [path.join(suiteDir, 'index.ts'), ...readdirSync(suiteDir).filter((f) => f.endsWith('.test.ts')).map((f) => path.join(suiteDir, f))],
       outdir: out,
       bundle: true,
       platform: 'node',

@@ -197,6 +197,9 @@ export class TimelinePanel implements vscode.Disposable {
       return undefined;
     } finally {
       this.busy = false;
+      // The plan's preview document may have covered the panel: back to the timeline it started from
+      // (without taking the focus); shown again, the webview asks for the model of the refreshed hosts.
+      if (!this.disposed && !this.panel.visible) this.panel.reveal(this.panel.viewColumn, true);
       void this.post({ type: 'busy', busy: false });
     }
   }

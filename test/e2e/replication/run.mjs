@@ -62,7 +62,7 @@ const out = path.join(repo, 'out', 'e2e', 'replication', 'suite');
 log(`bundling the suite into ${path.relative(repo, out)}`);
 const esbuild = await import('esbuild');
 await esbuild.build({
-  entryPoints: [path.join(here, 'suite', 'index.ts'), path.join(here, 'suite', 'replication.test.ts')],
+  entryPoints: [path.join(here, 'suite', 'index.ts'), path.join(here, 'suite', 'replication.test.ts'), path.join(here, 'suite', 'timeline.test.ts')],
   outdir: out,
   bundle: true,
   platform: 'node',

@@ -11,6 +11,7 @@ export function run(): Promise<void> {
   const grep = process.env.ZFS_FLEET_E2E_GREP;
   if (grep) mocha.grep(grep);
   mocha.addFile(path.join(__dirname, 'replication.test.js'));
+  mocha.addFile(path.join(__dirname, 'timeline.test.js'));
   return new Promise((resolve, reject) => {
     try {
       const runner = mocha.run((failures) => {
