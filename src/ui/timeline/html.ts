@@ -5,6 +5,7 @@
  * value from a host in the page (the app puts names into the DOM as text).
  */
 import { randomBytes } from 'node:crypto';
+import { parseViewState, type TimelineSubject } from '../../shared/protocol.js';
 
 export interface TimelineAssets {
   /** `webview.cspSource`. */
@@ -38,4 +39,16 @@ export function timelineHtml(a: TimelineAssets, nonce: string, missing?: string)
     ? `<div id="app" data-protocol="1"><p>The timeline cannot be shown: its webview bundle (${esc(missing)}) is not built. Run <code>npm run build</code> (or install a packaged .vsix) and open the timeline again.</p></div>`
     : `<div id="app" data-protocol="1"></div><script nonce="${nonce}" src="${esc(a.script!)}"></script>`;
   return `<!DOCTYPE html>\n<html lang="en">\n<head>\n${head.join('\n')}\n</head>\n<body>${body}</body>\n</html>\n`;
+}
+
+/**
+ * What a panel restored after a reload shows: the subject the webview saved with setState (its own
+ * field, else the saved model's), validated; undefined when the state is not ours or says nothing.
+ */
+export function restoredSubject(state: unknown): TimelineSubject | undefined {
+  const s = parseViewState(state);
+  if (!s) return undefined;
+  if (s.subject) return s.subject;
+  if (s.model?.subject) return s.model.subject;
+  return s.model?.pairId ? { kind: 'pair', pairId: s.model.pairId } : undefined;
 }

@@ -11,9 +11,9 @@ import * as vscode from 'vscode';
 import type { ReplicationPair } from '../../core/fleet/pairs.js';
 import type { FleetNode } from '../../core/fleet/treeModel.js';
 import { datasetTimeline, pairTimeline, type Listings, type TimelineOptions } from '../../core/timeline/model.js';
-import { parseFromWebview, parseViewState, type FromWebview, type TimelineModel, type TimelineSubject, type ToWebview } from '../../shared/protocol.js';
+import { parseFromWebview, type FromWebview, type TimelineModel, type TimelineSubject, type ToWebview } from '../../shared/protocol.js';
 import type { FleetContext } from '../context.js';
-import { timelineHtml, makeNonce } from './html.js';
+import { makeNonce, restoredSubject, timelineHtml } from './html.js';
 import { runTimelineAction } from './actions.js';
 
 export const VIEW_TYPE = 'zfsFleet.timeline';
@@ -372,8 +372,7 @@ export class TimelineHost implements vscode.Disposable {
 
   /** A panel VS Code restores after a reload: its subject from the state the webview saved. */
   private async restore(panel: vscode.WebviewPanel, raw: unknown): Promise<void> {
-    const s = parseViewState(raw);
-    const subject = s?.subject ?? s?.model?.subject ?? (s?.model?.pairId ? { kind: 'pair' as const, pairId: s.model.pairId } : undefined);
+    const subject = restoredSubject(raw);
     if (!subject) {
       this.ctx.log.warn('timeline: a restored panel has no subject in its saved state; closing it');
       panel.dispose();

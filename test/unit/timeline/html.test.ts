@@ -1,6 +1,6 @@
 /** The timeline page: CSP with a fresh nonce, the script only by that nonce, no inline script, resources only from the webview's own origin. */
 import { describe, expect, it } from 'vitest';
-import { contentSecurityPolicy, makeNonce, timelineHtml } from '../../../src/ui/timeline/html.js';
+import { contentSecurityPolicy, makeNonce, restoredSubject, timelineHtml } from '../../../src/ui/timeline/html.js';
 
 const assets = {
   cspSource: 'https://file+.vscode-resource.vscode-cdn.net',
@@ -38,5 +38,21 @@ describe('timelineHtml', () => {
     const html = timelineHtml({ cspSource: assets.cspSource }, makeNonce(), 'dist/webview/timeline.js');
     expect(html).not.toContain('<script');
     expect(html).toContain('its webview bundle (dist/webview/timeline.js) is not built');
+  });
+});
+
+describe('restoredSubject (the serializer of a panel restored after a reload)', () => {
+  const model = { title: 't', takenAt: 1, lanes: [], links: [], summary: [] };
+  it("the webview's saved subject, else the saved model's, else the model's pair; anything else: none", () => {
+    const pair = { kind: 'pair', pairId: 'off1:a/b->ovh3:c/d' } as const;
+    const ds = { kind: 'dataset', host: 'ovh3', dataset: 'rpool/my data' } as const;
+    expect(restoredSubject({ version: 1, subject: ds, model: { ...model, subject: pair } })).toEqual(ds);
+    expect(restoredSubject({ version: 1, model: { ...model, subject: pair } })).toEqual(pair);
+    expect(restoredSubject({ version: 1, model: { ...model, pairId: pair.pairId } })).toEqual(pair);
+    expect(restoredSubject({ version: 1, transform: { k: 1, x: 0, y: 0 } })).toBeUndefined();
+    expect(restoredSubject({ version: 2, subject: ds })).toBeUndefined();
+    expect(restoredSubject({ version: 1, subject: { kind: 'dataset', host: 'ovh3' } })).toBeUndefined();
+    expect(restoredSubject(undefined)).toBeUndefined();
+    expect(restoredSubject('garbage')).toBeUndefined();
   });
 });

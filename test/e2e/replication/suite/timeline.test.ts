@@ -14,7 +14,7 @@ import type { TestApi } from '../../../../src/extension.js';
 import type { FlowResult } from '../../../../src/ui/replication/planFlow.js';
 import type { TimelinePanelState } from '../../../../src/ui/timeline/panel.js';
 import { MarkFlag, type TimelineLane, type TimelineModel } from '../../../../src/shared/protocol.js';
-import { destroyRoot, DST_ROOT, labReady, makeDataset, q, ROOT, snapshot, snapshotGuids, SRC_ROOT, SSH_CONFIG, ssh } from './lab.js';
+import { destroyRoot, DST_ROOT, labReady, makeDataset, origin, q, ROOT, snapshot, snapshotGuids, SRC_ROOT, SSH_CONFIG, ssh } from './lab.js';
 import { ScriptedInput } from './scriptedInput.js';
 
 const SRC = `${SRC_ROOT}/timeline/src`;
@@ -188,6 +188,28 @@ suite('timeline (lab: off1 -> ovh3)', function () {
     assert.match(r.detail!, /This destroys 1 object:\n {2}• ovh3: .*@own/);
     assert.deepEqual([...(await snapshotGuids('ovh3', DST)).keys()].sort(), [`${DST}@t1`, `${DST}@t2`, `${DST}@t3`]);
     await waitPanel(key, (x) => !!x.model && names(lane(x.model, 'ovh3'), MarkFlag.TargetOnly).length === 0, 'target-only gone');
+  });
+
+  test('a clone on its origin snapshot; "Rebase clones of this snapshot" from the panel re-bases it onto an older one', async () => {
+    const key = `pair:${PAIR_ID}`;
+    const clone = `${DST_ROOT}/timeline/staging`;
+    await ssh('ovh3', `zfs clone ${q(`${DST}@t2`)} ${q(clone)}`);
+    await vscode.commands.executeCommand('zfsFleet.refreshHost', api.ctx.tree.model.hostNode('ovh3'));
+    const p = await waitPanel(key, (x) => !!x.model && !!lane(x.model, 'ovh3').marks.find((m) => m.name === 't2')?.clones?.length, 'the clone on @t2');
+    const t2 = lane(p.model!, 'ovh3').marks.find((m) => m.name === 't2')!;
+    assert.deepEqual(t2.clones, [clone]);
+    assert.ok(t2.flags & MarkFlag.HasClones);
+
+    input.script({
+      quickPick: (items) => items.find((i) => i.label === '@t1') ?? items.find((i) => i.label === 'Drop its data'),
+      warnModal: runEverything,
+      confirmTyped: (_prompt, expected) => expected === clone,
+    });
+    const r = (await post(key, { type: 'action', action: 'rebaseClones', lane: `ovh3:${DST}`, kind: 'snapshot', name: 't2' })) as FlowResult;
+    assert.equal(r?.result?.outcome, 'ok', r?.result?.error ?? JSON.stringify(input.calls.map((c) => [c.method, c.message])));
+    assert.equal(await origin('ovh3', clone), `${DST}@t1`);
+    const after = await waitPanel(key, (x) => !!x.model && !!lane(x.model, 'ovh3').marks.find((m) => m.name === 't1')?.clones?.length, 'the clone on @t1');
+    assert.deepEqual(lane(after.model!, 'ovh3').marks.find((m) => m.name === 't2')!.clones, undefined);
   });
 
   test('Show Timeline from a snapshot row: the dataset timeline with its pair, centred on that snapshot; Reveal selects it in the Hosts view', async () => {
