@@ -10,8 +10,10 @@
  *     <= 0.5x). After each sync both targets must hold exactly the source's snapshot guids, else
  *     the run is invalid. Should the recursive pair fail in the product, the error and the plan are
  *     printed and ours falls back to 51 non-recursive pair syncs through one Fleet (bounded concurrency).
- *  2. throughput: tank/benchbig@s1 (BENCH_BIG_MIB MiB of incompressible data) received as
- *     backup/benchbig-* by (a) `zfs send | zfs recv` inside the VM (the local pipe: the physical
+ *  2. throughput: zfbenchsrc/benchbig@s1 (BENCH_BIG_MIB MiB, default 1 GiB, of incompressible
+ *     data) received as zfbenchdst/benchbig-* on two pools the benchmark creates for it (the VM's
+ *     own pools have 960 MiB each): file-backed in the VM when its disk has room, else on sparse files
+ *     of this machine that the VM reaches as NBD disks (see bigPools below); received by (a) `zfs send | zfs recv` inside the VM (the local pipe: the physical
  *     limit), (b) `ssh zfsvm zfs send | ssh zfsvm zfs recv` from this machine (the operator's way,
  *     the real peer of the relay), (c) ours relay, (d) ours push (the VM runs `zfs send | ssh
  *     root@127.0.0.1 zfs recv`, with a key made for the benchmark and removed afterwards) and (e) the
@@ -27,6 +29,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { executePlan } from '../src/core/execute/executor.js';
@@ -56,7 +59,9 @@ const VM_DIR = path.join(LAB, 'vm');
 const HOST = 'zfsvm';
 const RUNS = Math.floor(envNumber('BENCH_RUNS', 3));
 const DATASETS = Math.floor(envNumber('BENCH_DATASETS', 50));
-const BIG_MIB = Math.floor(envNumber('BENCH_BIG_MIB', 400));
+const BIG_MIB = Math.floor(envNumber('BENCH_BIG_MIB', 1024));
+/** Where the two pools of the throughput benchmark live: 'auto' (VM files when the VM has room, else host NBD), 'vm-files' or 'host-nbd'. */
+const BIG_POOLS = process.env.BENCH_BIG_POOLS ?? 'auto';
 const CONCURRENCY = Math.floor(envNumber('BENCH_CONCURRENCY', 4));
 const ONLY = process.env.BENCH_ONLY ?? '';
 const SYNCOID = process.env.BENCH_SYNCOID ?? 'syncoid';
@@ -66,19 +71,22 @@ const WAIT_QEMU_MINUTES = envNumber('BENCH_WAIT_QEMU_MINUTES', 40);
 const SRC50 = 'tank/bench50';
 const OURS50 = 'backup/bench50-ours';
 const SYNCOID50 = 'backup/bench50-syncoid';
-const BIG = 'tank/benchbig';
+/** The throughput benchmark's own pools (created and destroyed by it): source and target, as tank and backup. */
+const BIG_SRC_POOL = 'zfbenchsrc';
+const BIG_DST_POOL = 'zfbenchdst';
+const BIG = `${BIG_SRC_POOL}/benchbig`;
 const BIG_TARGETS = {
-  raw: 'backup/benchbig-raw',
-  ssh: 'backup/benchbig-ssh',
-  relay: 'backup/benchbig-relay',
-  relay2: 'backup/benchbig-relay2',
-  push: 'backup/benchbig-push',
-  pushByHand: 'backup/benchbig-pushpeer',
+  raw: `${BIG_DST_POOL}/benchbig-raw`,
+  ssh: `${BIG_DST_POOL}/benchbig-ssh`,
+  relay: `${BIG_DST_POOL}/benchbig-relay`,
+  relay2: `${BIG_DST_POOL}/benchbig-relay2`,
+  push: `${BIG_DST_POOL}/benchbig-push`,
+  pushByHand: `${BIG_DST_POOL}/benchbig-pushpeer`,
 };
 /** A second ssh alias of the same VM (in an ssh config written for the run): the relay's target over its own connection, as with two hosts. */
 const HOST2 = 'zfsvm-bench-target';
 /** Everything this benchmark creates on the VM (destroyed before and after). */
-const CREATED = [SRC50, BIG, OURS50, SYNCOID50, ...Object.values(BIG_TARGETS)];
+const CREATED = [SRC50, OURS50, SYNCOID50];
 /** The key the VM uses to ssh to itself for the push route (created and removed by the benchmark). */
 const PUSH_KEY = '/root/.ssh/zfs-fleet-bench';
 const PUSH_KNOWN_HOSTS = '/root/.ssh/zfs-fleet-bench.known_hosts';
@@ -334,6 +342,188 @@ rm -f ${PUSH_KEY} ${PUSH_KEY}.pub ${PUSH_KNOWN_HOSTS}`,
     false,
   );
   if (r.code !== 0) console.error(`cleanup on the VM failed (exit ${r.code}): ${r.stderr.trim()}\n  left behind? check: ssh -F ${v.sshConfig} ${HOST} zfs list -r tank backup`);
+  await destroyBigPools(v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The throughput benchmark's pools
+//
+// A 1 GiB dataset and its copy do not fit in the VM's pools (960 MiB each), and the VM recipe is
+// not changed for a benchmark (a new image takes ~10 minutes to build). So the benchmark makes two
+// pools of its own, BIG_SRC_POOL and BIG_DST_POOL, each on a sparse file:
+//  - 'vm-files': files in the VM's /var/tmp, when the VM's disk has room for the data;
+//  - 'host-nbd': files in a temporary directory of THIS machine, served by `qemu-nbd` on 127.0.0.1
+//    and attached in the VM as /dev/nbdN (the VM reaches this machine's loopback as 10.0.2.2, QEMU's
+//    user network) by a small Python client (the VM has python3 and the nbd module; no package
+//    is installed). Every variant reads the source and writes its target through the same disks,
+//    so the ratios compare the same storage; the storage is slower than the VM's virtio disks.
+// Everything is removed at the end, also after a failure or Ctrl-C, and before starting.
+
+/** The pools' data: the dataset plus room for metadata and a target that is being destroyed while the next one is written. */
+const POOL_FILE_MIB = Math.ceil(BIG_MIB * 1.5) + 512;
+const VM_POOL_DIR = '/var/tmp/zfs-fleet-bench';
+const VM_NBD_CLIENT = '/var/tmp/zfs-fleet-bench-nbd.py';
+/** The NBD client (old ioctl interface, fixed newstyle handshake, default export); stays in NBD_DO_IT until disconnected. */
+const NBD_CLIENT_PY = `import fcntl, os, socket, struct, sys
+host, port, dev = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.create_connection((host, port))
+def recvn(n):
+    b = b''
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            sys.exit('nbd: the server closed the connection during the handshake')
+        b += c
+    return b
+magic, opt, hflags = struct.unpack('>8s8sH', recvn(18))
+if magic != b'NBDMAGIC' or opt != b'IHAVEOPT':
+    sys.exit('nbd: not a newstyle NBD server')
+cflags = hflags & 3  # FIXED_NEWSTYLE, NO_ZEROES
+s.sendall(struct.pack('>I', cflags))
+s.sendall(struct.pack('>8sII', b'IHAVEOPT', 1, 0))  # NBD_OPT_EXPORT_NAME ""
+size, tflags = struct.unpack('>QH', recvn(10))
+if not cflags & 2:
+    recvn(124)
+fd = os.open(dev, os.O_RDWR)
+fcntl.ioctl(fd, 0xab01, 4096)          # NBD_SET_BLKSIZE
+fcntl.ioctl(fd, 0xab07, size // 4096)  # NBD_SET_SIZE_BLOCKS
+fcntl.ioctl(fd, 0xab0a, tflags)        # NBD_SET_FLAGS (flush, trim as the server offers)
+fcntl.ioctl(fd, 0xab00, s.fileno())    # NBD_SET_SOCK
+print('connected', size, flush=True)
+try:
+    fcntl.ioctl(fd, 0xab03)            # NBD_DO_IT: serves until NBD_DISCONNECT
+finally:
+    fcntl.ioctl(fd, 0xab04)            # NBD_CLEAR_SOCK
+`;
+
+interface BigPools {
+  mode: 'vm-files' | 'host-nbd';
+  /** In words, for the results. */
+  where: string;
+}
+
+/** qemu-nbd servers started by this process (pid files in scratchDir), stopped by destroyBigPools. */
+const nbdPidFiles: string[] = [];
+
+function scratch(): string {
+  scratchDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'zfs-fleet-bench-'));
+  return scratchDir;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function createBigPools(v: VmInfo): Promise<BigPools> {
+  const needMiB = 2 * (BIG_MIB + 256); // what gets written: the dataset on each pool, and metadata
+  const avail = await vmSh(v, `mkdir -p /var/tmp && df -P -k /var/tmp | awk 'NR == 2 { print int($4 / 1024) }'`);
+  const vmFreeMiB = Number(avail.stdout.trim());
+  const vmFits = Number.isFinite(vmFreeMiB) && vmFreeMiB >= needMiB + 256;
+  let mode: BigPools['mode'];
+  if (BIG_POOLS === 'vm-files' || (BIG_POOLS === 'auto' && vmFits)) mode = 'vm-files';
+  else if (BIG_POOLS === 'host-nbd' || BIG_POOLS === 'auto') mode = 'host-nbd';
+  else throw new Error(`BENCH_BIG_POOLS must be auto, vm-files or host-nbd (got '${BIG_POOLS}')`);
+
+  if (mode === 'vm-files') {
+    if (!vmFits) {
+      throw new Error(
+        `the VM has ${vmFreeMiB} MiB free in /var/tmp; two file-backed pools for a ${BIG_MIB} MiB dataset need about ${needMiB + 256} MiB. ` +
+          `Free space in the VM, lower BENCH_BIG_MIB, or use BENCH_BIG_POOLS=host-nbd (pools on files of this machine, attached to the VM over NBD).`,
+      );
+    }
+    await vmSh(
+      v,
+      `set -e
+mkdir -p ${VM_POOL_DIR}
+truncate -s ${POOL_FILE_MIB}M ${VM_POOL_DIR}/src.img ${VM_POOL_DIR}/dst.img
+zpool create ${BIG_SRC_POOL} ${VM_POOL_DIR}/src.img
+zpool create ${BIG_DST_POOL} ${VM_POOL_DIR}/dst.img`,
+    );
+    return { mode, where: `file-backed pools in the VM (${VM_POOL_DIR}, sparse ${POOL_FILE_MIB} MiB files on the VM's disk)` };
+  }
+
+  // host-nbd
+  const qemuNbd = await exec('qemu-nbd', ['--version']).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message, ms: 0 }));
+  if (qemuNbd.code !== 0) throw new Error(`the VM has ${vmFreeMiB} MiB free in /var/tmp (a ${BIG_MIB} MiB dataset needs about ${needMiB + 256} MiB) and qemu-nbd is not available here for host-backed pools: ${qemuNbd.stderr.trim()}`);
+  const dir = scratch();
+  const hostFree = fs.statfsSync(dir);
+  const hostFreeMiB = Math.floor((hostFree.bavail * hostFree.bsize) / (1 << 20));
+  if (hostFreeMiB < needMiB + 1024) throw new Error(`${dir} has ${hostFreeMiB} MiB free; the two pool files need about ${needMiB} MiB`);
+  const check = await vmSh(v, `command -v python3 >/dev/null || { echo 'no python3 in the VM' >&2; exit 3; }; modprobe nbd nbds_max=16 2>&1 || { echo 'no nbd module in the VM' >&2; exit 3; }; ls /dev/nbd0 >/dev/null`, false);
+  if (check.code !== 0) throw new Error(`the VM cannot attach NBD disks for the pools (${check.stderr.trim()}), and its /var/tmp has ${vmFreeMiB} MiB free (about ${needMiB + 256} MiB needed for file-backed pools)`);
+  const put = await exec('ssh', [...cmArgs(v), HOST, `cat > ${VM_NBD_CLIENT}`], NBD_CLIENT_PY);
+  if (put.code !== 0) throw new Error(`could not copy the NBD client to the VM: ${put.stderr.trim()}`);
+  const devices: string[] = [];
+  for (const [pool, file] of [
+    [BIG_SRC_POOL, 'src.img'],
+    [BIG_DST_POOL, 'dst.img'],
+  ] as const) {
+    const img = path.join(dir, file);
+    fs.closeSync(fs.openSync(img, 'w'));
+    fs.truncateSync(img, POOL_FILE_MIB * (1 << 20));
+    const port = await freePort();
+    const pidFile = path.join(dir, `${file}.qemu-nbd.pid`);
+    const q = await exec('qemu-nbd', ['--fork', '--persistent', '--bind', '127.0.0.1', '--port', String(port), '--format', 'raw', '--cache', 'writeback', '--pid-file', pidFile, img]);
+    if (q.code !== 0) throw new Error(`qemu-nbd for ${img} failed: ${q.stderr.trim()}`);
+    nbdPidFiles.push(pidFile);
+    // The first free /dev/nbdN (no pid: not connected), attached by the client left running in NBD_DO_IT.
+    const r = await vmSh(
+      v,
+      `set -e
+for d in /sys/block/nbd*; do
+  n=\${d##*/}
+  case " ${devices.join(' ')} " in *" $n "*) continue ;; esac
+  [ -e "$d/pid" ] && continue
+  setsid python3 ${VM_NBD_CLIENT} 10.0.2.2 ${port} /dev/$n > /var/tmp/zfs-fleet-bench-$n.log 2>&1 < /dev/null &
+  for i in $(seq 1 100); do [ -e "$d/pid" ] && break; sleep 0.1; done
+  [ -e "$d/pid" ] || { cat /var/tmp/zfs-fleet-bench-$n.log >&2; exit 4; }
+  zpool create ${pool} /dev/$n
+  echo "$n"
+  exit 0
+done
+echo 'no free /dev/nbdN in the VM' >&2; exit 5`,
+    );
+    devices.push(r.stdout.trim());
+  }
+  return { mode, where: `pools on sparse ${POOL_FILE_MIB} MiB files of this machine served by qemu-nbd, attached in the VM as /dev/${devices.join(', /dev/')} over QEMU's user network (the VM's disk has ${vmFreeMiB} MiB free)` };
+}
+
+/** Destroy the pools, detach the NBD disks, stop our qemu-nbd servers, remove the files: whatever of it exists. */
+async function destroyBigPools(v: VmInfo): Promise<void> {
+  const r = await vmSh(
+    v,
+    `for p in ${BIG_SRC_POOL} ${BIG_DST_POOL}; do
+  if zpool list -H -o name "$p" >/dev/null 2>&1; then
+    for i in 1 2 3 4 5; do zpool destroy -f "$p" && break; sleep 1; done
+  fi
+done
+for d in /sys/block/nbd*; do
+  [ -e "$d/pid" ] || continue
+  pid=$(cat "$d/pid")
+  grep -q zfs-fleet-bench-nbd "/proc/$pid/cmdline" 2>/dev/null || continue
+  python3 -c 'import fcntl, os, sys; fcntl.ioctl(os.open(sys.argv[1], os.O_RDWR), 0xab08)' "/dev/\${d##*/}" || kill "$pid"
+done
+rm -rf ${VM_POOL_DIR} ${VM_NBD_CLIENT} /var/tmp/zfs-fleet-bench-nbd*.log`,
+    false,
+  );
+  if (r.code !== 0) console.error(`removing the throughput pools in the VM failed (exit ${r.code}): ${r.stderr.trim()}`);
+  for (const f of nbdPidFiles.splice(0)) {
+    const pid = Number(fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim() : NaN);
+    if (Number.isInteger(pid) && pid > 1) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -486,6 +676,8 @@ interface ThroughputResult {
   variants: Variant[];
   pushSkipped?: string;
   sendLine: string;
+  /** Where the two pools were (see createBigPools). */
+  pools: string;
 }
 
 /** The VM ssh-es to itself for the push route: a key made for this run, host key read from the VM's own /etc/ssh. */
@@ -512,8 +704,7 @@ let scratchDir: string | undefined;
 
 /** The VM's ssh config with one more alias (HOST2) for the same root@VM, written once per run into a temporary directory. */
 function twoAliasConfig(v: VmInfo): string {
-  scratchDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'zfs-fleet-bench-'));
-  const file = path.join(scratchDir, 'ssh_config');
+  const file = path.join(scratch(), 'ssh_config');
   if (!fs.existsSync(file)) {
     const alias = [
       `Host ${HOST2}`,
@@ -542,7 +733,9 @@ async function planFor(fleet: Fleet, spec: PairSpec, route?: RouteOptions): Prom
 }
 
 async function benchThroughput(v: VmInfo): Promise<ThroughputResult> {
-  console.log(`\n[throughput] writing ${BIG_MIB} MiB of random data to ${BIG} and taking @s1...`);
+  const pools = await createBigPools(v);
+  console.log(`\n[throughput] pools ${BIG_SRC_POOL} and ${BIG_DST_POOL}: ${pools.where}`);
+  console.log(`[throughput] writing ${BIG_MIB} MiB of random data to ${BIG} and taking @s1...`);
   await vmSh(
     v,
     `set -e
@@ -659,7 +852,8 @@ zfs snapshot ${BIG}@s1`,
     console.log(`[throughput] run ${run + 1}/${RUNS}: ${parts} (each target's @s1 guid = source's)`);
   }
   await destroy(v, [BIG]);
-  return { streamBytes, variants, ...('skipped' in push ? { pushSkipped: push.skipped } : {}), sendLine: shellJoin(send) };
+  await destroyBigPools(v);
+  return { streamBytes, variants, ...('skipped' in push ? { pushSkipped: push.skipped } : {}), sendLine: shellJoin(send), pools: pools.where };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -821,6 +1015,7 @@ async function main(): Promise<void> {
     const by = new Map(thr.variants.map((x) => [x.key, x]));
     const med = (k: Variant['key']) => median(by.get(k)!.ms);
     console.log(`throughput: ${BIG_MIB} MiB of random data, stream ${(thr.streamBytes / 1e6).toFixed(1)} MB (${thr.sendLine}), ${RUNS} run(s), wall time end to end, MB = 10^6 bytes`);
+    console.log(`  pools: ${thr.pools}`);
     for (const x of thr.variants) {
       const extra = x.transferMs.length ? ` (send/recv step alone ${secs(median(x.transferMs))} s = ${mbps(median(x.transferMs)).toFixed(1)} MB/s)` : '';
       console.log(`  ${x.label.padEnd(80)} median ${secs(median(x.ms)).padStart(6)} s = ${mbps(median(x.ms)).toFixed(1).padStart(5)} MB/s${extra} [${list(x.ms)}]`);
