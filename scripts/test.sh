@@ -50,6 +50,8 @@ if [ "${ZFS_FLEET_SKIP_E2E:-}" != 1 ]; then
   step "replication in VS Code: pure parts, UI walk, commands in the extension host"
   npx vitest run --config test/e2e/replication/vitest.config.mjs
   node test/e2e/replication/walk.mjs --no-readme-screenshot
+  # The timeline: open it from the Replication view, read it (lanes, summary, base, tooltip), Sync up to Here.
+  node test/e2e/timeline/walk.mjs --no-readme-screenshot
   # The replication mocha suite runs once, through runTests + the shim (the desktop route) rather
   # than through test/e2e/replication/run.mjs (the direct payload route): same suite, same lab set-up.
   node test/e2e/runTests.mjs

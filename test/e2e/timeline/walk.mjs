@@ -51,6 +51,8 @@ const SRC = `zfs-hdd/${ROOT}/products`;
 const DST = `rpool/${ROOT}/products`;
 const SNAPS = ['s1', 's2', 's3', 's4', 's5'];
 const LABEL = 'products (timeline walk)';
+/** The lab's seeded pair (test/lab/lab.sh: ovh3 received up to @20230530-2330 and cloned @20230515-0000): only read. */
+const SEED_LABEL = 'products (lab seed)';
 /** The seeded dataset's snapshots the walk expects (test/lab/lab.sh). */
 const SEEDED = ['20230608-1130', '20230530-2330', '20230515-0000', '20230501-0000'];
 const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -300,7 +302,10 @@ async function main() {
         'zfsFleet.hosts': ['off1', 'ovh3'],
         'zfsFleet.sshConfigPath': path.join(LAB, 'ssh_config'),
         'zfsFleet.knownHostsPath': path.join(LAB, 'known_hosts'),
-        'zfsFleet.pairs': [{ source: `off1:${SRC}`, target: `ovh3:${DST}`, label: LABEL }],
+        'zfsFleet.pairs': [
+          { source: `off1:${SRC}`, target: `ovh3:${DST}`, label: LABEL },
+          { source: 'off1:zfs-hdd/off/products', target: 'ovh3:rpool/off/products', label: SEED_LABEL },
+        ],
         'workbench.colorTheme': 'Default Dark Modern',
       },
     });
@@ -366,7 +371,10 @@ async function main() {
         const items = await page.locator('.context-view .monaco-menu .action-item .action-label').allInnerTexts().catch(() => []);
         throw new Error(`${e.message}\nthe context menu has: ${items.join(' | ')}`);
       });
-      await item.click();
+      // VS Code's menu runs an item on mouse up after a mouse down inside the menu; a hover (which
+      // focuses the item) then Enter is what works reliably in headless Chromium.
+      await item.hover();
+      await page.keyboard.press('Enter');
       const t = await waitFor(async () => {
         const r = await readTimeline().catch(() => undefined);
         return r && r.lanes.length >= 2 && r.summary.length > 0 ? r : false;
@@ -448,25 +456,46 @@ async function main() {
       return `buttons ${buttons.join(' / ')}`;
     });
 
-    await check('clicking "Run" syncs up to s4: the tree shows the target\'s new snapshots', async () => {
+    const notes = [];
+    await check('clicking "Run" syncs up to s4: the pair is "behind 1", the tree shows the target\'s new snapshots', async () => {
       await page.locator('.monaco-dialog-box .dialog-buttons .monaco-button', { hasText: /^Run$/ }).click();
-      const snaps = await waitFor(async () => {
-        const list = await rows('Hosts');
-        const r = findPath(list, dstSnapshots);
-        const kids = childrenOf(list, dstSnapshots).map((k) => k.label);
-        return r?.label === 'Snapshots (4)' && kids.join(',') === 's4,s3,s2,s1' ? kids : false;
-      }, { timeout: 120_000, what: 'the target\'s Snapshots (4): s4, s3, s2, s1' }).catch(async (e) => {
-        const toasts = await page.locator('.notifications-toasts .notification-toast').allInnerTexts().catch(() => []);
-        throw new Error(`${e.message}\nthe Hosts view shows:\n${describeRows(await rows('Hosts'))}\nnotifications: ${toasts.join(' | ')}`);
+      const toastsSeen = new Set();
+      const row = await waitFor(async () => {
+        for (const t of await page.locator('.notifications-toasts .notification-toast').allInnerTexts().catch(() => [])) toastsSeen.add(t.replace(/\s+/g, ' ').trim());
+        const r = await pairRow();
+        return r?.description === 'behind 1' ? r : false;
+      }, { timeout: 120_000, what: 'the pair\'s row to say "behind 1"' }).catch(async (e) => {
+        throw new Error(`${e.message}\nReplication: ${describeRows(await rows('Replication'))}\nnotifications seen: ${[...toastsSeen].join(' | ')}`);
       });
+      texts.notifications = [...toastsSeen];
+      // The sync's refresh re-lists ovh3; where the tree lost the expanded rows, expand them again
+      // (as a user would) and say so.
+      const list = await rows('Hosts');
+      if (!findPath(list, dstSnapshots) || findPath(list, dstSnapshots).expanded !== 'true') {
+        const shown = describeRows(list).split('\n').filter((l) => /ovh3|rpool|e2e-tl|products|Snapshots/.test(l)).join(' / ');
+        notes.push(`after the sync's refresh the Hosts view showed: ${shown.trim()} (rows collapsed); expanded again`);
+        for (const p of [['ovh3'], ['ovh3', 'rpool'], ['ovh3', 'rpool', ROOT], ['ovh3', 'rpool', ROOT, 'products']]) await expand(p);
+        await expand(dstSnapshots);
+      }
+      const snaps = await waitFor(async () => {
+        const l = await rows('Hosts');
+        const r = findPath(l, dstSnapshots);
+        const kids = childrenOf(l, dstSnapshots).map((k) => k.label);
+        return r?.label === 'Snapshots (4)' && kids.join(',') === 's4,s3,s2,s1' ? kids : false;
+      }, { timeout: 30_000, what: 'the target\'s Snapshots (4): s4, s3, s2, s1' }).catch(async (e) => {
+        throw new Error(`${e.message}\nthe Hosts view shows:\n${describeRows(await rows('Hosts'))}`);
+      });
+      await screenshot('tree-after-sync');
       const src = guids('off1', SRC);
       const dst = guids('ovh3', DST);
       for (const s of ['s1', 's2', 's3', 's4']) if (src[s] !== dst[s]) throw new Error(`guid of @${s}: ${src[s]} on off1, ${dst[s]} on ovh3`);
       if (dst.s5) throw new Error('s5 was sent too (Sync up to Here stops at s4)');
-      return `${snaps.join(', ')}; guids equal; s5 not sent`;
+      return `${row.label} — ${row.description}; target ${snaps.join(', ')}; guids equal; s5 not sent${notes.length ? `; NOTE ${notes.join('; ')}` : ''}`;
     });
 
     await check('the timeline updates: the target lane\'s newest mark is @s4, the new common base; the summary says 1 behind', async () => {
+      // The plan's preview opened as a tab in the timeline's editor group: show the timeline again.
+      await page.locator('.tabs-container .tab', { hasText: 'Timeline:' }).click();
       const after = await waitFor(async () => {
         const t = await readTimeline();
         return t.lanes.some((l) => l.sr.includes('@s4')) ? t : false;
@@ -483,11 +512,39 @@ async function main() {
       const summary = after.summary.join(' ');
       if (summary === before.summary.join(' ')) throw new Error(`the summary did not change: ${summary}`);
       if (!/behind by 1\b/i.test(summary) || !/s5/.test(summary)) throw new Error(`the summary does not say behind by 1 (s5): ${summary}`);
+      // From a little before the common base to the newest snapshot, as "Common Base" shows it.
+      await webview().locator('vscode-button', { hasText: 'Common Base' }).click();
       await page.mouse.move(5, 500);
-      await sleep(400);
+      await sleep(600); // the zoom transition (300 ms)
       readmeShot = await screenshot('timeline-after-sync');
       await screenshot('timeline-panel-after', { locator: page.locator('iframe.webview.ready') });
       return `${newest.replace(/^End: /, '')}; summary: ${after.summary.join(' / ')}`;
+    });
+
+    await check('the lab\'s seeded pair (read only): behind by 1, the target lane shows the clone of @20230515-0000', async () => {
+      const row = paneOf('Replication').locator(ROW, { has: page.locator('.label-name', { hasText: SEED_LABEL }) });
+      await row.click({ button: 'right' });
+      const item = page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: /^Show Timeline$/ });
+      await item.waitFor({ state: 'visible', timeout: 10_000 });
+      await item.hover();
+      await page.keyboard.press('Enter');
+      const t = await waitFor(async () => {
+        const r = await readTimeline().catch(() => undefined);
+        return r && r.title.includes(SEED_LABEL) && r.lanes.length >= 2 && r.summary.length > 0 ? r : false;
+      }, { timeout: 60_000, what: `the timeline of ${SEED_LABEL}` });
+      texts.seed = t;
+      const names = t.lanes.map((l) => l.name);
+      if (JSON.stringify(names.slice(0, 2)) !== JSON.stringify(['off1:zfs-hdd/off/products', 'ovh3:rpool/off/products'])) throw new Error(`lanes: ${JSON.stringify(names)}`);
+      const summary = t.summary.join(' ');
+      if (!/behind by 1\b/i.test(summary) || !summary.includes('20230608-1130')) throw new Error(`the summary: ${summary}`);
+      if (!t.lanes[1].sr.includes('@20230530-2330')) throw new Error(`the target lane's common base: ${t.lanes[1].sr}`);
+      const clones = await webview().locator('g.clones text.clone-label').allTextContents();
+      texts.seedClones = clones;
+      if (!clones.some((c) => c.includes('rpool/off/clones/products'))) throw new Error(`clone labels: ${JSON.stringify(clones)}`);
+      await page.mouse.move(5, 500);
+      await sleep(300);
+      await screenshot('timeline-lab-seed');
+      return `summary: ${t.summary.join(' / ')}; clones: ${clones.join(', ')}`;
     });
   } catch (e) {
     if (!(e instanceof Abort)) {
