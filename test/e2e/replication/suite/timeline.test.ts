@@ -78,6 +78,9 @@ suite('timeline (lab: off1 -> ovh3)', function () {
     await ssh('ovh3', `zfs create -p ${q(`${DST_ROOT}/timeline`)}`);
     await pipe('off1', `zfs send ${q(`${SRC}@t1`)}`, 'ovh3', `zfs recv ${q(DST)}`);
     await pipe('off1', `zfs send -I ${q(`${SRC}@t1`)} ${q(`${SRC}@t2`)}`, 'ovh3', `zfs recv ${q(DST)}`);
+    // The timeline draws the Hosts view's cached listings (an earlier suite may have listed these hosts
+    // before the datasets existed): list them again, as Refresh in the Hosts view does.
+    await Promise.all(['off1', 'ovh3'].map((h) => api.ctx.tree.loadHost(h, true)));
     // The pair, added to the user settings (restored at the end).
     const cfg = vscode.workspace.getConfiguration('zfsFleet');
     savedPairs = cfg.inspect('pairs')?.globalValue;
