@@ -8,6 +8,7 @@
  *
  *   npx esbuild bench/timeline.ts --bundle --platform=node --format=cjs --outfile=dist/bench/timeline.js && node dist/bench/timeline.js
  */
+import * as os from 'node:os';
 import { buildListing } from '../src/core/fleet/listing.js';
 import { parsePair } from '../src/core/fleet/pairs.js';
 import { pairState } from '../src/core/replication/state.js';
@@ -54,10 +55,16 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function time(fn: () => unknown): number {
+/** Wall time in ms; the CPU time the process used meanwhile is added to `cpu` (on a shared, loaded machine wall time includes waiting for a core). */
+const cpu = { model: [] as number[], state: [] as number[] };
+function time(fn: () => unknown, into?: number[]): number {
+  const c = process.cpuUsage();
   const t = performance.now();
   fn();
-  return performance.now() - t;
+  const wall = performance.now() - t;
+  const d = process.cpuUsage(c);
+  into?.push((d.user + d.system) / 1000);
+  return wall;
 }
 
 const src = buildListing('src', caps, [], objects('a', N));
@@ -71,8 +78,8 @@ const json: number[] = [];
 let size = 0;
 for (let i = 0; i < RUNS; i++) {
   // Alternate the order so neither side always runs after the other's garbage.
-  const m = () => model.push(time(() => pairTimeline(pair, listings)));
-  const s = () => state.push(time(() => pairState(pair, src, dst)));
+  const m = () => model.push(time(() => pairTimeline(pair, listings), cpu.model));
+  const s = () => state.push(time(() => pairState(pair, src, dst), cpu.state));
   if (i % 2) {
     m();
     s();
@@ -89,6 +96,6 @@ for (let i = 0; i < RUNS; i++) {
 }
 const [mm, ms, mj] = [median(model), median(state), median(json)];
 console.log(`timeline model, ${N.toLocaleString('en')} snapshots per lane, median of ${RUNS}:`);
-console.log(`  pairTimeline    ${mm.toFixed(1)} ms`);
-console.log(`  pairState       ${ms.toFixed(1)} ms   (peer)  timeline / pairState = ${(mm / ms).toFixed(2)}x`);
+console.log(`  pairTimeline    ${mm.toFixed(1)} ms   (CPU ${median(cpu.model).toFixed(1)} ms; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores)`);
+console.log(`  pairState       ${ms.toFixed(1)} ms   (CPU ${median(cpu.state).toFixed(1)} ms) (peer)  timeline / pairState = ${(mm / ms).toFixed(2)}x`);
 console.log(`  JSON.stringify  ${mj.toFixed(1)} ms   (peer)  timeline / stringify = ${(mm / mj).toFixed(2)}x  (${(size / 1e6).toFixed(1)} MB)`);
