@@ -211,7 +211,15 @@ export function diagnose(pair: ReplicationPair, sourceListing: HostListing, targ
         needs.push({ host: T, purpose: 'mount-users', subject: b.clone, argv: mountUsersCommand(mp).argv });
       }
     }
-    if (state.resumeToken) findings.push({ kind: 'resume-token', host: T, message: `${T}: ${dstDs} holds a partially received stream (receive_resume_token).` });
+    if (state.resumeToken) {
+      findings.push({
+        kind: 'resume-token',
+        host: T,
+        message: state.resume?.stale
+          ? `${T}: ${dstDs} holds a partially received stream that can never be resumed: its resume token is stale (${state.resume.stale}). Nothing else can be received until it is discarded (zfs recv -A).`
+          : `${T}: ${dstDs} holds a partially received stream (receive_resume_token).`,
+      });
+    }
     if (state.retentionWarning) findings.push({ kind: 'retention', host: S, message: state.retentionWarning });
     if (state.behind) {
       findings.push({ kind: 'behind', host: T, snapshots: state.behind.snapshots, message: `${T}: the target is behind by ${state.behind.count} snapshot(s), the newest unsent being ${at(state.behind.newestUnsent)}.` });
