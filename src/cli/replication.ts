@@ -19,8 +19,8 @@ import { mountUsersCommand, processListCommand, type MountUsers, type ProcessInf
 import { planRollback } from '../core/replication/rollback.js';
 import { planCloneRebase } from '../core/replication/cloneRebase.js';
 import { pairState } from '../core/replication/state.js';
-import { planSync, syncFactsFrom, type SyncFacts } from '../core/replication/sync.js';
-import { auditPairPermissions, formatPermissionAudit, gatherPermissionFacts, type SyncPlanFlags } from '../core/fleet/permissions.js';
+import { gatherSyncFacts, planSync, type SyncFacts } from '../core/replication/sync.js';
+import { auditPairPermissions, formatPermissionAudit, type SyncPlanFlags } from '../core/fleet/permissions.js';
 import { sshArgvFor } from '../core/replication/argv.js';
 
 /** What a sync plan needs permission for, read off its steps (a step that may fail, the bookmark, is not required). */
@@ -253,11 +253,7 @@ export async function replicationCommand(command: string, fleet: Fleet, o: Repli
 async function userFacts(fleet: Fleet, pair: ReplicationPair, o: ReplicationOptions, logger: Logger): Promise<SyncFacts | undefined> {
   const host = (name: string) => ({ name, runner: fleet.host(name).runner, capabilities: () => fleet.host(name).capabilities() });
   try {
-    const g = await gatherPermissionFacts({ ...pair, options: { ...pair.options, recursive: false, properties: false } }, { source: host(pair.source.host), target: host(pair.target.host) }, {
-      zfsPath: o.zfs,
-      ...(pair.route === 'push' ? { sshFromSource: sshArgvFor(pair.target.host) } : {}),
-    });
-    return syncFactsFrom(g, pair);
+    return await gatherSyncFacts(pair, { source: host(pair.source.host), target: host(pair.target.host) }, { zfsPath: o.zfs });
   } catch (e) {
     logger.warn(`the users that run the sync could not be read (${(e as Error).message}); planning as for root`);
     return undefined;

@@ -6,7 +6,7 @@
  */
 import type { HostListing } from '../fleet/listing.js';
 import type { ReplicationPair } from '../fleet/pairs.js';
-import { isRoot, type AuditSide, type GatheredFacts } from '../fleet/permissions.js';
+import { gatherPermissionFacts, isRoot, type AuditHost, type AuditSide, type GatheredFacts, type GatherOptions } from '../fleet/permissions.js';
 import { effectivePermissions } from '../zfs/allow.js';
 import { isValidName, parentDataset, validateSnapshotName } from '../zfs/names.js';
 import { shellJoin } from '../zfs/quote.js';
@@ -108,6 +108,21 @@ export function syncFactsFrom(g: Pick<GatheredFacts, 'source' | 'target'>, pair:
   const T = pair.target.name!.full;
   const receiver = pair.route === 'push' ? (g.target.streamUser ?? g.target.user) : g.target.user;
   return { source: syncUser(g.source, g.source.user, S), target: syncUser(g.target, g.target.user, T), receiver: syncUser(g.target, receiver, T) };
+}
+
+/**
+ * Read who will run a sync of the pair (`id` on both hosts; for push, `id` through the source's ssh to
+ * the target, the user zfs recv runs as; `zfs allow` of both datasets) and turn it into SyncFacts.
+ * Read-only. Pass `sshFromSource` as the plan's push route uses it.
+ */
+export async function gatherSyncFacts(pair: ReplicationPair, hosts: { source: AuditHost; target: AuditHost }, options: Pick<GatherOptions, 'zfsPath' | 'timeoutMs' | 'signal' | 'sshFromSource'> = {}): Promise<SyncFacts> {
+  const { sshFromSource, ...rest } = options;
+  // Only the pair's own datasets matter here (not a recursive pair's descendants, nor the stream's properties).
+  const g = await gatherPermissionFacts({ ...pair, options: { ...pair.options, recursive: false, properties: false } }, hosts, {
+    ...rest,
+    ...(pair.route === 'push' ? { sshFromSource: sshFromSource ?? sshArgvFor(pair.target.host) } : {}),
+  });
+  return syncFactsFrom(g, pair);
 }
 
 /** Whether a user may run a delegated command: undefined when not known (no facts). */
