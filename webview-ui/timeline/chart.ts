@@ -154,6 +154,23 @@ export class Chart {
     });
     this.plot.addEventListener('keydown', (e) => this.key(e));
     new ResizeObserver(() => this.resize()).observe(this.plot);
+    this.watchPixelRatio();
+  }
+
+  /** Redraws at the new resolution when devicePixelRatio changes (zoom, another monitor). */
+  private watchPixelRatio(): void {
+    const mq = window.matchMedia(`(resolution: ${window.devicePixelRatio || 1}dppx)`);
+    mq.addEventListener(
+      'change',
+      () => {
+        if (this.p) {
+          this.layout();
+          this.draw();
+        }
+        this.watchPixelRatio();
+      },
+      { once: true },
+    );
   }
 
   get prepared(): Prepared | undefined {
