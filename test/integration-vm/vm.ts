@@ -5,7 +5,7 @@
  * (createRunner, ssh2); `ssh()` runs OpenSSH, the peer results are compared with and the way tests
  * change the VM (holds, bookmarks, delegations) and undo the changes.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync, type ExecFileSyncOptionsWithStringEncoding } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Fleet } from '../../src/core/fleet/fleet.js';
@@ -13,6 +13,8 @@ import type { Logger } from '../../src/core/log.js';
 import { createRunner, type Runner, type TransportDeps } from '../../src/transport/index.js';
 
 export interface Vm {
+  /** The forwarded ssh port on 127.0.0.1. */
+  port: number;
   sshConfig: string;
   knownHosts: string;
   zfsVersion: string;
@@ -86,4 +88,55 @@ export function vmFleet(hosts: string[], log: CommandLog = []): Fleet {
   const f = new Fleet((spec) => recording(createRunner(spec, deps()), log), { zfsPath: 'zfs', zpoolPath: 'zpool', commandTimeoutMs: 60_000 }, testLogger);
   f.setHosts(hosts);
   return f;
+}
+
+/** The files of a dataset (or of one of its snapshots) with their md5, as `md5sum` prints them inside the VM, sorted by path. Mounts the dataset as root if needed (a replica received with -u is not mounted). */
+export function md5Files(dataset: string, snapshot?: string): string {
+  const dir = `"$(zfs get -H -o value mountpoint ${dataset})"${snapshot ? `/.zfs/snapshot/${snapshot}` : ''}`;
+  return ssh('zfsvm', `[ "$(zfs get -H -o value mounted ${dataset})" = yes ] || zfs mount ${dataset}; cd ${dir} && find . -type f | LC_ALL=C sort | xargs -r md5sum`);
+}
+
+/** name<TAB>guid of every snapshot of a dataset, oldest first (by createtxg), with the dataset part dropped (`@s1<TAB>123`). */
+export function snapshotGuids(dataset: string): string[] {
+  return ssh('zfsvm', `zfs list -H -p -t snapshot -o name,guid -s createtxg -d 1 ${dataset}`)
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.slice(l.indexOf('@')));
+}
+
+/** The holds on the snapshots of datasets (and their descendants): snapshot<TAB>tag lines (sorted), only the tags starting with `prefix`. */
+export function holds(datasets: string[], prefix = 'zfs-fleet'): string[] {
+  const r = sshTry('zfsvm', `zfs list -H -o name -t snapshot -r ${datasets.join(' ')} 2>/dev/null | xargs -r zfs holds -H`);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.split('\t'))
+    .filter((f) => f.length >= 2 && f[1]!.startsWith(prefix))
+    .map((f) => `${f[0]}\t${f[1]}`)
+    .sort();
+}
+
+/** The dataset's receive_resume_token, or undefined ('-'). */
+export function resumeToken(dataset: string): string | undefined {
+  const t = ssh('zfsvm', `zfs get -H -p -o value receive_resume_token ${dataset}`).trim();
+  return t === '-' ? undefined : t;
+}
+
+/**
+ * Cut THIS process's TCP connections to the VM's sshd (`ss -K`, the kernel destroys the sockets as a
+ * network failure would), leaving everyone else's (other suites, OpenSSH masters) alone. Returns how many.
+ */
+export function cutOwnConnections(): number {
+  const port = vm().port;
+  const quiet: ExecFileSyncOptionsWithStringEncoding = { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] };
+  const lines = execFileSync('ss', ['-tnpH', 'state', 'established', `( dport = :${port} )`], quiet).split('\n');
+  const mine = lines.filter((l) => l.includes(`pid=${process.pid},`));
+  let n = 0;
+  for (const l of mine) {
+    const local = l.trim().split(/\s+/)[2]!; // Recv-Q Send-Q Local:Port Peer:Port Process
+    const lport = local.slice(local.lastIndexOf(':') + 1);
+    execFileSync('ss', ['-K', 'state', 'established', `( sport = :${lport} and dport = :${port} )`], quiet);
+    n++;
+  }
+  return n;
 }
