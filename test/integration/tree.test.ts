@@ -39,6 +39,24 @@ function labFingerprint(port: number): string {
 }
 
 describe('the fleet tree against the lab', () => {
+  it('a refresh keeps the rows it had (same nodes, so VS Code keeps them expanded) and says refreshing until the new listing is in', async () => {
+    const m = model(['off1']);
+    const products = await walk(m, ['off1', 'zfs-hdd', 'off', 'products']);
+    const host = m.children()[0]!;
+    const pools = m.children(host);
+    const changes: string[] = [];
+    m.onHostChanged = (h) => changes.push(`${h}:${m.state(h)!.state}`);
+    const reload = m.loadHost('off1', true);
+    expect(m.state('off1')!.state).toBe('loading');
+    expect(m.view(host).description).toMatch(/^zfs-fuse .* · refreshing…$/);
+    expect(m.children(host)).toEqual(pools);
+    expect(m.children(m.parent(products)!)).toContain(products);
+    await reload;
+    expect(changes).toEqual(['off1:loading', 'off1:ok']);
+    expect(m.view(host).description).not.toContain('refreshing');
+    expect(m.children(host).map((n) => n.id)).toEqual(pools.map((n) => n.id));
+  });
+
   it('hosts -> pools -> datasets -> snapshots, newest first, with the version on the host', async () => {
     const m = model(['off1', 'ovh3', 'off2']);
     expect(m.children().map((n) => m.view(n).label)).toEqual(['off1', 'ovh3', 'off2']);

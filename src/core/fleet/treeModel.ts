@@ -21,7 +21,8 @@ export type FleetNode =
   | { kind: 'clone'; id: string; host: string; name: string; origin: string }
   | { kind: 'message'; id: string; host: string; text: string; detail?: string; error?: boolean };
 
-export type HostState = { state: 'loading' } | { state: 'ok'; listing: HostListing } | { state: 'error'; error: Error };
+/** While a host is listed again, `previous` is the listing shown meanwhile (so the tree keeps its rows and their expansion). */
+export type HostState = { state: 'loading'; previous?: HostListing } | { state: 'ok'; listing: HostListing } | { state: 'error'; error: Error };
 
 /** What a node looks like; the UI maps it 1:1 to a TreeItem. `icon` is a codicon id. */
 export interface NodeView {
@@ -58,6 +59,12 @@ export class FleetTreeModel {
     return s?.state === 'ok' ? s.listing : undefined;
   }
 
+  /** The state the tree draws: while a host is listed again, its previous listing. */
+  private shown(host: string): HostState | undefined {
+    const s = this.states.get(host);
+    return s?.state === 'loading' && s.previous ? { state: 'ok', listing: s.previous } : s;
+  }
+
   /** Interned so change events can name the node object the view holds. */
   private node<N extends FleetNode>(n: N): N {
     const old = this.nodes.get(n.id);
@@ -72,7 +79,9 @@ export class FleetTreeModel {
 
   /** Load (force: ask the host again) one host; never throws: a failure becomes the host's error state. */
   async loadHost(host: string, force: boolean): Promise<HostState> {
-    this.states.set(host, { state: 'loading' });
+    const before = this.states.get(host);
+    const previous = before?.state === 'ok' ? before.listing : before?.state === 'loading' ? before.previous : undefined;
+    this.states.set(host, previous ? { state: 'loading', previous } : { state: 'loading' });
     this.onHostChanged(host);
     let s: HostState;
     try {
@@ -104,7 +113,7 @@ export class FleetTreeModel {
         return this.hostNode(h);
       });
     }
-    const s = this.states.get(node.host);
+    const s = this.shown(node.host);
     if (node.kind === 'host') {
       if (!s || s.state === 'loading') return [this.node({ kind: 'message', id: id(node.host, 'loading'), host: node.host, text: 'Connecting…' })];
       if (s.state === 'error') return [this.node({ kind: 'message', id: id(node.host, 'error'), host: node.host, text: s.error.message.split('\n')[0]!, detail: s.error.message, error: true })];
@@ -170,7 +179,8 @@ export class FleetTreeModel {
 
   /** The short face of a node: label, description, icon, context value. */
   view(node: FleetNode): NodeView {
-    const s = this.states.get(node.host);
+    const s = this.shown(node.host);
+    const refreshing = this.states.get(node.host)?.state === 'loading';
     const l = s?.state === 'ok' ? s.listing : undefined;
     switch (node.kind) {
       case 'host': {
@@ -179,7 +189,9 @@ export class FleetTreeModel {
         if (!s || s.state === 'loading') return { label: node.host, description: 'connecting…', icon: 'loading~spin', contextValue, collapsible: true };
         if (s.state === 'error') return { label: node.host, description: 'unreachable', icon: 'error', iconColor: 'errorForeground', contextValue: 'zfs.host.unreachable', collapsible: true, tooltip: `${node.host}: unreachable\n\n${s.error.message}` };
         const c = s.listing.capabilities;
-        return { label: node.host, description: c.implementation === 'openzfs' ? `OpenZFS ${c.version}` : c.versionText, icon: local ? 'device-desktop' : 'server', contextValue, collapsible: true };
+        const version = c.implementation === 'openzfs' ? `OpenZFS ${c.version}` : c.versionText;
+        if (refreshing) return { label: node.host, description: `${version} · refreshing…`, icon: 'loading~spin', contextValue, collapsible: true };
+        return { label: node.host, description: version, icon: local ? 'device-desktop' : 'server', contextValue, collapsible: true };
       }
       case 'pool': {
         const p = l?.pools.find((x) => x.name === node.pool);
