@@ -16,8 +16,8 @@ fi
 
 step "build, type check, lint"
 npm run --silent build
-npx tsc --noEmit -p .
-npx eslint src test bench
+npm run --silent typecheck   # the extension, tests and benches; and webview-ui (the timeline, browser)
+npm run --silent lint
 
 step "unit tests"
 npx vitest run test/unit
@@ -43,6 +43,8 @@ if [ "${ZFS_FLEET_SKIP_E2E:-}" != 1 ]; then
   npm run --silent package
   bash scripts/install-code-server.sh
   node test/e2e/smoke.mjs
+  step "timeline webview in headless Chromium (the real bundle, the panel's CSP, models built from recorded listings)"
+  npm run --silent test:webview
   step "extension tests through @vscode/test-electron runTests (VS Code executable: test/e2e/lib/vscode-shim)"
   # The shim reports a failing test as a failure: the sample suite passing, then with a
   # deliberately failing test (runTests must reject with TestRunFailedError).
