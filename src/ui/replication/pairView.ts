@@ -36,7 +36,7 @@ export function statusText(s: PairState, status: PairStatus = s.status): string 
     case 'no-common':
       return s.noCommon?.reason === 'never-sent' ? 'never sent' : 'no common base';
     case 'resume-token':
-      return 'resume token';
+      return s.resume?.stale ? 'stale resume token' : 'resume token';
     case 'source-missing':
       return 'source missing';
   }
@@ -49,7 +49,7 @@ function icon(s: PairState): { icon: string; iconColor?: string } {
     case 'behind':
       return { icon: 'arrow-circle-right', iconColor: 'list.warningForeground' };
     case 'resume-token':
-      return { icon: 'debug-pause', iconColor: 'list.warningForeground' };
+      return s.resume?.stale ? { icon: 'debug-pause', iconColor: 'errorForeground' } : { icon: 'debug-pause', iconColor: 'list.warningForeground' };
     case 'no-common':
       return s.noCommon?.reason === 'never-sent' ? { icon: 'circle-large-outline' } : { icon: 'error', iconColor: 'errorForeground' };
     default:

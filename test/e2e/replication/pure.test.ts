@@ -10,7 +10,7 @@ import { collectPairs, describeOrigin, type InvalidPair, type ValidPair } from '
 import { invalidPairView, validPairView } from '../../../src/ui/replication/pairView.js';
 import { historyMarkdown, mdEscape } from '../../../src/ui/replication/reports.js';
 import { terminalScript } from '../../../src/ui/replication/terminalText.js';
-import { fuseListing, R1, R2, scenarioPair } from '../../unit/replication/fixtures.js';
+import { fuseListing, openzfsListing, pair as makePair, R1, R2, scenarioPair } from '../../unit/replication/fixtures.js';
 
 const ssh = (h: string) => ['ssh', '-F', '/lab/ssh config', h];
 
@@ -93,6 +93,17 @@ describe('the Replication view row of a pair', () => {
     expect(v.tooltip[0]![0]).toBe('State');
     expect(v.tooltip[0]![1]).toBe(v.state!.summary);
     expect(v.contextValue).toBe('zfs.pair.settings');
+  });
+  it('a partially received stream on OpenZFS 2.3: "resume token" while resumable, "stale resume token" once the snapshot it sends is gone', () => {
+    const p = makePair('zfsvm:tank/it5-rec', 'zfsvm:backup/it5-rec');
+    const v: ValidPair = { ok: true, pair: p, spec: { source: '', target: '' }, origin: { kind: 'settings', scope: 'user', index: 0 } };
+    const target = { state: 'ok' as const, listing: openzfsListing('root_resume_list_backup', 'zfsvm') };
+    const live = validPairView(v, { state: 'ok', listing: openzfsListing('root_resume_list_tank', 'zfsvm') }, target);
+    expect(live).toMatchObject({ description: 'resume token, behind 1', icon: 'debug-pause', iconColor: 'list.warningForeground' });
+    const stale = validPairView(v, { state: 'ok', listing: openzfsListing('root_resume_list_tank_stale', 'zfsvm') }, target);
+    expect(stale.description).toMatch(/^stale resume token\b/);
+    expect(stale).toMatchObject({ icon: 'debug-pause', iconColor: 'errorForeground' });
+    expect(stale.state!.summary).toContain('its resume token is stale: @s2 no longer exists on the source');
   });
   it('an unreachable host: "unreachable", with the reason in the tooltip', () => {
     const pair = scenarioPair('insync');
