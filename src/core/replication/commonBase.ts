@@ -54,12 +54,20 @@ export interface CommonBase {
 
 /** Short name of a snapshot or bookmark: what follows '@' or '#'. */
 export function snapName(name: string): string {
-  const i = name.search(/[@#]/);
+  // '@' and '#' cannot occur in a dataset name: the first of them starts the short name.
+  const at = name.indexOf('@');
+  const hash = name.indexOf('#');
+  const i = at < 0 ? hash : hash < 0 ? at : Math.min(at, hash);
   return i < 0 ? name : name.slice(i + 1);
 }
 
 /** Orders snapshots oldest first: createtxg where both have it, else creation time, else the given order. */
 export function oldestFirst(snapshots: readonly ZfsObject[], givenNewestFirst = true): ZfsObject[] {
+  // A listing keeps them sorted already (newest first): then reversing is the whole work.
+  const given = givenNewestFirst ? [...snapshots].reverse() : [...snapshots];
+  let sorted = true;
+  for (let i = 1; i < given.length && sorted; i++) sorted = compareAge(given[i - 1]!, given[i]!) <= 0;
+  if (sorted) return given;
   const indexed = snapshots.map((o, i) => ({ o, i: givenNewestFirst ? snapshots.length - 1 - i : i }));
   indexed.sort((a, b) => compareAge(a.o, b.o) || a.i - b.i);
   return indexed.map((x) => x.o);
@@ -83,27 +91,35 @@ export interface DatasetSnapshots {
 export function compareSnapshots(source: DatasetSnapshots, target: DatasetSnapshots | undefined, targetDataset = target?.dataset ?? ''): CommonBase {
   const src = oldestFirst(source.snapshots);
   const dst = target ? oldestFirst(target.snapshots) : [];
-  const dstByGuid = new Map<string, ZfsObject>();
-  for (const t of dst) if (t.guid) dstByGuid.set(t.guid, t);
-  const dstIndex = new Map(dst.map((t, i) => [t, i]));
+  // guid -> index in dst (oldest first): one map, indexes compared instead of objects looked up.
+  const dstAt = new Map<string, number>();
+  dst.forEach((t, i) => {
+    if (t.guid) dstAt.set(t.guid, i);
+  });
 
   const matched: MatchedSnapshot[] = [];
-  for (const s of src) {
-    const t = s.guid ? dstByGuid.get(s.guid) : undefined;
-    if (t) matched.push({ guid: s.guid!, source: s, target: t });
-  }
   // The base: the match newest on the target (the side a rollback and a receive work on).
   let base: MatchedSnapshot | undefined;
-  for (const m of matched) if (!base || dstIndex.get(m.target)! > dstIndex.get(base.target)!) base = m;
+  let baseAt = -1;
+  for (const s of src) {
+    const i = s.guid ? dstAt.get(s.guid) : undefined;
+    if (i === undefined) continue;
+    const m = { guid: s.guid!, source: s, target: dst[i]! };
+    matched.push(m);
+    if (i > baseAt) {
+      base = m;
+      baseAt = i;
+    }
+  }
 
   // A bookmark helps only when it matches a target snapshot newer than the base snapshot.
   let bookmark: { bookmark: ZfsObject; target: ZfsObject } | undefined;
+  let bookmarkAt = -1;
   for (const b of source.bookmarks ?? []) {
-    const t = b.guid ? dstByGuid.get(b.guid) : undefined;
-    if (!t) continue;
-    const ti = dstIndex.get(t)!;
-    if (base && ti <= dstIndex.get(base.target)!) continue;
-    if (!bookmark || ti > dstIndex.get(bookmark.target)!) bookmark = { bookmark: b, target: t };
+    const ti = b.guid ? dstAt.get(b.guid) : undefined;
+    if (ti === undefined || ti <= baseAt || ti <= bookmarkAt) continue;
+    bookmark = { bookmark: b, target: dst[ti]! };
+    bookmarkAt = ti;
   }
 
   let incremental: IncrementalBase | undefined;
@@ -117,7 +133,7 @@ export function compareSnapshots(source: DatasetSnapshots, target: DatasetSnapsh
   } else {
     newerOnSource = [...src];
   }
-  const newerOnTarget = incremental ? dst.slice(dstIndex.get(incremental.target)! + 1) : [...dst];
+  const newerOnTarget = incremental ? dst.slice((bookmark ? bookmarkAt : baseAt) + 1) : [...dst];
 
   const srcByName = new Map(src.map((s) => [snapName(s.name), s]));
   const nameClashes: NameClash[] = [];

@@ -162,7 +162,8 @@ export function pairState(pair: ReplicationPair, sourceListing: HostListing, tar
     state.targetNewer = cmp.newerOnTarget.map((t) => t.name);
     if (cmp.newerOnTarget.length) {
       statuses.push('target-has-newer');
-      const gone = cmp.newerOnTarget.filter((t) => cmp.sourceSnapshots.some((s) => snapName(s.name) === snapName(t.name)) === false);
+      const onSource = new Set(cmp.sourceSnapshots.map((s) => snapName(s.name)));
+      const gone = cmp.newerOnTarget.filter((t) => !onSource.has(snapName(t.name)));
       say.push(
         `The target has ${plural(cmp.newerOnTarget.length, 'snapshot')} newer than the common base ${inc.kind === 'bookmark' ? inc.source.name : at(inc.source)} (${cmp.newerOnTarget.map(at).join(', ')})` +
           (gone.length === cmp.newerOnTarget.length ? ', none of which exists on the source' : '') +
