@@ -20,6 +20,7 @@ import { pairState } from '../../core/replication/state.js';
 import { planSync, type SyncOptions } from '../../core/replication/sync.js';
 import { shortName, validateSnapshotName } from '../../core/zfs/names.js';
 import type { Command, FleetContext } from '../context.js';
+import { syncFacts } from '../replication/facts.js';
 import { inspectForPreview, localProperties, runInspect } from '../replication/inspect.js';
 import { describeOrigin, type ValidPair } from '../replication/pairSpecs.js';
 import { addPairSetting, removePairSettings } from '../replication/pairsConfig.js';
@@ -180,9 +181,10 @@ async function syncFlow(ctx: FleetContext, v: ValidPair, options: SyncOptions): 
   ctx.replication.requireTrust('Sync Pair');
   const pair = v.pair;
   const [src, dst] = await freshListings(ctx, [pair.source.host, pair.target.host]);
+  const facts = await syncFacts(ctx, pair);
   let plan: Plan;
   try {
-    plan = planSync(pair, src!, dst!, { ...options, zfs: zfsPath() });
+    plan = planSync(pair, src!, dst!, { ...options, zfs: zfsPath(), ...(facts ? { facts } : {}) });
   } catch (e) {
     if (!(e instanceof PlanError)) throw e;
     ctx.log.warn(`cannot sync ${pair.id}: ${e.reason}`);

@@ -11,6 +11,7 @@ import { PlanError, type Plan } from '../../core/replication/plan.js';
 import { planSync } from '../../core/replication/sync.js';
 import type { TimelineAction, TimelineLane, TimelineMark, TimelineModel } from '../../shared/protocol.js';
 import type { FleetContext } from '../context.js';
+import { syncFacts } from '../replication/facts.js';
 import { reviewAndRun, type BlockedAction, type FlowResult } from '../replication/planFlow.js';
 import { readSettings } from '../settings.js';
 import { UserCancelled } from '../userInput.js';
@@ -108,9 +109,10 @@ async function freshListings(ctx: FleetContext, hosts: string[]): Promise<HostLi
 export async function syncUpTo(ctx: FleetContext, pair: ReplicationPair, upTo: string): Promise<FlowResult | undefined> {
   ctx.replication.requireTrust('Sync up to here');
   const [src, dst] = await freshListings(ctx, [pair.source.host, pair.target.host]);
+  const facts = await syncFacts(ctx, pair);
   let plan: Plan;
   try {
-    plan = planSync(pair, src!, dst!, { upTo, zfs: readSettings().zfsPath });
+    plan = planSync(pair, src!, dst!, { upTo, zfs: readSettings().zfsPath, ...(facts ? { facts } : {}) });
   } catch (e) {
     if (!(e instanceof PlanError)) throw e;
     ctx.log.warn(`cannot sync ${pair.id} up to @${upTo}: ${e.reason}`);
