@@ -241,7 +241,8 @@ describe('SshRunner: channels', () => {
     const r = runner(target({ server: dbg }));
     try {
       await expectRunnerError(r.run(['sleep', '0.7'], { timeoutMs: 200 }), 'timeout');
-      await new Promise((res) => setTimeout(res, 200));
+      // sshd writes its debug log when it handles the request; on a loaded machine that can take a while.
+      for (let i = 0; i < 50 && !/req signal/.test(dbg.log()); i++) await new Promise((res) => setTimeout(res, 100));
       expect(dbg.log()).toMatch(/req signal/);
     } finally {
       await r.dispose();

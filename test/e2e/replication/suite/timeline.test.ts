@@ -166,7 +166,12 @@ suite('timeline (lab: off1 -> ovh3)', function () {
     assert.deepEqual([...dst.keys()].sort(), [`${DST}@t1`, `${DST}@t2`, `${DST}@t3`], 'exactly up to @t3, not @t4');
     for (const [name, guid] of dst) assert.equal(guid, src.get(name.replace(DST, SRC)), `guid of ${name}`);
     // The plan refreshed both hosts; the panel got a new model and the webview drew it.
-    const p = await waitPanel(key, (x) => x.renders > before.renders && !!x.model && names(lane(x.model, 'off1'), MarkFlag.Base).includes('t3'), 're-render after the refresh');
+    // Each host's refresh sends a model; wait for the webview's report of drawing the last one.
+    const p = await waitPanel(
+      key,
+      (x) => x.renders > before.renders && !!x.model && names(lane(x.model, 'off1'), MarkFlag.Base).includes('t3') && x.rendered?.links === 3,
+      're-render after the refresh',
+    );
     assert.ok(p.modelsSent > before.modelsSent);
     assert.deepEqual(names(lane(p.model!, 'off1'), MarkFlag.Unsent), ['t4']);
     assert.equal(p.model!.links.length, 3);
