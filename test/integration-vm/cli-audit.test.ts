@@ -1,5 +1,6 @@
 /** `zfs-fleet audit` (the built CLI) for seed 001's unprivileged operator against the OpenZFS VM. */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { runCli } from '../integration/cliRun.js';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ssh, vm } from './vm.js';
@@ -7,8 +8,7 @@ import { ssh, vm } from './vm.js';
 const root = path.resolve(__dirname, '../..');
 const cli = (...args: string[]) => {
   const v = vm();
-  const r = spawnSync(process.execPath, [path.join(root, 'dist/cli.js'), ...args, '--ssh-config', v.sshConfig, '--known-hosts', v.knownHosts], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli([path.join(root, 'dist/cli.js'), ...args, '--ssh-config', v.sshConfig, '--known-hosts', v.knownHosts]);
 };
 
 beforeAll(() => {
@@ -16,8 +16,8 @@ beforeAll(() => {
 });
 
 describe('zfs-fleet audit', () => {
-  it('a relay by the operator: send on tank, receive into backup, nothing lacking', () => {
-    const r = cli('audit', 'zfsvm-operator:tank/off/products', 'zfsvm-operator:backup/off/products');
+  it('a relay by the operator: send on tank, receive into backup, nothing lacking', async () => {
+    const r = await cli('audit', 'zfsvm-operator:tank/off/products', 'zfsvm-operator:backup/off/products');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^source .* as operator .*: ok \(.*send.*\)$/m);
@@ -25,10 +25,10 @@ describe('zfs-fleet audit', () => {
     expect(r.stdout).toMatch(/zfs recv -u/);
   });
 
-  it('names what is lacking, with the zfs allow that fixes it, and exits 1', () => {
+  it('names what is lacking, with the zfs allow that fixes it, and exits 1', async () => {
     ssh('zfsvm', 'zfs unallow -u operator send tank');
     try {
-      const r = cli('audit', 'zfsvm-operator:tank/off/products', 'zfsvm-operator:backup/off/products', '--json');
+      const r = await cli('audit', 'zfsvm-operator:tank/off/products', 'zfsvm-operator:backup/off/products', '--json');
       expect(r.code).toBe(1);
       const audit = JSON.parse(r.stdout) as { ok: boolean; reports: { role: string; lacking: string[]; fix?: { command: string } }[] };
       expect(audit.ok).toBe(false);

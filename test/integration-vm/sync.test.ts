@@ -14,7 +14,8 @@
  *   nothing, `--yes` runs it; then a normal sync succeeds.
  * Datasets: tank/it5-sync-* and backup/it5-sync-*, destroyed in afterAll (also after a failure).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { runCli } from '../integration/cliRun.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -210,11 +211,7 @@ describe('a stale resume token: detected, discarded only with consent (zfs-fleet
   const history = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zf-it5-')), 'history.jsonl');
   const cli = (...args: string[]) => {
     const v = vm();
-    const r = spawnSync(process.execPath, [path.join(root, 'dist/cli.js'), ...args, '--ssh-config', v.sshConfig, '--known-hosts', v.knownHosts], {
-      encoding: 'utf8',
-      env: { ...process.env, XDG_STATE_HOME: path.dirname(history) },
-    });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    return runCli([path.join(root, 'dist/cli.js'), ...args, '--ssh-config', v.sshConfig, '--known-hosts', v.knownHosts], { ...process.env, XDG_STATE_HOME: path.dirname(history) });
   };
   beforeAll(() => {
     execFileSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, stdio: 'pipe' });
@@ -241,7 +238,7 @@ describe('a stale resume token: detected, discarded only with consent (zfs-fleet
     // Without --yes: the plan is printed, nothing changes.
     const SRC = `zfsvm:${src(n)}`;
     const DST = `zfsvm:${dst(n)}`;
-    const dry = cli('sync', SRC, DST);
+    const dry = await cli('sync', SRC, DST);
     expect(dry.stderr).toBe('');
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain(`zfsvm$ zfs recv -A ${dst(n)}`);
@@ -253,7 +250,7 @@ describe('a stale resume token: detected, discarded only with consent (zfs-fleet
 
     // With --yes (the consent): discarded; the target's snapshots untouched.
     const before = snapshotGuids(dst(n));
-    const yes = cli('sync', SRC, DST, '--yes');
+    const yes = await cli('sync', SRC, DST, '--yes');
     expect(yes.stderr).not.toMatch(/failed/);
     expect(yes.code).toBe(0);
     expect(yes.stdout).toMatch(/: ok in /);

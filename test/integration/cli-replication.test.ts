@@ -3,11 +3,12 @@
  * scratch and fixed through the product with `diagnose --fix --yes`, ending in sync with the same
  * files on both sides and the clone's own data kept; plans print and change nothing without --yes.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './cliRun.js';
 import { lab } from './lab.js';
 import { DST, SNAPS, SRC, buildSeed000, destroyRoot, exists, md5Tree, q, randomRoot, sh, snapshotGuids, type Seed000 } from './replication/scenarios.js';
 
@@ -17,8 +18,7 @@ const history = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zf-hist-')), 's
 
 function run(...args: string[]) {
   const l = lab();
-  const r = spawnSync(process.execPath, [cli, ...args, '--ssh-config', l.sshConfig, '--known-hosts', l.knownHosts], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28, env: { ...process.env, XDG_STATE_HOME: history } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli([cli, ...args, '--ssh-config', l.sshConfig, '--known-hosts', l.knownHosts], { ...process.env, XDG_STATE_HOME: history });
 }
 
 const NAME = randomRoot();
@@ -46,37 +46,37 @@ afterAll(async () => {
 }, 180_000);
 
 describe('zfs-fleet replication verbs on seed 000', () => {
-  it('status says why the pair is stuck', () => {
-    const r = run('status', src, dst, '--json');
+  it('status says why the pair is stuck', async () => {
+    const r = await run('status', src, dst, '--json');
     expect(r.code).toBe(0);
     const st = JSON.parse(r.stdout) as { status: string; base: { source: string } };
     expect(st.status).toBe('target-has-newer');
     expect(st.base.source).toBe(`${SRC_DS}@${A}`);
   });
 
-  it('plans print and change nothing without --yes', () => {
+  it('plans print and change nothing without --yes', async () => {
     const before = snapshotGuids(DST, DST_DS);
-    const r = run('rollback', `${DST}:${DST_DS}@${A}`);
+    const r = await run('rollback', `${DST}:${DST_DS}@${A}`);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/BLOCKED: .*clone .*clones\/products/);
-    const s = run('sync', src, dst);
+    const s = await run('sync', src, dst);
     expect(s.code).toBe(0);
     expect(s.stdout).toMatch(/nothing changed: run again with --yes/);
     expect(snapshotGuids(DST, DST_DS)).toEqual(before);
-    expect(run('rebase', `${DST}:${CLONE}`, '--onto', `${DST}:${DST_DS}@${A}`).code).toBe(2); // --keep-data or --drop-data is required
+    expect((await run('rebase', `${DST}:${CLONE}`, '--onto', `${DST}:${DST_DS}@${A}`)).code).toBe(2); // --keep-data or --drop-data is required
   });
 
-  it('diagnose explains the chain of causes and its fix plan repairs the pair', () => {
-    const d = run('diagnose', src, dst, '--stalled-after', '1');
+  it('diagnose explains the chain of causes and its fix plan repairs the pair', async () => {
+    const d = await run('diagnose', src, dst, '--stalled-after', '1');
     expect(d.code).toBe(0);
     expect(d.stdout).toMatch(/zfs recv/);
     expect(d.stdout).toMatch(/clone/);
     expect(d.stdout).toMatch(/Fix plan:/);
-    const fix = run('diagnose', src, dst, '--stalled-after', '1', '--fix', '--yes');
+    const fix = await run('diagnose', src, dst, '--stalled-after', '1', '--fix', '--yes');
     expect(fix.stderr).not.toMatch(/failed:/);
     expect(fix.code).toBe(0);
     // in sync: same snapshots (guids) and same files on both sides
-    const after = run('status', src, dst, '--json');
+    const after = await run('status', src, dst, '--json');
     expect((JSON.parse(after.stdout) as { status: string }).status).toBe('in-sync');
     expect([...snapshotGuids(DST, DST_DS).values()]).toEqual([...snapshotGuids(SRC, SRC_DS).values()]);
     expect(md5Tree(DST, DST_DS)).toEqual(md5Tree(SRC, SRC_DS));
@@ -85,7 +85,7 @@ describe('zfs-fleet replication verbs on seed 000', () => {
     const copy = sh(DST, `zfs list -H -o name -r ${q(`${R2}/clones`)}`).split('\n').find((n) => n.startsWith(`${CLONE}-pre-rebase-`));
     expect(copy).toBeDefined();
     expect(md5Tree(DST, copy!)).toEqual(cloneFiles);
-    const h = run('history', '--json');
+    const h = await run('history', '--json');
     expect((JSON.parse(h.stdout) as { outcome: string; kind: string }[])[0]).toMatchObject({ outcome: 'ok', kind: 'diagnose-fix' });
   }, 180_000);
 });

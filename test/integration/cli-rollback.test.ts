@@ -3,11 +3,12 @@
  * flag (nothing changes), printed with it (nothing changes without --yes), and with --yes ZFS
  * destroys exactly the objects the printed plan listed under "Destroys:".
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './cliRun.js';
 import { lab, ssh } from './lab.js';
 import { DST, destroyRoot, makeSource, q, randomRoot, sh } from './replication/scenarios.js';
 
@@ -17,8 +18,7 @@ const history = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zf-hist-')), 's
 
 function run(...args: string[]) {
   const l = lab();
-  const r = spawnSync(process.execPath, [cli, ...args, '--ssh-config', l.sshConfig, '--known-hosts', l.knownHosts], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XDG_STATE_HOME: history } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli([cli, ...args, '--ssh-config', l.sshConfig, '--known-hosts', l.knownHosts], { ...process.env, XDG_STATE_HOME: history });
 }
 
 const ROOT = `rpool/${randomRoot()}`;
@@ -53,22 +53,22 @@ afterAll(async () => {
 }, 180_000);
 
 describe('zfs-fleet rollback --destroy-clones', () => {
-  it('without the flag the plan is blocked by the clone; with it, printed; nothing changes without --yes', () => {
+  it('without the flag the plan is blocked by the clone; with it, printed; nothing changes without --yes', async () => {
     const before = state();
-    const blocked = run('rollback', `${DST}:${FS}@b`);
+    const blocked = await run('rollback', `${DST}:${FS}@b`);
     expect(blocked.code).toBe(0);
     expect(blocked.stdout).toMatch(/BLOCKED: .*clone .*c1/);
-    const printed = run('rollback', `${DST}:${FS}@b`, '--destroy-clones');
+    const printed = await run('rollback', `${DST}:${FS}@b`, '--destroy-clones');
     expect(printed.code).toBe(0);
     expect(printed.stdout).toMatch(/nothing changed: run again with --yes/);
     expect(destroysOf(printed.stdout)).toEqual([`${FS}@c`, `${FS}@d`, C1, `${C1}@x`, `${C1}/child`, `${C1}/child@x`, C2].sort());
     expect(state()).toEqual(before);
   });
 
-  it('with --yes, ZFS destroys exactly what the printed plan listed', () => {
+  it('with --yes, ZFS destroys exactly what the printed plan listed', async () => {
     const before = state();
-    const listed = destroysOf(run('rollback', `${DST}:${FS}@b`, '--destroy-clones').stdout);
-    const r = run('rollback', `${DST}:${FS}@b`, '--destroy-clones', '--yes');
+    const listed = destroysOf((await run('rollback', `${DST}:${FS}@b`, '--destroy-clones')).stdout);
+    const r = await run('rollback', `${DST}:${FS}@b`, '--destroy-clones', '--yes');
     expect(r.stderr).not.toMatch(/failed:/);
     expect(r.code).toBe(0);
     const after = state();
