@@ -64,6 +64,8 @@ const BIG_MIB = Math.floor(envNumber('BENCH_BIG_MIB', 1024));
 const BIG_POOLS = process.env.BENCH_BIG_POOLS ?? 'auto';
 const CONCURRENCY = Math.floor(envNumber('BENCH_CONCURRENCY', 4));
 const ONLY = process.env.BENCH_ONLY ?? '';
+/** Benchmark 2's variants to run (keys: raw, ssh, sshGcm, relay, relay2, push, pushByHand); empty: all. */
+const VARIANTS = (process.env.BENCH_VARIANTS ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 const SYNCOID = process.env.BENCH_SYNCOID ?? 'syncoid';
 /** How long to wait for another emulated VM (qemu-system) to go away before a run; a run during which one ran is discarded and repeated. */
 const WAIT_QEMU_MINUTES = envNumber('BENCH_WAIT_QEMU_MINUTES', 40);
@@ -868,6 +870,11 @@ zfs snapshot ${BIG}@s1`,
       { key: 'pushByHand', label: '(e) the same push pipeline by hand: ssh zfsvm "zfs send | ssh ... zfs recv"', ms: [], transferMs: [], run: () => shell(sshFresh(shellJoin(line)), '(e) push by hand') },
     );
   }
+  if (VARIANTS.length) {
+    const unknown = VARIANTS.filter((k) => !variants.some((v) => v.key === k));
+    if (unknown.length) throw new Error(`BENCH_VARIANTS: no variant ${unknown.join(', ')} (there are ${variants.map((v) => v.key).join(', ')})`);
+    variants.splice(0, variants.length, ...variants.filter((v) => VARIANTS.includes(v.key)));
+  }
   console.log(`[throughput] stream ${(streamBytes / 1e6).toFixed(1)} MB (${shellJoin(send)}); ${variants.length} variants x ${RUNS} runs${'skipped' in push ? `; push skipped: ${push.skipped}` : ''}`);
   let discarded = 0;
   for (let run = 0; run < RUNS; run++) {
@@ -1066,15 +1073,23 @@ async function main(): Promise<void> {
       const extra = x.transferMs.length ? ` (send/recv step alone ${secs(median(x.transferMs))} s = ${mbps(median(x.transferMs)).toFixed(1)} MB/s)` : '';
       console.log(`  ${x.label.padEnd(80)} median ${secs(median(x.ms)).padStart(6)} s = ${mbps(median(x.ms)).toFixed(1).padStart(5)} MB/s${extra} [${list(x.ms)}]`);
     }
+    // Throughput ratio ours/peer = peer's time / ours; with the per-run ratios (both ran in the same run, minutes apart).
+    const vs = (peer: Variant['key'], k: Variant['key']): string | undefined => {
+      if (!by.has(peer)) return undefined;
+      const perRun = by.get(k)!.ms.map((ms, i) => (by.get(peer)!.ms[i]! / ms).toFixed(2));
+      return `${(med(peer) / med(k)).toFixed(2)}x [per run ${perRun.join(', ')}]`;
+    };
     for (const k of ['relay', 'relay2', 'push'] as const) {
       if (!by.has(k)) continue;
-      const vsSsh = med('ssh') / med(k);
-      const vsRaw = med('raw') / med(k);
       // (c2) is for information: the goal is about the pair as configured (one host, one connection).
-      if (k !== 'relay2') goals.push(vsSsh >= 0.9);
-      const vsHand = k === 'push' && by.has('pushByHand') ? `, ours/(e) ${(med('pushByHand') / med(k)).toFixed(2)}x` : k !== 'push' ? `, ours/(b2) ${(med('sshGcm') / med(k)).toFixed(2)}x (same cipher)` : '';
+      if (k !== 'relay2' && by.has('ssh')) goals.push(med('ssh') / med(k) >= 0.9);
+      const parts = [
+        by.has('ssh') ? `ours/(b) ${vs('ssh', k)}${k === 'relay2' ? ' (information)' : ' (goal >= 0.9x)'}` : 'no (b) in BENCH_VARIANTS',
+        vs('raw', k) && `ours/(a) ${vs('raw', k)}`,
+        k === 'push' ? vs('pushByHand', k) && `ours/(e) ${vs('pushByHand', k)}` : vs('sshGcm', k) && `ours/(b2) ${vs('sshGcm', k)} (same cipher)`,
+      ].filter(Boolean);
       const name = k === 'relay2' ? 'relay to a 2nd alias (c2)' : k === 'relay' ? 'relay (c)' : 'push (d)';
-      console.log(`  ours ${name}: throughput ours/(b) ${vsSsh.toFixed(2)}x${k === 'relay2' ? ' (information)' : ' (goal >= 0.9x)'}, ours/(a) ${vsRaw.toFixed(2)}x${vsHand}`);
+      console.log(`  ours ${name}: throughput ${parts.join(', ')}`);
     }
     if (thr.pushSkipped) console.log(`  ours push: skipped (${thr.pushSkipped})`);
   }
