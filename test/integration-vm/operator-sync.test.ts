@@ -138,4 +138,27 @@ describe('seed 001 operator, pull route, plans made with the users that run them
     ssh('zfsvm', `zfs release ${tag} ${SRC}@s2`);
     expect(holds([SRC, DST])).toEqual([]);
   });
+
+  it("the stream's progress reaches the run: zfs send -v -P on the source, read through the target's ssh; bytes rise, the estimate is the total", async () => {
+    writeAndSnap(24, 's4');
+    const p = await plan({ withFacts: true });
+    const send = p.steps.find((s) => s.op === 'send')!;
+    expect(send.type === 'pipe' && send.exec?.argv[2]).toContain(`'zfs send -v -P -L -c -I ${SRC}@s3 ${SRC}@s4'`);
+    const seen: { bytes: number; total?: number; left?: number }[] = [];
+    const r = await executePlan(p, deps, { progressIntervalMs: 0, onEvent: (e) => void (e.type === 'progress' && seen.push({ bytes: e.bytes, total: e.totalBytes, left: e.secondsLeft })) });
+    expect(r.error).toBeUndefined();
+    expect(r.outcome).toBe('ok');
+    expect(snapshotGuids(DST)).toEqual(snapshotGuids(SRC));
+    // 24 MiB through ssh inside the emulated VM takes seconds: zfs send prints a line each second.
+    expect(seen.length).toBeGreaterThan(0);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.bytes).toBeGreaterThan(seen[i - 1]!.bytes);
+    const estimate = seen[0]!.total!;
+    expect(estimate).toBeGreaterThan(24 << 20);
+    expect(seen.at(-1)!.bytes).toBeLessThanOrEqual(estimate);
+    expect(seen.every((x) => x.left !== undefined)).toBe(true);
+    // The last line comes up to a second before the end; the send ended well, so the run records
+    // its stream as announced by the send itself (the estimate, here exactly).
+    expect(r.bytes).toBe(estimate);
+    expect(r.steps.find((s) => s.id === send.id)!.bytes).toBe(estimate);
+  });
 });

@@ -14,6 +14,7 @@ import { parseSendEstimate } from '../replication/argv.js';
 import { checkPreconditions, pipeShellLine, type Change, type Plan, type PlanStep } from '../replication/plan.js';
 import { classifyZfsError, ZfsError } from '../zfs/errors.js';
 import { guardedPipeArgv } from './pipeGuard.js';
+import { SendProgress, withoutSendVerbose } from '../replication/sendProgress.js';
 
 export interface ExecDeps {
   runner(host: string): Runner;
@@ -165,15 +166,32 @@ export async function executePlan(plan: Plan, deps: ExecDeps, options: ExecOptio
       if (r.exitCode !== 0) throw new Error(failText(step.host, step.argv, r));
       if (step.estimate) totalEstimate = parseSendEstimate(r.stdout) ?? parseSendEstimate(r.stderr) ?? totalEstimate;
     } else if (step.exec) {
-      // push / pull / local: one shell pipeline on one host; bytes are not visible from here. It runs
+      // push / pull / local: one shell pipeline on one host; the stream does not pass through us. It runs
       // under a guard (pipeGuard.ts) that kills it when its input, held open here, ends: our connection
       // dropped, or the run was cancelled. Otherwise the pipe would run on and might finish unattended.
+      // Its progress: the lines of `zfs send -v -P` (where the planner asked for them) on standard error.
       const input = new PassThrough();
+      const progress = new SendProgress();
+      const every = options.progressIntervalMs ?? 250;
+      let lastEmit = 0;
+      const onStderr = (chunk: string) => {
+        if (!progress.feed(chunk) || Date.now() - lastEmit < every) return;
+        lastEmit = Date.now();
+        const total = totalEstimate ?? progress.total;
+        const secs = (Date.now() - t0) / 1000;
+        const rate = secs > 0 ? progress.bytes / secs : 0;
+        emit({ type: 'progress', stepId: step.id, bytes: progress.bytes, bytesPerSecond: rate, totalBytes: total, secondsLeft: total && rate > 0 ? Math.max(0, (total - progress.bytes) / rate) : undefined });
+      };
       try {
-        const r = await deps.runner(step.exec.host).run(guardedPipeArgv(pipeShellLine(step)!), { signal, timeoutMs, stdin: input });
-        if (r.exitCode !== 0) throw new Error(failText(step.exec.host, step.exec.argv, r));
+        const r = await deps.runner(step.exec.host).run(guardedPipeArgv(pipeShellLine(step)!), { signal, timeoutMs, stdin: input, onStderr });
+        if (r.exitCode !== 0) throw new Error(failText(step.exec.host, step.exec.argv, { ...r, stderr: withoutSendVerbose(r.stderr) }));
       } finally {
         input.end();
+      }
+      if (progress.bytes > 0) {
+        // Ended well: every stream of the send finished (counted at least as announced).
+        res.bytes = progress.completed();
+        bytes += res.bytes;
       }
     } else {
       // relay: the send's stdout is piped through this process into the receive's stdin.

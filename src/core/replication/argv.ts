@@ -79,6 +79,15 @@ export function estimateArgv(send: readonly string[]): string[] {
   return [...send.slice(0, i + 1), '-n', '-v', '-P', ...send.slice(i + 1)];
 }
 
+/**
+ * The send of a push or pull with `-v -P`: it prints its bytes once a second on standard error,
+ * which comes back to us while the stream goes from host to host (see sendProgress.ts).
+ */
+export function progressSendArgv(send: readonly string[]): string[] {
+  const i = send.indexOf('send');
+  return [...send.slice(0, i + 1), '-v', '-P', ...send.slice(i + 1)];
+}
+
 /** `zfs send -t TOKEN` (resume an interrupted receive). */
 export function resumeSendArgv(zfs: string, token: string): string[] {
   return [zfs, 'send', '-t', token];

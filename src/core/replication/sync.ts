@@ -15,6 +15,7 @@ import {
   bookmarkArgv,
   effectiveSendFlags,
   estimateArgv,
+  progressSendArgv,
   holdTagFor,
   recvArgv,
   resumeSendArgv,
@@ -254,7 +255,9 @@ export function syncPart(pair: ReplicationPair, src: HostListing, dst: HostListi
   const pushSend = (send: string[], what: string) => {
     const e = estimate(send, what);
     if (e) steps.push(e);
-    steps.push(transferStep(pair, ids.next(), what + recvNote, send, recv, options.route));
+    // push/pull: the stream does not pass through us; `-v -P` prints its progress where we can read it.
+    const sent = pair.route !== 'relay' && srcFeat.estimate ? progressSendArgv(send) : send;
+    steps.push(transferStep(pair, ids.next(), what + recvNote, sent, recv, options.route));
   };
   // After the sends: bookmark the newest snapshot sent, so a prune of it on the source does not lose the base.
   const bookmarkStep = (): PlanStep | undefined => {

@@ -68,6 +68,11 @@ export function openzfsOutput(name: string): string {
   return openzfsFile(name, 'stdout');
 }
 
+/** The standard error of an OpenZFS fixture. */
+export function openzfsStderr(name: string): string {
+  return openzfsFile(name, 'stderr');
+}
+
 /** The recorded command line of an OpenZFS fixture. */
 export function openzfsCmd(name: string): string {
   return openzfsFile(name, 'cmd').trim();

@@ -252,6 +252,28 @@ describe('planSync on OpenZFS 2.3', () => {
     expect(p.preconditions).toContainEqual({ kind: 'snapshot-exists', host: 'zfsvm', name: 'tank/off/products#20230501-0000', guid: mark.guid });
   });
 
+  it('push and pull on OpenZFS send with -v -P (their progress comes back on standard error); the relay and the estimate do not', () => {
+    const pruned = openzfsListingWithout('root_zfs_list_tank', 'zfsvm', (n) => n === 'tank/off/products@20230501-0000');
+    const backup = openzfsListing('operator_zfs_list_backup', 'zfsvm');
+    const route = { sshFromSource: ['ssh', 'zfsvm'], sshFromTarget: ['ssh', 'zfsvm'] };
+    for (const r of ['push', 'pull'] as const) {
+      const p = planSync(pair('zfsvm:tank/off/products', 'zfsvm:backup/pull/products', {}, r), pruned, backup, { route });
+      const sends = p.steps.filter((s) => s.op === 'send');
+      expect(sends.map((s) => s.type === 'pipe' && s.from.argv.slice(0, 4))).toEqual([
+        ['zfs', 'send', '-v', '-P'],
+        ['zfs', 'send', '-v', '-P'],
+      ]);
+      for (const s of sends) expect(s.type === 'pipe' && s.exec?.argv[2]).toContain(`zfs send -v -P -L -c -`);
+      // the size estimates stay -n -v -P, once each
+      expect(p.steps.filter((s) => s.estimate).map((s) => s.type === 'command' && s.argv.slice(0, 6))).toEqual([
+        ['zfs', 'send', '-n', '-v', '-P', '-L'],
+        ['zfs', 'send', '-n', '-v', '-P', '-L'],
+      ]);
+    }
+    const relay = planSync(pair('zfsvm:tank/off/products', 'zfsvm:backup/pull/products'), pruned, backup);
+    for (const s of relay.steps.filter((x) => x.op === 'send')) expect(s.type === 'pipe' && s.from.argv).not.toContain('-v');
+  });
+
   it('a partially received stream: the plan resumes it with send -t', () => {
     const backup = openzfsListing('root_zfs_list_backup', 'zfsvm');
     const token = backup.datasets.get('backup/off/images')!.object.receiveResumeToken!;
@@ -348,7 +370,7 @@ describe('planSync with the users that run it (seed 001 operator, recorded id an
     const tag = holdTagFor(pull.id);
     expect(plan.steps.filter((s) => !s.estimate).map((s) => (s.type === 'command' ? s.argv : s.exec!.argv[2]))).toEqual([
       ['zfs', 'hold', tag, 'backup/pull/users@20230515-0000'],
-      `ssh -o BatchMode=yes zfsvm-operator 'zfs send -L -c -I tank/off/users@20230515-0000 tank/off/users@20230530-2330' | zfs recv -s -u backup/pull/users`,
+      `ssh -o BatchMode=yes zfsvm-operator 'zfs send -v -P -L -c -I tank/off/users@20230515-0000 tank/off/users@20230530-2330' | zfs recv -s -u backup/pull/users`,
       ['zfs', 'release', tag, 'backup/pull/users@20230515-0000'],
     ]);
     expect(plan.steps.find((s) => s.op === 'send')!.description).toMatch(/received with -u \(left unmounted\): operator is not root, and on Linux only root can mount/);
