@@ -77,6 +77,7 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
       case '--drop-data': opts.keepData = false; break;
       case '--onto': opts.onto = value(i++, a); break;
       case '--snapshot': opts.snapshot = value(i++, a); break;
+      case '--no-bookmark': opts.bookmark = false; break;
       case '--stalled-after': {
         const t = Number(value(i++, a));
         if (!(t >= 0)) throw new UsageError('--stalled-after takes a number of seconds');

@@ -62,7 +62,9 @@ export const REPLICATION_USAGE = `  status SRC DST [--route R]            the st
                                         running longer than --stalled-after, default 3600, is stalled)
   plan sync SRC DST | plan rollback HOST:DS@SNAP | plan rebase HOST:CLONE --onto HOST:DS@SNAP
                                         print a plan (commands per host, what it destroys)
-  sync SRC DST [--route relay|push|pull] [--snapshot NAME] [--yes]
+  sync SRC DST [--route relay|push|pull] [--snapshot NAME] [--no-bookmark] [--yes]
+                                        (after the send, the newest snapshot sent is bookmarked on the
+                                        source where it can be, so pruning it keeps the base: --no-bookmark)
   rollback HOST:DS@SNAP [--destroy-clones] [--yes]
   rebase HOST:CLONE --onto HOST:DS@SNAP [--keep-data|--drop-data] [--yes]
   audit SRC DST [--route R]             which delegated permissions (zfs allow) the sync lacks, per host and
