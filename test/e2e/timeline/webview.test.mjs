@@ -381,6 +381,23 @@ describe('OpenZFS 2.3 recording: bookmark, holds, clone, written', () => {
   });
 });
 
+describe('OpenZFS 2.3 recording: an interrupted receive', () => {
+  it('marks the target lane resumable (badge with its explanation, screen-reader text, summary)', async () => {
+    const model = models.openzfsResumePair();
+    const page = await open();
+    await deliverModel(page, model);
+    const badges = page.locator('.lane-label .badge');
+    assert.deepEqual(await badges.allTextContents(), ['resumable']);
+    // The badge is on the target's label, the second lane.
+    assert.equal(await page.locator('.lane-label').nth(1).locator('.badge').count(), 1);
+    assert.match(await badges.first().getAttribute('title'), /receive_resume_token is set/);
+    assert.match((await page.locator('.lane-label').nth(1).innerText()).replace(/\s+/g, ' '), /resumable/);
+    assert.match(await page.locator('.summary').innerText(), /partially received stream/);
+    await noViolations(page);
+    await page.close();
+  });
+});
+
 describe('a large model (generated listings built by the same builder: bench/timelineModel.ts)', () => {
   it('is left out of the saved state (too large to serialise on every save); zoom and selection wait for the next model', async () => {
     const esbuild = await import('esbuild');

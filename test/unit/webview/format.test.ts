@@ -1,7 +1,7 @@
 /** Tooltip lines, announcements and badges from models built from recorded real ZFS listings. */
 import { describe, expect, it } from 'vitest';
 import { announcement, formatAge, formatBytes, formatInterval, formatUtc, laneBadges, laneDetail, markStates, tooltipLines } from '../../../webview-ui/timeline/format.js';
-import { openzfsPair, seed000 } from './models.js';
+import { openzfsPair, openzfsResumePair, seed000 } from './models.js';
 
 describe('numbers and times', () => {
   it('binary units', () => {
@@ -65,6 +65,13 @@ describe('OpenZFS 2.3', () => {
       { kind: 'modified', text: 'modified', title: 'Written to: 200 KiB written since the newest snapshot; the next receive needs a rollback, which discards it' },
     ]);
     expect(laneDetail(src!)).toBe('source · 3 snapshots · 1 bookmark');
+  });
+
+  it('an interrupted first receive (OpenZFS, no snapshot yet on the target): "resumable", and no "modified?" (nothing to compare with)', () => {
+    const [src, tgt] = openzfsResumePair().lanes;
+    expect(tgt!.marks.filter((m) => m.kind === 'snapshot')).toEqual([]);
+    expect(laneBadges(tgt!)).toEqual([{ kind: 'resume', text: 'resumable', title: 'A partially received stream can be resumed (receive_resume_token is set)' }]);
+    expect(laneBadges(src!).map((b) => b.kind)).not.toContain('resume');
   });
   it('a bookmark has no used line; a held snapshot says how many holds', () => {
     const b = src!.marks.find((x) => x.kind === 'bookmark')!;

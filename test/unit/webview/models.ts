@@ -24,6 +24,16 @@ export function openzfsPair(): TimelineModel {
   return pairTimeline(pair('src:tank/off/products', 'dst:backup/off/products'), (h) => (h === 'src' ? tank : h === 'dst' ? backup : undefined));
 }
 
+/**
+ * The OpenZFS 2.3.2 VM: tank/off/images -> backup/off/images, whose receive was interrupted (recv -s):
+ * the target holds a receive_resume_token.
+ */
+export function openzfsResumePair(): TimelineModel {
+  const tank = openzfsListing('root_zfs_list_tank', 'src');
+  const backup = openzfsListing('root_zfs_list_backup', 'dst');
+  return pairTimeline(pair('src:tank/off/images', 'dst:backup/off/images'), (h) => (h === 'src' ? tank : h === 'dst' ? backup : undefined));
+}
+
 /** seed000's replica alone, as a dataset timeline (no pair id: no "sync up to here"). */
 export function seed000Dataset(): TimelineModel {
   const ovh3 = fuseListing('seed000', 'ovh3');
