@@ -120,8 +120,7 @@ export function laneBadges(lane: TimelineLane): Badge[] {
     // On a replica a problem (the next receive needs a rollback); on a source, the usual state between snapshots.
     if (receiving) out.push({ kind: 'modified', text: 'modified', title: `Written to${w}; the next receive needs a rollback, which discards it` });
     else out.push({ kind: 'written', text: 'written', title: `Written to${w}` });
-  } else if (lane.modified === 'unknown' && receiving && lane.marks.some((m) => m.kind === 'snapshot')) {
-    // Without a snapshot (a first receive not finished yet) there is no "since the newest snapshot" to ask about.
+  } else if (lane.modified === 'unknown' && receiving) {
     out.push({ kind: 'unknown', text: 'modified?', title: 'This host cannot tell whether the dataset was written since its newest snapshot (no `written` property)' });
   }
   if (lane.resumeToken) out.push({ kind: 'resume', text: 'resumable', title: 'A partially received stream can be resumed (receive_resume_token is set)' });

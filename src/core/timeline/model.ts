@@ -179,10 +179,13 @@ function buildLane(host: string, dataset: string, role: LaneRole, l: ListingOrPr
     prev = marks[marks.length - 1]!.time;
   }
 
-  // Written since the newest snapshot: without a snapshot `written` means nothing here (as in pairState).
-  const w = snaps.length ? e.object.written : undefined;
-  lane.modified = w === undefined ? 'unknown' : w > 0 ? 'yes' : 'no';
-  if (w !== undefined) lane.written = w;
+  // Written since the newest snapshot: without a snapshot (a first receive not finished yet) there is
+  // nothing to compare with, so `modified` stays unset; 'unknown' is for a host without `written`.
+  if (snaps.length) {
+    const w = e.object.written;
+    lane.modified = w === undefined ? 'unknown' : w > 0 ? 'yes' : 'no';
+    if (w !== undefined) lane.written = w;
+  }
   if (e.object.receiveResumeToken) lane.resumeToken = true;
 
   scheduleAndRetention(lane);
