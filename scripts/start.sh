@@ -4,7 +4,7 @@
 # http://127.0.0.1:${PORT:-8080}. Ctrl-C stops VS Code; `npm run lab -- down` stops the lab.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm install --no-audit --no-fund --no-save; fi
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 bash test/lab/lab.sh up
 npm run --silent package
 bash scripts/install-code-server.sh

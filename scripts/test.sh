@@ -8,10 +8,31 @@ cd "$(dirname "$0")/.."
 t0=$SECONDS
 step() { printf '\n=== %s (%ss)\n' "$*" "$((SECONDS - t0))"; }
 
+# Whatever this script starts (the lab, the VM) it stops on the way out, failed step or not; a lab
+# or VM that was already running when it began is left as it was. ZFS_FLEET_KEEP_UP=1 keeps them.
+started=()
+teardown() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [ "${ZFS_FLEET_KEEP_UP:-}" != 1 ]; then
+    for what in "${started[@]}"; do
+      case $what in
+        vm) bash test/lab/vm/vm.sh down >&2 || true ;;
+        lab) bash test/lab/lab.sh down >&2 || true ;;
+      esac
+    done
+  fi
+  printf '\n=== exit %s after %ss\n' "$rc" "$((SECONDS - t0))"
+  exit "$rc"
+}
+trap teardown EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 step "npm packages"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # `npm ci` rejects this lock on npm 11 (rollup's optional platform packages); `npm install --no-save` installs the same locked versions.
-  npm install --no-audit --no-fund --no-save
+  # `npm ci`: exactly the lock, or fail (the lock lists every platform's optional packages, so npm 10 and 11 both take it).
+  npm ci --no-audit --no-fund
 fi
 
 step "build, type check, lint"
@@ -23,6 +44,7 @@ step "unit tests"
 npx vitest run test/unit
 
 step "lab (zfs-fuse hosts over real sshd)"
+bash test/lab/lab.sh status >/dev/null 2>&1 || started=(lab "${started[@]}")
 bash test/lab/lab.sh up
 
 step "integration tests"
@@ -33,6 +55,7 @@ if [ "${ZFS_FLEET_SKIP_VM:-}" != 1 ]; then
   # ${ZFS_FLEET_CACHE:-/var/cache/zfs-fleet}; about 9 minutes the first time on 2 cores, then seconds;
   # booted under TCG in 1-2 minutes): the features zfs-fuse lacks.
   step "OpenZFS 2.3 VM"
+  bash test/lab/vm/vm.sh status >/dev/null 2>&1 || started=(vm "${started[@]}")
   bash test/lab/vm/vm.sh up
   step "integration tests on OpenZFS 2.3 (VM)"
   npx vitest run --config test/integration-vm/vitest.config.ts

@@ -17,17 +17,17 @@
  * commands when the connection drops.
  */
 
-const GUARD = [
+import { shellScript } from '../zfs/quote.js';
+
+const GUARD = shellScript([
   // stop CODE: kill every descendant of this shell (children of children included), then exit.
   'stop() {',
   '  trap - TERM HUP INT',
-  '  kids=$(ps -A -o pid= -o ppid= 2>/dev/null | awk -v root="$$" \'',
-  '    { parent[$1] = $2 }',
-  '    END {',
-  '      want[root] = 1; more = 1',
-  '      while (more) { more = 0; for (p in parent) if (!(p in want) && (parent[p] in want)) { want[p] = 1; more = 1 } }',
-  '      for (p in want) if (p != root) print p',
-  "    }')",
+  '  kids=$(ps -A -o pid= -o ppid= 2>/dev/null | awk -v root="$$" \'' +
+    '{ parent[$1] = $2 } ' +
+    'END { want[root] = 1; more = 1; ' +
+    'while (more) { more = 0; for (p in parent) if (!(p in want) && (parent[p] in want)) { want[p] = 1; more = 1 } }; ' +
+    "for (p in want) if (p != root) print p }')",
   '  [ -n "$kids" ] && kill -TERM $kids 2>/dev/null',
   '  exit "$1"',
   '}',
@@ -47,7 +47,7 @@ const GUARD = [
   'trap - TERM HUP INT',
   'kill "$watcher" 2>/dev/null',
   'exit "$rc"',
-].join('\n');
+]);
 
 /** The name the guard runs as ($0): shows in `ps` and in the shell's own error messages. */
 export const PIPE_GUARD_NAME = 'zfs-fleet-pipe';

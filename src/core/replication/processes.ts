@@ -6,6 +6,7 @@
  */
 import type { ZfsCommand } from '../zfs/commands.js';
 import { ZfsParseError } from '../zfs/errors.js';
+import { shellScript } from '../zfs/quote.js';
 
 export interface ProcessInfo {
   pid: number;
@@ -82,13 +83,13 @@ export function findZfsStreamProcesses(processes: readonly ProcessInfo[], datase
  * when it is still running after 10 s.
  */
 export function killArgv(pid: number, args: string): string[] {
-  const script = [
+  const script = shellScript([
     'a=$(ps -ww -o args= -p "$1") || { echo "process $1 has already exited"; exit 0; }',
     '[ "$a" = "$2" ] || { echo "process $1 is now: $a (not killed)" >&2; exit 3; }',
     'kill -TERM "$1" || exit 1',
     'i=0; while kill -0 "$1" 2>/dev/null; do i=$((i+1)); [ "$i" -gt 20 ] && { echo "process $1 still runs 10 s after TERM" >&2; exit 4; }; sleep 0.5; done',
     'echo "process $1 stopped"',
-  ].join('\n');
+  ]);
   return ['sh', '-c', script, 'zfs-fleet-kill', String(pid), args];
 }
 
@@ -104,7 +105,7 @@ export interface MountUsers {
  * (psmisc's fuser takes no `--`; the mountpoint is absolute, so it cannot look like an option.)
  */
 export function mountUsersCommand(mountpoint: string): ZfsCommand<MountUsers> {
-  const script = [
+  const script = shellScript([
     'mp=$1',
     'if command -v fuser >/dev/null 2>&1; then echo "tool fuser"; pids=$(fuser -m "$mp" 2>/dev/null)',
     'elif command -v lsof >/dev/null 2>&1; then echo "tool lsof"; pids=$(lsof -w -t "$mp" 2>/dev/null)',
@@ -112,7 +113,7 @@ export function mountUsersCommand(mountpoint: string): ZfsCommand<MountUsers> {
     'list=$(for p in $pids; do case $p in *[!0-9]*) ;; *) [ "$p" = "$$" ] || echo "$p";; esac; done | sort -un | paste -sd, -)',
     '[ -z "$list" ] || ps -ww -o pid=,ppid=,etimes=,user=,args= -p "$list"',
     'exit 0',
-  ].join('\n');
+  ]);
   const argv = ['sh', '-c', script, 'zfs-fleet-mount-users', mountpoint];
   return { argv, parse: (out) => parseMountUsers(out) };
 }

@@ -240,7 +240,9 @@ describe('SshRunner: channels', () => {
     const dbg = await TestSshd.start({ authorizedKeys: [clientKey], logLevel: 'DEBUG1' });
     const r = runner(target({ server: dbg }));
     try {
-      await expectRunnerError(r.run(['sleep', '0.7'], { timeoutMs: 200 }), 'timeout');
+      // Connected first: the timeout must hit a running command, not a handshake slowed by a loaded machine.
+      await r.run(['true']);
+      await expectRunnerError(r.run(['sleep', '5'], { timeoutMs: 500 }), 'timeout');
       // sshd writes its debug log when it handles the request; on a loaded machine that can take a while.
       for (let i = 0; i < 50 && !/req signal/.test(dbg.log()); i++) await new Promise((res) => setTimeout(res, 100));
       expect(dbg.log()).toMatch(/req signal/);

@@ -50,15 +50,31 @@ async function pairNode(id: string): Promise<Extract<PairNode, { kind: 'pair' }>
   return n;
 }
 
-/** The Replication view's description of a pair once its hosts are listed. */
-async function pairDescription(id: string): Promise<string> {
+/**
+ * The Replication view's description of a pair once its hosts are listed: waits for the view's own
+ * change events (a host's listing finishing fires one), up to 3 minutes for a loaded 2-core machine.
+ */
+async function pairDescription(id: string, limitMs = 180_000): Promise<string> {
   const node = await pairNode(id);
-  for (let i = 0; i < 100; i++) {
-    const v = api.ctx.replication.pairs.view(node);
-    if (v.hosts !== 'loading') return v.description;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the hosts of ${id} never finished loading`);
+  const pairs = api.ctx.replication.pairs;
+  const ready = () => {
+    const v = pairs.view(node);
+    return v.hosts === 'loading' ? undefined : v.description;
+  };
+  const now = ready();
+  if (now !== undefined) return now;
+  return new Promise<string>((resolve, reject) => {
+    const done = (f: () => void) => {
+      clearTimeout(timer);
+      sub.dispose();
+      f();
+    };
+    const sub = pairs.onDidChangeTreeData(() => {
+      const d = ready();
+      if (d !== undefined) done(() => resolve(d));
+    });
+    const timer = setTimeout(() => done(() => reject(new Error(`the hosts of ${id} never finished loading (${limitMs / 1000} s)`))), limitMs);
+  });
 }
 
 async function run<T = FlowResult>(command: string, ...args: unknown[]): Promise<T> {
