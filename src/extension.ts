@@ -1,7 +1,7 @@
 /** activate(): build the services, register the view and the commands. Thin on purpose. */
 import * as vscode from 'vscode';
 import { Fleet } from './core/fleet/fleet.js';
-import type { Logger } from './core/log.js';
+import { safeLogger, type Logger } from './core/log.js';
 import { createRunner } from './transport/index.js';
 import { registerCommands } from './ui/commands/index.js';
 import type { FleetContext } from './ui/context.js';
@@ -19,7 +19,7 @@ export interface TestApi {
 
 export function activate(context: vscode.ExtensionContext): TestApi | undefined {
   const log = vscode.window.createOutputChannel('ZFS Fleet', { log: true });
-  const logger: Logger = log;
+  const logger: Logger = safeLogger(log);
   const input = vscodeUserInput;
   let settings = readSettings();
   const passphrases = new PassphraseStore(context, input, () => settings.rememberPassphrases);

@@ -11,9 +11,12 @@ import { Fleet, mapLimit } from '../core/fleet/fleet.js';
 import type { HostListing } from '../core/fleet/listing.js';
 import { formatBytes, formatTime } from '../core/format.js';
 import type { Logger } from '../core/log.js';
+import { safeText } from '../core/text.js';
+import { ZfsError } from '../core/zfs/errors.js';
 import type { ZfsObject } from '../core/zfs/types.js';
 import { createRunner } from '../transport/index.js';
 import { listConfigHosts } from '../transport/sshConfig.js';
+import { defaultCachePath, FileCapabilityCache } from './capabilityCache.js';
 import { CliUsageError, replicationCommand, REPLICATION_USAGE, type ReplicationOptions } from './replication.js';
 
 export class UsageError extends Error {}
@@ -106,7 +109,7 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
 
 function stderrLogger(verbose: boolean): Logger {
   const say = (lvl: string) => (m: string) => {
-    if (verbose) process.stderr.write(`[${lvl}] ${m}\n`);
+    if (verbose) process.stderr.write(`[${lvl}] ${safeText(m)}\n`);
   };
   return { trace: () => {}, debug: say('debug'), info: say('info'), warn: say('warn'), error: say('error') };
 }
@@ -142,11 +145,17 @@ function makeFleet(opts: Options): Fleet {
       }),
     { zfsPath: opts.zfs, zpoolPath: opts.zpool, commandTimeoutMs: 600_000 },
     logger,
+    process.env.ZFS_FLEET_NO_CACHE === '1' ? undefined : new FileCapabilityCache(defaultCachePath()),
   );
 }
 
+/** Everything the CLI prints goes through here or `err`: host text is in it, so control bytes are escaped. */
 function out(line: string): void {
-  process.stdout.write(line + '\n');
+  process.stdout.write(safeText(line) + '\n');
+}
+
+function err(text: string): void {
+  process.stderr.write(safeText(text));
 }
 
 function table(rows: string[][]): void {
@@ -205,6 +214,20 @@ function selectObjects(listing: HostListing, root: string | undefined, snapshots
   return outList;
 }
 
+/** Objects a host listed with names or values that are not valid ZFS ones: left out, said on stderr. */
+function warnRejected(listing: HostListing): void {
+  for (const r of listing.rejected) err(`zfs-fleet: ${listing.host}: left out ${r.name}: ${r.reason}\n`);
+}
+
+async function subtree(fleet: Fleet, host: string, dataset: string): Promise<HostListing> {
+  try {
+    return await fleet.host(host).subtree(dataset);
+  } catch (e) {
+    if (e instanceof ZfsError && e.kind === 'not-found') throw new Error(`${host}: dataset ${dataset} does not exist`, { cause: e });
+    throw e;
+  }
+}
+
 async function cmdLs(opts: Options): Promise<number> {
   if (opts.positional.length !== 1) throw new UsageError('ls takes one HOST[:DATASET]');
   const ep = parseEndpoint(opts.positional[0]!);
@@ -212,10 +235,12 @@ async function cmdLs(opts: Options): Promise<number> {
   const fleet = makeFleet(opts);
   fleet.setHosts([ep.host]);
   try {
-    const listing = await fleet.host(ep.host).listing();
+    // A dataset asked for: list its subtree only (`zfs list -r DATASET`), not the whole host.
+    const listing = ep.name ? await subtree(fleet, ep.host, ep.name.full) : await fleet.host(ep.host).listing();
+    warnRejected(listing);
     const objs = selectObjects(listing, ep.name?.full, opts.snapshots);
     if (opts.json) {
-      out(JSON.stringify({ host: ep.host, zfs: listing.capabilities.versionText, objects: objs }, null, 2));
+      out(JSON.stringify({ host: ep.host, zfs: listing.capabilities.versionText, objects: objs, rejected: listing.rejected }, null, 2));
     } else {
       table([
         ['NAME', 'TYPE', 'USED', 'AVAIL', 'REFER', 'CREATION', 'MOUNTPOINT/ORIGIN'],
@@ -233,7 +258,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs(argv);
   } catch (e) {
-    process.stderr.write(`zfs-fleet: ${(e as Error).message}\n${USAGE}\n`);
+    err(`zfs-fleet: ${(e as Error).message}\n${USAGE}\n`);
     return 2;
   }
   const { command, opts } = parsed;
@@ -266,14 +291,14 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof UsageError || e instanceof CliUsageError) {
-      process.stderr.write(`zfs-fleet: ${e.message}\n${USAGE}\n`);
+      err(`zfs-fleet: ${e.message}\n${USAGE}\n`);
       return 2;
     }
     if ((e as Error).name === 'EndpointError' || (e as Error).name === 'ZfsNameError') {
-      process.stderr.write(`zfs-fleet: ${(e as Error).message}\n`);
+      err(`zfs-fleet: ${(e as Error).message}\n`);
       return 2;
     }
-    process.stderr.write(`zfs-fleet: ${((e as Error).message ?? String(e)).split('\n')[0]}\n`);
+    err(`zfs-fleet: ${((e as Error).message ?? String(e)).split('\n')[0]}\n`);
     return 1;
   }
 }
@@ -286,7 +311,7 @@ function exitAfterFlush(code: number): void {
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(exitAfterFlush, (e) => {
-    process.stderr.write(`zfs-fleet: ${(e as Error).message}\n`);
+    err(`zfs-fleet: ${(e as Error).message}\n`);
     exitAfterFlush(1);
   });
 }

@@ -22,6 +22,7 @@ import { pairState } from '../core/replication/state.js';
 import { gatherSyncFacts, planSync, type SyncFacts } from '../core/replication/sync.js';
 import { auditPairPermissions, formatPermissionAudit, type SyncPlanFlags } from '../core/fleet/permissions.js';
 import { sshArgvFor } from '../core/replication/argv.js';
+import { safeText } from '../core/text.js';
 
 /** What a sync plan needs permission for, read off its steps (a step that may fail, the bookmark, is not required). */
 export function planFlags(plan: Plan): SyncPlanFlags {
@@ -98,8 +99,8 @@ function progressPrinter(): (e: ExecEvent) => void {
   const tty = process.stderr.isTTY;
   let last = 0;
   return (e) => {
-    if (e.type === 'step-start') process.stderr.write(`[${e.index + 1}/${e.total}] ${e.step.description}\n`);
-    else if (e.type === 'step-failed') process.stderr.write(`    failed: ${e.error}\n`);
+    if (e.type === 'step-start') process.stderr.write(safeText(`[${e.index + 1}/${e.total}] ${e.step.description}\n`));
+    else if (e.type === 'step-failed') process.stderr.write(safeText(`    failed: ${e.error}\n`));
     else if (e.type === 'progress' && Date.now() - last > (tty ? 250 : 5000)) {
       last = Date.now();
       const left = e.secondsLeft !== undefined ? `, ${Math.ceil(e.secondsLeft)} s left` : '';

@@ -6,7 +6,8 @@ export function openSshArgs(host: string, sshConfigPath: string, knownHostsPath:
   if (fs.existsSync(sshConfigPath)) args.push('-F', sshConfigPath);
   args.push('-o', `UserKnownHostsFile=${knownHostsPath}`);
   const m = /^(.*):(\d+)$/.exec(host);
-  if (m && !m[1]!.includes(':')) args.push('-p', m[2]!, m[1]!);
-  else args.push(host);
+  // `--` ends ssh's options: a host spec can never be read as one.
+  if (m && !m[1]!.includes(':')) args.push('-p', m[2]!, '--', m[1]!);
+  else args.push('--', host);
   return args;
 }

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { Fleet } from '../core/fleet/fleet.js';
 import { FleetTreeModel, type FleetNode } from '../core/fleet/treeModel.js';
+import { safeLine, safeText } from '../core/text.js';
 
 export type { FleetNode } from '../core/fleet/treeModel.js';
 
@@ -43,12 +44,12 @@ export class FleetTreeProvider implements vscode.TreeDataProvider<FleetNode>, vs
 
   getTreeItem(node: FleetNode): vscode.TreeItem {
     const v = this.model.view(node);
-    const item = new vscode.TreeItem(v.label, v.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(safeLine(v.label), v.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     item.id = node.id;
-    item.description = v.description;
+    item.description = v.description === undefined ? undefined : safeLine(v.description);
     item.iconPath = new vscode.ThemeIcon(v.icon, v.iconColor ? new vscode.ThemeColor(v.iconColor) : undefined);
     item.contextValue = v.contextValue;
-    if (v.tooltip) item.tooltip = v.tooltip;
+    if (v.tooltip) item.tooltip = safeText(v.tooltip);
     if (v.command) item.command = { command: v.command, title: 'Retry', arguments: [this.model.hostNode(node.host)] };
     return item;
   }
@@ -58,7 +59,7 @@ export class FleetTreeProvider implements vscode.TreeDataProvider<FleetNode>, vs
     const rows = this.model.details(node);
     if (rows.length === 0) return item;
     const md = new vscode.MarkdownString();
-    for (const [k, v] of rows) md.appendMarkdown(`**${k}:** `).appendText(v).appendMarkdown('  \n');
+    for (const [k, v] of rows) md.appendMarkdown(`**${k}:** `).appendText(safeLine(v)).appendMarkdown('  \n');
     item.tooltip = md;
     return item;
   }

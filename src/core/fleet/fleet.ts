@@ -1,7 +1,7 @@
 /** The hosts of the fleet: one ZfsHost (one connection) per host spec, loaded with bounded concurrency. */
 import type { Logger } from '../log.js';
 import type { Runner } from '../../transport/runner.js';
-import { ZfsHost, type HostSettings } from './host.js';
+import { ZfsHost, type CapabilityCache, type HostSettings } from './host.js';
 import type { HostListing } from './listing.js';
 
 export type RunnerFactory = (spec: string) => Runner;
@@ -32,6 +32,7 @@ export class Fleet {
     private readonly runnerFactory: RunnerFactory,
     private settings: HostSettings,
     private readonly logger: Logger,
+    private readonly capabilityCache?: CapabilityCache,
   ) {}
 
   /** Replace the host list; hosts kept keep their connection and cache, removed ones are disposed. */
@@ -59,7 +60,7 @@ export class Fleet {
   host(name: string): ZfsHost {
     let h = this.byName.get(name);
     if (!h) {
-      h = new ZfsHost(name, this.runnerFactory(name), this.settings, this.logger);
+      h = new ZfsHost(name, this.runnerFactory(name), this.settings, this.logger, this.capabilityCache);
       this.byName.set(name, h);
     }
     return h;

@@ -1,7 +1,8 @@
 /** A ZFS host as the product sees it: a runner, its probed capabilities and a cached listing. */
 import type { Logger } from '../log.js';
 import type { Runner } from '../../transport/runner.js';
-import { probeCapabilities } from '../zfs/capabilities.js';
+import { runBatch, type BatchResult } from '../zfs/batch.js';
+import { identityCommands, probeHost, zfsIdentity } from '../zfs/capabilities.js';
 import { listAllCommand, zpoolListCommand, type ZfsCommand } from '../zfs/commands.js';
 import { ZfsError } from '../zfs/errors.js';
 import type { ZfsCapabilities } from '../zfs/types.js';
@@ -13,6 +14,19 @@ export interface HostSettings {
   commandTimeoutMs: number;
 }
 
+/** A probe kept between runs (the CLI keeps one on disk), valid while the host's ZFS identifies itself the same. */
+export interface CachedProbe {
+  identity: string;
+  capabilities: ZfsCapabilities;
+}
+
+/** Where probes are kept between processes; keyed by host spec and the zfs/zpool paths. */
+export interface CapabilityCache {
+  get(key: string): CachedProbe | undefined;
+  set(key: string, probe: CachedProbe): void;
+  delete(key: string): void;
+}
+
 export class ZfsHost {
   private caps?: Promise<ZfsCapabilities>;
   private listingPromise?: Promise<HostListing>;
@@ -22,12 +36,24 @@ export class ZfsHost {
     readonly runner: Runner,
     private readonly settings: HostSettings,
     private readonly logger: Logger,
+    private readonly cache?: CapabilityCache,
   ) {}
 
+  private get cacheKey(): string {
+    return JSON.stringify([this.name, this.settings.zfsPath, this.settings.zpoolPath]);
+  }
+
+  /** Probe the host (one or two remote commands) once per ZfsHost; the result goes to the cache. */
   capabilities(): Promise<ZfsCapabilities> {
     if (!this.caps) {
-      this.caps = probeCapabilities(this.runner, { zfsPath: this.settings.zfsPath, zpoolPath: this.settings.zpoolPath, timeoutMs: this.settings.commandTimeoutMs });
-      this.caps.catch(() => (this.caps = undefined));
+      const p = probeHost(this.runner, { zfsPath: this.settings.zfsPath, zpoolPath: this.settings.zpoolPath, timeoutMs: this.settings.commandTimeoutMs }).then((r) => {
+        this.cache?.set(this.cacheKey, r);
+        return r.capabilities;
+      });
+      this.caps = p;
+      p.catch(() => {
+        if (this.caps === p) this.caps = undefined;
+      });
     }
     return this.caps;
   }
@@ -39,7 +65,7 @@ export class ZfsHost {
     return cmd.parse(res.stdout);
   }
 
-  /** The whole host in one listing (plus one zpool list), cached until refresh(). */
+  /** The whole host in one listing (one remote command with the pools), cached until refresh(). */
   listing(force = false): Promise<HostListing> {
     if (force || !this.listingPromise) {
       const p = this.load();
@@ -60,13 +86,49 @@ export class ZfsHost {
     return this.listing(true);
   }
 
-  private async load(): Promise<HostListing> {
+  /** One dataset and its descendants (`zfs list -r DATASET`), not cached: for a caller that asked for one subtree. */
+  subtree(dataset: string): Promise<HostListing> {
+    return this.load(dataset);
+  }
+
+  /**
+   * Listing and pools in one remote command. With capabilities only known from the cache, the same
+   * command also asks the host who it is; if that changed, the host is probed again and listed again.
+   */
+  private async load(root?: string): Promise<HostListing> {
     const t0 = performance.now();
+    const cached = this.caps ? undefined : this.cache?.get(this.cacheKey);
+    if (cached) {
+      const identity = identityCommands(this.settings);
+      const results = await runBatch(this.runner, [...identity, ...this.listingCommands(cached.capabilities, root).map((c) => c.argv)], { timeoutMs: this.settings.commandTimeoutMs });
+      if (zfsIdentity(results[0]!, results[1]!) === cached.identity) {
+        this.caps ??= Promise.resolve(cached.capabilities);
+        return this.finish(cached.capabilities, root, results.slice(identity.length), t0);
+      }
+      this.logger.info(`${this.name}: its ZFS changed since the capabilities were cached; probing again`);
+      this.cache?.delete(this.cacheKey);
+    }
     const caps = await this.capabilities();
-    const [objects, pools] = await Promise.all([this.exec(listAllCommand(caps, this.settings.zfsPath)), this.exec(zpoolListCommand(caps, this.settings.zpoolPath))]);
+    const results = await runBatch(this.runner, this.listingCommands(caps, root).map((c) => c.argv), { timeoutMs: this.settings.commandTimeoutMs });
+    return this.finish(caps, root, results, t0);
+  }
+
+  private listingCommands(caps: ZfsCapabilities, root?: string) {
+    return [listAllCommand(caps, this.settings.zfsPath, root), zpoolListCommand(caps, this.settings.zpoolPath)] as const;
+  }
+
+  private finish(caps: ZfsCapabilities, root: string | undefined, results: BatchResult[], t0: number): HostListing {
+    const [listCmd, poolCmd] = this.listingCommands(caps, root);
+    const parsed = <T>(cmd: ZfsCommand<T>, r: BatchResult): T => {
+      if (r.exitCode !== 0) throw new ZfsError(this.name, cmd.argv, r.exitCode, r.stderr);
+      return cmd.parse(r.stdout);
+    };
+    const objects = parsed(listCmd, results[0]!);
+    const pools = parsed(poolCmd, results[1]!);
     const ms = performance.now() - t0;
     const listing = buildListing(this.name, caps, pools, objects, ms);
-    this.logger.debug(`${this.name}: listed ${listing.datasets.size} datasets, ${listing.snapshotCount} snapshots in ${ms.toFixed(0)} ms`);
+    for (const r of listing.rejected) this.logger.warn(`${this.name}: left out ${r.name}: ${r.reason}`);
+    this.logger.debug(`${this.name}: listed ${root === undefined ? '' : `${root}: `}${listing.datasets.size} datasets, ${listing.snapshotCount} snapshots in ${ms.toFixed(0)} ms`);
     return listing;
   }
 

@@ -191,6 +191,8 @@ export class FleetTreeModel {
         const c = s.listing.capabilities;
         const version = c.implementation === 'openzfs' ? `OpenZFS ${c.version}` : c.versionText;
         if (refreshing) return { label: node.host, description: `${version} · refreshing…`, icon: 'loading~spin', contextValue, collapsible: true };
+        const rejected = s.listing.rejected.length;
+        if (rejected > 0) return { label: node.host, description: `${version} · ${rejected} invalid ${rejected === 1 ? 'object' : 'objects'} left out`, icon: 'warning', iconColor: 'list.warningForeground', contextValue, collapsible: true };
         return { label: node.host, description: version, icon: local ? 'device-desktop' : 'server', contextValue, collapsible: true };
       }
       case 'pool': {
@@ -260,7 +262,9 @@ export class FleetTreeModel {
           ['Snapshots', String(l.snapshotCount)],
           ['Features', [c.listParsable && 'list -p', c.json && 'JSON', c.holds && 'holds', c.bookmarks && 'bookmarks', c.resumeTokens && 'resume tokens', c.allow && 'zfs allow', ...c.properties].filter(Boolean).join(', ')],
           ['Listed', `${l.takenAt.toLocaleString()} in ${l.durationMs.toFixed(0)} ms`],
+          ...l.rejected.slice(0, 20).map((r): [string, string] => ['Left out (invalid)', `${r.name}: ${r.reason}`]),
         );
+        if (l.rejected.length > 20) rows.push(['Left out (invalid)', `${l.rejected.length - 20} more (see the log)`]);
         break;
       }
       case 'pool': {

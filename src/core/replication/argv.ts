@@ -127,9 +127,10 @@ export function sshArgvFor(host: string): string[] {
   const base = ['ssh', '-o', 'BatchMode=yes'];
   // [user@][v6addr]:port
   const v6 = /^((?:[^@[\]]+@)?)\[([0-9A-Fa-f:.]+)\](?::(\d+))?$/.exec(host);
-  if (v6) return [...base, ...(v6[3] ? ['-p', v6[3]] : []), `${v6[1]}${v6[2]}`];
+  // `--` ends ssh's options: the destination can never be read as one.
+  if (v6) return [...base, ...(v6[3] ? ['-p', v6[3]] : []), '--', `${v6[1]}${v6[2]}`];
   const m = /^(.*?)(?::(\d+))?$/.exec(host)!;
-  return [...base, ...(m[2] ? ['-p', m[2]] : []), m[1]!];
+  return [...base, ...(m[2] ? ['-p', m[2]] : []), '--', m[1]!];
 }
 
 /** A hold tag unique to a pair (so two pairs sharing a source snapshot never release each other's hold). */

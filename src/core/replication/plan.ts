@@ -377,7 +377,9 @@ export function planToShell(plan: Plan, options: ShellOptions = {}): { lines: Sh
     } else if (s.exec) {
       lines.push({ stepId: s.id, runOn: s.exec.host, line: pipeShellLine(s)!, description: s.description, destructive });
     } else {
-      const line = `${shellJoin([...ssh(s.from.host), shellJoin(s.from.argv)])} | ${shellJoin([...ssh(s.to.host), shellJoin(s.to.argv)])}`;
+      // `local` is this machine: its side of the relay runs here, not through ssh.
+      const side = (host: string, argv: readonly string[]) => (host === 'local' ? shellJoin(argv) : shellJoin([...ssh(host), shellJoin(argv)]));
+      const line = `${side(s.from.host, s.from.argv)} | ${side(s.to.host, s.to.argv)}`;
       lines.push({ stepId: s.id, runOn: 'local', line, description: s.description, destructive });
     }
   }

@@ -3,6 +3,7 @@
  * anything else (zfs-fuse, old illumos) is probed feature by feature, never assumed.
  */
 import type { Runner } from '../../transport/runner.js';
+import { runBatch, type BatchResult } from './batch.js';
 import { parseOpenZfsVersion } from './parse.js';
 import type { ZfsCapabilities } from './types.js';
 
@@ -40,26 +41,51 @@ export function openZfsCapabilities(version: string, versionText: string): ZfsCa
 
 const OPTIONAL_PROPERTIES = ['createtxg', 'written', 'userrefs', 'mounted', 'clones', 'encryption', 'receive_resume_token'];
 
+/** zfs-fuse has no `zfs version`; its package says what it is (never run the zfs-fuse binary: it is the daemon). */
+const FUSE_CHECK = ['sh', '-c', "command -v zfs-fuse >/dev/null 2>&1 && echo zfs-fuse && (dpkg-query -W -f '${Version}' zfs-fuse 2>/dev/null || true)"];
+
+/** The commands whose answers identify a host's ZFS: their output is what a cached probe is checked against. */
+export function identityCommands(opts: Pick<ProbeOptions, 'zfsPath'>): string[][] {
+  return [[opts.zfsPath, 'version'], FUSE_CHECK];
+}
+
+/** What identifies a host's ZFS build (from the identity commands' results): a cached probe is valid while this stays the same. */
+export function zfsIdentity(version: BatchResult, fuse: BatchResult): string {
+  return `${version.exitCode}\n${version.stdout.trim()}\n${version.exitCode === 0 ? '' : version.stderr.trim()}\n${fuse.stdout.trim()}`;
+}
+
+export interface ProbeResult {
+  capabilities: ZfsCapabilities;
+  /** See zfsIdentity. */
+  identity: string;
+}
+
+/**
+ * Probe in as few remote commands as the host allows: one batch (version, pools, package) that
+ * decides OpenZFS by its version; anything else gets one more batch of feature probes on its first pool.
+ */
 export async function probeCapabilities(runner: Runner, opts: ProbeOptions): Promise<ZfsCapabilities> {
-  const run = (argv: string[]) => runner.run(argv, { timeoutMs: opts.timeoutMs });
-  const [version, pools] = await Promise.all([run([opts.zfsPath, 'version']), run([opts.zpoolPath, 'list', '-H', '-o', 'name'])]);
-  if (version.exitCode === 0) {
-    const v = parseOpenZfsVersion(version.stdout);
-    if (v) return openZfsCapabilities(v, version.stdout.trim().split('\n')[0]!);
+  return (await probeHost(runner, opts)).capabilities;
+}
+
+export async function probeHost(runner: Runner, opts: ProbeOptions): Promise<ProbeResult> {
+  const [version, fuse, pools] = await runBatch(runner, [...identityCommands(opts), [opts.zpoolPath, 'list', '-H', '-o', 'name']], { timeoutMs: opts.timeoutMs });
+  const identity = zfsIdentity(version!, fuse!);
+  if (version!.exitCode === 0) {
+    const v = parseOpenZfsVersion(version!.stdout);
+    if (v) return { capabilities: openZfsCapabilities(v, version!.stdout.trim().split('\n')[0]!), identity };
   }
-  if (version.exitCode === 127 || /not found/.test(version.stderr) && !/unrecognized/.test(version.stderr)) {
-    throw Object.assign(new Error(`${runner.label}: ${opts.zfsPath} was not found on the host (${(version.stderr || version.stdout).trim()}); set zfsFleet.zfsPath`), { code: 'command-not-found' });
+  if (version!.exitCode === 127 || (/not found/.test(version!.stderr) && !/unrecognized/.test(version!.stderr))) {
+    throw Object.assign(new Error(`${runner.label}: ${opts.zfsPath} was not found on the host (${(version!.stderr || version!.stdout).trim()}); set zfsFleet.zfsPath`), { code: 'command-not-found' });
   }
   // Not OpenZFS: probe. The first pool's root dataset is the probe target; with no pool, assume the least.
-  const pool = pools.exitCode === 0 ? pools.stdout.split('\n').find((l) => l !== '') : undefined;
-  // zfs-fuse has no `zfs version`; its package says what it is (never run the zfs-fuse binary: it is the daemon).
-  const fuse = await run(['sh', '-c', "command -v zfs-fuse >/dev/null 2>&1 && echo zfs-fuse && (dpkg-query -W -f '${Version}' zfs-fuse 2>/dev/null || true)"]);
-  const isFuse = fuse.stdout.startsWith('zfs-fuse');
-  const fuseVersion = /(\d+\.\d+\.\d+)/.exec(fuse.stdout)?.[1];
+  const pool = pools!.exitCode === 0 ? pools!.stdout.split('\n').find((l) => l !== '') : undefined;
+  const isFuse = fuse!.stdout.startsWith('zfs-fuse');
+  const fuseVersion = /(\d+\.\d+\.\d+)/.exec(fuse!.stdout)?.[1];
   const caps: ZfsCapabilities = {
     implementation: isFuse ? 'zfs-fuse' : 'unknown',
     version: isFuse ? fuseVersion : undefined,
-    versionText: isFuse ? `zfs-fuse${fuseVersion ? ' ' + fuseVersion : ''}` : `unknown ZFS (${firstLine(version.stderr || version.stdout)})`,
+    versionText: isFuse ? `zfs-fuse${fuseVersion ? ' ' + fuseVersion : ''}` : `unknown ZFS (${firstLine(version!.stderr || version!.stdout)})`,
     listParsable: false,
     json: false,
     zpoolParsable: false,
@@ -70,14 +96,18 @@ export async function probeCapabilities(runner: Runner, opts: ProbeOptions): Pro
     allow: false,
     sendEstimate: false,
   };
-  if (!pool) return caps;
-  const probes = await Promise.all([
-    run([opts.zfsPath, 'list', '-H', '-p', '-o', 'name', pool]),
-    run([opts.zpoolPath, 'list', '-H', '-p', '-o', 'name', pool]),
-    run([opts.zfsPath, 'list', '-H', '-t', 'bookmark', '-o', 'name', pool]),
-    run([opts.zfsPath, 'allow', pool]),
-    ...OPTIONAL_PROPERTIES.map((p) => run([opts.zfsPath, 'get', '-H', '-p', '-o', 'value', p, pool])),
-  ]);
+  if (!pool) return { capabilities: caps, identity };
+  const probes = await runBatch(
+    runner,
+    [
+      [opts.zfsPath, 'list', '-H', '-p', '-o', 'name', pool],
+      [opts.zpoolPath, 'list', '-H', '-p', '-o', 'name', pool],
+      [opts.zfsPath, 'list', '-H', '-t', 'bookmark', '-o', 'name', pool],
+      [opts.zfsPath, 'allow', pool],
+      ...OPTIONAL_PROPERTIES.map((p) => [opts.zfsPath, 'get', '-H', '-p', '-o', 'value', p, pool]),
+    ],
+    { timeoutMs: opts.timeoutMs },
+  );
   const [listP, zpoolP, bookmarks, allow, ...props] = probes;
   caps.listParsable = listP!.exitCode === 0;
   caps.zpoolParsable = zpoolP!.exitCode === 0;
@@ -86,7 +116,7 @@ export async function probeCapabilities(runner: Runner, opts: ProbeOptions): Pro
   caps.properties = OPTIONAL_PROPERTIES.filter((_, i) => props[i]!.exitCode === 0);
   caps.holds = caps.properties.includes('userrefs');
   caps.resumeTokens = caps.properties.includes('receive_resume_token');
-  return caps;
+  return { capabilities: caps, identity };
 }
 
 function firstLine(s: string): string {

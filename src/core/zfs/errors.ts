@@ -1,3 +1,5 @@
+import { safeLine, safeText } from '../text.js';
+
 /**
  * `zfs`/`zpool` failures classified by their message, with the original text kept. The patterns are
  * the messages of OpenZFS 2.x and zfs-fuse 0.7 (recorded in test/fixtures).
@@ -57,8 +59,8 @@ export class ZfsError extends Error {
     readonly stderr: string,
     kind?: ZfsErrorKind,
   ) {
-    const text = stderr.trim() || `exit code ${exitCode ?? 'signal'}`;
-    super(`${host}: \`${argv.join(' ')}\` failed: ${firstLines(text, 3)}`);
+    const text = safeText(stderr.trim()) || `exit code ${exitCode ?? 'signal'}`;
+    super(`${host}: \`${safeLine(argv.join(' '))}\` failed: ${firstLines(text, 3)}`);
     this.name = 'ZfsError';
     this.kind = kind ?? classifyZfsError(stderr, exitCode);
   }
@@ -72,7 +74,7 @@ export class ZfsParseError extends Error {
     readonly line: string,
     readonly reason: string,
   ) {
-    super(`unrecognised output of \`${command}\` at line ${lineNumber}: ${reason}: ${JSON.stringify(line.length > 200 ? line.slice(0, 200) + '…' : line)}`);
+    super(`unrecognised output of \`${safeLine(command)}\` at line ${lineNumber}: ${safeLine(reason)}: ${JSON.stringify(line.length > 200 ? line.slice(0, 200) + '…' : line)}`);
     this.name = 'ZfsParseError';
   }
 }

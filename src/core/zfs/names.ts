@@ -54,7 +54,7 @@ function describeChar(c: string): string {
   if (c === '\t') return 'a tab';
   if (c === '\n') return 'a newline';
   const code = c.codePointAt(0) ?? 0;
-  if (code < 0x20 || code === 0x7f) return `control character U+${code.toString(16).padStart(4, '0')}`;
+  if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069)) return `control character U+${code.toString(16).padStart(4, '0')}`;
   return `'${c}'`;
 }
 
@@ -119,9 +119,11 @@ function problemFor(input: string, kind: ZfsNameKind | 'any', strict: boolean): 
   if (nesting(input) >= MAX_NESTING) return `name is nested too deeply (${nesting(input)} levels; fewer than ${MAX_NESTING})`;
   const at = input.indexOf('@');
   const hash = input.indexOf('#');
-  const pool = input.slice(0, Math.min(...[input.indexOf('/'), at, hash].map((i) => (i < 0 ? input.length : i))));
-  const poolProblem = poolNameProblem(pool);
-  if (strict && poolProblem) return poolProblem;
+  if (strict) {
+    const pool = input.slice(0, Math.min(...[input.indexOf('/'), at, hash].map((i) => (i < 0 ? input.length : i))));
+    const poolProblem = poolNameProblem(pool);
+    if (poolProblem) return poolProblem;
+  }
   switch (kind) {
     case 'dataset':
       if (at >= 0) return "a dataset name cannot contain '@' (that makes a snapshot name)";
@@ -166,6 +168,27 @@ export const validatePoolName = (input: string): ZfsName => validateName(input, 
 /** True when the user-supplied name is valid for the kind. */
 export function isValidName(input: string, kind: ZfsNameKind | 'any' = 'any'): boolean {
   return problemFor(input, kind, true) === undefined;
+}
+
+/**
+ * What is wrong with a name read from a host, or undefined when it is a ZFS name (lenient like
+ * parseZfsName: '%' allowed for ZFS's own hidden datasets, pool rules not enforced).
+ */
+export function hostNameProblem(full: string): string | undefined {
+  // Fast path for a listing's 100,000 names: the usual shape is valid without the character walk.
+  if (full.length <= MAX_NAME_LENGTH && COMMON_NAME.test(full) && !DOT_COMPONENT.test(full) && slashes(full) < MAX_NESTING) return undefined;
+  return problemFor(full, 'any', false);
+}
+
+/** Valid characters in components separated by '/', with at most one '@' or '#' part. */
+const COMMON_NAME = /^[A-Za-z0-9_.: %-]+(?:\/[A-Za-z0-9_.: %-]+)*(?:[@#][A-Za-z0-9_.: %-]+)?$/;
+/** A '.' or '..' component (invalid): let the full check name it. */
+const DOT_COMPONENT = /(?:^|[/@#])\.\.?(?:\/|$)/;
+
+function slashes(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf('/'); i >= 0; i = s.indexOf('/', i + 1)) n++;
+  return n;
 }
 
 /** Parse a name read from a host (lenient: '%' allowed, pool rules not enforced); throws ZfsNameError when it is not a ZFS name at all. */

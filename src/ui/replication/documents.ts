@@ -3,6 +3,7 @@
  * The content lives here, keyed by URI; VS Code shows such documents read-only.
  */
 import * as vscode from 'vscode';
+import { safeText } from '../../core/text.js';
 
 export const DOC_SCHEME = 'zfs-fleet';
 
@@ -25,8 +26,9 @@ export class ReadOnlyDocuments implements vscode.TextDocumentContentProvider, vs
     return vscode.Uri.from({ scheme: DOC_SCHEME, path: `/${safe}`, query: key ?? String(++this.n) });
   }
 
+  /** Host text is in every document: control bytes are escaped (safeText) before VS Code shows it. */
   set(uri: vscode.Uri, content: string): void {
-    this.contents.set(uri.toString(), content);
+    this.contents.set(uri.toString(), safeText(content));
     this.changed.fire(uri);
     // Keep the last 50 documents.
     if (this.contents.size > 50) this.contents.delete(this.contents.keys().next().value!);

@@ -10,6 +10,14 @@
  * joined into one line and undo each other before the send runs. Every other step is kept.
  */
 import { planToShell, type Plan } from '../../core/replication/plan.js';
+import { hasControl, safeLine } from '../../core/text.js';
+
+export class TerminalTextError extends Error {
+  constructor(runOn: string, text: string) {
+    super(`Not typed into a terminal: the commands for ${runOn} contain control characters from a host (${safeLine(text).slice(0, 200)}). Run the plan instead, or copy the commands from the preview.`);
+    this.name = 'TerminalTextError';
+  }
+}
 
 export interface TerminalGroup {
   /** A fleet host, or 'local' (this machine). */
@@ -55,6 +63,11 @@ export function terminalScript(plan: Plan, ssh: (host: string) => string[]): Ter
     g.destructive ||= l.destructive;
     current = g;
   }
-  for (const g of groups) g.text = g.lines.join(' && ');
+  for (const g of groups) {
+    g.text = g.lines.join(' && ');
+    // Typed text is keystrokes: a control byte from a host (a property value copied into a command)
+    // could erase the line and run another. Such a plan is run, or copied from the preview, never typed.
+    if (hasControl(g.text)) throw new TerminalTextError(g.runOn, g.text);
+  }
   return { groups, leftOut, interleaved };
 }

@@ -37,9 +37,9 @@ describe('argv', () => {
   });
 
   it('ssh to a host spec', () => {
-    expect(sshArgvFor('ovh3')).toEqual(['ssh', '-o', 'BatchMode=yes', 'ovh3']);
-    expect(sshArgvFor('root@backup.example.org:2222')).toEqual(['ssh', '-o', 'BatchMode=yes', '-p', '2222', 'root@backup.example.org']);
-    expect(sshArgvFor('admin@[2001:db8::1]:22')).toEqual(['ssh', '-o', 'BatchMode=yes', '-p', '22', 'admin@2001:db8::1']);
+    expect(sshArgvFor('ovh3')).toEqual(['ssh', '-o', 'BatchMode=yes', '--', 'ovh3']);
+    expect(sshArgvFor('root@backup.example.org:2222')).toEqual(['ssh', '-o', 'BatchMode=yes', '-p', '2222', '--', 'root@backup.example.org']);
+    expect(sshArgvFor('admin@[2001:db8::1]:22')).toEqual(['ssh', '-o', 'BatchMode=yes', '-p', '22', '--', 'admin@2001:db8::1']);
     expect(() => sshArgvFor('local')).toThrow(/relay/);
   });
 

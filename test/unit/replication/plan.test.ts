@@ -100,7 +100,7 @@ describe('shell lines and quoting layers, run through a real sh with stand-in zf
     const got = runSh(shellJoin(send.exec!.argv));
     expect(got.get('zfs-send')).toEqual(send.from.argv.slice(1));
     expect(got.get('zfs-recv')).toEqual(send.to.argv.slice(1));
-    expect(got.get('ssh')!.slice(0, -1)).toEqual(['-o', 'BatchMode=yes', 'ovh3']);
+    expect(got.get('ssh')!.slice(0, -1)).toEqual(['-o', 'BatchMode=yes', '--', 'ovh3']);
   });
 
   it('pull: the same from the target side', () => {

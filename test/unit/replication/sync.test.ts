@@ -181,7 +181,7 @@ describe('planSync on zfs-fuse', () => {
     const push = sync('spaces', 'my data', {}, {}, 'push').steps.find((s) => s.op === 'send')!;
     expect(push.type === 'pipe' && push.exec?.host).toBe('off1');
     expect(push.type === 'pipe' && push.exec?.argv[2]).toBe(
-      `zfs send -I 'zfs-hdd/rtest-fx/spaces/my data@snap one' 'zfs-hdd/rtest-fx/spaces/my data@snap two' | ssh -o BatchMode=yes ovh3 'zfs recv '\\''rpool/rtest-fx/spaces/my data'\\'''`,
+      `zfs send -I 'zfs-hdd/rtest-fx/spaces/my data@snap one' 'zfs-hdd/rtest-fx/spaces/my data@snap two' | ssh -o BatchMode=yes -- ovh3 'zfs recv '\\''rpool/rtest-fx/spaces/my data'\\'''`,
     );
     const pull = sync('spaces', 'my data', { route: { sshFromTarget: ['ssh', 'off1.example.org'] } }, {}, 'pull').steps.find((s) => s.op === 'send')!;
     expect(pull.type === 'pipe' && pull.exec).toEqual({
@@ -370,7 +370,7 @@ describe('planSync with the users that run it (seed 001 operator, recorded id an
     const tag = holdTagFor(pull.id);
     expect(plan.steps.filter((s) => !s.estimate).map((s) => (s.type === 'command' ? s.argv : s.exec!.argv[2]))).toEqual([
       ['zfs', 'hold', tag, 'backup/pull/users@20230515-0000'],
-      `ssh -o BatchMode=yes zfsvm-operator 'zfs send -v -P -L -c -I tank/off/users@20230515-0000 tank/off/users@20230530-2330' | zfs recv -s -u backup/pull/users`,
+      `ssh -o BatchMode=yes -- zfsvm-operator 'zfs send -v -P -L -c -I tank/off/users@20230515-0000 tank/off/users@20230530-2330' | zfs recv -s -u backup/pull/users`,
       ['zfs', 'release', tag, 'backup/pull/users@20230515-0000'],
     ]);
     expect(plan.steps.find((s) => s.op === 'send')!.description).toMatch(/received with -u \(left unmounted\): operator is not root, and on Linux only root can mount/);
