@@ -58,7 +58,7 @@ afterAll(async () => {
 describe('executing sync plans on the lab (relay)', () => {
   it('a full send, then an incremental one, with progress and a history record', async () => {
     const p1 = await plan();
-    expect(p1.destroys).toEqual({ snapshots: [], clones: [], datasets: [] });
+    expect(p1.destroys).toEqual({ snapshots: [], bookmarks: [], clones: [], datasets: [] });
     const r1 = await executePlan(p1, deps());
     expect(r1.error).toBeUndefined();
     expect(r1.outcome).toBe('ok');

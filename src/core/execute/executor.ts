@@ -257,8 +257,10 @@ export async function executePlan(plan: Plan, deps: ExecDeps, options: ExecOptio
         emit({ type: 'step-skipped', step, reason: `step ${step.cleanupOf} did not run` });
         continue;
       }
-      await recheck(step.id, hostsOf(step));
       if (step.confirm && options.confirmStep && !(await options.confirmStep(step))) throw new Declined(step);
+      // After the step's confirmation, right before it runs: a snapshot taken while the dialog was
+      // open (an auto-snapshot every minute is normal) must stop a `-r` from destroying it unlisted.
+      await recheck(step.id, hostsOf(step));
       emit({ type: 'step-start', step, index: i, total: steps.length });
       try {
         await runStep(step, options.signal);

@@ -10,9 +10,10 @@ import type { ZfsCommand } from '../zfs/commands.js';
 import { ZfsParseError } from '../zfs/errors.js';
 import { validateDatasetName, validateSnapshotName } from '../zfs/names.js';
 import { shellJoin } from '../zfs/quote.js';
+import { hasControl, safeLine } from '../text.js';
 import { oldestFirst, snapName } from './commonBase.js';
 import { mountUsersCommand, type ProcessInfo } from './processes.js';
-import { emptyDestroys, makePlan, PlanError, StepIds, type Destroys, type HostObject, type InspectCommand, type Plan, type PlanStep, type Precondition } from './plan.js';
+import { emptyDestroys, makePlan, objectNames, PlanError, StepIds, type Destroys, type HostObject, type InspectCommand, type Plan, type PlanStep, type Precondition } from './plan.js';
 import { dependants, descendants } from './rollback.js';
 
 export interface LocalProperty {
@@ -193,16 +194,20 @@ export function cloneRebasePart(host: string, listing: HostListing, clone: strin
   }
   const destroyed: Destroys = {
     snapshots: [...snaps.map((s) => ({ host, name: s.name, ...(s.guid ? { guid: s.guid } : {}) })), ...(options.keepData ? [{ host, name: tagSnap }] : [])],
+    bookmarks: entry.bookmarks.map((b) => ({ host, name: b.name, ...(b.guid ? { guid: b.guid } : {}) })),
     clones: [{ host, name: clone, ...(entry.object.guid ? { guid: entry.object.guid } : {}) }],
     datasets: [],
   };
+  const destroyId = ids.next();
+  // Right before the destroy (after its confirmation): the clone holds exactly what is listed, no child, no new snapshot.
+  preconditions.push({ kind: 'objects', host, dataset: clone, scope: 'subtree', names: [...objectNames(listing, clone, 'subtree'), ...(options.keepData ? [tagSnap] : [])].sort(), beforeStep: destroyId });
   const hasSnaps = destroyed.snapshots.length > 0;
   steps.push({
-    id: ids.next(),
+    id: destroyId,
     type: 'command',
     op: 'destroy',
     host,
-    argv: [zfs, 'destroy', ...(hasSnaps ? ['-r'] : []), clone],
+    argv: [zfs, 'destroy', ...(hasSnaps || destroyed.bookmarks.length ? ['-r'] : []), clone],
     description: `Destroy the clone ${clone} (of ${origin})${hasSnaps ? ` and its snapshot${destroyed.snapshots.length > 1 ? 's' : ''} ${destroyed.snapshots.map((s) => '@' + snapName(s.name)).join(', ')}` : ''}`,
     destroys: destroyed,
     confirm: true,
@@ -210,7 +215,13 @@ export function cloneRebasePart(host: string, listing: HostListing, clone: strin
   const props: string[] = [];
   for (const p of options.localProperties) {
     if (NOT_SETTABLE_ON_CLONE.has(p.property)) {
-      warnings.push(`${host}: the local property ${p.property}=${p.value} of ${clone} is inherited from the origin by a clone and is not set again`);
+      warnings.push(`${host}: the local property ${p.property}=${safeLine(p.value)} of ${clone} is inherited from the origin by a clone and is not set again`);
+      continue;
+    }
+    // A value is host text: one with control characters (or a line break, which no remote shell can
+    // take quoted) is not copied into a command; the plan says so, escaped.
+    if (hasControl(p.property + p.value)) {
+      warnings.push(`${host}: the local property ${safeLine(p.property)} of ${clone} is not set again: its value has control characters (${safeLine(p.value).slice(0, 120)}); set it by hand after the rebase if it is yours`);
       continue;
     }
     props.push('-o', `${p.property}=${p.value}`);

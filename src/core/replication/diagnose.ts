@@ -10,7 +10,7 @@ import type { ReplicationPair } from '../fleet/pairs.js';
 import type { ZfsObject } from '../zfs/types.js';
 import { snapName } from './commonBase.js';
 import { cloneRebasePart, localPropertiesCommand, type CloneUsage, type LocalProperty } from './cloneRebase.js';
-import { makePlan, PlanError, StepIds, type InspectCommand, type Plan, type PlanStep, type Precondition } from './plan.js';
+import { emptyDestroys, makePlan, PlanError, StepIds, type InspectCommand, type Plan, type PlanStep, type Precondition } from './plan.js';
 import { findZfsStreamProcesses, formatDuration, killArgv, mountUsersCommand, processListCommand, type MountUsers, type ProcessInfo, type ZfsStreamProcess } from './processes.js';
 import { pairState, type PairState } from './state.js';
 import { syncPart, type RouteOptions } from './sync.js';
@@ -247,7 +247,7 @@ export function diagnose(pair: ReplicationPair, sourceListing: HostListing, targ
       host,
       argv: killArgv(p.pid, p.args),
       description: `Stop the stalled \`${p.args}\` (pid ${p.pid}, running for ${formatDuration(p.elapsedSeconds)}) on ${host}`,
-      destroys: { snapshots: [], clones: [], datasets: [] },
+      destroys: emptyDestroys(),
       confirm: true,
     });
     pre.push({ kind: 'process', host, pid: p.pid, args: p.args });
@@ -291,7 +291,7 @@ export function diagnose(pair: ReplicationPair, sourceListing: HostListing, targ
       else if (syncSteps.length) {
         const first = syncSteps[0]!.id;
         // Checked with fresh listings once the earlier fix steps have run (the rebase changes what the sync sees).
-        pre.push(...part.preconditions.map((p) => (steps.length ? { ...p, beforeStep: first } : p)));
+        pre.push(...part.preconditions.map((p) => (steps.length ? { ...p, beforeStep: p.beforeStep ?? first } : p)));
         steps.push(...syncSteps);
         warnings.push(...part.warnings);
         const rb = syncSteps.find((s) => s.op === 'rollback');

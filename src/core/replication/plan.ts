@@ -23,6 +23,8 @@ export interface HostObject {
 
 export interface Destroys {
   snapshots: HostObject[];
+  /** Bookmarks (`pool/fs#mark`): `zfs rollback -r` destroys the ones newer than its snapshot too. */
+  bookmarks: HostObject[];
   clones: HostObject[];
   datasets: HostObject[];
 }
@@ -95,6 +97,12 @@ export type Precondition = PreBase &
     | { kind: 'origin'; host: string; dataset: string; origin: string }
     /** The partially received stream a resume plan continues. */
     | { kind: 'resume-token'; host: string; dataset: string; token: string }
+    /**
+     * Exactly these objects (sorted names) in `dataset`: its snapshots and bookmarks ('dataset'), or
+     * everything at and under it, descendants with their snapshots and bookmarks ('subtree'). Put
+     * before a `rollback -r` or `destroy -r`, so it destroys nothing the plan did not list.
+     */
+    | { kind: 'objects'; host: string; dataset: string; scope: 'dataset' | 'subtree'; names: string[] }
     /** A process still runs with the same command line (checked only when process lists are given; kill steps re-check by themselves). */
     | { kind: 'process'; host: string; pid: number; args: string }
   );
@@ -153,7 +161,22 @@ export class PlanError extends Error {
 }
 
 export function emptyDestroys(): Destroys {
-  return { snapshots: [], clones: [], datasets: [] };
+  return { snapshots: [], bookmarks: [], clones: [], datasets: [] };
+}
+
+/** The names `objects` preconditions compare: a dataset's snapshots and bookmarks, or all at and under it. */
+export function objectNames(listing: HostListing, dataset: string, scope: 'dataset' | 'subtree'): string[] {
+  const out: string[] = [];
+  const visit = (name: string, self: boolean) => {
+    const e = listing.datasets.get(name);
+    if (!e) return;
+    if (!self) out.push(name);
+    for (const s of e.snapshots) out.push(s.name);
+    for (const b of e.bookmarks) out.push(b.name);
+    if (scope === 'subtree') for (const c of e.children) visit(c, false);
+  };
+  visit(dataset, true);
+  return out.sort();
 }
 
 function key(o: HostObject): string {
@@ -165,7 +188,7 @@ export function mergeDestroys(...lists: Destroys[]): Destroys {
   const out = emptyDestroys();
   const seen = new Set<string>();
   for (const d of lists) {
-    for (const k of ['snapshots', 'clones', 'datasets'] as const) {
+    for (const k of ['snapshots', 'bookmarks', 'clones', 'datasets'] as const) {
       for (const o of d[k]) {
         const id = `${k}\0${key(o)}`;
         if (seen.has(id)) continue;
@@ -178,13 +201,18 @@ export function mergeDestroys(...lists: Destroys[]): Destroys {
 }
 
 export function isEmptyDestroys(d: Destroys): boolean {
-  return d.snapshots.length + d.clones.length + d.datasets.length === 0;
+  return d.snapshots.length + d.bookmarks.length + d.clones.length + d.datasets.length === 0;
 }
 
 /** Every destroyed object as one line `host: name`, datasets and clones first (for the confirmation dialog). */
 export function destroyLines(d: Destroys): string[] {
   const what = (o: HostObject, kind?: string) => (o.what ? ` (${kind ? `${kind}: ` : ''}${o.what})` : kind ? ` (${kind})` : '');
-  return [...d.datasets.map((o) => `${o.host}: ${o.name}${what(o, 'dataset')}`), ...d.clones.map((o) => `${o.host}: ${o.name}${what(o, 'clone')}`), ...d.snapshots.map((o) => `${o.host}: ${o.name}${what(o)}`)];
+  return [
+    ...d.datasets.map((o) => `${o.host}: ${o.name}${what(o, 'dataset')}`),
+    ...d.clones.map((o) => `${o.host}: ${o.name}${what(o, 'clone')}`),
+    ...d.snapshots.map((o) => `${o.host}: ${o.name}${what(o)}`),
+    ...d.bookmarks.map((o) => `${o.host}: ${o.name}${what(o, 'bookmark')}`),
+  ];
 }
 
 /** Assembles a plan: numbers nothing (steps come numbered), merges the destroy lists, collects the hosts. */
@@ -311,6 +339,16 @@ function checkOne(pre: Precondition, l: HostListing | undefined, processes: Read
       if (!e) return [`${h}: ${pre.dataset} no longer exists`];
       if (e.object.receiveResumeToken !== pre.token) return [`${h}: the partial receive into ${pre.dataset} ${e.object.receiveResumeToken ? 'has another resume token' : 'is gone (resumed or aborted)'} since the plan was made`];
       return [];
+    }
+    case 'objects': {
+      if (!l.datasets.has(pre.dataset)) return [`${h}: ${pre.dataset} no longer exists`];
+      const now = objectNames(l, pre.dataset, pre.scope);
+      const then = new Set(pre.names);
+      const nowSet = new Set(now);
+      return [
+        ...now.filter((n) => !then.has(n)).map((n) => `${h}: ${n} is new since the plan was made (the step would destroy it without having listed it)`),
+        ...pre.names.filter((n) => !nowSet.has(n)).map((n) => `${h}: ${n} is gone since the plan was made`),
+      ];
     }
     case 'origin': {
       const e = l.datasets.get(pre.dataset);

@@ -7,7 +7,7 @@
 import type { DatasetEntry, HostListing } from '../fleet/listing.js';
 import type { ZfsObject } from '../zfs/types.js';
 import { oldestFirst, snapName } from './commonBase.js';
-import { emptyDestroys, makePlan, mergeDestroys, PlanError, StepIds, type Destroys, type HostObject, type Plan, type PlanStep, type Precondition } from './plan.js';
+import { emptyDestroys, makePlan, mergeDestroys, objectNames, PlanError, StepIds, type Destroys, type HostObject, type Plan, type PlanStep, type Precondition } from './plan.js';
 
 export interface RollbackOptions {
   /** Destroy the clones of the destroyed snapshots too (`zfs rollback -R`); every destroyed clone is listed. */
@@ -71,6 +71,7 @@ export function dependantGroups(host: string, listing: HostListing, snapshots: r
           d.snapshots.push(obj(host, s));
           queue.push(s.name);
         }
+        for (const b of x.bookmarks) d.bookmarks.push(obj(host, b));
       }
       groups.push({ clone: obj(host, e.object), destroys: d });
     }
@@ -146,10 +147,15 @@ export function rollbackPart(
     return { steps: [], preconditions, destroys: emptyDestroys(), blockingClones, withR, warnings };
   }
   const steps: PlanStep[] = [];
+  const destroyedBefore = new Set<string>();
   for (const g of [...groups].reverse()) {
     const others = [...g.destroys.clones.slice(1), ...g.destroys.datasets].map((o) => o.name);
+    const id = ids.next();
+    // Right before this `destroy -r` (after its confirmation): exactly what it was listed to take.
+    preconditions.push({ kind: 'objects', host, dataset: g.clone.name, scope: 'subtree', names: objectNames(listing, g.clone.name, 'subtree').filter((n) => !destroyedBefore.has(n)), beforeStep: id });
+    for (const k of ['snapshots', 'bookmarks', 'clones', 'datasets'] as const) for (const o of g.destroys[k]) destroyedBefore.add(o.name);
     steps.push({
-      id: ids.next(),
+      id,
       type: 'command',
       op: 'destroy',
       host,
@@ -163,18 +169,25 @@ export function rollbackPart(
     });
   }
   if (groups.length) warnings.push(`${host}: ${groups.length} clone${groups.length === 1 ? ' is' : 's are'} destroyed with everything in ${groups.length === 1 ? 'it' : 'them'}; anything using ${groups.length === 1 ? 'it' : 'them'} loses ${groups.length === 1 ? 'it' : 'them'}`);
-  const destroys: Destroys = { snapshots: newer.map((s) => obj(host, s)), clones: [], datasets: [] };
+  // `zfs rollback -r` destroys the bookmarks newer than the snapshot too.
+  const newerMarks = snap.createtxg === undefined ? [] : entry.bookmarks.filter((b) => b.createtxg !== undefined && b.createtxg > snap.createtxg!);
+  const destroys: Destroys = { ...emptyDestroys(), snapshots: newer.map((s) => obj(host, s)), bookmarks: newerMarks.map((b) => obj(host, b)) };
+  for (const b of newerMarks.filter((x) => x.name.includes('#zfs-fleet-')))
+    warnings.push(`${host}: the rollback destroys ${b.name}, the bookmark a sync keeps as its incremental base: if no common snapshot is left either, the next sync of this pair is a full send`);
   const what =
     newer.length === 0
       ? `Roll back ${dataset} to @${snapName(snapshot)}`
       : `Roll back ${dataset} to @${snapName(snapshot)}, destroying ${newer.length} newer snapshot${newer.length === 1 ? '' : 's'} (${newer.map((s) => '@' + snapName(s.name)).join(', ')})`;
   if (discard) warnings.push(`${host}: ${discard}`);
+  const rollbackId = ids.next();
+  // Right before the rollback (after its confirmation): the dataset's snapshots and bookmarks are those listed.
+  preconditions.push({ kind: 'objects', host, dataset, scope: 'dataset', names: objectNames(listing, dataset, 'dataset'), beforeStep: rollbackId });
   steps.push({
-    id: ids.next(),
+    id: rollbackId,
     type: 'command',
     op: 'rollback',
     host,
-    argv: [opts.zfs, 'rollback', ...(newer.length ? ['-r'] : []), snapshot],
+    argv: [opts.zfs, 'rollback', ...(newer.length || newerMarks.length ? ['-r'] : []), snapshot],
     description: what + (opts.why ? ` (${opts.why})` : ''),
     destroys,
     confirm: true,

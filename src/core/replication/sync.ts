@@ -311,7 +311,7 @@ export function syncPart(pair: ReplicationPair, src: HostListing, dst: HostListi
         host: T,
         argv: abortRecvArgv(zfs, dstDs),
         description: `Discard the partially received stream in ${dstDs} (zfs recv -A): it cannot be resumed, ${check.stale}`,
-        destroys: { snapshots: [], clones: [], datasets: [partial] },
+        destroys: { ...emptyDestroys(), datasets: [partial] },
         confirm: true,
       });
       if (!first) pre.push({ kind: 'snapshots', host: T, dataset: dstDs, snapshots: cmp.targetSnapshots.map((x) => ({ name: x.name, guid: x.guid ?? '' })) });
@@ -350,7 +350,7 @@ export function syncPart(pair: ReplicationPair, src: HostListing, dst: HostListi
         host: T,
         argv: [zfs, 'destroy', dstDs],
         description: `Destroy the empty target ${dstDs} (it exists without snapshots; a full stream needs a new dataset)`,
-        destroys: { snapshots: [], clones: [], datasets: [ref(T, dstDs, dstEntry.object.guid)] },
+        destroys: { ...emptyDestroys(), datasets: [ref(T, dstDs, dstEntry.object.guid)] },
         confirm: true,
       });
       warnings.push(`${T}: ${dstDs} exists but has no snapshot; the plan destroys it (with any files in it${dstEntry.object.referenced !== undefined ? `: ${dstEntry.object.referenced} bytes referenced` : ''}) before the full receive.`);

@@ -46,7 +46,7 @@ describe('sync plans on the lab', () => {
     const ls = await listings(fleet, [SRC, DST]);
     expect(pairState(pair, ls.get(SRC)!, ls.get(DST)!).behind?.count).toBe(2);
     const plan = planSync(pair, ls.get(SRC)!, ls.get(DST)!);
-    expect(plan.destroys).toEqual({ snapshots: [], clones: [], datasets: [] });
+    expect(plan.destroys).toEqual({ snapshots: [], bookmarks: [], clones: [], datasets: [] });
     expect(plan.steps.map((s) => s.op)).toEqual(['hold', 'hold', 'send', 'release', 'release']);
     await runPlan(fleet, plan);
     expectSameSnapshots(`${R1}/behind`, `${R2}/behind`);

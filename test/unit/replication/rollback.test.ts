@@ -11,7 +11,7 @@ describe('planRollback', () => {
   it('to the newest snapshot: no -r, nothing destroyed, changes discarded (unknown on zfs-fuse)', () => {
     const p = planRollback('ovh3', chain, `${CC}/fs@20230530-2330`);
     expect(p.steps.map((s) => s.type === 'command' && s.argv)).toEqual([['zfs', 'rollback', `${CC}/fs@20230530-2330`]]);
-    expect(p.destroys).toEqual({ snapshots: [], clones: [], datasets: [] });
+    expect(p.destroys).toEqual({ snapshots: [], bookmarks: [], clones: [], datasets: [] });
     expect(p.warnings.join('\n')).toContain('if any: this host cannot tell');
   });
 
@@ -55,7 +55,7 @@ describe('planRollback', () => {
   });
 
   it('dependants of a snapshot with no clone: nothing', () => {
-    expect(dependants('ovh3', chain, [`${CC}/fs@20230501-0000`])).toEqual({ snapshots: [], clones: [], datasets: [] });
+    expect(dependants('ovh3', chain, [`${CC}/fs@20230501-0000`])).toEqual({ snapshots: [], bookmarks: [], clones: [], datasets: [] });
   });
 
   it('held snapshots are warned about (OpenZFS: tank/off/products@20230515-0000 holds operator-sync)', () => {

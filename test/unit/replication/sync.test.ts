@@ -43,7 +43,7 @@ describe('planSync on zfs-fuse', () => {
     ]);
     expect(p.steps[3]!.cleanupOf).toBe(p.steps[1]!.id);
     expect(p.steps[4]!.cleanupOf).toBe(p.steps[0]!.id);
-    expect(p.destroys).toEqual({ snapshots: [], clones: [], datasets: [] });
+    expect(p.destroys).toEqual({ snapshots: [], bookmarks: [], clones: [], datasets: [] });
     expect(p.warnings.join('\n')).toContain('-L (large blocks), -c (compressed stream): not supported by the source\'s zfs (zfs-fuse 0.7.0)');
     expect(p.warnings.join('\n')).toContain('cannot tell whether');
     expect(p.hosts).toEqual(['off1', 'ovh3']);
@@ -305,7 +305,7 @@ describe('planSync: resume tokens read from the listings (OpenZFS 2.3, record-re
       expect(plan.preconditions).toContainEqual({ kind: 'snapshot-exists', host: 'zfsvm', name: n, guid: snaps.find((s) => s.name === n)!.guid });
     }
     expect(plan.steps.find((s) => s.op === 'send')!.description).toBe('Resume the interrupted receive into backup/it5-rec (@s2, 926168 bytes already received)');
-    expect(plan.destroys).toEqual({ snapshots: [], clones: [], datasets: [] });
+    expect(plan.destroys).toEqual({ snapshots: [], bookmarks: [], clones: [], datasets: [] });
   });
 
   it('stale (@s2 destroyed on the source): one confirmed zfs recv -A that names the partial stream it destroys; nothing else', () => {
@@ -314,7 +314,7 @@ describe('planSync: resume tokens read from the listings (OpenZFS 2.3, record-re
     expect(plan.steps.map(argvOf)).toEqual([['zfs', 'recv', '-A', 'backup/it5-rec']]);
     const step = plan.steps[0]!;
     expect(step).toMatchObject({ op: 'destroy', confirm: true, host: 'zfsvm' });
-    expect(plan.destroys).toEqual({ snapshots: [], clones: [], datasets: [{ host: 'zfsvm', name: 'backup/it5-rec/%recv', what: 'the partially received stream' }] });
+    expect(plan.destroys).toEqual({ snapshots: [], bookmarks: [], clones: [], datasets: [{ host: 'zfsvm', name: 'backup/it5-rec/%recv', what: 'the partially received stream' }] });
     expect(destroyLines(plan.destroys)).toEqual(['zfsvm: backup/it5-rec/%recv (dataset: the partially received stream)']);
     expect(plan.title).toBe('Discard the stale partial receive zfsvm:backup/it5-rec');
     expect(plan.summary).toContain('resume token is stale: @s2 no longer exists on the source');
