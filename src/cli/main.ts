@@ -81,6 +81,8 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
       case '--onto': opts.onto = value(i++, a); break;
       case '--snapshot': opts.snapshot = value(i++, a); break;
       case '--no-bookmark': opts.bookmark = false; break;
+      case '--pairs': opts.pairsFile = home(value(i++, a)); break;
+      case '--confirm-base': opts.confirmBase = value(i++, a); break;
       case '--stalled-after': {
         const t = Number(value(i++, a));
         if (!(t >= 0)) throw new UsageError('--stalled-after takes a number of seconds');

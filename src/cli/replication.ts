@@ -23,6 +23,11 @@ import { gatherSyncFacts, planSync, type SyncFacts } from '../core/replication/s
 import { auditPairPermissions, formatPermissionAudit, type SyncPlanFlags } from '../core/fleet/permissions.js';
 import { sshArgvFor } from '../core/replication/argv.js';
 import { safeText } from '../core/text.js';
+import { basesLost, type BaseLoss } from '../core/replication/baseGuard.js';
+import { fileEntries, PAIRS_FILE } from '../core/fleet/pairSpecs.js';
+import type { HostListing } from '../core/fleet/listing.js';
+import { shellQuote } from '../core/zfs/quote.js';
+import * as fs from 'node:fs';
 
 /** What a sync plan needs permission for, read off its steps (a step that may fail, the bookmark, is not required). */
 export function planFlags(plan: Plan): SyncPlanFlags {
@@ -55,6 +60,10 @@ export interface ReplicationOptions {
   historyFile?: string;
   /** sync: bookmark the newest snapshot sent (default: where the source has bookmarks and its user may). */
   bookmark?: boolean;
+  /** The pairs whose bases a plan must not destroy unasked (default: ./.zfs-fleet.json when it exists). */
+  pairsFile?: string;
+  /** The dataset name the user typed to let a plan destroy a pair's newest common snapshot there. */
+  confirmBase?: string;
 }
 
 export const REPLICATION_USAGE = `  status SRC DST [--route R]            the state of a replication pair (SRC and DST are HOST:DATASET)
@@ -66,12 +75,14 @@ export const REPLICATION_USAGE = `  status SRC DST [--route R]            the st
   sync SRC DST [--route relay|push|pull] [--snapshot NAME] [--no-bookmark] [--yes]
                                         (after the send, the newest snapshot sent is bookmarked on the
                                         source where it can be, so pruning it keeps the base: --no-bookmark)
-  rollback HOST:DS@SNAP [--destroy-clones] [--yes]
+  rollback HOST:DS@SNAP [--destroy-clones] [--yes] [--confirm-base DATASET]
   rebase HOST:CLONE --onto HOST:DS@SNAP [--keep-data|--drop-data] [--yes]
   audit SRC DST [--route R]             which delegated permissions (zfs allow) the sync lacks, per host and
                                         user, with the zfs allow command that fixes each
   history                               what ran, when, and how it ended
-  Without --yes, sync/rollback/rebase/diagnose --fix print the plan and change nothing.`;
+  Without --yes, sync/rollback/rebase/diagnose --fix print the plan and change nothing. A plan that
+  destroys the newest common snapshot of a pair (from --pairs FILE, default ./.zfs-fleet.json) says
+  so and runs only with --confirm-base DATASET, the dataset's name typed.`;
 
 type Out = (line: string) => void;
 
@@ -90,9 +101,50 @@ function historyOf(o: ReplicationOptions): History {
   return new History(o.historyFile ?? path.join(base, 'zfs-fleet', 'history.jsonl'));
 }
 
-function printPlan(plan: Plan, o: ReplicationOptions, out: Out): void {
-  if (o.json) out(JSON.stringify({ plan, shell: Object.fromEntries(planToShell(plan).byHost) }, null, 2));
-  else out(renderPlan(plan));
+function printPlan(plan: Plan, o: ReplicationOptions, out: Out, losses: readonly BaseLoss[] = []): void {
+  if (o.json) out(JSON.stringify({ plan, shell: Object.fromEntries(planToShell(plan).byHost), baseLosses: losses.map((l) => ({ pair: l.pair.id, host: l.host, dataset: l.dataset, destroyed: l.destroyed, nextBase: l.nextBase ?? null, message: l.message })) }, null, 2));
+  else {
+    out(renderPlan(plan));
+    for (const l of losses) out(`\nBASE LOST: ${l.message}\n  To run it anyway: --yes --confirm-base ${shellQuote(l.dataset)}`);
+  }
+}
+
+/** The pairs of --pairs FILE (or ./.zfs-fleet.json); invalid entries are said on stderr by the caller's logger. */
+function configuredPairs(o: ReplicationOptions, logger: Logger): ReplicationPair[] {
+  const file = o.pairsFile ?? (fs.existsSync(PAIRS_FILE) ? PAIRS_FILE : undefined);
+  if (file === undefined) return [];
+  let text: string | undefined;
+  let error: string | undefined;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    error = (e as Error).message;
+  }
+  const entries = fileEntries({ file, ...(text !== undefined ? { text } : {}), ...(error !== undefined ? { error } : {}) });
+  for (const e of entries) if (!e.ok) logger.warn(`${file}: ${e.reason}`);
+  if (o.pairsFile !== undefined && error !== undefined) throw new Error(`${file}: ${error}`);
+  return entries.flatMap((e) => (e.ok ? [e.pair] : []));
+}
+
+/** The pairs (configured, and the one the command names) whose newest common base the plan destroys. */
+async function baseLossesOf(plan: Plan, fleet: Fleet, o: ReplicationOptions, logger: Logger, named?: ReplicationPair): Promise<BaseLoss[]> {
+  if (plan.destroys.snapshots.length + plan.destroys.bookmarks.length === 0) return [];
+  const pairs = [...configuredPairs(o, logger), ...(named ? [named] : [])].filter((p, i, all) => all.findIndex((q) => q.id === p.id) === i && (plan.hosts.includes(p.source.host) || plan.hosts.includes(p.target.host)));
+  const ls = new Map<string, HostListing>();
+  for (const h of new Set(pairs.flatMap((p) => [p.source.host, p.target.host]))) {
+    try {
+      ls.set(h, await fleet.host(h).listing());
+    } catch (e) {
+      logger.warn(`${h}: not listed, so its pairs are not checked for a lost base: ${(e as Error).message}`);
+    }
+  }
+  return basesLost(plan.destroys, pairs, (h) => ls.get(h));
+}
+
+/** A plan that destroys a pair's base runs only when --confirm-base names each such dataset. */
+function requireBaseConfirmed(losses: readonly BaseLoss[], o: ReplicationOptions): void {
+  const missing = losses.filter((l) => o.confirmBase !== l.dataset);
+  if (missing.length) throw new Error(`refused: ${missing.map((l) => l.message).join(' ')} To run it anyway, add --confirm-base ${missing[0]!.dataset}`);
 }
 
 function progressPrinter(): (e: ExecEvent) => void {
@@ -111,15 +163,16 @@ function progressPrinter(): (e: ExecEvent) => void {
 }
 
 /** Run a confirmed plan (the user said --yes), record it, and print the outcome. */
-async function run(plan: Plan, fleet: Fleet, o: ReplicationOptions, out: Out, logger: Logger, pair?: string): Promise<number> {
+async function run(plan: Plan, fleet: Fleet, o: ReplicationOptions, out: Out, logger: Logger, pair?: string, losses: readonly BaseLoss[] = []): Promise<number> {
   if (plan.blockedBy) {
-    printPlan(plan, o, out);
+    printPlan(plan, o, out, losses);
     throw new Error(`the plan is blocked: ${plan.blockedBy.reason}`);
   }
   if (plan.steps.length === 0) {
     out(o.json ? JSON.stringify({ outcome: 'ok', summary: plan.summary }) : plan.summary);
     return 0;
   }
+  requireBaseConfirmed(losses, o);
   const ac = new AbortController();
   const onSigint = () => ac.abort();
   process.once('SIGINT', onSigint);
@@ -186,30 +239,34 @@ export async function replicationCommand(command: string, fleet: Fleet, o: Repli
         else if (d.fixUnavailable) out(`\nNo fix plan: ${d.fixUnavailable}`);
       }
       if (o.fix && d.fix) {
+        const losses = await baseLossesOf(d.fix, fleet, o, logger, pair);
         if (!o.yes) {
-          out('\n(nothing changed: run again with --fix --yes to run the fix plan)');
+          if (!o.json) for (const l of losses) out(`\nBASE LOST: ${l.message}\n  To run it anyway: --fix --yes --confirm-base ${shellQuote(l.dataset)}`);
+          if (!o.json) out('\n(nothing changed: run again with --fix --yes to run the fix plan)');
           return 0;
         }
-        return run(d.fix, fleet, o, out, logger, pair.id);
+        return run(d.fix, fleet, o, out, logger, pair.id, losses);
       }
       return 0;
     }
     case 'plan': {
       const what = o.positional[0];
-      const plan = await buildPlan(what ?? '', fleet, { ...o, positional: o.positional.slice(1) }, logger);
-      printPlan(plan, o, out);
+      const rest = { ...o, positional: o.positional.slice(1) };
+      const plan = await buildPlan(what ?? '', fleet, rest, logger);
+      printPlan(plan, o, out, await baseLossesOf(plan, fleet, o, logger, what === 'sync' ? pairOf(rest) : undefined));
       return 0;
     }
     case 'sync':
     case 'rollback':
     case 'rebase': {
       const plan = await buildPlan(command, fleet, o, logger);
+      const losses = await baseLossesOf(plan, fleet, o, logger, command === 'sync' ? pairOf(o) : undefined);
       if (!o.yes) {
-        printPlan(plan, o, out);
+        printPlan(plan, o, out, losses);
         if (!o.json) out('\n(nothing changed: run again with --yes to run this plan)');
         return 0;
       }
-      return run(plan, fleet, o, out, logger, command === 'sync' ? pairOf(o).id : undefined);
+      return run(plan, fleet, o, out, logger, command === 'sync' ? pairOf(o).id : undefined, losses);
     }
     case 'audit': {
       const pair = pairOf(o);

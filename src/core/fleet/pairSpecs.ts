@@ -4,7 +4,7 @@
  * pairsConfig.ts; this decides what is valid, which entry wins, and why an entry is rejected.
  * Every entry ends up either as a pair or as an invalid entry with its reason: nothing is dropped.
  */
-import { DEFAULT_PAIR_OPTIONS, parsePair, type PairSpec, type ReplicationPair } from '../../core/fleet/pairs.js';
+import { DEFAULT_PAIR_OPTIONS, parsePair, type PairSpec, type ReplicationPair } from './pairs.js';
 
 export const PAIRS_FILE = '.zfs-fleet.json';
 

@@ -22,7 +22,7 @@ import { shortName, validateSnapshotName } from '../../core/zfs/names.js';
 import type { Command, FleetContext } from '../context.js';
 import { syncFacts } from '../replication/facts.js';
 import { inspectForPreview, localProperties, runInspect } from '../replication/inspect.js';
-import { describeOrigin, type ValidPair } from '../replication/pairSpecs.js';
+import { describeOrigin, type ValidPair } from '../../core/fleet/pairSpecs.js';
 import { addPairSetting, removePairSettings } from '../replication/pairsConfig.js';
 import { isPairNode, type PairNode } from '../replication/pairsTree.js';
 import { pairLabel } from '../replication/pairView.js';

@@ -7,7 +7,7 @@ import { formatBytes, formatTime } from '../../core/format.js';
 import type { HistoryEntry } from '../../core/execute/history.js';
 import { pairState, type PairState, type PairStatus } from '../../core/replication/state.js';
 import { shortName } from '../../core/zfs/names.js';
-import { describeOrigin, entryName, type InvalidPair, type ValidPair } from './pairSpecs.js';
+import { describeOrigin, entryName, type InvalidPair, type ValidPair } from '../../core/fleet/pairSpecs.js';
 
 export interface PairView {
   label: string;

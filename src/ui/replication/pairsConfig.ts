@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import type { PairSpec } from '../../core/fleet/pairs.js';
 import { SECTION } from '../settings.js';
-import { collectPairs, PAIRS_FILE, type PairEntry, type PairsFile } from './pairSpecs.js';
+import { collectPairs, PAIRS_FILE, type PairEntry, type PairsFile } from '../../core/fleet/pairSpecs.js';
 
 export interface PairsConfig {
   entries: PairEntry[];

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import type { HistoryEntry } from '../../core/execute/history.js';
 import type { FleetTreeProvider, FleetNode } from '../tree.js';
-import { describeOrigin, type InvalidPair, type ValidPair } from './pairSpecs.js';
+import { describeOrigin, type InvalidPair, type ValidPair } from '../../core/fleet/pairSpecs.js';
 import { readPairsConfig, type PairsConfig } from './pairsConfig.js';
 import { invalidPairView, validPairView, type PairView } from './pairView.js';
 

@@ -9,13 +9,15 @@
 import * as vscode from 'vscode';
 import type { ExecEvent, ExecResult } from '../../core/execute/executor.js';
 import { executePlan } from '../../core/execute/executor.js';
+import type { HostListing } from '../../core/fleet/listing.js';
 import { formatBytes } from '../../core/format.js';
 import { destroyLines, planToShell, renderPlan, type Plan, type PlanStep } from '../../core/replication/plan.js';
 import { formatDuration } from '../../core/replication/processes.js';
 import type { FleetContext } from '../context.js';
 import { readSettings } from '../settings.js';
 import { openSshArgs } from '../terminal.js';
-import { terminalScript, type TerminalScript } from './terminalText.js';
+import { TerminalTextError, terminalScript, type TerminalScript } from './terminalText.js';
+import { basesLost, type BaseLoss } from '../../core/replication/baseGuard.js';
 
 export const RUN = 'Run';
 export const SEND_TO_TERMINAL = 'Send to Terminal';
@@ -92,16 +94,34 @@ export function alternativeDestroys(label: string, alt: Plan): string[] {
   return ['', `"${label}" destroys ${lines.length} object${lines.length === 1 ? '' : 's'}:`, ...lines.map(bullet)];
 }
 
+/** The configured pairs whose newest common base the plan destroys (their hosts' listings loaded as needed). */
+async function baseLosses(ctx: FleetContext, plan: Plan): Promise<BaseLoss[]> {
+  if (plan.destroys.snapshots.length + plan.destroys.bookmarks.length === 0) return [];
+  const pairs = (await ctx.replication.pairs.allNodes()).flatMap((n) => (n.kind === 'pair' ? [n.entry.pair] : [])).filter((p) => plan.hosts.includes(p.source.host) || plan.hosts.includes(p.target.host));
+  const listings = new Map<string, HostListing>();
+  await Promise.all(
+    [...new Set(pairs.flatMap((p) => [p.source.host, p.target.host]))].map(async (h) => {
+      try {
+        listings.set(h, await ctx.fleet.host(h).listing());
+      } catch (e) {
+        ctx.log.warn(`${h}: not listed, so the pairs on it are not checked for a lost base: ${(e as Error).message}`);
+      }
+    }),
+  );
+  return basesLost(plan.destroys, pairs, (h) => listings.get(h));
+}
+
 function sshFor(host: string): string[] {
   const s = readSettings();
   return ['ssh', ...openSshArgs(host, s.sshConfigPath, s.knownHostsPath)];
 }
 
 /** The preview document: renderPlan, what the terminal would get, and extras. */
-export function previewText(plan: Plan, script: TerminalScript, extra?: string): string {
+export function previewText(plan: Plan, script: TerminalScript | string, extra?: string): string {
   const out = [renderPlan(plan)];
   if (extra) out.push('', extra.trimEnd());
-  if (!plan.blockedBy && script.groups.length) {
+  if (typeof script === 'string') out.push('', script);
+  else if (!plan.blockedBy && script.groups.length) {
     out.push('', '"Send to Terminal" types, without pressing Enter, one line per terminal, to be run in this order:');
     script.groups.forEach((g, i) => out.push(`  ${i + 1}. ${g.runOn === 'local' ? 'this machine' : g.runOn}: ${g.descriptions.join('; then ')}`));
     if (script.leftOut.length) out.push(`  Left out (they only protect an automatic run): ${script.leftOut.join('; ')}`);
@@ -116,8 +136,16 @@ export async function reviewAndRun(ctx: FleetContext, plan: Plan, opts: FlowOpti
     void ctx.input.info(`${plan.title}: ${plan.summary}`);
     return { plan, choice: 'nothing' };
   }
-  const script = terminalScript(plan, sshFor);
-  const preview = await rep.docs.show(`${plan.title}.txt`, previewText(plan, script, opts.extraPreview), { preserveFocus: true });
+  // A plan whose commands carry control bytes from a host is run or read, never typed (TerminalTextError).
+  let script: TerminalScript | string;
+  try {
+    script = terminalScript(plan, sshFor);
+  } catch (e) {
+    if (!(e instanceof TerminalTextError)) throw e;
+    script = e.message;
+  }
+  const losses = await baseLosses(ctx, plan);
+  const preview = await rep.docs.show(`${plan.title}.txt`, previewText(plan, script, [...losses.map((l) => `BASE LOST: ${l.message}`), opts.extraPreview ?? ''].filter(Boolean).join('\n')), { preserveFocus: true });
 
   if (plan.blockedBy) {
     const buttons = (opts.blockedActions ?? []).map((a) => a.label);
@@ -130,11 +158,11 @@ export async function reviewAndRun(ctx: FleetContext, plan: Plan, opts: FlowOpti
   }
 
   const message = plan.title;
-  const detail = confirmationDetail(plan, opts.extraDetail);
-  const buttons = [RUN, SEND_TO_TERMINAL];
+  const detail = confirmationDetail(plan, [...losses.map((l) => `\n${l.message}`), ...(opts.extraDetail ?? [])]);
+  const buttons = typeof script === 'string' ? [RUN] : [RUN, SEND_TO_TERMINAL];
   const choice = await ctx.input.warnModal(message, detail, ...buttons);
   const base = { plan, message, detail, buttons, preview };
-  if (choice === SEND_TO_TERMINAL) {
+  if (choice === SEND_TO_TERMINAL && typeof script !== 'string') {
     rep.requireTrust('Send to Terminal');
     return { ...base, choice: 'terminal', terminals: await sendToTerminals(ctx, plan, script) };
   }
@@ -145,6 +173,11 @@ export async function reviewAndRun(ctx: FleetContext, plan: Plan, opts: FlowOpti
   for (const o of [...plan.destroys.datasets, ...plan.destroys.clones]) {
     const kind = plan.destroys.clones.includes(o) ? 'clone' : 'dataset';
     const ok = await ctx.input.confirmTyped(`This plan destroys the ${kind} ${o.name} on ${o.host} with all its data. Type its name to run the plan.`, o.name);
+    if (!ok) return { ...base, choice: 'cancelled' };
+  }
+  // The newest common snapshot of a pair: the dataset's name, typed exactly.
+  for (const l of losses) {
+    const ok = await ctx.input.confirmTyped(`${l.message} Type the dataset name ${l.dataset} to run the plan.`, l.dataset);
     if (!ok) return { ...base, choice: 'cancelled' };
   }
   const confirmedSteps: string[] = [];

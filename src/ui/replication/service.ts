@@ -9,7 +9,7 @@ import { History } from '../../core/execute/history.js';
 import { SECTION } from '../settings.js';
 import type { FleetTreeProvider } from '../tree.js';
 import { DOC_SCHEME, ReadOnlyDocuments } from './documents.js';
-import { PAIRS_FILE } from './pairSpecs.js';
+import { PAIRS_FILE } from '../../core/fleet/pairSpecs.js';
 import { PairsTreeProvider, type PairNode } from './pairsTree.js';
 
 export class Replication implements vscode.Disposable {

@@ -196,6 +196,24 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     assert.ok(!(await exists('off1', `${SRC}@opt2`)), 'nothing ran');
   });
 
+  test("Roll Back past a pair's newest common snapshot: the modal names the pair and what the next sync costs; the dataset's name must be typed", async () => {
+    // The pair is in sync at @opt1 (the test before): rolling the target back to @s3 destroys its base.
+    input.script({ warnModal: runEverything, confirmTyped: () => false });
+    const r1 = await run('zfsFleet.rollbackToSnapshot', snapNode('ovh3', `${DST}@s3`));
+    assert.equal(r1.choice, 'cancelled');
+    assert.match(r1.detail!, new RegExp(`this destroys ${DST}@opt1, the newest common snapshot of the pair e2e sync .*the next sync starts from the older common snapshot ${SRC}@s3`));
+    const asked = input.of('confirmTyped')[0]!;
+    assert.equal(asked.expected, DST, 'the dataset name is what must be typed');
+    assert.ok((await snapshotGuids('ovh3', DST)).has(`${DST}@opt1`), 'nothing ran');
+
+    input.script({ warnModal: runEverything, confirmTyped: (_p, expected) => expected === DST });
+    const r2 = await run('zfsFleet.rollbackToSnapshot', snapNode('ovh3', `${DST}@s3`));
+    assert.equal(r2.result?.outcome, 'ok', r2.result?.error);
+    assert.deepEqual([...(await snapshotGuids('ovh3', DST)).keys()].sort(), [`${DST}@s1`, `${DST}@s2`, `${DST}@s3`]);
+    await run('zfsFleet.refreshPairs');
+    assert.equal(await pairDescription(SYNC_ID), 'behind 1');
+  });
+
   test('Roll Back to This Snapshot: the modal lists exactly the snapshots ZFS then destroys', async () => {
     const ds = `${DST_ROOT}/rb`;
     await makeDataset('ovh3', ds, ['a', 'b', 'c', 'd']);

@@ -1,0 +1,74 @@
+/**
+ * The newest common snapshot of a pair is what its next incremental sync starts from. A plan that
+ * destroys it on either side (a rollback from the tree, the timeline or the CLI; a diagnose fix) must
+ * say so, name the pair and what the next sync costs, and have the user type the dataset's name.
+ * Sync plans never destroy a base (see sync.ts); this covers every other destroy.
+ */
+import type { HostListing } from '../fleet/listing.js';
+import type { ReplicationPair } from '../fleet/pairs.js';
+import { compareSnapshots, type CommonBase } from './commonBase.js';
+import type { Destroys } from './plan.js';
+
+export interface BaseLoss {
+  pair: ReplicationPair;
+  /** The host and dataset whose object is destroyed: the name the user types to go on. */
+  host: string;
+  dataset: string;
+  /** The destroyed base (snapshot or bookmark). */
+  destroyed: string;
+  /** What the next sync starts from afterwards: an older common snapshot, or nothing (a full send). */
+  nextBase?: string;
+  message: string;
+}
+
+function pairName(p: ReplicationPair): string {
+  return p.label ? `${p.label} (${p.source.host}:${p.source.name?.full} -> ${p.target.host}:${p.target.name?.full})` : `${p.source.host}:${p.source.name?.full} -> ${p.target.host}:${p.target.name?.full}`;
+}
+
+function compare(src: HostListing, srcDs: string, dst: HostListing, dstDs: string, gone: (host: string, name: string) => boolean): CommonBase | undefined {
+  const s = src.datasets.get(srcDs);
+  if (!s) return undefined;
+  const t = dst.datasets.get(dstDs);
+  const keep = <T extends { name: string }>(host: string, list: readonly T[]) => list.filter((o) => !gone(host, o.name));
+  return compareSnapshots(
+    { dataset: srcDs, snapshots: keep(src.host, s.snapshots), bookmarks: keep(src.host, s.bookmarks) },
+    t ? { dataset: dstDs, snapshots: keep(dst.host, t.snapshots) } : undefined,
+    dstDs,
+  );
+}
+
+/**
+ * The pairs whose newest common base `destroys` takes away, with the base after the destroys.
+ * `listing(host)` gives the listing of a pair's host, or undefined when it is not known (that pair
+ * is then not judged: the caller loads the listings of the pairs it passes).
+ */
+export function basesLost(destroys: Destroys, pairs: readonly ReplicationPair[], listing: (host: string) => HostListing | undefined): BaseLoss[] {
+  const destroyed = new Set([...destroys.snapshots, ...destroys.bookmarks].map((o) => `${o.host}\0${o.name}`));
+  if (destroyed.size === 0) return [];
+  const gone = (host: string, name: string) => destroyed.has(`${host}\0${name}`);
+  const out: BaseLoss[] = [];
+  for (const pair of pairs) {
+    const srcDs = pair.source.name?.full;
+    const dstDs = pair.target.name?.full;
+    const src = listing(pair.source.host);
+    const dst = listing(pair.target.host);
+    if (!srcDs || !dstDs || !src || !dst) continue;
+    const before = compare(src, srcDs, dst, dstDs, () => false)?.incremental;
+    if (!before) continue;
+    const hit = gone(pair.source.host, before.source.name) ? { host: pair.source.host, dataset: srcDs, name: before.source.name } : gone(pair.target.host, before.target.name) ? { host: pair.target.host, dataset: dstDs, name: before.target.name } : undefined;
+    if (!hit) continue;
+    const after = compare(src, srcDs, dst, dstDs, gone)?.incremental;
+    const cost = after
+      ? `the next sync starts from the older common ${after.kind} ${after.source.name} and sends everything since`
+      : `no common snapshot is left: the next sync is a full send of ${pair.source.host}:${srcDs}, and the target must be destroyed or renamed first`;
+    out.push({
+      pair,
+      host: hit.host,
+      dataset: hit.dataset,
+      destroyed: hit.name,
+      ...(after ? { nextBase: after.source.name } : {}),
+      message: `${hit.host}: this destroys ${hit.name}, the newest common ${before.kind} of the pair ${pairName(pair)}: ${cost}.`,
+    });
+  }
+  return out;
+}
