@@ -40,6 +40,8 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
       }),
     hostSettings(settings),
     logger,
+    undefined,
+    true,
   );
   fleet.setHosts(settings.hosts);
 

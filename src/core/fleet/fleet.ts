@@ -1,6 +1,6 @@
 /** The hosts of the fleet: one ZfsHost (one connection) per host spec, loaded with bounded concurrency. */
 import type { Logger } from '../log.js';
-import type { Runner } from '../../transport/runner.js';
+import { RunnerError, type Runner } from '../../transport/runner.js';
 import { ZfsHost, type CapabilityCache, type HostSettings } from './host.js';
 import type { HostListing } from './listing.js';
 
@@ -33,6 +33,8 @@ export class Fleet {
     private settings: HostSettings,
     private readonly logger: Logger,
     private readonly capabilityCache?: CapabilityCache,
+    /** Only the hosts given to setHosts connect (the extension: a host named by restored state or a command's arguments does not). */
+    private readonly onlyListed = false,
   ) {}
 
   /** Replace the host list; hosts kept keep their connection and cache, removed ones are disposed. */
@@ -60,6 +62,7 @@ export class Fleet {
   host(name: string): ZfsHost {
     let h = this.byName.get(name);
     if (!h) {
+      if (this.onlyListed && !this.order.includes(name)) throw new RunnerError('config', `${name} is not one of the configured hosts (zfsFleet.hosts): add it there to connect to it`, name);
       h = new ZfsHost(name, this.runnerFactory(name), this.settings, this.logger, this.capabilityCache);
       this.byName.set(name, h);
     }
