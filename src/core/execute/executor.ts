@@ -14,7 +14,7 @@ import { parseSendEstimate } from '../replication/argv.js';
 import { checkPreconditions, pipeShellLine, type Change, type Plan, type PlanStep } from '../replication/plan.js';
 import { classifyZfsError, ZfsError } from '../zfs/errors.js';
 import { guardedPipeArgv } from './pipeGuard.js';
-import { SendProgress, withoutSendVerbose } from '../replication/sendProgress.js';
+import { pipeFailureText, SendProgress } from '../replication/sendProgress.js';
 
 export interface ExecDeps {
   runner(host: string): Runner;
@@ -184,7 +184,11 @@ export async function executePlan(plan: Plan, deps: ExecDeps, options: ExecOptio
       };
       try {
         const r = await deps.runner(step.exec.host).run(guardedPipeArgv(pipeShellLine(step)!), { signal, timeoutMs, stdin: input, onStderr });
-        if (r.exitCode !== 0) throw new Error(failText(step.exec.host, step.exec.argv, { ...r, stderr: withoutSendVerbose(r.stderr) }));
+        if (r.exitCode !== 0) {
+          // Both sides' standard error, mixed: the line that says why (ssh's, then the receive's) goes first; all of it to the log.
+          deps.logger.warn(`${step.exec.host}: ${step.description} failed (exit ${r.exitCode ?? r.exitSignal}); its standard error:\n${r.stderr}`);
+          throw new Error(failText(step.exec.host, step.exec.argv, { ...r, stderr: pipeFailureText(r.stderr) }));
+        }
       } finally {
         input.end();
       }

@@ -80,3 +80,42 @@ export function withoutSendVerbose(stderr: string): string {
     .filter((l) => !PROGRESS.test(l.replace(/\r$/, '')) && !HEADER.test(l.replace(/\r$/, '')))
     .join('\n');
 }
+
+/** What `zfs send -v` prints before a stream (a resume token's contents, estimates, the progress header). */
+const SEND_VERBOSE_TEXT = /^(?:resume token contents:|nvlist version: \d+|\t\S+ = |(?:full|incremental) send of \S.* estimated size is|total estimated size is|send from \S.* estimated size is|TIME\s+SENT\s+SNAPSHOT)/;
+
+/** The lines that say why a pipe failed, in the order a user should read them. */
+const CAUSES: readonly RegExp[] = [
+  /^ssh: |Could not resolve hostname|Host key verification failed|Permission denied \(|Connection (?:refused|closed|timed out|reset)|No route to host|kex_exchange_identification|ssh_dispatch_run_fatal/,
+  /^cannot receive|^cannot open|^cannot (?:mount|unmount|destroy|rollback)|^cannot restore/,
+  /^cannot |^internal error|^[a-z]+: command not found|not found$/,
+  /^warning: cannot send|^warning: /,
+];
+
+/**
+ * Standard error of a failed push or pull (`zfs send | ssh HOST zfs recv`), both sides mixed: the
+ * lines that say why first (ssh's own error, then the receive's, then the rest), the verbose output
+ * of `zfs send -v` (progress, estimates, a resume token's contents) left out.
+ */
+export function pipeFailureText(stderr: string): string {
+  const lines = withoutSendVerbose(stderr)
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l.trim() !== '' && !SEND_VERBOSE_TEXT.test(l));
+  // OpenZFS wraps a long message ("... does not\nmatch incremental source"): a line that starts in
+  // lower case and with no known prefix continues the one before.
+  const messages: string[] = [];
+  for (const l of lines) {
+    if (messages.length && /^[a-z]/.test(l) && !CAUSES.some((re) => re.test(l))) messages[messages.length - 1] += `\n${l}`;
+    else messages.push(l);
+  }
+  const rank = (l: string) => {
+    const i = CAUSES.findIndex((re) => re.test(l));
+    return i < 0 ? CAUSES.length : i;
+  };
+  return messages
+    .map((l, i) => ({ l, i, r: rank(l) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((x) => x.l)
+    .join('\n');
+}

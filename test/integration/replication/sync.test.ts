@@ -5,7 +5,8 @@ import { parsePair } from '../../../src/core/fleet/pairs.js';
 import { planToShell } from '../../../src/core/replication/plan.js';
 import { pairState } from '../../../src/core/replication/state.js';
 import { planSync } from '../../../src/core/replication/sync.js';
-import { lab, labFleet, ssh } from '../lab.js';
+import { executePlan } from '../../../src/core/execute/executor.js';
+import { lab, labFleet, ssh, testLogger } from '../lab.js';
 import { DST, SNAPS, SRC, destroyRoot, makeSource, q, randomRoot, replicate, sh, snapshotGuids } from './scenarios.js';
 import { listings, runPlan } from './run.js';
 
@@ -67,6 +68,19 @@ describe('sync plans on the lab', () => {
     await runPlan(fleet, plan);
     expectSameSnapshots(`${R1}/my data`, `${R2}/my data`);
     expect([...snapshotGuids(DST, `${R2}/my data`).keys()]).toEqual([`${R2}/my data@snap one`, `${R2}/my data@snap two`, `${R2}/my data@snap three:30`]);
+  });
+
+  it("push to a host that does not resolve: the failure names ssh's own error, not zfs send's verbose lines", async () => {
+    const pair = parsePair({ source: `${SRC}:${R1}/typed`, target: `${DST}:${R2}/typed`, route: 'push' });
+    const ls = await listings(fleet, [SRC, DST]);
+    const plan = planSync(pair, ls.get(SRC)!, ls.get(DST)!, { route: { sshFromSource: ['ssh', '-o', 'BatchMode=yes', '--', 'no-such-host.invalid'] } });
+    const logged: string[] = [];
+    const r = await executePlan(plan, { runner: (h) => fleet.host(h).runner, freshListing: (h) => fleet.host(h).refresh(), logger: { ...testLogger, warn: (m) => logged.push(m) } });
+    expect(r.outcome).toBe('failed');
+    const failed = r.steps.find((s) => s.status === 'failed')!;
+    expect(failed.error!.split('failed: ')[1]!.split('\n')[0]).toMatch(/^ssh: Could not resolve hostname no-such-host\.invalid/);
+    expect(logged.join('\n')).toMatch(/Could not resolve hostname/);
+    expect([...snapshotGuids(DST, `${R2}/typed`).keys()]).toEqual([`${R2}/typed@${SNAPS[0]}`]);
   });
 
   it('pull: a never-sent target is created by a full send of the oldest snapshot, then -I to the newest', async () => {

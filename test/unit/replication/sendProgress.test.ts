@@ -3,7 +3,7 @@
  * recorded on OpenZFS 2.3.2 (the lab VM) by test/integration-vm/record-send-progress-fixtures.sh.
  */
 import { describe, expect, it } from 'vitest';
-import { SendProgress, withoutSendVerbose } from '../../../src/core/replication/sendProgress.js';
+import { SendProgress, withoutSendVerbose, pipeFailureText } from '../../../src/core/replication/sendProgress.js';
 import { classifyZfsError } from '../../../src/core/zfs/errors.js';
 import { openzfsStderr } from './fixtures.js';
 
@@ -66,5 +66,24 @@ describe('SendProgress on recorded zfs send -v -P (a push inside the VM)', () =>
     const missing = openzfsStderr('root_send_vP_missing');
     expect(withoutSendVerbose(missing)).toBe(missing);
     expect(new SendProgress().feed(missing)).toBe(false);
+  });
+});
+
+describe('pipeFailureText: why a push or pull failed', () => {
+  // What a push's `zfs send -v -t TOKEN | ssh TARGET zfs recv` writes on standard error when TARGET
+  // does not resolve: the send's verbose lines (recorded on OpenZFS 2.3) and ssh's line (recorded
+  // from OpenSSH on the lab machine, with its CR).
+  const sendVerbose = openzfsStderr('root_recv_resume');
+  const sshLine = 'ssh: Could not resolve hostname no-such-host.invalid: Name or service not known\r\n';
+
+  it("puts ssh's own error first and leaves out the send's verbose output (resume token contents, estimates)", () => {
+    const text = pipeFailureText(sendVerbose + sshLine);
+    expect(text.split('\n')[0]).toBe('ssh: Could not resolve hostname no-such-host.invalid: Name or service not known');
+    expect(text).not.toMatch(/resume token contents|nvlist version|estimated size/);
+  });
+
+  it("a receive's refusal comes before a send's broken-pipe warning", () => {
+    const text = pipeFailureText(`${sendVerbose}warning: cannot send 'tank/off/images@20230501-0000': signal received\n${openzfsStderr('root_err_recv_mismatch')}`);
+    expect(text.split('\n').slice(0, 2)).toEqual(['cannot receive incremental stream: most recent snapshot of backup/off/users does not', 'match incremental source']);
   });
 });
