@@ -140,7 +140,8 @@ function makeFleet(opts: Options): Fleet {
         connectTimeoutMs: opts.timeoutS * 1000,
         onUnknownHostKey: async (q) => {
           const where = q.port === 22 ? q.host : `[${q.host}]:${q.port}`;
-          const a = await ask(`The authenticity of host ${where} can't be established.\n${q.keyType} key fingerprint is ${q.fingerprint}.\nAre you sure you want to continue connecting and save the key to ${opts.knownHosts} (yes/no)? `);
+          const ca = q.certAuthority ? `Your known_hosts trusts a certificate authority for this host (@cert-authority, ${q.certAuthority}); zfs-fleet does not verify host certificates and asks about the host's plain key instead.\n` : '';
+          const a = await ask(`The authenticity of host ${where} can't be established.\n${q.keyType} key fingerprint is ${q.fingerprint}.\n${ca}Are you sure you want to continue connecting and save the key to ${opts.knownHosts} (yes/no)? `);
           return a?.trim().toLowerCase() === 'yes' ? 'save' : 'cancel';
         },
         getPassphrase: async ({ keyPath, attempt }) => ask(`${attempt > 1 ? 'Wrong passphrase. ' : ''}Enter passphrase for key '${keyPath}': `, true),

@@ -7,8 +7,9 @@
  * - hashed names `|1|base64(salt)|base64(HMAC-SHA1(salt, name))`;
  * - `@revoked` lines: a presented key equal to a revoked key is refused;
  * - comments, blank lines, several keys per host.
- * `@cert-authority` lines are ignored: ZFS Fleet does not do host certificates, so a host known only
- * through a CA is treated as unknown (as OpenSSH would if the server presented a plain key).
+ * `@cert-authority` lines do not make a key known: ZFS Fleet does not verify host certificates, so
+ * a host known only through a CA is unknown (as for OpenSSH when the server presents a plain key),
+ * and the question about its key says that a CA is trusted for it (HostKeyCheck.certAuthority).
  * Old SSH-1 `host bits exponent modulus` lines and lines that do not parse are skipped.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
@@ -52,6 +53,8 @@ export interface HostKeyCheck {
   /** 'known'/'revoked': where the matching entry is; 'changed': the first known key (of the same type when there is one). */
   file?: string;
   line?: number;
+  /** 'unknown': a `@cert-authority` line names this host (`file:line`): the host is expected to present a certificate, which is not verified here. */
+  certAuthority?: string;
 }
 
 /** `host` for port 22, `[host]:port` otherwise, lower-cased: the name OpenSSH looks up in known_hosts. */
@@ -178,10 +181,10 @@ export async function readKnownHostsFiles(files: readonly string[]): Promise<Kno
   return out;
 }
 
-/** The entries (no cert-authority lines) that name this host. */
+/** The entries that name this host (cert-authority lines included: they only say a CA is trusted for it). */
 export async function lookupKnownHost(files: readonly string[], host: string, port: number): Promise<KnownHostsEntry[]> {
   const name = knownHostsName(host, port);
-  return (await readKnownHostsFiles(files)).filter((e) => e.marker !== 'cert-authority' && entryMatchesHost(e, name));
+  return (await readKnownHostsFiles(files)).filter((e) => entryMatchesHost(e, name));
 }
 
 /** Check entries already looked up for the host against a presented key blob. */
@@ -193,7 +196,10 @@ export function checkHostKeyEntries(entries: readonly KnownHostsEntry[], keyBlob
   const plain = entries.filter((e) => e.marker === undefined);
   const match = plain.find((e) => e.key.equals(keyBlob));
   if (match) return withPlace({ status: 'known', fingerprint, keyType }, match);
-  if (plain.length === 0) return { status: 'unknown', fingerprint, keyType };
+  if (plain.length === 0) {
+    const ca = entries.find((e) => e.marker === 'cert-authority');
+    return ca ? { status: 'unknown', fingerprint, keyType, certAuthority: `${ca.file ?? 'known_hosts'}:${ca.line}` } : { status: 'unknown', fingerprint, keyType };
+  }
   // The host is known but none of its keys is the presented one: a changed key. (OpenSSH asks when only
   // keys of other types are known; we refuse, and SshRunner orders host key algorithms so that a server
   // offering a known type presents that one.)
@@ -273,4 +279,21 @@ export async function appendKnownHost(
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * A RevokedHostKeys file: public keys one per line (`type base64 [comment]`, `#` comments), as OpenSSH
+ * reads them. An OpenSSH KRL (binary, starting with "SSHKRL") cannot be read here: the caller refuses
+ * to connect rather than ignore it. Returns the revoked key blobs, or 'krl'.
+ */
+export function parseRevokedKeys(data: Buffer): Buffer[] | 'krl' {
+  if (data.subarray(0, 6).toString('latin1') === 'SSHKRL') return 'krl';
+  const out: Buffer[] = [];
+  for (const raw of data.toString('utf8').split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const [, b64] = line.split(/\s+/);
+    if (b64 && /^[A-Za-z0-9+/]+=*$/.test(b64)) out.push(Buffer.from(b64, 'base64'));
+  }
+  return out;
 }

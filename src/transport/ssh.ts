@@ -23,7 +23,7 @@ import type { AnyAuthMethod, AuthenticationType, ClientChannel, ConnectConfig, N
 import type { Logger } from '../core/log.js';
 import { silentLogger } from '../core/log.js';
 import { shellJoin } from '../core/zfs/quote.js';
-import { appendKnownHost, knownHostsName, knownKeyTypes, keyTypeOf, verifyHostKey } from './knownHosts.js';
+import { appendKnownHost, knownHostsName, knownKeyTypes, keyTypeOf, parseRevokedKeys, verifyHostKey } from './knownHosts.js';
 import { endAndWait, isReadable } from './local.js';
 import { RunnerError, type RunOptions, type RunResult, type Runner } from './runner.js';
 import { connectionChain, type SshTarget } from './sshConfig.js';
@@ -35,6 +35,8 @@ export interface UnknownHostKeyInfo {
   keyType: string;
   /** `SHA256:...` as `ssh-keygen -lf` prints it. */
   fingerprint: string;
+  /** known_hosts trusts a certificate authority for this host (`file:line` of the @cert-authority line): host certificates are not verified here, say so. */
+  certAuthority?: string;
 }
 
 export type HostKeyDecision = 'once' | 'save' | 'cancel';
@@ -812,6 +814,16 @@ export class SshRunner implements Runner {
     const check = await verifyHostKey(files, host, port, key);
     const name = knownHostsName(host, port);
     const shown = port === 22 ? host : `[${host}]:${port}`;
+    if (t.revokedHostKeys !== undefined) {
+      let revoked: Buffer[] | 'krl';
+      try {
+        revoked = parseRevokedKeys(await fs.promises.readFile(t.revokedHostKeys));
+      } catch (e) {
+        return new RunnerError('hostkey-changed', `RevokedHostKeys ${t.revokedHostKeys} cannot be read (${(e as Error).message}); refusing to connect to ${shown}, as OpenSSH does`, this.label);
+      }
+      if (revoked === 'krl') return new RunnerError('hostkey-changed', `RevokedHostKeys ${t.revokedHostKeys} is an OpenSSH KRL, which ZFS Fleet cannot read; refusing to connect to ${shown} rather than ignore it (list the revoked keys as public keys, one per line)`, this.label);
+      if (revoked.some((k) => k.equals(key))) return new RunnerError('hostkey-changed', `The ${check.keyType} host key presented by ${shown} (${check.fingerprint}) is listed in RevokedHostKeys ${t.revokedHostKeys}; refusing to connect.`, this.label);
+    }
     switch (check.status) {
       case 'known':
         this.logger.debug(`ssh ${this.label}: host key of ${shown} (${check.keyType} ${check.fingerprint}) found in ${check.file}:${check.line}`);
@@ -842,7 +854,7 @@ export class SshRunner implements Runner {
     }
     let decision: HostKeyDecision;
     try {
-      decision = await this.options.onUnknownHostKey({ host, port, keyType: check.keyType, fingerprint: check.fingerprint });
+      decision = await this.options.onUnknownHostKey({ host, port, keyType: check.keyType, fingerprint: check.fingerprint, ...(check.certAuthority ? { certAuthority: check.certAuthority } : {}) });
     } catch (e) {
       return new RunnerError('hostkey-unknown', `The host key of ${shown} (${check.keyType} ${check.fingerprint}) was not accepted: ${(e as Error).message}`, this.label, { cause: e });
     }

@@ -60,6 +60,8 @@ export interface SshTarget {
   hashKnownHosts: boolean;
   /** HostKeyAlias: the name looked up in known_hosts instead of hostName (without port). */
   hostKeyAlias?: string;
+  /** RevokedHostKeys: a file of revoked host keys (public keys one per line, or an OpenSSH KRL). */
+  revokedHostKeys?: string;
 }
 
 export interface ResolveDefaults {
@@ -674,6 +676,8 @@ function resolveWith(hs: HostSpec, L: Loaded, depth: number, chain: string[], no
   };
   if (identityAgent !== undefined) target.identityAgent = identityAgent;
   if (hostKeyAlias !== undefined) target.hostKeyAlias = hostKeyAlias;
+  const revoked = get('revokedhostkeys');
+  if (revoked !== undefined && revoked.toLowerCase() !== 'none') target.revokedHostKeys = expandPath(revoked, tc, env, 'RevokedHostKeys');
 
   if (jumpText !== undefined && jumpText.toLowerCase() !== 'none') {
     if (depth >= MAX_JUMP_DEPTH) {

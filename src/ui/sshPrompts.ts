@@ -7,6 +7,14 @@ export interface HostKeyQuestion {
   port: number;
   keyType: string;
   fingerprint: string;
+  certAuthority?: string;
+}
+
+/** Said when known_hosts trusts a certificate authority for the host: its certificate is not what is checked here. */
+export function certAuthorityNote(q: { certAuthority?: string }): string {
+  return q.certAuthority
+    ? `\n\nYour known_hosts trusts a certificate authority for this host (@cert-authority, ${q.certAuthority}), so OpenSSH would accept the host's certificate. ZFS Fleet does not verify host certificates: it is asking about the host's plain key instead. Accept it only if the fingerprint is the host's.`
+    : '';
 }
 
 /** Unknown host key: the user sees the SHA256 fingerprint and chooses; nothing is accepted without them. */
@@ -14,7 +22,7 @@ export async function askUnknownHostKey(input: UserInput, q: HostKeyQuestion, kn
   const where = q.port === 22 ? q.host : `[${q.host}]:${q.port}`;
   const choice = await input.warnModal(
     `The authenticity of host ${where} can't be established.`,
-    `${q.keyType} key fingerprint is ${q.fingerprint}.\n\nCompare it with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the host) before you accept.\n"Accept and Save" adds it to ${knownHostsPath}.`,
+    `${q.keyType} key fingerprint is ${q.fingerprint}.\n\nCompare it with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the host) before you accept.\n"Accept and Save" adds it to ${knownHostsPath}.${certAuthorityNote(q)}`,
     'Accept Once',
     'Accept and Save',
   );

@@ -438,6 +438,47 @@ describe('SshRunner: host keys', () => {
   });
 });
 
+describe('SshRunner: @cert-authority and RevokedHostKeys', () => {
+  it('an unknown host whose known_hosts trusts a CA for it: the question says so (certificates are not verified here)', async () => {
+    const ca = keygen(work, 'host_ca');
+    const kh = path.join(work, `kh_ca_${++khCount}`);
+    fs.writeFileSync(kh, `@cert-authority [127.0.0.1]:${server.port} ${fs.readFileSync(ca + '.pub', 'utf8').trim()}\n`);
+    const asked: UnknownHostKeyInfo[] = [];
+    const r = runner(target({ knownHosts: kh }), {
+      onUnknownHostKey: async (q) => {
+        asked.push(q);
+        return 'cancel';
+      },
+    });
+    await expectRunnerError(r.run(['true']), 'hostkey-unknown');
+    expect(asked).toEqual([{ host: '127.0.0.1', port: server.port, keyType: 'ssh-ed25519', fingerprint: keygenFingerprint(server.hostKeyPub), certAuthority: `${kh}:1` }]);
+    await r.dispose();
+  });
+
+  it('a host key listed in RevokedHostKeys is refused although known_hosts has it; another key file lets it connect', async () => {
+    const revoked = path.join(work, 'revoked_keys');
+    fs.writeFileSync(revoked, `# revoked\n${fs.readFileSync(strangerKey + '.pub', 'utf8')}${fs.readFileSync(server.hostKeyPub, 'utf8')}`);
+    const r = runner(target({ extra: [`  RevokedHostKeys ${revoked}`] }));
+    const e = await expectRunnerError(r.run(['true']), 'hostkey-changed');
+    expect(e.message).toMatch(/is listed in RevokedHostKeys .*revoked_keys; refusing to connect/);
+    await r.dispose();
+    const other = path.join(work, 'revoked_other');
+    fs.writeFileSync(other, fs.readFileSync(strangerKey + '.pub', 'utf8'));
+    const ok = runner(target({ extra: [`  RevokedHostKeys ${other}`] }));
+    expect((await ok.run(['echo', 'ok'])).stdout).toBe('ok\n');
+    await ok.dispose();
+  });
+
+  it('a KRL (binary) RevokedHostKeys, which is not read here, refuses rather than being ignored', async () => {
+    const krl = path.join(work, 'revoked.krl');
+    sh('ssh-keygen', ['-q', '-k', '-f', krl, strangerKey + '.pub']);
+    const r = runner(target({ extra: [`  RevokedHostKeys ${krl}`] }));
+    const e = await expectRunnerError(r.run(['true']), 'hostkey-changed');
+    expect(e.message).toMatch(/is an OpenSSH KRL, which ZFS Fleet cannot read; refusing/);
+    await r.dispose();
+  });
+});
+
 describe('SshRunner: connection errors', () => {
   it('fails fast with a connect error on a closed port', async () => {
     const port = (await import('./sshd.js')).freePort;
