@@ -43,7 +43,9 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     undefined,
     true,
   );
-  fleet.setHosts(settings.hosts);
+  // In an untrusted workspace no host connects (the manifest's promise): the Hosts view says why.
+  const allowedHosts = () => (vscode.workspace.isTrusted ? settings.hosts : []);
+  fleet.setHosts(allowedHosts());
 
   const tree = new FleetTreeProvider(fleet);
   const view = vscode.window.createTreeView<FleetNode>('zfsFleet.hosts', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
@@ -61,11 +63,15 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
       const old = settings;
       settings = readSettings();
       const connectionChanged = (['sshConfigPath', 'knownHostsPath', 'zfsPath', 'zpoolPath', 'connectTimeoutMs', 'commandTimeoutMs', 'keepaliveIntervalMs', 'maxChannelsPerHost'] as const).some((k) => old[k] !== settings[k]);
-      fleet.setHosts(settings.hosts);
+      fleet.setHosts(allowedHosts());
       if (connectionChanged) {
         fleet.updateSettings(hostSettings(settings));
         for (const h of settings.hosts) tree.forget(h);
       }
+      tree.reset();
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      fleet.setHosts(allowedHosts());
       tree.reset();
     }),
     { dispose: () => void fleet.dispose() },

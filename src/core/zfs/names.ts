@@ -177,11 +177,13 @@ export function isValidName(input: string, kind: ZfsNameKind | 'any' = 'any'): b
 export function hostNameProblem(full: string): string | undefined {
   // Fast path for a listing's 100,000 names: the usual shape is valid without the character walk.
   if (full.length <= MAX_NAME_LENGTH && COMMON_NAME.test(full) && !DOT_COMPONENT.test(full) && slashes(full) < MAX_NESTING) return undefined;
+  // A pool name begins with a letter: a name from a host that begins with '-' would read as an option.
+  if (!/^[A-Za-z]/.test(full)) return `name must begin with a letter (its pool's name), not ${JSON.stringify(full.charAt(0))}`;
   return problemFor(full, 'any', false);
 }
 
 /** Valid characters in components separated by '/', with at most one '@' or '#' part. */
-const COMMON_NAME = /^[A-Za-z0-9_.: %-]+(?:\/[A-Za-z0-9_.: %-]+)*(?:[@#][A-Za-z0-9_.: %-]+)?$/;
+const COMMON_NAME = /^[A-Za-z][A-Za-z0-9_.: %-]*(?:\/[A-Za-z0-9_.: %-]+)*(?:[@#][A-Za-z0-9_.: %-]+)?$/;
 /** A '.' or '..' component (invalid): let the full check name it. */
 const DOT_COMPONENT = /(?:^|[/@#])\.\.?(?:\/|$)/;
 

@@ -53,14 +53,14 @@ describe('names read from a host', () => {
   });
 
   it('the fast path for common names agrees with the full OpenZFS name check', () => {
-    const alphabet = ['a', 'Z', '9', '-', '_', '.', ':', ' ', '%', '/', '@', '#', '\x1b', '\x15', '\x7f', 'é', '\t', '\n', '+'];
+    const alphabet = ['a', 'Z', '9', '-', '-', '/', '_', '.', ':', ' ', '%', '/', '@', '#', '\x1b', '\x15', '\x7f', 'é', '\t', '\n', '+'];
     let seed = 7;
     const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
     for (let i = 0; i < 20_000; i++) {
-      let name = 'tank';
+      let name = rnd(4) === 0 ? '' : 'tank';
       const len = rnd(24);
       for (let j = 0; j < len; j++) name += alphabet[rnd(alphabet.length)];
-      let full = true;
+      let full = /^[A-Za-z]/.test(name);
       try {
         parseZfsName(name);
       } catch {
@@ -70,6 +70,8 @@ describe('names read from a host', () => {
     }
     expect(hostNameProblem(`tank/${'a/'.repeat(49)}b`)).toMatch(/nested too deeply/);
     expect(hostNameProblem(`tank/${'a'.repeat(260)}`)).toMatch(/too long/);
+    expect(hostNameProblem('-rf/x@s')).toMatch(/must begin with a letter/);
+    expect(hostNameProblem('9tank/x')).toMatch(/must begin with a letter/);
   });
 });
 

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkPreconditions, destroyLines, makePlan, mergeDestroys, planToShell, renderPlan, type PipeStep } from '../../../src/core/replication/plan.js';
+import { checkPreconditions, destroyLines, emptyDestroys, makePlan, mergeDestroys, planToShell, renderPlan, type PipeStep, type PlanStep } from '../../../src/core/replication/plan.js';
 import { planRollback } from '../../../src/core/replication/rollback.js';
 import { planSync } from '../../../src/core/replication/sync.js';
 import { shellJoin } from '../../../src/core/zfs/quote.js';
@@ -131,5 +131,25 @@ describe('shell lines and quoting layers, run through a real sh with stand-in zf
     const { lines } = planToShell(plan);
     expect(lines.filter((l) => l.destructive).map((l) => l.line)).toEqual([`zfs rollback -r ${R2}/newer/fs@20230515-0000`]);
     expect(lines.find((l) => l.runOn === 'local')!.line).toBe(`ssh off1 'zfs send -I ${R1}/newer/fs@20230515-0000 ${R1}/newer/fs@x' | ssh ovh3 'zfs recv ${R2}/newer/fs'`);
+  });
+});
+
+describe('relay lines with the host "local"', () => {
+  it('the local side runs on this machine, not through `ssh local`', () => {
+    const step: PlanStep = {
+      id: 's1',
+      type: 'pipe',
+      op: 'send',
+      route: 'relay',
+      from: { host: 'local', argv: ['zfs', 'send', 'tank/a@s'] },
+      to: { host: 'ovh3', argv: ['zfs', 'recv', 'rpool/my data'] },
+      description: 'send',
+      destroys: emptyDestroys(),
+      confirm: false,
+    };
+    const plan = makePlan({ kind: 'sync', title: 't', summary: 's', steps: [step], preconditions: [], warnings: [] });
+    expect(planToShell(plan, { ssh: (h) => ['ssh', '--', h] }).lines[0]!.line).toBe("zfs send tank/a@s | ssh -- ovh3 'zfs recv '\\''rpool/my data'\\'''");
+    const back = makePlan({ kind: 'sync', title: 't', summary: 's', steps: [{ ...step, from: step.to, to: { host: 'local', argv: ['zfs', 'recv', 'tank/b'] } } as PlanStep], preconditions: [], warnings: [] });
+    expect(planToShell(back, { ssh: (h) => ['ssh', '--', h] }).lines[0]!.line).toBe("ssh -- ovh3 'zfs recv '\\''rpool/my data'\\''' | zfs recv tank/b");
   });
 });
