@@ -5,7 +5,7 @@ import { runBatch, type BatchResult } from '../zfs/batch.js';
 import { identityCommands, probeHost, zfsIdentity } from '../zfs/capabilities.js';
 import { listAllCommand, zpoolListCommand, type ZfsCommand } from '../zfs/commands.js';
 import { ZfsError } from '../zfs/errors.js';
-import type { ZfsCapabilities } from '../zfs/types.js';
+import type { PoolInfo, ZfsCapabilities, ZfsObject } from '../zfs/types.js';
 import { buildListing, type HostListing } from './listing.js';
 
 export interface HostSettings {
@@ -26,6 +26,8 @@ export interface CapabilityCache {
   set(key: string, probe: CachedProbe): void;
   delete(key: string): void;
 }
+
+const argvs = (cmds: readonly (ZfsCommand<unknown> | undefined)[]) => cmds.flatMap((c) => (c ? [c.argv] : []));
 
 export class ZfsHost {
   private caps?: Promise<ZfsCapabilities>;
@@ -86,7 +88,7 @@ export class ZfsHost {
     return this.listing(true);
   }
 
-  /** One dataset and its descendants (`zfs list -r DATASET`), not cached: for a caller that asked for one subtree. */
+  /** One dataset and its descendants (`zfs list -r DATASET`), not cached, without the pools: for a caller that asked for one subtree. */
   subtree(dataset: string): Promise<HostListing> {
     return this.load(dataset);
   }
@@ -100,7 +102,7 @@ export class ZfsHost {
     const cached = this.caps ? undefined : this.cache?.get(this.cacheKey);
     if (cached) {
       const identity = identityCommands(this.settings);
-      const results = await runBatch(this.runner, [...identity, ...this.listingCommands(cached.capabilities, root).map((c) => c.argv)], { timeoutMs: this.settings.commandTimeoutMs });
+      const results = await runBatch(this.runner, [...identity, ...argvs(this.listingCommands(cached.capabilities, root))], { timeoutMs: this.settings.commandTimeoutMs });
       if (zfsIdentity(results[0]!, results[1]!) === cached.identity) {
         this.caps ??= Promise.resolve(cached.capabilities);
         return this.finish(cached.capabilities, root, results.slice(identity.length), t0);
@@ -109,12 +111,14 @@ export class ZfsHost {
       this.cache?.delete(this.cacheKey);
     }
     const caps = await this.capabilities();
-    const results = await runBatch(this.runner, this.listingCommands(caps, root).map((c) => c.argv), { timeoutMs: this.settings.commandTimeoutMs });
+    const results = await runBatch(this.runner, argvs(this.listingCommands(caps, root)), { timeoutMs: this.settings.commandTimeoutMs });
     return this.finish(caps, root, results, t0);
   }
 
-  private listingCommands(caps: ZfsCapabilities, root?: string) {
-    return [listAllCommand(caps, this.settings.zfsPath, root), zpoolListCommand(caps, this.settings.zpoolPath)] as const;
+  /** The listing, and the pools for a whole host (a subtree's caller has no use for them). */
+  private listingCommands(caps: ZfsCapabilities, root?: string): [ZfsCommand<ZfsObject[]>, ZfsCommand<PoolInfo[]>?] {
+    const list = listAllCommand(caps, this.settings.zfsPath, root);
+    return root === undefined ? [list, zpoolListCommand(caps, this.settings.zpoolPath)] : [list];
   }
 
   private finish(caps: ZfsCapabilities, root: string | undefined, results: BatchResult[], t0: number): HostListing {
@@ -124,7 +128,7 @@ export class ZfsHost {
       return cmd.parse(r.stdout);
     };
     const objects = parsed(listCmd, results[0]!);
-    const pools = parsed(poolCmd, results[1]!);
+    const pools = poolCmd ? parsed(poolCmd, results[1]!) : [];
     const ms = performance.now() - t0;
     const listing = buildListing(this.name, caps, pools, objects, ms);
     for (const r of listing.rejected) this.logger.warn(`${this.name}: left out ${r.name}: ${r.reason}`);

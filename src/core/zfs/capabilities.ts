@@ -42,16 +42,20 @@ export function openZfsCapabilities(version: string, versionText: string): ZfsCa
 const OPTIONAL_PROPERTIES = ['createtxg', 'written', 'userrefs', 'mounted', 'clones', 'encryption', 'receive_resume_token'];
 
 /** zfs-fuse has no `zfs version`; its package says what it is (never run the zfs-fuse binary: it is the daemon). */
-const FUSE_CHECK = ['sh', '-c', "command -v zfs-fuse >/dev/null 2>&1 && echo zfs-fuse && (dpkg-query -W -f '${Version}' zfs-fuse 2>/dev/null || true)"];
+const FUSE_VERSION = ['sh', '-c', "command -v zfs-fuse >/dev/null 2>&1 && echo zfs-fuse && (dpkg-query -W -f '${Version}' zfs-fuse 2>/dev/null || true)"];
 
-/** The commands whose answers identify a host's ZFS: their output is what a cached probe is checked against. */
+/**
+ * The commands whose answers identify a host's ZFS build, cheap enough to run with every listing
+ * of a host whose probe is cached: `zfs version` (OpenZFS: userland and kernel module), and whether
+ * zfs-fuse is installed with a checksum of the zfs binary the host runs (any upgrade changes it).
+ */
 export function identityCommands(opts: Pick<ProbeOptions, 'zfsPath'>): string[][] {
-  return [[opts.zfsPath, 'version'], FUSE_CHECK];
+  return [[opts.zfsPath, 'version'], ['sh', '-c', 'command -v zfs-fuse >/dev/null 2>&1 && echo zfs-fuse; p=$(command -v "$1") && cksum <"$p"', 'zfs-fleet-id', opts.zfsPath]];
 }
 
 /** What identifies a host's ZFS build (from the identity commands' results): a cached probe is valid while this stays the same. */
-export function zfsIdentity(version: BatchResult, fuse: BatchResult): string {
-  return `${version.exitCode}\n${version.stdout.trim()}\n${version.exitCode === 0 ? '' : version.stderr.trim()}\n${fuse.stdout.trim()}`;
+export function zfsIdentity(version: BatchResult, build: BatchResult): string {
+  return `${version.exitCode}\n${version.stdout.trim()}\n${version.exitCode === 0 ? '' : version.stderr.trim()}\n${build.stdout.trim()}`;
 }
 
 export interface ProbeResult {
@@ -69,8 +73,8 @@ export async function probeCapabilities(runner: Runner, opts: ProbeOptions): Pro
 }
 
 export async function probeHost(runner: Runner, opts: ProbeOptions): Promise<ProbeResult> {
-  const [version, fuse, pools] = await runBatch(runner, [...identityCommands(opts), [opts.zpoolPath, 'list', '-H', '-o', 'name']], { timeoutMs: opts.timeoutMs });
-  const identity = zfsIdentity(version!, fuse!);
+  const [version, build, pools, fuse] = await runBatch(runner, [...identityCommands(opts), [opts.zpoolPath, 'list', '-H', '-o', 'name'], FUSE_VERSION], { timeoutMs: opts.timeoutMs });
+  const identity = zfsIdentity(version!, build!);
   if (version!.exitCode === 0) {
     const v = parseOpenZfsVersion(version!.stdout);
     if (v) return { capabilities: openZfsCapabilities(v, version!.stdout.trim().split('\n')[0]!), identity };
