@@ -17,11 +17,11 @@
  * Source
  * - `zfs send` (full, -i/-I, -R, -p, -t resume): `send`. It is checked on the SNAPSHOT, so a Local-only
  *   `send` on the filesystem is NOT enough (`warning: cannot send 'X@s': permission denied`); Descendent
- *   or Local+Descendent is. `send -R` as the operator of seed 001 (hold,send on the pool) works.
+ *   or Local+Descendent is. `send -R` as an operator delegated hold,send on the pool works.
  *   `send -nP` (estimate) needs no permission. 2.3.2 has no `send:raw`; `send` covers `-w`.
  * - `zfs snapshot` (and -r): `snapshot` alone, checked on the filesystem (Local works).
  * - `zfs hold`: `hold`; `zfs release`: `release` (each alone, on the filesystem). With hold but not
- *   release (seed 001's `hold,send`) the user places holds it cannot remove (`cannot release:
+ *   release (`hold,send` only) the user places holds it cannot remove (`cannot release:
  *   permission denied`): they stay until root releases them. Reported as a warning, not required.
  * - `zfs bookmark`: `bookmark`.
  * Target
@@ -152,7 +152,7 @@ export interface PermissionAuditInput {
   target: AuditSide;
   /**
    * Properties the stream carries (local and received ones of the source, for `send -p` or `-R`) plus
-   * any `recv -o` ones. Undefined while properties are sent: the seed's `compression,mountpoint` are assumed.
+   * any `recv -o` ones. Undefined while properties are sent: `compression,mountpoint` are assumed (a common operator's delegation).
    */
   streamProperties?: string[];
   zfsPath?: string;
@@ -193,7 +193,7 @@ export interface PermissionAudit {
   reports: HostPermissionReport[];
 }
 
-/** The seed's property permissions (seed 001's target set), assumed when the stream's properties are not known. */
+/** Property permissions a typical delegated operator's target has, assumed when the stream's properties are not known. */
 export const ASSUMED_STREAM_PROPERTIES = ['compression', 'mountpoint'];
 
 /** The permission that lets a user receive or set a property: its own name, or `userprop` for user properties (`a:b`). */

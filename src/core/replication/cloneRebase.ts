@@ -1,5 +1,5 @@
 /**
- * Re-base a clone onto another (usually older) snapshot of its origin, as seed 000 did by hand:
+ * Re-base a clone onto another (usually older) snapshot of its origin, as an operator does by hand when a clone on the replica blocks a rollback:
  * a clone of a snapshot newer than the common base blocks the rollback of the replica to the base.
  * The clone is destroyed and re-created from the new snapshot under the same name, with its
  * locally set properties (so the same mountpoint and shares); with keepData its current content is

@@ -1,5 +1,5 @@
 /**
- * Why a pair does not sync, as a chain of causes (seed 000: a stalled `zfs recv` keeping the
+ * Why a pair does not sync, as a chain of causes (the classic incident: a stalled `zfs recv` keeping the
  * replica busy; the last received snapshot pruned on the source, so the common base is an older
  * one; the replica modified; a clone of a snapshot newer than that base blocking the rollback to
  * it), and one ordered fix plan: stop the stalled processes, re-base the clones, roll back to the

@@ -1,5 +1,5 @@
 /**
- * Plans: what a mutating operation will do, as pure data (STYLE.md pattern 3: plan, preview,
+ * Plans: what a mutating operation will do, as pure data (plan, preview,
  * confirm, execute). A plan lists its steps per host, everything it destroys, and preconditions
  * that are re-checked against fresh listings right before it runs; the same plan can be printed
  * as shell lines for the integrated terminal. Nothing here runs a command.

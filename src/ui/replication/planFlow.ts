@@ -1,5 +1,5 @@
 /**
- * Plan, preview, confirm, execute (STYLE.md pattern 3) for every replication command:
+ * Plan, preview, confirm, execute for every replication command:
  * the plan is shown as a read-only document (renderPlan), a MODAL confirmation names everything it
  * destroys and its warnings and offers "Run" or "Send to Terminal"; destroying a clone or dataset
  * also asks for its name typed exactly; a blocked plan says why and offers its alternative instead
