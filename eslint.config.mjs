@@ -1,10 +1,17 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const noVscode = {
-  'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core, src/transport and src/cli must not import vscode: they are shared with the CLI and tested without VS Code.' }] }],
-  'no-restricted-syntax': ['error', { selector: "CallExpression[callee.name='require'][arguments.0.value='vscode']", message: 'src/core must not require vscode.' }],
-};
+/** Layers import one way: ui -> cli? no; ui and cli -> transport -> core; core imports none of them (nor vscode). */
+const layer = (forbidden, why) => ({
+  'no-restricted-imports': [
+    'error',
+    {
+      paths: [{ name: 'vscode', message: 'src/core, src/transport and src/cli must not import vscode: they are shared with the CLI and tested without VS Code.' }],
+      patterns: forbidden.map((dir) => ({ group: [`**/${dir}/*`, `**/${dir}/**`], message: why })),
+    },
+  ],
+  'no-restricted-syntax': ['error', { selector: "CallExpression[callee.name='require'][arguments.0.value='vscode']", message: 'must not require vscode.' }],
+});
 
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', 'media/**', 'webview-ui/dist/**', '.lab/**'] },
@@ -16,7 +23,9 @@ export default tseslint.config(
       'no-empty': ['error', { allowEmptyCatch: true }],
     },
   },
-  { files: ['src/core/**/*.ts', 'src/transport/**/*.ts', 'src/cli/**/*.ts'], rules: noVscode },
+  { files: ['src/core/**/*.ts'], rules: layer(['transport', 'ui', 'cli'], 'src/core is pure: it imports no other layer (the transport implements its Runner interface).') },
+  { files: ['src/transport/**/*.ts'], rules: layer(['ui', 'cli'], 'src/transport imports only src/core.') },
+  { files: ['src/cli/**/*.ts'], rules: layer(['ui'], 'src/cli imports src/core and src/transport, not the VS Code UI.') },
   // Code that runs in the browser: the timeline harness and the page functions of its test and benchmark.
   {
     files: ['test/e2e/timeline/**/*.{js,mjs}', 'bench/timeline*.mjs'],

@@ -1,7 +1,7 @@
 /** The transport: how commands reach a host. Shared by the extension and the CLI; never imports 'vscode'. */
 import type { Logger } from '../core/log.js';
 import { LocalRunner } from './local.js';
-import type { Runner } from './runner.js';
+import type { Runner } from '../core/runner.js';
 import { SshRunner, type HostKeyDecision, type PassphraseRequest, type SessionHostKeys, type UnknownHostKeyInfo } from './ssh.js';
 import { resolveSshTarget, type ResolveOptions } from './sshConfig.js';
 
@@ -61,8 +61,8 @@ export function createRunner(spec: string, deps: TransportDeps): Runner {
   });
 }
 
-export { RunnerError } from './runner.js';
-export type { Runner, RunnerErrorCode, RunOptions, RunResult } from './runner.js';
+export { RunnerError } from '../core/runner.js';
+export type { Runner, RunnerErrorCode, RunOptions, RunResult } from '../core/runner.js';
 export { LocalRunner, type LocalRunnerOptions } from './local.js';
 export {
   SshRunner,

@@ -2,7 +2,7 @@
 import { Readable, type Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from '../core/log.js';
-import { RunnerError, type RunOptions, type RunResult, type Runner } from './runner.js';
+import { RunnerError, type RunOptions, type RunResult, type Runner } from '../core/runner.js';
 
 type ExecaModule = typeof import('execa', { with: { 'resolution-mode': 'import' } });
 let execaModule: Promise<ExecaModule> | undefined;

@@ -25,7 +25,7 @@ import { silentLogger } from '../core/log.js';
 import { shellJoin } from '../core/zfs/quote.js';
 import { appendKnownHost, knownHostsName, knownKeyTypes, keyTypeOf, parseRevokedKeys, verifyHostKey } from './knownHosts.js';
 import { endAndWait, isReadable } from './local.js';
-import { RunnerError, type RunOptions, type RunResult, type Runner } from './runner.js';
+import { RunnerError, type RunOptions, type RunResult, type Runner } from '../core/runner.js';
 import { connectionChain, type SshTarget } from './sshConfig.js';
 
 export interface UnknownHostKeyInfo {

@@ -28,7 +28,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type SSHConfigType from 'ssh-config' with { 'resolution-mode': 'import' };
 import { matchPattern, matchPatternList } from './knownHosts.js';
-import { RunnerError } from './runner.js';
+import { RunnerError } from '../core/runner.js';
 
 // `ssh-config` is an ES module package with a CommonJS build behind its `require` condition. This file
 // compiles as CommonJS (Node16 rules), so the types come through `import type` and the value through

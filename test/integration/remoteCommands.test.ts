@@ -10,7 +10,7 @@ import type { HostListing } from '../../src/core/fleet/listing.js';
 import { runBatch } from '../../src/core/zfs/batch.js';
 import { shellJoin } from '../../src/core/zfs/quote.js';
 import { createRunner } from '../../src/transport/index.js';
-import type { Runner } from '../../src/transport/runner.js';
+import type { Runner } from '../../src/core/runner.js';
 import { deps, ssh, testLogger } from './lab.js';
 
 /** Every command a runner sends, by host. */

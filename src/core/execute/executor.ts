@@ -9,7 +9,7 @@
 import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import type { HostListing } from '../fleet/listing.js';
 import type { Logger } from '../log.js';
-import type { Runner, RunResult } from '../../transport/runner.js';
+import type { Runner, RunResult } from '../runner.js';
 import { parseSendEstimate } from '../replication/argv.js';
 import { checkPreconditions, pipeShellLine, type Change, type Plan, type PlanStep } from '../replication/plan.js';
 import { classifyZfsError, ZfsError } from '../zfs/errors.js';

@@ -1,6 +1,6 @@
 /** The hosts of the fleet: one ZfsHost (one connection) per host spec, loaded with bounded concurrency. */
 import type { Logger } from '../log.js';
-import { RunnerError, type Runner } from '../../transport/runner.js';
+import { RunnerError, type Runner } from '../runner.js';
 import { ZfsHost, type CapabilityCache, type HostSettings } from './host.js';
 import type { HostListing } from './listing.js';
 

@@ -1,6 +1,6 @@
 /** A ZFS host as the product sees it: a runner, its probed capabilities and a cached listing. */
 import type { Logger } from '../log.js';
-import type { Runner } from '../../transport/runner.js';
+import type { Runner } from '../runner.js';
 import { runBatch, type BatchResult } from '../zfs/batch.js';
 import { identityCommands, probeHost, zfsIdentity } from '../zfs/capabilities.js';
 import { listAllCommand, zpoolListCommand, type ZfsCommand } from '../zfs/commands.js';

@@ -50,7 +50,7 @@
  * - Grants to the user's group (primary or supplementary) and to everyone count; permission sets
  *   (`@set`, also defined on an ancestor) count.
  */
-import type { Runner } from '../../transport/runner.js';
+import type { Runner } from '../runner.js';
 import {
   allowSections,
   datasetChain,

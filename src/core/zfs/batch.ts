@@ -7,7 +7,7 @@
  * exit code and standard error between lines carrying a random marker. The commands are argv and
  * are quoted with `shellJoin` inside the script, so the script means the same for every login shell.
  */
-import type { Runner, RunOptions } from '../../transport/runner.js';
+import type { Runner, RunOptions } from '../runner.js';
 import { shellJoin } from './quote.js';
 
 export interface BatchResult {

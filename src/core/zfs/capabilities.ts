@@ -2,7 +2,7 @@
  * What a host's zfs can do, decided by asking it. OpenZFS identifies itself with `zfs version`;
  * anything else (zfs-fuse, old illumos) is probed feature by feature, never assumed.
  */
-import type { Runner } from '../../transport/runner.js';
+import type { Runner } from '../runner.js';
 import { runBatch, type BatchResult } from './batch.js';
 import { parseOpenZfsVersion } from './parse.js';
 import type { ZfsCapabilities } from './types.js';

@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import type { Fleet } from '../../../src/core/fleet/fleet.js';
 import type { HostListing } from '../../../src/core/fleet/listing.js';
 import { checkPreconditions, type Plan, type PlanStep } from '../../../src/core/replication/plan.js';
-import { RunnerError, type RunResult } from '../../../src/transport/runner.js';
+import { RunnerError, type RunResult } from '../../../src/core/runner.js';
 
 export interface StepRun {
   step: PlanStep;

@@ -7,7 +7,7 @@ import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../../../src/core/log.js';
 import { createRunner } from '../../../src/transport/index.js';
-import { RunnerError } from '../../../src/transport/runner.js';
+import { RunnerError } from '../../../src/core/runner.js';
 import { SessionHostKeys, SshRunner, type HostKeyDecision, type SshRunnerOptions, type UnknownHostKeyInfo } from '../../../src/transport/ssh.js';
 import { resolveSshTarget } from '../../../src/transport/sshConfig.js';
 import { keygen, keygenFingerprint, LOCAL_USER, sh, tempDir, TestAgent, TestSshd } from './sshd.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Fleet } from '../../../src/core/fleet/fleet.js';
 import { silentLogger } from '../../../src/core/log.js';
 import { LocalRunner } from '../../../src/transport/local.js';
-import { RunnerError } from '../../../src/transport/runner.js';
+import { RunnerError } from '../../../src/core/runner.js';
 
 describe('which hosts connect', () => {
   it('with onlyListed (the extension), a host that is not configured does not get a connection', () => {

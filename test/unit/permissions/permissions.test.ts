@@ -18,7 +18,7 @@ import {
 import { parsePair, type PairSpec } from '../../../src/core/fleet/pairs.js';
 import { parseZfsAllow } from '../../../src/core/zfs/allow.js';
 import { shellJoin } from '../../../src/core/zfs/quote.js';
-import type { Runner, RunResult } from '../../../src/transport/runner.js';
+import type { Runner, RunResult } from '../../../src/core/runner.js';
 import { recorded, recordedNames } from '../core/fixtures.js';
 
 const allow = (name: string) => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { LocalRunner } from '../../../src/transport/local.js';
-import { RunnerError } from '../../../src/transport/runner.js';
+import { RunnerError } from '../../../src/core/runner.js';
 
 const r = new LocalRunner();
 

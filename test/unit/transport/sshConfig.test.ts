@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RunnerError } from '../../../src/transport/runner.js';
+import { RunnerError } from '../../../src/core/runner.js';
 import { connectionChain, listConfigHosts, parseHostSpec, resolveSshTarget, type ResolveOptions } from '../../../src/transport/sshConfig.js';
 
 let dir: string;
