@@ -59,8 +59,10 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
     return v;
   };
+  const seen: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    if (a.startsWith('-') && a !== '-') seen.push(a);
     switch (a) {
       case '--ssh-config': opts.sshConfig = value(i++, a); break;
       case '--known-hosts': opts.knownHosts = value(i++, a); break;
@@ -106,8 +108,31 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
   opts.sshConfig = home(opts.sshConfig);
   opts.knownHosts = home(opts.knownHosts);
   const command = opts.positional.shift() ?? 'help';
+  if (command === 'help' && opts.positional[0] && VERBS[opts.positional[0]]) return { command: 'help', opts };
+  const verb = VERBS[command];
+  if (verb) {
+    const wrong = seen.filter((f) => !COMMON_OPTIONS.includes(f) && !verb.options.includes(f));
+    if (wrong.length) throw new UsageError(`${command} does not take ${wrong.join(', ')}\nusage: zfs-fleet ${verb.usage}${verb.options.length ? `\n  its options: ${verb.options.join(' ')}` : ''}`);
+  }
   return { command, opts };
 }
+
+/** The options every verb takes (connection, output, help). */
+const COMMON_OPTIONS = ['--ssh-config', '--known-hosts', '--zfs', '--zpool', '--timeout', '--json', '-v', '--verbose', '-h', '--help'];
+
+/** Each verb's usage line and the options it takes besides the common ones: any other is a usage error. */
+export const VERBS: Record<string, { usage: string; options: string[] }> = {
+  hosts: { usage: 'hosts [HOST...]', options: [] },
+  ls: { usage: 'ls HOST[:DATASET] [--snapshots]', options: ['--snapshots', '-t'] },
+  status: { usage: 'status SRC DST [--route R]', options: ['--route'] },
+  diagnose: { usage: 'diagnose SRC DST [--fix [--yes] [--confirm-base DATASET]] [--stalled-after SECONDS]', options: ['--fix', '--yes', '-y', '--stalled-after', '--route', '--pairs', '--confirm-base'] },
+  plan: { usage: 'plan sync SRC DST | plan rollback HOST:DS@SNAP | plan rebase HOST:CLONE --onto HOST:DS@SNAP', options: ['--route', '--snapshot', '--no-bookmark', '--destroy-clones', '--onto', '--keep-data', '--drop-data', '--pairs'] },
+  sync: { usage: 'sync SRC DST [--route relay|push|pull] [--snapshot NAME] [--no-bookmark] [--yes]', options: ['--route', '--snapshot', '--no-bookmark', '--yes', '-y', '--pairs', '--confirm-base'] },
+  rollback: { usage: 'rollback HOST:DS@SNAP [--destroy-clones] [--yes] [--confirm-base DATASET]', options: ['--destroy-clones', '--yes', '-y', '--pairs', '--confirm-base'] },
+  rebase: { usage: 'rebase HOST:CLONE --onto HOST:DS@SNAP --keep-data|--drop-data [--yes]', options: ['--onto', '--keep-data', '--drop-data', '--yes', '-y', '--pairs', '--confirm-base'] },
+  audit: { usage: 'audit SRC DST [--route R]', options: ['--route'] },
+  history: { usage: 'history', options: [] },
+};
 
 function stderrLogger(verbose: boolean): Logger {
   const say = (lvl: string) => (m: string) => {
@@ -267,9 +292,11 @@ export async function main(argv: string[]): Promise<number> {
   const { command, opts } = parsed;
   try {
     switch (command) {
-      case 'help':
-        out(USAGE);
+      case 'help': {
+        const v = opts.positional[0] ? VERBS[opts.positional[0]] : undefined;
+        out(v ? `usage: zfs-fleet ${v.usage}\n  its options: ${[...v.options, ...COMMON_OPTIONS].join(' ')}` : USAGE);
         return 0;
+      }
       case 'hosts':
         return await cmdHosts(opts);
       case 'ls':

@@ -23,7 +23,8 @@ const T = `rpool/${R}/fs`;
 
 function run(...args: string[]) {
   const l = lab();
-  return runCli([cli, ...args, '--ssh-config', l.sshConfig, '--known-hosts', l.knownHosts, '--pairs', pairs], { ...process.env, XDG_STATE_HOME: tmp, XDG_CACHE_HOME: tmp });
+  const withPairs = args[0] === 'status' ? [] : ['--pairs', pairs];
+  return runCli([cli, ...args, '--ssh-config', l.sshConfig, '--known-hosts', l.knownHosts, ...withPairs], { ...process.env, XDG_STATE_HOME: tmp, XDG_CACHE_HOME: tmp });
 }
 
 beforeAll(async () => {

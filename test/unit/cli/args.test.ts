@@ -1,6 +1,6 @@
 /** The CLI's argument parsing: the replication flags reach the options the planner gets. */
 import { describe, expect, it } from 'vitest';
-import { parseArgs, UsageError } from '../../../src/cli/main.js';
+import { parseArgs, UsageError, VERBS } from '../../../src/cli/main.js';
 
 describe('zfs-fleet arguments', () => {
   it('sync: --route, --snapshot, --no-bookmark, --yes', () => {
@@ -20,5 +20,23 @@ describe('zfs-fleet arguments', () => {
   it('bad values are usage errors naming the flag', () => {
     expect(() => parseArgs(['sync', 'a:b', 'c:d', '--route', 'sideways'])).toThrow(new UsageError('--route is relay, push or pull'));
     expect(() => parseArgs(['sync', 'a:b', 'c:d', '--bookmark'])).toThrow(new UsageError('unknown option --bookmark'));
+  });
+});
+
+describe('options per verb', () => {
+  it('a verb refuses an option it does not take, naming it and its own options', () => {
+    expect(() => parseArgs(['ls', 'off1', '--destroy-clones'])).toThrow(/^ls does not take --destroy-clones\nusage: zfs-fleet ls HOST\[:DATASET\] \[--snapshots\]\n {2}its options: --snapshots -t$/);
+    expect(() => parseArgs(['status', 'a:b', 'c:d', '--yes'])).toThrow(/status does not take --yes/);
+    expect(() => parseArgs(['history', '--fix'])).toThrow(/history does not take --fix/);
+    expect(parseArgs(['rollback', 'h:p/a@s', '--destroy-clones', '--yes', '--confirm-base', 'p/a', '--json']).command).toBe('rollback');
+  });
+
+  it('VERB --help asks for that verb\'s usage', () => {
+    expect(parseArgs(['ls', '--help'])).toMatchObject({ command: 'help', opts: { positional: ['ls'] } });
+    expect(parseArgs(['--help', 'sync'])).toMatchObject({ command: 'help', opts: { positional: ['sync'] } });
+  });
+
+  it('every verb of the usage text has its options listed', () => {
+    for (const v of ['hosts', 'ls', 'status', 'diagnose', 'plan', 'sync', 'rollback', 'rebase', 'audit', 'history']) expect(VERBS[v], v).toBeDefined();
   });
 });
