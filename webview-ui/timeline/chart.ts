@@ -11,7 +11,7 @@ import { select, type Selection } from 'd3-selection';
 import 'd3-transition';
 import { zoom, zoomIdentity, ZoomTransform, type ZoomBehavior } from 'd3-zoom';
 import { MarkFlag } from '../../src/shared/protocol.js';
-import { announcement, fullName, laneBadges, laneDetail, tooltipLines } from './format.js';
+import { announcement, axisTickFormat, fullName, laneBadges, laneDetail, tooltipLines } from './format.js';
 import { BOOKMARK_DY, buildFrame, Frame, POINT, type View } from './frame.js';
 import { move, initialCursor, NAV_KEYS, type Cursor, type NavKey } from './nav.js';
 import { BOOKMARK, R_MAX, STYLE_COUNT, Style, chartHeight, laneBoxes, markAt, nearest, type LaneBox, type Prepared } from './prepare.js';
@@ -526,6 +526,7 @@ export class Chart {
       .call(
         axisTop<Date>(x)
           .ticks(Math.max(2, Math.floor(this.width / 110)))
+          .tickFormat(axisTickFormat)
           .tickSizeOuter(0),
       );
     this.svg

@@ -2,6 +2,7 @@
  * Words and numbers the timeline shows: tooltip lines, the screen-reader announcement, lane
  * badges, the legend. Pure (no DOM): the caller puts the strings into the DOM with textContent.
  */
+import { timeFormat } from 'd3-time-format';
 import { MarkFlag, type TimelineLane, type TimelineMark } from '../../src/shared/protocol.js';
 
 /** 1.2 MiB: binary units, one decimal below 10, none above. */
@@ -135,4 +136,28 @@ export function laneDetail(lane: TimelineLane): string {
   if (books > 0) parts.push(`${books.toLocaleString('en-US')} bookmark${books === 1 ? '' : 's'}`);
   if (lane.interval !== undefined) parts.push(`every ${formatInterval(lane.interval)}`);
   return parts.join(' · ');
+}
+
+const fmtSecond = timeFormat(':%S');
+const fmtMinute = timeFormat('%H:%M');
+const fmtDay = timeFormat('%a %d');
+const fmtWeek = timeFormat('%b %d');
+const fmtMonth = timeFormat('%B');
+const fmtYear = timeFormat('%Y');
+
+/** The time axis' ticks in local time, 24-hour clock (d3's default is a 12-hour clock without AM/PM). */
+export function axisTickFormat(d: Date): string {
+  if (d.getSeconds() !== 0 || d.getMilliseconds() !== 0) return fmtSecond(d);
+  if (d.getMinutes() !== 0 || d.getHours() !== 0) return fmtMinute(d);
+  if (d.getDate() !== 1) return d.getDay() === 0 ? fmtWeek(d) : fmtDay(d);
+  if (d.getMonth() !== 0) return fmtMonth(d);
+  return fmtYear(d);
+}
+
+/** The time zone the axis is in, e.g. "local time, UTC+01:00". */
+export function timeZoneLabel(at: Date = new Date()): string {
+  const off = -at.getTimezoneOffset();
+  const sign = off < 0 ? '-' : '+';
+  const a = Math.abs(off);
+  return `local time, UTC${sign}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
 }

@@ -17,7 +17,7 @@ import {
 } from '../../src/shared/protocol.js';
 import { actionMessage, actionsFor } from './actions.js';
 import { Chart } from './chart.js';
-import { fullName } from './format.js';
+import { fullName, timeZoneLabel } from './format.js';
 import { ContextMenu } from './menu.js';
 import type { Cursor } from './nav.js';
 import { findMark, prepare } from './prepare.js';
@@ -105,6 +105,10 @@ class App {
     lock.setAttribute('aria-hidden', 'true');
     held.append(lock, 'held');
     legend.append(held);
+    // The axis is in local time, 24-hour clock; the tooltips add UTC.
+    const tz = el('li', 'tz');
+    tz.textContent = timeZoneLabel();
+    legend.append(tz);
     toolbar.append(this.titleEl, this.refreshBtn, fit, this.baseBtn, el('span', 'spacer'), legend);
 
     this.summary = el('ul', 'summary');

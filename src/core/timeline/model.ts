@@ -199,10 +199,12 @@ function scheduleAndRetention(lane: TimelineLane): void {
   if (snapIdx.length >= MIN_SNAPSHOTS_FOR_INTERVAL) {
     const gaps = new Float64Array(snapIdx.length - 1);
     for (let k = 1; k < snapIdx.length; k++) gaps[k - 1] = lane.marks[snapIdx[k]!]!.time - lane.marks[snapIdx[k - 1]!]!.time;
-    const sorted = Float64Array.from(gaps).sort();
+    // Snapshots taken in the same second (sanoid's hourly, daily and monthly at once) are one moment
+    // of the schedule: the usual interval is the median of the gaps between distinct times.
+    const sorted = gaps.filter((g) => g > 0).sort();
     const mid = sorted.length >> 1;
-    const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-    lane.interval = median;
+    const median = sorted.length === 0 ? 0 : sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    if (median > 0) lane.interval = median;
     if (median > 0) {
       for (let k = 1; k < snapIdx.length; k++) if (gaps[k - 1]! > GAP_FACTOR * median) lane.marks[snapIdx[k]!]!.flags |= MarkFlag.GapBefore;
     }

@@ -320,4 +320,28 @@ describe('size', () => {
     expect(names(m.lanes[0]!, MarkFlag.GapBefore)).toEqual(['auto-030000']);
     expect(m.summary[0]).toMatch(/^Behind by 10 snapshots \(@auto-049990, @auto-049991, @auto-049992, @auto-049993, … \(5 more\), @auto-049999\)/);
   });
+
+  it('sanoid takes _hourly, _daily and _monthly in the same second: the usual interval is the hour, not 0 seconds', () => {
+    const now = 1_700_000_000;
+    const objects = [
+      { name: 'a/fs', type: 'filesystem' as const, creation: now - 20 * 3600 },
+      ...Array.from({ length: 10 }, (_, h) =>
+        ['hourly', 'daily', 'monthly'].map((kind, k) => ({
+          name: `a/fs@autosnap_h${h}_${kind}`,
+          type: 'snapshot' as const,
+          creation: now - (10 - h) * 3600,
+          createtxg: 100 + h * 3 + k,
+          guid: String(20_000_000_000 + h * 3 + k),
+          used: 0,
+          userrefs: 0,
+        })),
+      ).flat(),
+    ];
+    const l = buildListing('off1', capabilities('off1'), [], objects);
+    const m = pairTimeline(pair('off1:a/fs', 'ovh3:b/fs'), listings({ off1: l, ovh3: buildListing('ovh3', capabilities('ovh3'), [], []) }));
+    expect(m.lanes[0]!.interval).toBe(3600);
+    expect(names(m.lanes[0]!, MarkFlag.GapBefore)).toEqual([]);
+    const burst = buildListing('off1', capabilities('off1'), [], objects.filter((o) => o.type !== 'snapshot' || o.creation === now - 3600));
+    expect(pairTimeline(pair('off1:a/fs', 'ovh3:b/fs'), listings({ off1: burst, ovh3: buildListing('ovh3', capabilities('ovh3'), [], []) })).lanes[0]!.interval).toBeUndefined();
+  });
 });

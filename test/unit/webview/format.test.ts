@@ -1,6 +1,6 @@
 /** Tooltip lines, announcements and badges from models built from recorded real ZFS listings. */
 import { describe, expect, it } from 'vitest';
-import { announcement, formatAge, formatBytes, formatInterval, formatUtc, laneBadges, laneDetail, markStates, tooltipLines } from '../../../webview-ui/timeline/format.js';
+import { announcement, axisTickFormat, formatAge, formatBytes, formatInterval, formatUtc, laneBadges, laneDetail, markStates, timeZoneLabel, tooltipLines } from '../../../webview-ui/timeline/format.js';
 import { openzfsPair, openzfsResumePair, seed000 } from './models.js';
 
 describe('numbers and times', () => {
@@ -80,5 +80,16 @@ describe('OpenZFS 2.3', () => {
     const held = src!.marks.find((x) => x.kind === 'snapshot' && x.name === '20230501-0000')!;
     expect(Object.fromEntries(tooltipLines(src!, held, m.takenAt)).holds).toBe('1');
     expect(markStates(held)).toContain('held');
+  });
+});
+
+describe('the time axis', () => {
+  it('ticks on a 24-hour clock in local time, and says the zone', () => {
+    expect(axisTickFormat(new Date(2026, 11, 3, 15, 5))).toBe('15:05');
+    expect(axisTickFormat(new Date(2026, 11, 3, 3, 5))).toBe('03:05');
+    expect(axisTickFormat(new Date(2026, 11, 3, 15, 5, 30))).toBe(':30');
+    expect(axisTickFormat(new Date(2026, 11, 1))).toBe('December');
+    expect(axisTickFormat(new Date(2026, 0, 1))).toBe('2026');
+    expect(timeZoneLabel()).toMatch(/^local time, UTC[+-]\d{2}:\d{2}$/);
   });
 });
