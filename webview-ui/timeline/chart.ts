@@ -14,7 +14,7 @@ import { MarkFlag } from '../../src/shared/protocol.js';
 import { announcement, axisTickFormat, fullName, laneBadges, laneDetail, tooltipLines } from './format.js';
 import { BOOKMARK_DY, buildFrame, Frame, POINT, type View } from './frame.js';
 import { move, initialCursor, NAV_KEYS, type Cursor, type NavKey } from './nav.js';
-import { BOOKMARK, R_MAX, STYLE_COUNT, Style, chartHeight, laneBoxes, markAt, nearest, type LaneBox, type Prepared } from './prepare.js';
+import { BOOKMARK, R_MAX, STACK_DY, STYLE_COUNT, Style, chartHeight, laneBoxes, markAt, nearest, type LaneBox, type Prepared } from './prepare.js';
 import { readPalette, type Palette } from './theme.js';
 
 export interface ChartEvents {
@@ -692,7 +692,8 @@ export class Chart {
   }
 
   private markY(c: Cursor): number {
-    return this.boxes[c.lane]!.y + (this.p!.lanes[c.lane]!.bucket[c.pos]! >= BOOKMARK ? BOOKMARK_DY : 0);
+    const l = this.p!.lanes[c.lane]!;
+    return this.boxes[c.lane]!.y + (l.bucket[c.pos]! >= BOOKMARK ? BOOKMARK_DY : 0) - l.stack[c.pos]! * STACK_DY;
   }
 
   private key(e: KeyboardEvent): void {

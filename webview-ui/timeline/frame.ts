@@ -4,7 +4,7 @@
  * to one per 2-pixel column and bucket when zoomed out (the largest radius kept), links collapsed the
  * same way, gap bands, hold badges and clone branches. The buffers are reused between frames.
  */
-import { BOOKMARK, R_MAX, STYLE_COUNT, lowerBound, visibleRange, type LaneBox, type Prepared } from './prepare.js';
+import { BOOKMARK, R_MAX, STACK_DY, STACK_MAX, STYLE_COUNT, lowerBound, visibleRange, type LaneBox, type Prepared } from './prepare.js';
 
 /** A growable Float64Array of fixed-size records. */
 export class Records {
@@ -101,8 +101,10 @@ export function buildFrame(p: Prepared, v: View, f: Frame): Frame {
       const x = lane.times[i]! * v.a + v.b;
       const bucket = lane.bucket[i]!;
       const r = lane.radius[i]!;
-      // Two-pixel columns: closer marks cannot be told apart (the smallest is 5 px wide).
-      const col = Math.round(x * 0.5);
+      // Two-pixel columns: closer marks cannot be told apart (the smallest is 5 px wide). Marks of
+      // the same second are stacked (lane.stack) and each drawn: a column per stack level.
+      const stack = lane.stack[i]!;
+      const col = Math.round(x * 0.5) * (STACK_MAX + 1) + stack;
       const rec = f.points[bucket]!;
       if (col === lastCol[bucket]) {
         // Same pixel column and style as the previous mark: one drawn mark stands for both.
@@ -115,7 +117,7 @@ export function buildFrame(p: Prepared, v: View, f: Frame): Frame {
       lastRec[bucket] = k;
       const d = rec.data;
       d[k * 5] = x;
-      d[k * 5 + 1] = bucket >= BOOKMARK ? y + BOOKMARK_DY : y;
+      d[k * 5 + 1] = (bucket >= BOOKMARK ? y + BOOKMARK_DY : y) - stack * STACK_DY;
       d[k * 5 + 2] = r;
       d[k * 5 + 3] = li;
       d[k * 5 + 4] = i;

@@ -34,6 +34,9 @@ export function styleOf(flags: number): StyleId {
 
 export const R_MIN = 2.5;
 export const R_MAX = 7;
+/** Marks with the same creation second are stacked this many px apart, up to STACK_MAX steps. */
+export const STACK_DY = 7;
+export const STACK_MAX = 3;
 
 /** Radius of a mark by its used space: area proportional to used, relative to the largest on any lane. */
 export function radiusFor(used: number | undefined, maxUsed: number): number {
@@ -53,6 +56,12 @@ export interface PreparedLane {
   bucket: Uint8Array;
   /** By position: radius in px. */
   radius: Float32Array;
+  /**
+   * By position: 0, or how many marks of the same kind (snapshot or bookmark) before it have the same
+   * creation second (sanoid's hourly, daily and monthly at once), capped at STACK_MAX: such marks are
+   * drawn stacked upwards by STACK_DY each, so every one can be seen and hovered.
+   */
+  stack: Uint8Array;
   /** Positions of held marks (sorted). */
   held: Uint32Array;
   /** Gaps in the schedule: [start ms, end ms] pairs, sorted by start. */
@@ -106,6 +115,9 @@ function prepareLane(lane: TimelineLane, maxUsed: number): PreparedLane {
   const times = new Float64Array(n);
   const bucket = new Uint8Array(n);
   const radius = new Float32Array(n);
+  const stack = new Uint8Array(n);
+  const lastTime = [NaN, NaN];
+  const lastStack = [0, 0];
   const held: number[] = [];
   const gaps: number[] = [];
   let base = -1;
@@ -116,11 +128,15 @@ function prepareLane(lane: TimelineLane, maxUsed: number): PreparedLane {
     times[p] = m.time * 1000;
     bucket[p] = styleOf(m.flags) + (m.kind === 'bookmark' ? BOOKMARK : 0);
     radius[p] = radiusFor(m.used, maxUsed);
+    const g = m.kind === 'bookmark' ? 1 : 0;
+    stack[p] = times[p] === lastTime[g] ? Math.min(STACK_MAX, lastStack[g]! + 1) : 0;
+    lastTime[g] = times[p]!;
+    lastStack[g] = stack[p]!;
     if (m.flags & MarkFlag.Held || (m.holds ?? 0) > 0) held.push(p);
     if (m.flags & MarkFlag.GapBefore && p > 0) gaps.push(times[p - 1]!, times[p]!);
     if (m.flags & MarkFlag.Base) base = i;
   }
-  return { lane, order, pos, times, bucket, radius, held: Uint32Array.from(held), gaps: Float64Array.from(gaps), base };
+  return { lane, order, pos, times, bucket, radius, stack, held: Uint32Array.from(held), gaps: Float64Array.from(gaps), base };
 }
 
 export function prepare(model: TimelineModel): Prepared {

@@ -1,7 +1,7 @@
 /** What a frame draws for a view (pure: no canvas), on models built from recorded real ZFS listings. */
 import { describe, expect, it } from 'vitest';
 import { Frame, POINT, buildFrame, timeRange, type View } from '../../../webview-ui/timeline/frame.js';
-import { BOOKMARK, STYLE_COUNT, Style, laneBoxes, prepare, type Prepared } from '../../../webview-ui/timeline/prepare.js';
+import { BOOKMARK, STACK_DY, STACK_MAX, STYLE_COUNT, Style, laneBoxes, prepare, type Prepared } from '../../../webview-ui/timeline/prepare.js';
 import { openzfsPair, seed000 } from './models.js';
 
 /** A view showing [t0, t1] ms across `width` px. */
@@ -88,5 +88,28 @@ describe('OpenZFS 2.3 pair', () => {
     expect(f.held.n).toBe(2);
     expect(f.baseLinks.n).toBe(1);
     expect(f.links.n).toBe(2);
+  });
+});
+
+describe('snapshots of the same second (sanoid: _hourly, _daily, _monthly at once)', () => {
+  // The recorded seed000 model with the source's snapshots all given the second of the newest one.
+  const model = seed000();
+  const src = model.lanes[0]!;
+  const t = Math.max(...src.marks.filter((m) => m.kind === 'snapshot').map((m) => m.time));
+  for (const m of src.marks) if (m.kind === 'snapshot') m.time = t;
+  const p = prepare(model);
+
+  it('are stacked, each drawn and at its own height, in createtxg order', () => {
+    const lane = p.lanes[0]!;
+    const snaps = [...lane.order].map((_, pos) => pos).filter((pos) => lane.bucket[pos]! < BOOKMARK);
+    expect(snaps.map((pos) => lane.stack[pos])).toEqual(snaps.map((_, k) => Math.min(k, STACK_MAX)));
+    const f = buildFrame(p, viewOf(p, t * 1000 - 60_000, t * 1000 + 60_000), new Frame());
+    const ys = new Set<number>();
+    f.points.forEach((r, bucket) => {
+      for (let i = 0; i < r.n; i++) if (r.data[i * 5 + POINT.lane] === 0 && bucket < BOOKMARK) ys.add(r.data[i * 5 + POINT.y]!);
+    });
+    expect(ys.size).toBe(Math.min(snaps.length, STACK_MAX + 1));
+    const base = laneBoxes(p.lanes.length)[0]!.y;
+    expect([...ys].sort((a, b) => b - a)).toEqual(Array.from({ length: ys.size }, (_, k) => base - k * STACK_DY));
   });
 });
