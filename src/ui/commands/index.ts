@@ -8,45 +8,62 @@ import { refreshAll, refreshHost, retryHost } from './refresh.js';
 import { openTimeline, registerTimeline, timelineDebugState } from './timeline.js';
 import { addPair, diagnosePair, openPairDefinition, rebaseClone, refreshPairs, removePair, rollbackToSnapshot, showReplicationHistory, syncPair, syncPairWithOptions } from './replication.js';
 
-export const COMMANDS: Record<string, Command> = {
-  'zfsFleet.refreshAll': refreshAll,
-  'zfsFleet.refreshHost': refreshHost,
-  'zfsFleet.retryHost': retryHost,
-  'zfsFleet.addHost': addHost,
-  'zfsFleet.importSshHosts': importSshHosts,
-  'zfsFleet.removeHost': removeHost,
-  'zfsFleet.copyName': copyName,
-  'zfsFleet.openTerminal': openTerminal,
-  'zfsFleet.showLog': showLog,
-  'zfsFleet.forgetPassphrases': forgetPassphrases,
-  'zfsFleet.addPair': addPair,
-  'zfsFleet.removePair': removePair,
-  'zfsFleet.refreshPairs': refreshPairs,
-  'zfsFleet.openPairDefinition': openPairDefinition,
-  'zfsFleet.syncPair': syncPair,
-  'zfsFleet.syncPairWithOptions': syncPairWithOptions,
-  'zfsFleet.diagnosePair': diagnosePair,
-  'zfsFleet.rollbackToSnapshot': rollbackToSnapshot,
-  'zfsFleet.rebaseClone': rebaseClone,
-  'zfsFleet.showReplicationHistory': showReplicationHistory,
-  'zfsFleet.openTimeline': openTimeline,
-  'zfsFleet.timeline.debugState': timelineDebugState,
-};
+/**
+ * A command: its handler, whether it changes ZFS or the user's configuration (`mutating`: the
+ * wrapper refuses it in an untrusted workspace, naming it, and package.json's enablement says
+ * `isWorkspaceTrusted`), and whether it exists only for tests (registered under ZFS_FLEET_TEST=1,
+ * not contributed).
+ */
+export interface CommandSpec {
+  run: Command;
+  mutating?: string;
+  testOnly?: boolean;
+}
+
+export const COMMANDS = {
+  'zfsFleet.refreshAll': { run: refreshAll },
+  'zfsFleet.refreshHost': { run: refreshHost },
+  'zfsFleet.retryHost': { run: retryHost },
+  'zfsFleet.addHost': { run: addHost },
+  'zfsFleet.importSshHosts': { run: importSshHosts },
+  'zfsFleet.removeHost': { run: removeHost },
+  'zfsFleet.copyName': { run: copyName },
+  'zfsFleet.openTerminal': { run: openTerminal },
+  'zfsFleet.showLog': { run: showLog },
+  'zfsFleet.forgetPassphrases': { run: forgetPassphrases },
+  'zfsFleet.addPair': { run: addPair, mutating: 'Add Replication Pair' },
+  'zfsFleet.removePair': { run: removePair, mutating: 'Remove Pair' },
+  'zfsFleet.refreshPairs': { run: refreshPairs },
+  'zfsFleet.openPairDefinition': { run: openPairDefinition },
+  'zfsFleet.syncPair': { run: syncPair, mutating: 'Sync Pair' },
+  'zfsFleet.syncPairWithOptions': { run: syncPairWithOptions, mutating: 'Sync Pair' },
+  'zfsFleet.diagnosePair': { run: diagnosePair },
+  'zfsFleet.rollbackToSnapshot': { run: rollbackToSnapshot, mutating: 'Roll Back to This Snapshot' },
+  'zfsFleet.rebaseClone': { run: rebaseClone, mutating: 'Rebase Clone' },
+  'zfsFleet.showReplicationHistory': { run: showReplicationHistory },
+  'zfsFleet.openTimeline': { run: openTimeline },
+  'zfsFleet.timeline.debugState': { run: timelineDebugState, testOnly: true },
+} satisfies Record<string, CommandSpec>;
+
+export type CommandId = keyof typeof COMMANDS;
 
 export function registerCommands(ctx: FleetContext): vscode.Disposable[] {
-  const commands = Object.entries(COMMANDS).map(([id, fn]) =>
-    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-      try {
-        return await fn(ctx, args[0] as never, args[1] as never);
-      } catch (e) {
-        if (e instanceof UserCancelled || (e as Error)?.name === 'UserCancelled') return undefined;
-        const msg = e instanceof Error ? e.message : String(e);
-        ctx.log.error(`${id}: ${msg}`);
-        void vscode.window.showErrorMessage(`ZFS Fleet: ${msg}`, 'Show Log').then((b) => b && ctx.log.show());
-        return undefined;
-      }
-    }),
-  );
+  const specs = (Object.entries(COMMANDS) as [CommandId, CommandSpec][]).filter(([, spec]) => !spec.testOnly || process.env.ZFS_FLEET_TEST === '1');
+  const commands = specs.map(([id, spec]) => vscode.commands.registerCommand(id, (...args: unknown[]) => runCommand(ctx, id, spec, args)));
   // The timeline's panels and their serializer (registered at activation: onWebviewPanel restores them).
   return [...commands, ...registerTimeline(ctx)];
+}
+
+/** The one wrapper: trust for mutating commands, errors logged and shown once, a user's cancel silent. */
+async function runCommand(ctx: FleetContext, id: CommandId, spec: CommandSpec, args: unknown[]): Promise<unknown> {
+  try {
+    if (spec.mutating) ctx.replication.requireTrust(spec.mutating);
+    return await spec.run(ctx, args[0] as never, args[1] as never);
+  } catch (e) {
+    if (e instanceof UserCancelled || (e as Error)?.name === 'UserCancelled') return undefined;
+    const msg = e instanceof Error ? e.message : String(e);
+    ctx.log.error(`${id}: ${msg}`);
+    void vscode.window.showErrorMessage(`ZFS Fleet: ${msg}`, 'Show Log').then((b) => b && ctx.log.show());
+    return undefined;
+  }
 }

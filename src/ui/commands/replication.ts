@@ -90,7 +90,6 @@ function endpointProblem(v: string): string | undefined {
 }
 
 export const addPair: Command = async (ctx, node) => {
-  ctx.replication.requireTrust('Add Replication Pair');
   const prefill = isFleetNode(node) && (node.kind === 'dataset' || node.kind === 'pool') ? `${node.host}:${node.kind === 'pool' ? node.pool : node.name}` : undefined;
   const source = await ctx.input.inputBox({
     title: 'Add Replication Pair (1/4): source',
@@ -130,7 +129,6 @@ export const addPair: Command = async (ctx, node) => {
 const sameEntry = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 export const removePair: Command = async (ctx, node, nodes) => {
-  ctx.replication.requireTrust('Remove Pair');
   const list = ((nodes?.length ? nodes : node ? [node] : []) as unknown[]).filter((n): n is PairNode => isPairNode(n) || (!!n && (n as PairNode).kind === 'invalid'));
   if (list.length === 0) list.push({ kind: 'pair', id: '', entry: await resolvePair(ctx, undefined) });
   let removed = 0;
@@ -212,7 +210,6 @@ async function syncFlow(ctx: FleetContext, v: ValidPair, options: SyncOptions): 
 export const syncPair: Command = async (ctx, node) => syncFlow(ctx, await resolvePair(ctx, node), {});
 
 export const syncPairWithOptions: Command = async (ctx, node) => {
-  ctx.replication.requireTrust('Sync Pair');
   const v = await resolvePair(ctx, node);
   const pair = v.pair;
   const mode = await ctx.input.quickPick(
@@ -377,7 +374,6 @@ async function rollbackFlow(ctx: FleetContext, host: string, snapshot: string, d
 }
 
 export const rollbackToSnapshot: Command = async (ctx, node) => {
-  ctx.replication.requireTrust('Roll Back to This Snapshot');
   const { host, snapshot } = await snapshotFrom(ctx, node);
   return rollbackFlow(ctx, host, snapshot);
 };
@@ -431,7 +427,6 @@ async function rebaseReview(ctx: FleetContext, host: string, clone: string, onto
 }
 
 export const rebaseClone: Command = async (ctx, node) => {
-  ctx.replication.requireTrust('Rebase Clone');
   const { host, clone } = await cloneFrom(ctx, node);
   return rebaseFlow(ctx, host, clone);
 };
