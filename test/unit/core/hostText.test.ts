@@ -6,7 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildListing } from '../../../src/core/fleet/listing.js';
+import { safeLogger } from '../../../src/core/log.js';
 import { hasControl, safeLine, safeText } from '../../../src/core/text.js';
+import { ZfsError } from '../../../src/core/zfs/errors.js';
 import { hostNameProblem, parseZfsName } from '../../../src/core/zfs/names.js';
 import { parseZfsGetTriples } from '../../../src/core/zfs/parse.js';
 import type { ZfsCapabilities } from '../../../src/core/zfs/types.js';
@@ -82,5 +84,23 @@ describe('host text on its way out', () => {
     expect(safeLine('zfs-hdd/off/my data@2023-05-01')).toBe('zfs-hdd/off/my data@2023-05-01');
     expect(hasControl('plain é')).toBe(false);
     expect(hasControl('x\x15')).toBe(true);
+  });
+});
+
+describe('host text in the log and in errors', () => {
+  it('safeLogger escapes what reaches the log (the extension\'s channel and the CLI\'s stderr)', () => {
+    const seen: string[] = [];
+    const inner = { trace: (m: string) => seen.push(m), debug: (m: string) => seen.push(m), info: (m: string) => seen.push(m), warn: (m: string) => seen.push(m), error: (m: string) => seen.push(m) };
+    const log = safeLogger(inner);
+    log.warn('off1: left out \x1b[2Jx\x15y\r');
+    log.error('multi\nline\tok');
+    expect(seen).toEqual(['off1: left out \\x1b[2Jx\\x15y\\x0d', 'multi\nline\tok']);
+  });
+
+  it("a zfs error's message (shown in VS Code, printed by the CLI) has the host's control bytes escaped", () => {
+    const e = new ZfsError('off1', ['zfs', 'list', 'x'], 1, "cannot open 'x': \x1b]0;pwned\x07dataset does not exist\n");
+    expect(hasControl(e.message.replace(/\n/g, ''))).toBe(false);
+    expect(e.message).toContain('\\x1b]0;pwned\\x07dataset does not exist');
+    expect(e.kind).toBe('not-found');
   });
 });
