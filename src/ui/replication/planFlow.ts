@@ -312,7 +312,7 @@ export async function sendToTerminals(ctx: FleetContext, plan: Plan, script: Ter
       g.runOn === 'local'
         ? vscode.window.createTerminal({ name })
         : vscode.window.createTerminal({ name, shellPath: 'ssh', shellArgs: openSshArgs(g.runOn, s.sshConfigPath, s.knownHostsPath) });
-    term.sendText(g.text, false);
+    term.sendText(g.text, false); // safe: terminalScript refused any control byte in g.text; no Enter
     if (i === 0) term.show();
     out.push({ name, runOn: g.runOn, text: g.text });
   });
