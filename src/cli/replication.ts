@@ -92,8 +92,9 @@ function pairOf(o: ReplicationOptions, i = 0): ReplicationPair {
   return parsePair({ source, target, route: o.route ?? 'relay' });
 }
 
-async function listings(fleet: Fleet, ...hosts: string[]) {
-  return Promise.all(hosts.map((h) => fleet.host(h).refresh()));
+/** Fresh listings of the hosts, in the order given (a tuple: as many as asked for). */
+async function listings<H extends string[]>(fleet: Fleet, ...hosts: H): Promise<{ [K in keyof H]: HostListing }> {
+  return (await Promise.all(hosts.map((h) => fleet.host(h).refresh()))) as { [K in keyof H]: HostListing };
 }
 
 function historyOf(o: ReplicationOptions): History {

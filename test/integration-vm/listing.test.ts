@@ -47,7 +47,7 @@ describe('listing OpenZFS 2.3.2', () => {
       const snaps = listing.datasets.get(ds)!.snapshots;
       for (let i = 1; i < snaps.length; i++) expect(snaps[i - 1]!.createtxg!).toBeGreaterThan(snaps[i]!.createtxg!);
       // The VM's own snapshots, in that order (other suites may add more).
-      expect(snaps.map((s) => s.name.split('@')[1]).filter((n) => (SNAPS as readonly string[]).includes(n))).toEqual([...SNAPS].reverse());
+      expect(snaps.map((s) => s.name.split('@')[1]!).filter((n) => (SNAPS as readonly string[]).includes(n))).toEqual([...SNAPS].reverse());
     }
     const raw = lines(ssh('zfsvm', 'zfs list -H -p -t snapshot -o name -s createtxg -d 1 tank/off/products')).reverse();
     expect(listing.datasets.get('tank/off/products')!.snapshots.map((s) => s.name)).toEqual(raw);
