@@ -17,9 +17,10 @@ import type { ZfsObject } from '../core/zfs/types.js';
 import { createRunner } from '../transport/index.js';
 import { listConfigHosts } from '../transport/sshConfig.js';
 import { defaultCachePath, FileCapabilityCache } from './capabilityCache.js';
-import { CliUsageError, replicationCommand, REPLICATION_USAGE, type ReplicationOptions } from './replication.js';
+import { replicationCommand, REPLICATION_USAGE, type ReplicationOptions } from './replication.js';
+import { UsageError } from './usage.js';
 
-export class UsageError extends Error {}
+export { UsageError };
 
 const USAGE = `usage: zfs-fleet <command> [options]
 
@@ -320,7 +321,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof CliUsageError) {
+    if (e instanceof UsageError) {
       err(`zfs-fleet: ${e.message}\n${USAGE}\n`);
       return 2;
     }

@@ -27,6 +27,7 @@ import { basesLost, type BaseLoss } from '../core/replication/baseGuard.js';
 import { fileEntries, PAIRS_FILE } from '../core/fleet/pairSpecs.js';
 import type { HostListing } from '../core/fleet/listing.js';
 import { shellQuote } from '../core/zfs/quote.js';
+import { UsageError } from './usage.js';
 import * as fs from 'node:fs';
 
 /** What a sync plan needs permission for, read off its steps (a step that may fail, the bookmark, is not required). */
@@ -43,7 +44,6 @@ export function planFlags(plan: Plan): SyncPlanFlags {
   };
 }
 
-export class CliUsageError extends Error {}
 
 export interface ReplicationOptions {
   positional: string[];
@@ -88,7 +88,7 @@ type Out = (line: string) => void;
 
 function pairOf(o: ReplicationOptions, i = 0): ReplicationPair {
   const [source, target] = o.positional.slice(i, i + 2);
-  if (!source || !target) throw new CliUsageError('expected SRC DST (HOST:DATASET HOST:DATASET)');
+  if (!source || !target) throw new UsageError('expected SRC DST (HOST:DATASET HOST:DATASET)');
   return parsePair({ source, target, route: o.route ?? 'relay' });
 }
 
@@ -301,7 +301,7 @@ export async function replicationCommand(command: string, fleet: Fleet, o: Repli
       return 0;
     }
     default:
-      throw new CliUsageError(`unknown command '${command}'`);
+      throw new UsageError(`unknown command '${command}'`);
   }
 }
 
@@ -331,19 +331,19 @@ async function buildPlan(what: string, fleet: Fleet, o: ReplicationOptions, logg
     }
     case 'rollback': {
       const ep = parseEndpoint(o.positional[0] ?? '');
-      if (ep.name?.kind !== 'snapshot') throw new CliUsageError('rollback takes HOST:DATASET@SNAPSHOT');
+      if (ep.name?.kind !== 'snapshot') throw new UsageError('rollback takes HOST:DATASET@SNAPSHOT');
       fleet.setHosts([ep.host]);
       const [l] = await listings(fleet, ep.host);
       return planRollback(ep.host, l!, ep.name.full, { destroyClones: o.destroyClones, zfs: o.zfs });
     }
     case 'rebase': {
       const ep = parseEndpoint(o.positional[0] ?? '');
-      if (!ep.name || ep.name.kind === 'snapshot' || ep.name.kind === 'bookmark') throw new CliUsageError('rebase takes HOST:CLONE --onto HOST:DATASET@SNAPSHOT');
-      if (!o.onto) throw new CliUsageError('rebase needs --onto HOST:DATASET@SNAPSHOT');
+      if (!ep.name || ep.name.kind === 'snapshot' || ep.name.kind === 'bookmark') throw new UsageError('rebase takes HOST:CLONE --onto HOST:DATASET@SNAPSHOT');
+      if (!o.onto) throw new UsageError('rebase needs --onto HOST:DATASET@SNAPSHOT');
       const onto = parseEndpoint(o.onto);
-      if (onto.name?.kind !== 'snapshot') throw new CliUsageError('--onto takes HOST:DATASET@SNAPSHOT');
-      if (onto.host !== ep.host) throw new CliUsageError(`the clone and the snapshot must be on the same host (${ep.host} vs ${onto.host})`);
-      if (o.keepData === undefined) throw new CliUsageError('rebase destroys the clone: say --keep-data (copy its data first) or --drop-data');
+      if (onto.name?.kind !== 'snapshot') throw new UsageError('--onto takes HOST:DATASET@SNAPSHOT');
+      if (onto.host !== ep.host) throw new UsageError(`the clone and the snapshot must be on the same host (${ep.host} vs ${onto.host})`);
+      if (o.keepData === undefined) throw new UsageError('rebase destroys the clone: say --keep-data (copy its data first) or --drop-data');
       fleet.setHosts([ep.host]);
       const host = fleet.host(ep.host);
       const [l, props] = await Promise.all([host.refresh(), host.exec(localPropertiesCommand(o.zfs, ep.name.full))]);
@@ -353,6 +353,6 @@ async function buildPlan(what: string, fleet: Fleet, o: ReplicationOptions, logg
       return planCloneRebase(ep.host, l, ep.name.full, onto.name.full, { keepData: o.keepData, date, localProperties: props, zfs: o.zfs });
     }
     default:
-      throw new CliUsageError(`plan what? sync, rollback or rebase (got '${what}')`);
+      throw new UsageError(`plan what? sync, rollback or rebase (got '${what}')`);
   }
 }
