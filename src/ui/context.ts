@@ -1,6 +1,7 @@
 /** What every command gets: the services built in activate(). */
 import type * as vscode from 'vscode';
 import type { Fleet } from '../core/fleet/fleet.js';
+import type { Logger } from '../core/log.js';
 import type { Replication } from './replication/service.js';
 import type { FleetTreeProvider, FleetNode } from './tree.js';
 import type { UserInput } from './userInput.js';
@@ -10,7 +11,8 @@ export interface FleetContext {
   fleet: Fleet;
   tree: FleetTreeProvider;
   view: vscode.TreeView<FleetNode>;
-  log: vscode.LogOutputChannel;
+  /** The ZFS Fleet log channel; messages reach it with host control bytes escaped (safeLogger). */
+  log: Logger & { show(preserveFocus?: boolean): void };
   input: UserInput;
   /** The Replication view, plan documents, history (src/ui/replication). */
   replication: Replication;
