@@ -23,9 +23,9 @@ import { gatherSyncFacts, planSync, type SyncFacts } from '../core/replication/s
 import { auditPairPermissions, formatPermissionAudit, type SyncPlanFlags } from '../core/fleet/permissions.js';
 import { sshArgvFor } from '../core/replication/argv.js';
 import { safeText } from '../core/text.js';
-import { basesLost, type BaseLoss } from '../core/replication/baseGuard.js';
-import { fileEntries, PAIRS_FILE } from '../core/fleet/pairSpecs.js';
+import { baseLossLines, planBasesLost, type BaseLoss } from '../core/replication/baseGuard.js';
 import type { HostListing } from '../core/fleet/listing.js';
+import { fileEntries, PAIRS_FILE } from '../core/fleet/pairSpecs.js';
 import { shellQuote } from '../core/zfs/quote.js';
 import { UsageError } from './usage.js';
 import * as fs from 'node:fs';
@@ -106,7 +106,7 @@ function printPlan(plan: Plan, o: ReplicationOptions, out: Out, losses: readonly
   if (o.json) out(JSON.stringify({ plan, shell: Object.fromEntries(planToShell(plan).byHost), baseLosses: losses.map((l) => ({ pair: l.pair.id, host: l.host, dataset: l.dataset, destroyed: l.destroyed, nextBase: l.nextBase ?? null, message: l.message })) }, null, 2));
   else {
     out(renderPlan(plan));
-    for (const l of losses) out(`\nBASE LOST: ${l.message}\n  To run it anyway: --yes --confirm-base ${shellQuote(l.dataset)}`);
+    for (const line of baseLossLines(losses, '--yes', shellQuote)) out(line);
   }
 }
 
@@ -128,18 +128,9 @@ function configuredPairs(o: ReplicationOptions, logger: Logger): ReplicationPair
 }
 
 /** The pairs (configured, and the one the command names) whose newest common base the plan destroys. */
-async function baseLossesOf(plan: Plan, fleet: Fleet, o: ReplicationOptions, logger: Logger, named?: ReplicationPair): Promise<BaseLoss[]> {
-  if (plan.destroys.snapshots.length + plan.destroys.bookmarks.length === 0) return [];
-  const pairs = [...configuredPairs(o, logger), ...(named ? [named] : [])].filter((p, i, all) => all.findIndex((q) => q.id === p.id) === i && (plan.hosts.includes(p.source.host) || plan.hosts.includes(p.target.host)));
-  const ls = new Map<string, HostListing>();
-  for (const h of new Set(pairs.flatMap((p) => [p.source.host, p.target.host]))) {
-    try {
-      ls.set(h, await fleet.host(h).listing());
-    } catch (e) {
-      logger.warn(`${h}: not listed, so its pairs are not checked for a lost base: ${(e as Error).message}`);
-    }
-  }
-  return basesLost(plan.destroys, pairs, (h) => ls.get(h));
+function baseLossesOf(plan: Plan, fleet: Fleet, o: ReplicationOptions, logger: Logger, named?: ReplicationPair): Promise<BaseLoss[]> {
+  if (plan.destroys.snapshots.length + plan.destroys.bookmarks.length === 0) return Promise.resolve([]);
+  return planBasesLost(plan, [...configuredPairs(o, logger), ...(named ? [named] : [])], (h) => fleet.host(h).listing(), (h, e) => logger.warn(`${h}: not listed, so its pairs are not checked for a lost base: ${e.message}`));
 }
 
 /** A plan that destroys a pair's base runs only when --confirm-base names each such dataset. */
@@ -242,7 +233,7 @@ export async function replicationCommand(command: string, fleet: Fleet, o: Repli
       if (o.fix && d.fix) {
         const losses = await baseLossesOf(d.fix, fleet, o, logger, pair);
         if (!o.yes) {
-          if (!o.json) for (const l of losses) out(`\nBASE LOST: ${l.message}\n  To run it anyway: --fix --yes --confirm-base ${shellQuote(l.dataset)}`);
+          if (!o.json) for (const line of baseLossLines(losses, '--fix --yes', shellQuote)) out(line);
           if (!o.json) out('\n(nothing changed: run again with --fix --yes to run the fix plan)');
           return 0;
         }

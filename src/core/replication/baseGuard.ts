@@ -7,7 +7,7 @@
 import type { HostListing } from '../fleet/listing.js';
 import type { ReplicationPair } from '../fleet/pairs.js';
 import { compareSnapshots, type CommonBase } from './commonBase.js';
-import type { Destroys } from './plan.js';
+import type { Destroys, Plan } from './plan.js';
 
 export interface BaseLoss {
   pair: ReplicationPair;
@@ -71,4 +71,35 @@ export function basesLost(destroys: Destroys, pairs: readonly ReplicationPair[],
     });
   }
   return out;
+}
+
+/**
+ * basesLost for a plan, as every front end asks it: the pairs touching the plan's hosts, their hosts
+ * listed through `listing` (one at a time in parallel; a host that cannot be listed is reported to
+ * `unlisted` and its pairs are not judged). Nothing to do when the plan destroys no snapshot or bookmark.
+ */
+export async function planBasesLost(
+  plan: Plan,
+  pairs: readonly ReplicationPair[],
+  listing: (host: string) => Promise<HostListing>,
+  unlisted: (host: string, error: Error) => void,
+): Promise<BaseLoss[]> {
+  if (plan.destroys.snapshots.length + plan.destroys.bookmarks.length === 0) return [];
+  const touching = pairs.filter((p, i) => pairs.findIndex((q) => q.id === p.id) === i && (plan.hosts.includes(p.source.host) || plan.hosts.includes(p.target.host)));
+  const listings = new Map<string, HostListing>();
+  await Promise.all(
+    [...new Set(touching.flatMap((p) => [p.source.host, p.target.host]))].map(async (h) => {
+      try {
+        listings.set(h, await listing(h));
+      } catch (e) {
+        unlisted(h, e as Error);
+      }
+    }),
+  );
+  return basesLost(plan.destroys, touching, (h) => listings.get(h));
+}
+
+/** What the CLI prints for each lost base, with how to run the plan anyway (`run`: the flags before --confirm-base). */
+export function baseLossLines(losses: readonly BaseLoss[], run: string, quote: (s: string) => string): string[] {
+  return losses.map((l) => `\nBASE LOST: ${l.message}\n  To run it anyway: ${run} --confirm-base ${quote(l.dataset)}`);
 }

@@ -9,7 +9,6 @@
 import * as vscode from 'vscode';
 import type { ExecEvent, ExecResult } from '../../core/execute/executor.js';
 import { executePlan } from '../../core/execute/executor.js';
-import type { HostListing } from '../../core/fleet/listing.js';
 import { formatBytes } from '../../core/format.js';
 import { destroyLines, planToShell, renderPlan, type Plan, type PlanStep } from '../../core/replication/plan.js';
 import { formatDuration } from '../../core/replication/processes.js';
@@ -17,7 +16,7 @@ import type { FleetContext } from '../context.js';
 import { readSettings } from '../settings.js';
 import { openSshArgs } from '../terminal.js';
 import { TerminalTextError, terminalScript, type TerminalScript } from './terminalText.js';
-import { basesLost, type BaseLoss } from '../../core/replication/baseGuard.js';
+import { planBasesLost, type BaseLoss } from '../../core/replication/baseGuard.js';
 
 export const RUN = 'Run';
 export const SEND_TO_TERMINAL = 'Send to Terminal';
@@ -96,19 +95,8 @@ export function alternativeDestroys(label: string, alt: Plan): string[] {
 
 /** The configured pairs whose newest common base the plan destroys (their hosts' listings loaded as needed). */
 async function baseLosses(ctx: FleetContext, plan: Plan): Promise<BaseLoss[]> {
-  if (plan.destroys.snapshots.length + plan.destroys.bookmarks.length === 0) return [];
-  const pairs = (await ctx.replication.pairs.allNodes()).flatMap((n) => (n.kind === 'pair' ? [n.entry.pair] : [])).filter((p) => plan.hosts.includes(p.source.host) || plan.hosts.includes(p.target.host));
-  const listings = new Map<string, HostListing>();
-  await Promise.all(
-    [...new Set(pairs.flatMap((p) => [p.source.host, p.target.host]))].map(async (h) => {
-      try {
-        listings.set(h, await ctx.fleet.host(h).listing());
-      } catch (e) {
-        ctx.log.warn(`${h}: not listed, so the pairs on it are not checked for a lost base: ${(e as Error).message}`);
-      }
-    }),
-  );
-  return basesLost(plan.destroys, pairs, (h) => listings.get(h));
+  const pairs = (await ctx.replication.pairs.allNodes()).flatMap((n) => (n.kind === 'pair' ? [n.entry.pair] : []));
+  return planBasesLost(plan, pairs, (h) => ctx.fleet.host(h).listing(), (h, e) => ctx.log.warn(`${h}: not listed, so the pairs on it are not checked for a lost base: ${e.message}`));
 }
 
 function sshFor(host: string): string[] {
