@@ -1,12 +1,12 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** Layers import one way: ui -> cli? no; ui and cli -> transport -> core; core imports none of them (nor vscode). */
+/** Layers import one way: ui and cli -> app -> core; ui and cli -> transport -> core; core imports none of them (nor vscode). */
 const layer = (forbidden, why) => ({
   'no-restricted-imports': [
     'error',
     {
-      paths: [{ name: 'vscode', message: 'src/core, src/transport and src/cli must not import vscode: they are shared with the CLI and tested without VS Code.' }],
+      paths: [{ name: 'vscode', message: 'src/core, src/app, src/transport and src/cli must not import vscode: they are shared with the CLI and tested without VS Code.' }],
       patterns: forbidden.map((dir) => ({ group: [`**/${dir}/*`, `**/${dir}/**`], message: why })),
     },
   ],
@@ -23,8 +23,9 @@ export default tseslint.config(
       'no-empty': ['error', { allowEmptyCatch: true }],
     },
   },
-  { files: ['src/core/**/*.ts'], rules: layer(['transport', 'ui', 'cli'], 'src/core is pure: it imports no other layer (the transport implements its Runner interface).') },
-  { files: ['src/transport/**/*.ts'], rules: layer(['ui', 'cli'], 'src/transport imports only src/core.') },
+  { files: ['src/core/**/*.ts'], rules: layer(['app', 'transport', 'ui', 'cli'], 'src/core is pure: it imports no other layer (the transport implements its Runner interface).') },
+  { files: ['src/app/**/*.ts'], rules: layer(['transport', 'ui', 'cli'], 'src/app (the flows every consumer shares) imports only src/core: the consumers hand it their fleet and their way of asking.') },
+  { files: ['src/transport/**/*.ts'], rules: layer(['app', 'ui', 'cli'], 'src/transport imports only src/core.') },
   { files: ['src/cli/**/*.ts'], rules: layer(['ui'], 'src/cli imports src/core and src/transport, not the VS Code UI.') },
   // Code that runs in the browser: the timeline harness and the page functions of its test and benchmark.
   {

@@ -6,6 +6,7 @@ import { createRunner } from './transport/index.js';
 import { registerCommands } from './ui/commands/index.js';
 import type { FleetContext } from './ui/context.js';
 import { Replication } from './ui/replication/service.js';
+import { extensionApp } from './ui/app.js';
 import { readSettings, SECTION, type FleetSettings } from './ui/settings.js';
 import { askUnknownHostKey, PassphraseStore } from './ui/sshPrompts.js';
 import { FleetTreeProvider, type FleetNode } from './ui/tree.js';
@@ -50,7 +51,8 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   const tree = new FleetTreeProvider(fleet);
   const view = vscode.window.createTreeView<FleetNode>('zfsFleet.hosts', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   const replication = new Replication(context, tree);
-  const ctx: FleetContext = { extension: context, fleet, tree, view, log: { ...logger, show: (preserveFocus?: boolean) => log.show(preserveFocus) }, input, replication };
+  const base = { extension: context, fleet, tree, view, log: { ...logger, show: (preserveFocus?: boolean) => log.show(preserveFocus) }, input, replication };
+  const ctx: FleetContext = { ...base, app: extensionApp(base) };
 
   context.subscriptions.push(
     log,

@@ -3,32 +3,28 @@
  * Without --yes a mutating verb prints its plan and changes nothing; with --yes it runs the plan
  * (preconditions re-checked right before) and records the result in the history.
  */
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { executePlan, type ExecEvent, type ExecResult } from '../core/execute/executor.js';
-import { History } from '../core/execute/history.js';
+import * as fs from 'node:fs';
+import { reviewOf, type FlowResult, type Interaction, type Review } from '../app/flow.js';
+import { defaultHistoryFile, History } from '../app/history.js';
+import { diagnoseFlow, rebasePlan, rebaseReview, rollbackFlow, rollbackPlan, syncFlow, syncPlan, type ReplicationUI } from '../app/replication.js';
+import { fleetListings, type App } from '../app/services.js';
+import type { ExecEvent } from '../core/execute/executor.js';
 import { parseEndpoint } from '../core/fleet/endpoint.js';
 import type { Fleet } from '../core/fleet/fleet.js';
 import { parsePair, type ReplicationPair, type Route } from '../core/fleet/pairs.js';
+import { fileEntries, PAIRS_FILE } from '../core/fleet/pairSpecs.js';
+import { auditPairPermissions, formatPermissionAudit, type SyncPlanFlags } from '../core/fleet/permissions.js';
 import { formatBytes } from '../core/format.js';
 import type { Logger } from '../core/log.js';
-import { localPropertiesCommand, type LocalProperty } from '../core/replication/cloneRebase.js';
-import { diagnose, type Diagnosis, type DiagnoseOptions } from '../core/replication/diagnose.js';
-import { planToShell, renderPlan, type Plan } from '../core/replication/plan.js';
-import { mountUsersCommand, processListCommand, type MountUsers, type ProcessInfo } from '../core/replication/processes.js';
-import { planRollback } from '../core/replication/rollback.js';
-import { planCloneRebase } from '../core/replication/cloneRebase.js';
-import { pairState } from '../core/replication/state.js';
-import { gatherSyncFacts, planSync, type SyncFacts } from '../core/replication/sync.js';
-import { auditPairPermissions, formatPermissionAudit, type SyncPlanFlags } from '../core/fleet/permissions.js';
 import { sshArgvFor } from '../core/replication/argv.js';
+import { baseLossLines } from '../core/replication/baseGuard.js';
+import type { Diagnosis } from '../core/replication/diagnose.js';
+import { planToShell, renderPlan, type Plan } from '../core/replication/plan.js';
+import { pairState } from '../core/replication/state.js';
+import { planSync } from '../core/replication/sync.js';
 import { safeText } from '../core/text.js';
-import { baseLossLines, planBasesLost, type BaseLoss } from '../core/replication/baseGuard.js';
-import type { HostListing } from '../core/fleet/listing.js';
-import { fileEntries, PAIRS_FILE } from '../core/fleet/pairSpecs.js';
 import { shellQuote } from '../core/zfs/quote.js';
 import { UsageError } from './usage.js';
-import * as fs from 'node:fs';
 
 /** What a sync plan needs permission for, read off its steps (a step that may fail, the bookmark, is not required). */
 export function planFlags(plan: Plan): SyncPlanFlags {
@@ -92,25 +88,7 @@ function pairOf(o: ReplicationOptions, i = 0): ReplicationPair {
   return parsePair({ source, target, route: o.route ?? 'relay' });
 }
 
-/** Fresh listings of the hosts, in the order given (a tuple: as many as asked for). */
-async function listings<H extends string[]>(fleet: Fleet, ...hosts: H): Promise<{ [K in keyof H]: HostListing }> {
-  return (await Promise.all(hosts.map((h) => fleet.host(h).refresh()))) as { [K in keyof H]: HostListing };
-}
-
-function historyOf(o: ReplicationOptions): History {
-  const base = process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
-  return new History(o.historyFile ?? path.join(base, 'zfs-fleet', 'history.jsonl'));
-}
-
-function printPlan(plan: Plan, o: ReplicationOptions, out: Out, losses: readonly BaseLoss[] = []): void {
-  if (o.json) out(JSON.stringify({ plan, shell: Object.fromEntries(planToShell(plan).byHost), baseLosses: losses.map((l) => ({ pair: l.pair.id, host: l.host, dataset: l.dataset, destroyed: l.destroyed, nextBase: l.nextBase ?? null, message: l.message })) }, null, 2));
-  else {
-    out(renderPlan(plan));
-    for (const line of baseLossLines(losses, '--yes', shellQuote)) out(line);
-  }
-}
-
-/** The pairs of --pairs FILE (or ./.zfs-fleet.json); invalid entries are said on stderr by the caller's logger. */
+/** The pairs of --pairs FILE (or ./.zfs-fleet.json), whose newest common bases a plan must not destroy unasked; invalid entries are said on stderr. */
 function configuredPairs(o: ReplicationOptions, logger: Logger): ReplicationPair[] {
   const file = o.pairsFile ?? (fs.existsSync(PAIRS_FILE) ? PAIRS_FILE : undefined);
   if (file === undefined) return [];
@@ -127,16 +105,28 @@ function configuredPairs(o: ReplicationOptions, logger: Logger): ReplicationPair
   return entries.flatMap((e) => (e.ok ? [e.pair] : []));
 }
 
-/** The pairs (configured, and the one the command names) whose newest common base the plan destroys. */
-function baseLossesOf(plan: Plan, fleet: Fleet, o: ReplicationOptions, logger: Logger, named?: ReplicationPair): Promise<BaseLoss[]> {
-  if (plan.destroys.snapshots.length + plan.destroys.bookmarks.length === 0) return Promise.resolve([]);
-  return planBasesLost(plan, [...configuredPairs(o, logger), ...(named ? [named] : [])], (h) => fleet.host(h).listing(), (h, e) => logger.warn(`${h}: not listed, so its pairs are not checked for a lost base: ${e.message}`));
+/** The application layer's services for one CLI invocation. */
+function cliApp(fleet: Fleet, o: ReplicationOptions, logger: Logger): App {
+  return {
+    fleet,
+    zfs: o.zfs,
+    logger,
+    history: new History(o.historyFile ?? defaultHistoryFile()),
+    freshListings: fleetListings(fleet),
+    configuredPairs: async () => configuredPairs(o, logger),
+    requireTrust: () => undefined,
+  };
 }
 
-/** A plan that destroys a pair's base runs only when --confirm-base names each such dataset. */
-function requireBaseConfirmed(losses: readonly BaseLoss[], o: ReplicationOptions): void {
-  const missing = losses.filter((l) => o.confirmBase !== l.dataset);
-  if (missing.length) throw new Error(`refused: ${missing.map((l) => l.message).join(' ')} To run it anyway, add --confirm-base ${missing[0]!.dataset}`);
+function printPlan(r: Review, o: ReplicationOptions, out: Out, rerun: string): void {
+  if (o.json) {
+    const losses = r.losses.map((l) => ({ pair: l.pair.id, host: l.host, dataset: l.dataset, destroyed: l.destroyed, nextBase: l.nextBase ?? null, message: l.message }));
+    out(JSON.stringify({ plan: r.plan, shell: Object.fromEntries(planToShell(r.plan).byHost), baseLosses: losses }, null, 2));
+    return;
+  }
+  out(renderPlan(r.plan));
+  if (r.extraPreview) out('\n' + r.extraPreview);
+  for (const line of baseLossLines(r.losses, rerun, shellQuote)) out(line);
 }
 
 function progressPrinter(): (e: ExecEvent) => void {
@@ -154,67 +144,155 @@ function progressPrinter(): (e: ExecEvent) => void {
   };
 }
 
-/** Run a confirmed plan (the user said --yes), record it, and print the outcome. */
-async function run(plan: Plan, fleet: Fleet, o: ReplicationOptions, out: Out, logger: Logger, pair?: string, losses: readonly BaseLoss[] = []): Promise<number> {
-  if (plan.blockedBy) {
-    printPlan(plan, o, out, losses);
-    throw new Error(`the plan is blocked: ${plan.blockedBy.reason}`);
+/**
+ * How the CLI shows, asks and reports: the plan on stdout (text or --json) when it is not run; `--yes`
+ * is the confirmation, `--confirm-base DATASET` the typed name of a pair's base; progress on stderr;
+ * Ctrl-C cancels the run. `rerun` is what the user adds to run the plan (`--yes`, `--fix --yes`).
+ */
+function cliUI(o: ReplicationOptions, out: Out, rerun: string, diagnosing = false): ReplicationUI {
+  const ui: Interaction = {
+    nothing: (plan) => out(o.json ? JSON.stringify({ outcome: 'ok', summary: plan.summary }) : plan.summary),
+    preview: async (r) => {
+      if (o.yes && !r.plan.blockedBy) return {};
+      if (diagnosing) {
+        // The diagnosis printed the fix plan (in its JSON, or as text): what is left is the bases it loses.
+        if (!o.json) for (const line of baseLossLines(r.losses, rerun, shellQuote)) out(line);
+        return {};
+      }
+      printPlan(r, o, out, rerun);
+      return {};
+    },
+    confirm: async () => {
+      if (o.yes) return { choice: 'run' };
+      if (!o.json) out(`\n(nothing changed: run again with ${rerun} to run this plan)`);
+      return { choice: 'cancelled' };
+    },
+    chooseAlternative: async () => ({}),
+    confirmTyped: async (q) => {
+      if (q.kind !== 'base') return true; // --yes after a preview that listed the clone or dataset
+      if (o.confirmBase === q.loss.dataset) return true;
+      throw new Error(`refused: ${q.loss.message} To run it anyway, add --confirm-base ${shellQuote(q.loss.dataset)}`);
+    },
+    confirmStep: async () => true,
+    running: async (_plan, run) => {
+      const ac = new AbortController();
+      const onSigint = () => ac.abort();
+      process.once('SIGINT', onSigint);
+      try {
+        return await run(progressPrinter(), ac.signal);
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+      }
+    },
+    outcome: async (plan, result) => {
+      if (o.json) out(JSON.stringify(result, null, 2));
+      else {
+        out(`${plan.title}: ${result.outcome}${result.bytes ? `, ${formatBytes(result.bytes)} sent` : ''} in ${(result.durationMs / 1000).toFixed(1)} s`);
+        for (const c of result.changes ?? []) out(`  changed: ${c}`);
+        for (const w of result.warnings ?? []) out(`  warning: ${w}`);
+      }
+      return undefined;
+    },
+  };
+  return {
+    ...ui,
+    cannotPlan: (what, reason) => {
+      throw new Error(`${what}: ${reason}`);
+    },
+    rebaseTarget: () => Promise.reject(new UsageError('rebase takes --onto HOST:DATASET@SNAPSHOT')),
+    diagnosis: async (_pair, d, notes) => {
+      printDiagnosis(d, notes, o, out);
+      return { reviewFix: o.fix };
+    },
+  };
+}
+
+function printDiagnosis(d: Diagnosis, notes: string[], o: ReplicationOptions, out: Out): void {
+  if (o.json) {
+    if (!(o.fix && o.yes)) out(JSON.stringify({ ...d, state: { ...d.state, comparison: undefined }, notes }, null, 2));
+    return;
   }
-  if (plan.steps.length === 0) {
-    out(o.json ? JSON.stringify({ outcome: 'ok', summary: plan.summary }) : plan.summary);
+  out(d.summary);
+  for (const f of d.findings) out(`  - ${f.message}`);
+  for (const n of notes) out(`  (not read: ${n})`);
+  if (d.fix) out('\nFix plan:\n' + renderPlan(d.fix));
+  else if (!d.fix && d.fixUnavailable) out(`\nNo fix plan: ${d.fixUnavailable}`);
+}
+
+/** The exit code of a flow: a blocked plan asked to run, or a run that did not end well, is an error. */
+function exitOf(r: FlowResult | undefined, o: ReplicationOptions, out: Out): number {
+  if (!r) return 0;
+  if (r.choice === 'blocked') {
+    if (o.yes) throw new Error(`the plan is blocked: ${r.plan.blockedBy?.reason ?? ''}`);
+    if (!o.json) out('\n(nothing changed: the plan is blocked, see above)');
     return 0;
   }
-  requireBaseConfirmed(losses, o);
-  const ac = new AbortController();
-  const onSigint = () => ac.abort();
-  process.once('SIGINT', onSigint);
-  let result: ExecResult;
-  try {
-    result = await executePlan(plan, { runner: (h) => fleet.host(h).runner, freshListing: (h) => fleet.host(h).refresh(), logger }, { signal: ac.signal, onEvent: progressPrinter(), confirmStep: async () => true });
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-  }
-  await historyOf(o).append({ ...result, pair, commands: Object.fromEntries(planToShell(plan).byHost) });
-  if (o.json) out(JSON.stringify(result, null, 2));
-  else {
-    out(`${plan.title}: ${result.outcome}${result.bytes ? `, ${formatBytes(result.bytes)} sent` : ''} in ${(result.durationMs / 1000).toFixed(1)} s`);
-    if (result.changes) for (const c of result.changes) out(`  changed: ${c}`);
-    for (const w of result.warnings ?? []) out(`  warning: ${w}`);
-  }
-  if (result.outcome !== 'ok') throw new Error(result.error ?? result.outcome);
+  if (r.choice === 'run' && r.result && r.result.outcome !== 'ok') throw new Error(r.result.error ?? r.result.outcome);
   return 0;
 }
 
-/** Diagnose with the read-only facts it asks for (processes, clone properties, who uses the clone). */
-async function fullDiagnosis(fleet: Fleet, pair: ReplicationPair, o: ReplicationOptions): Promise<Diagnosis> {
-  const [src, dst] = await listings(fleet, pair.source.host, pair.target.host);
-  const processes = new Map<string, ProcessInfo[]>();
-  const cloneProperties = new Map<string, LocalProperty[]>();
-  const mountUsers = new Map<string, MountUsers>();
-  const opts = (): DiagnoseOptions => ({ processes, cloneProperties, mountUsers, zfs: o.zfs, stalledAfterSeconds: o.stalledAfterSeconds });
-  for (const h of new Set([pair.source.host, pair.target.host])) processes.set(h, await fleet.host(h).exec(processListCommand()));
-  let d = diagnose(pair, src, dst, opts());
-  for (let round = 0; round < 3 && d.needs.length > 0; round++) {
-    for (const need of d.needs) {
-      const host = fleet.host(need.host);
-      if (need.purpose === 'processes') processes.set(need.host, await host.exec(processListCommand()));
-      else if (need.purpose === 'local-properties') cloneProperties.set(need.subject, await host.exec(localPropertiesCommand(o.zfs, need.subject)));
-      else if (need.purpose === 'mount-users') mountUsers.set(need.subject, await host.exec(mountUsersCommand(need.subject)));
+function snapshotArg(o: ReplicationOptions): { host: string; snapshot: string } {
+  const ep = parseEndpoint(o.positional[0] ?? '');
+  if (ep.name?.kind !== 'snapshot') throw new UsageError('rollback takes HOST:DATASET@SNAPSHOT');
+  return { host: ep.host, snapshot: ep.name.full };
+}
+
+function rebaseArgs(o: ReplicationOptions): { host: string; clone: string; onto: string; keepData: boolean } {
+  const ep = parseEndpoint(o.positional[0] ?? '');
+  if (!ep.name || ep.name.kind === 'snapshot' || ep.name.kind === 'bookmark') throw new UsageError('rebase takes HOST:CLONE --onto HOST:DATASET@SNAPSHOT');
+  if (!o.onto) throw new UsageError('rebase needs --onto HOST:DATASET@SNAPSHOT');
+  const onto = parseEndpoint(o.onto);
+  if (onto.name?.kind !== 'snapshot') throw new UsageError('--onto takes HOST:DATASET@SNAPSHOT');
+  if (onto.host !== ep.host) throw new UsageError(`the clone and the snapshot must be on the same host (${ep.host} vs ${onto.host})`);
+  if (o.keepData === undefined) throw new UsageError('rebase destroys the clone: say --keep-data (copy its data first) or --drop-data');
+  return { host: ep.host, clone: ep.name.full, onto: onto.name.full, keepData: o.keepData };
+}
+
+/** `plan sync|rollback|rebase`: the plan as the flow would preview it, nothing asked or run. */
+async function planOnly(app: App, o: ReplicationOptions, out: Out): Promise<number> {
+  const what = o.positional[0];
+  const rest = { ...o, positional: o.positional.slice(1) };
+  let plan: Plan;
+  let pair: ReplicationPair | undefined;
+  let extraPreview: string | undefined;
+  switch (what) {
+    case 'sync':
+      pair = pairOf(rest);
+      app.fleet.setHosts([pair.source.host, pair.target.host]);
+      plan = (await syncPlan(app, pair, syncOptions(rest))).plan;
+      break;
+    case 'rollback': {
+      const { host, snapshot } = snapshotArg(rest);
+      app.fleet.setHosts([host]);
+      plan = (await rollbackPlan(app, host, snapshot, o.destroyClones)).plan;
+      break;
     }
-    const before = d.needs.length;
-    d = diagnose(pair, src, dst, opts());
-    if (d.needs.length >= before && round > 0) break;
+    case 'rebase': {
+      const a = rebaseArgs(rest);
+      app.fleet.setHosts([a.host]);
+      ({ plan, extraPreview } = await rebasePlan(app, a.host, a.clone, a.onto, a.keepData));
+      break;
+    }
+    default:
+      throw new UsageError(`plan what? sync, rollback or rebase (got '${what ?? ''}')`);
   }
-  return d;
+  const review = await reviewOf(app, plan, { ...(pair ? { pair } : {}), ...(extraPreview ? { extraPreview } : {}) });
+  printPlan(review, o, out, '--yes');
+  return 0;
+}
+
+function syncOptions(o: ReplicationOptions) {
+  return { ...(o.snapshot !== undefined ? { newSnapshotName: o.snapshot } : {}), ...(o.bookmark !== undefined ? { bookmark: o.bookmark } : {}) };
 }
 
 export async function replicationCommand(command: string, fleet: Fleet, o: ReplicationOptions, out: Out, logger: Logger): Promise<number> {
+  const app = cliApp(fleet, o, logger);
   switch (command) {
     case 'status': {
       const pair = pairOf(o);
       fleet.setHosts([pair.source.host, pair.target.host]);
-      const [src, dst] = await listings(fleet, pair.source.host, pair.target.host);
-      const st = pairState(pair, src, dst);
+      const [src, dst] = await app.freshListings([pair.source.host, pair.target.host]);
+      const st = pairState(pair, src!, dst!);
       if (o.json) out(JSON.stringify({ ...st, comparison: undefined }, null, 2));
       else out(`${pair.id}: ${st.status}\n${st.summary}`);
       return 0;
@@ -222,54 +300,36 @@ export async function replicationCommand(command: string, fleet: Fleet, o: Repli
     case 'diagnose': {
       const pair = pairOf(o);
       fleet.setHosts([pair.source.host, pair.target.host]);
-      const d = await fullDiagnosis(fleet, pair, o);
-      if (o.json && !(o.fix && o.yes)) out(JSON.stringify({ ...d, state: { ...d.state, comparison: undefined } }, null, 2));
-      else if (!o.json) {
-        out(d.summary);
-        for (const f of d.findings) out(`  - ${f.message}`);
-        if (d.fix) out('\nFix plan:\n' + renderPlan(d.fix));
-        else if (d.fixUnavailable) out(`\nNo fix plan: ${d.fixUnavailable}`);
-      }
-      if (o.fix && d.fix) {
-        const losses = await baseLossesOf(d.fix, fleet, o, logger, pair);
-        if (!o.yes) {
-          if (!o.json) for (const line of baseLossLines(losses, '--fix --yes', shellQuote)) out(line);
-          if (!o.json) out('\n(nothing changed: run again with --fix --yes to run the fix plan)');
-          return 0;
-        }
-        return run(d.fix, fleet, o, out, logger, pair.id, losses);
-      }
-      return 0;
+      const r = await diagnoseFlow(app, cliUI(o, out, '--fix --yes', true), pair, o.stalledAfterSeconds !== undefined ? { stalledAfterSeconds: o.stalledAfterSeconds } : {});
+      return exitOf(r.flow, o, out);
     }
-    case 'plan': {
-      const what = o.positional[0];
-      const rest = { ...o, positional: o.positional.slice(1) };
-      const plan = await buildPlan(what ?? '', fleet, rest, logger);
-      printPlan(plan, o, out, await baseLossesOf(plan, fleet, o, logger, what === 'sync' ? pairOf(rest) : undefined));
-      return 0;
+    case 'plan':
+      return planOnly(app, o, out);
+    case 'sync': {
+      const pair = pairOf(o);
+      fleet.setHosts([pair.source.host, pair.target.host]);
+      return exitOf(await syncFlow(app, cliUI(o, out, '--yes'), pair, syncOptions(o)), o, out);
     }
-    case 'sync':
-    case 'rollback':
+    case 'rollback': {
+      const { host, snapshot } = snapshotArg(o);
+      fleet.setHosts([host]);
+      return exitOf(await rollbackFlow(app, cliUI(o, out, '--yes'), host, snapshot, o.destroyClones), o, out);
+    }
     case 'rebase': {
-      const plan = await buildPlan(command, fleet, o, logger);
-      const losses = await baseLossesOf(plan, fleet, o, logger, command === 'sync' ? pairOf(o) : undefined);
-      if (!o.yes) {
-        printPlan(plan, o, out, losses);
-        if (!o.json) out('\n(nothing changed: run again with --yes to run this plan)');
-        return 0;
-      }
-      return run(plan, fleet, o, out, logger, command === 'sync' ? pairOf(o).id : undefined, losses);
+      const a = rebaseArgs(o);
+      fleet.setHosts([a.host]);
+      return exitOf(await rebaseReview(app, cliUI(o, out, '--yes'), a.host, a.clone, a.onto, a.keepData), o, out);
     }
     case 'audit': {
       const pair = pairOf(o);
       fleet.setHosts([pair.source.host, pair.target.host]);
-      const [src, dst] = await listings(fleet, pair.source.host, pair.target.host);
+      const [src, dst] = await app.freshListings([pair.source.host, pair.target.host]);
       let flags: SyncPlanFlags;
       try {
-        flags = planFlags(planSync(pair, src, dst, { zfs: o.zfs }));
+        flags = planFlags(planSync(pair, src!, dst!, { zfs: o.zfs }));
       } catch {
         // No plan can be made yet (e.g. no common base): audit a plain sync with holds where the hosts have them.
-        flags = { holds: src.capabilities.holds && dst.capabilities.holds, snapshot: false, rollback: false, destroy: false, resume: dst.capabilities.resumeTokens };
+        flags = { holds: src!.capabilities.holds && dst!.capabilities.holds, snapshot: false, rollback: false, destroy: false, resume: dst!.capabilities.resumeTokens };
       }
       const host = (name: string) => ({ name, runner: fleet.host(name).runner, capabilities: () => fleet.host(name).capabilities() });
       const audit = await auditPairPermissions(pair, { source: host(pair.source.host), target: host(pair.target.host) }, flags, {
@@ -283,7 +343,7 @@ export async function replicationCommand(command: string, fleet: Fleet, o: Repli
       return report.ok ? 0 : 1;
     }
     case 'history': {
-      const { entries, unreadable } = await historyOf(o).read();
+      const { entries, unreadable } = await app.history.read();
       if (o.json) out(JSON.stringify(entries, null, 2));
       else {
         for (const e of entries) out(`${e.finishedAt}  ${e.outcome.padEnd(9)} ${e.title}${e.bytes ? ` (${formatBytes(e.bytes)})` : ''}${e.error ? ` — ${e.error.split('\n')[0]}` : ''}`);
@@ -293,57 +353,5 @@ export async function replicationCommand(command: string, fleet: Fleet, o: Repli
     }
     default:
       throw new UsageError(`unknown command '${command}'`);
-  }
-}
-
-/**
- * Who will run the sync (`id`, and `zfs allow` of both datasets; for push, `id` through the source's
- * ssh to the target, the user zfs recv runs as), so the plan adds `recv -u` for a non-root receiver and
- * places no hold its user could not release. Read-only; when it cannot be read, the plan is made
- * without (as for root) and the log says why.
- */
-async function userFacts(fleet: Fleet, pair: ReplicationPair, o: ReplicationOptions, logger: Logger): Promise<SyncFacts | undefined> {
-  const host = (name: string) => ({ name, runner: fleet.host(name).runner, capabilities: () => fleet.host(name).capabilities() });
-  try {
-    return await gatherSyncFacts(pair, { source: host(pair.source.host), target: host(pair.target.host) }, { zfsPath: o.zfs });
-  } catch (e) {
-    logger.warn(`the users that run the sync could not be read (${(e as Error).message}); planning as for root`);
-    return undefined;
-  }
-}
-
-async function buildPlan(what: string, fleet: Fleet, o: ReplicationOptions, logger: Logger): Promise<Plan> {
-  switch (what) {
-    case 'sync': {
-      const pair = pairOf(o);
-      fleet.setHosts([pair.source.host, pair.target.host]);
-      const [[src, dst], facts] = await Promise.all([listings(fleet, pair.source.host, pair.target.host), userFacts(fleet, pair, o, logger)]);
-      return planSync(pair, src, dst, { newSnapshotName: o.snapshot, zfs: o.zfs, ...(facts ? { facts } : {}), ...(o.bookmark !== undefined ? { bookmark: o.bookmark } : {}) });
-    }
-    case 'rollback': {
-      const ep = parseEndpoint(o.positional[0] ?? '');
-      if (ep.name?.kind !== 'snapshot') throw new UsageError('rollback takes HOST:DATASET@SNAPSHOT');
-      fleet.setHosts([ep.host]);
-      const [l] = await listings(fleet, ep.host);
-      return planRollback(ep.host, l!, ep.name.full, { destroyClones: o.destroyClones, zfs: o.zfs });
-    }
-    case 'rebase': {
-      const ep = parseEndpoint(o.positional[0] ?? '');
-      if (!ep.name || ep.name.kind === 'snapshot' || ep.name.kind === 'bookmark') throw new UsageError('rebase takes HOST:CLONE --onto HOST:DATASET@SNAPSHOT');
-      if (!o.onto) throw new UsageError('rebase needs --onto HOST:DATASET@SNAPSHOT');
-      const onto = parseEndpoint(o.onto);
-      if (onto.name?.kind !== 'snapshot') throw new UsageError('--onto takes HOST:DATASET@SNAPSHOT');
-      if (onto.host !== ep.host) throw new UsageError(`the clone and the snapshot must be on the same host (${ep.host} vs ${onto.host})`);
-      if (o.keepData === undefined) throw new UsageError('rebase destroys the clone: say --keep-data (copy its data first) or --drop-data');
-      fleet.setHosts([ep.host]);
-      const host = fleet.host(ep.host);
-      const [l, props] = await Promise.all([host.refresh(), host.exec(localPropertiesCommand(o.zfs, ep.name.full))]);
-      const d = new Date();
-      const p = (n: number) => String(n).padStart(2, '0');
-      const date = `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}`;
-      return planCloneRebase(ep.host, l, ep.name.full, onto.name.full, { keepData: o.keepData, date, localProperties: props, zfs: o.zfs });
-    }
-    default:
-      throw new UsageError(`plan what? sync, rollback or rebase (got '${what}')`);
   }
 }

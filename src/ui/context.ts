@@ -1,5 +1,6 @@
 /** What every command gets: the services built in activate(). */
 import type * as vscode from 'vscode';
+import type { App } from '../app/services.js';
 import type { Fleet } from '../core/fleet/fleet.js';
 import type { Logger } from '../core/log.js';
 import type { Replication } from './replication/service.js';
@@ -16,6 +17,8 @@ export interface FleetContext {
   input: UserInput;
   /** The Replication view, plan documents, history (src/ui/replication). */
   replication: Replication;
+  /** The application layer's services (src/app): every plan flow goes through it. */
+  app: App;
 }
 
 export type Command = (ctx: FleetContext, node?: FleetNode, nodes?: FleetNode[]) => Promise<unknown> | unknown;

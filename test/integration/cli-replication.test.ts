@@ -61,7 +61,10 @@ describe('zfs-fleet replication verbs on seed 000', () => {
     expect(r.stdout).toMatch(/BLOCKED: .*clone .*clones\/products/);
     const s = await run('sync', src, dst);
     expect(s.code).toBe(0);
-    expect(s.stdout).toMatch(/nothing changed: run again with --yes/);
+    // Blocked by the clone: the preview says so, and does not suggest --yes (which would fail).
+    expect(s.stdout).toMatch(/BLOCKED: .*clone .*clones\/products/);
+    expect(s.stdout).toMatch(/nothing changed: the plan is blocked/);
+    expect(s.stdout).not.toMatch(/run again with --yes/);
     expect(snapshotGuids(DST, DST_DS)).toEqual(before);
     expect((await run('rebase', `${DST}:${CLONE}`, '--onto', `${DST}:${DST_DS}@${A}`)).code).toBe(2); // --keep-data or --drop-data is required
   });

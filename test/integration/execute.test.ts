@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan, type ExecDeps, type ExecEvent } from '../../src/core/execute/executor.js';
-import { History } from '../../src/core/execute/history.js';
+import { History } from '../../src/app/history.js';
 import type { Fleet } from '../../src/core/fleet/fleet.js';
 import { parsePair } from '../../src/core/fleet/pairs.js';
 import { holdTagFor } from '../../src/core/replication/argv.js';

@@ -1,59 +1,29 @@
 /**
  * Replication commands: pairs (add, remove, refresh), Sync Pair, Diagnose Pair, Roll Back to This
- * Snapshot, Rebase Clone onto…, Show Replication History. Each builds a plan from FRESH listings and
- * hands it to planFlow (preview, modal confirmation, run or send to terminal). They return what
- * happened (FlowResult) so the e2e suite can check it.
+ * Snapshot, Rebase Clone onto…, Show Replication History. Each resolves what it acts on (the node,
+ * or quick picks) and hands it to the application layer's flow (src/app/replication.ts) with the
+ * extension's way of asking (planFlow.ts). They return what happened (FlowResult) so the e2e suite
+ * can check it.
  */
 import * as vscode from 'vscode';
-import type { HostListing } from '../../core/fleet/listing.js';
+import { diagnoseFlow, rebaseFlow, rollbackFlow, stamp, syncFlow } from '../../app/replication.js';
 import { parseEndpoint, type Endpoint } from '../../core/fleet/endpoint.js';
 import { parsePair, type PairSpec, type Route } from '../../core/fleet/pairs.js';
-import { formatTime } from '../../core/format.js';
-import { oldestFirst, snapName } from '../../core/replication/commonBase.js';
-import { planCloneRebase } from '../../core/replication/cloneRebase.js';
-import { diagnose, type Diagnosis, type DiagnoseOptions } from '../../core/replication/diagnose.js';
-import { PlanError, type Plan } from '../../core/replication/plan.js';
-import type { LocalProperty } from '../../core/replication/cloneRebase.js';
-import type { MountUsers, ProcessInfo } from '../../core/replication/processes.js';
-import { planRollback } from '../../core/replication/rollback.js';
-import { pairState } from '../../core/replication/state.js';
-import { planSync, type SyncOptions } from '../../core/replication/sync.js';
-import { shortName, validateSnapshotName } from '../../core/zfs/names.js';
-import type { Command, FleetContext } from '../context.js';
-import { syncFacts } from '../replication/facts.js';
-import { inspectForPreview, localProperties, runInspect } from '../replication/inspect.js';
 import { describeOrigin, type ValidPair } from '../../core/fleet/pairSpecs.js';
+import { formatTime } from '../../core/format.js';
+import { snapName } from '../../core/replication/commonBase.js';
+import type { SyncOptions } from '../../core/replication/sync.js';
+import { validateSnapshotName } from '../../core/zfs/names.js';
+import type { Command, FleetContext } from '../context.js';
 import { addPairSetting, removePairSettings } from '../replication/pairsConfig.js';
 import { isPairNode, type PairNode } from '../replication/pairsTree.js';
 import { pairLabel } from '../replication/pairView.js';
-import { alternativeDestroys, DESTROY_CLONES, reviewAndRun, type BlockedAction, type FlowResult } from '../replication/planFlow.js';
-import { diagnosisMarkdown, historyMarkdown } from '../replication/reports.js';
-import { readSettings } from '../settings.js';
+import { showHistory, vscodeReplicationUI } from '../replication/planFlow.js';
 import type { FleetNode } from '../tree.js';
 import { UserCancelled } from '../userInput.js';
 
-const zfsPath = () => readSettings().zfsPath;
-
-/** UTC YYYYMMDD-HHMMSS, for names made now. */
-function stamp(d = new Date()): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
-}
-
 function isFleetNode(x: unknown): x is FleetNode {
   return !!x && typeof x === 'object' && typeof (x as FleetNode).kind === 'string' && typeof (x as FleetNode).host === 'string';
-}
-
-/** Fresh listings (the hosts are asked again; both views redraw). A host that cannot be listed fails the command with its reason. */
-async function freshListings(ctx: FleetContext, hosts: string[]): Promise<HostListing[]> {
-  const unique = [...new Set(hosts)];
-  const states = await Promise.all(unique.map((h) => ctx.tree.model.loadHost(h, true)));
-  const byHost = new Map<string, HostListing>();
-  states.forEach((s, i) => {
-    if (s.state === 'error') throw new Error(`${unique[i]} cannot be listed: ${s.error.message}`);
-    if (s.state === 'ok') byHost.set(unique[i]!, s.listing);
-  });
-  return hosts.map((h) => byHost.get(h)!);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,39 +145,7 @@ export const refreshPairs: Command = async (ctx) => {
 // ---------------------------------------------------------------------------------------------
 // Sync
 
-async function syncFlow(ctx: FleetContext, v: ValidPair, options: SyncOptions): Promise<FlowResult | undefined> {
-  ctx.replication.requireTrust('Sync Pair');
-  const pair = v.pair;
-  const [src, dst] = await freshListings(ctx, [pair.source.host, pair.target.host]);
-  const facts = await syncFacts(ctx, pair);
-  let plan: Plan;
-  try {
-    plan = planSync(pair, src!, dst!, { ...options, zfs: zfsPath(), ...(facts ? { facts } : {}) });
-  } catch (e) {
-    if (!(e instanceof PlanError)) throw e;
-    ctx.log.warn(`cannot sync ${pair.id}: ${e.reason}`);
-    void ctx.input.error(`Cannot sync ${pairLabel(v)}: ${e.reason}`, 'Diagnose Pair').then((b) => b && vscode.commands.executeCommand('zfsFleet.diagnosePair', pair.id));
-    return undefined;
-  }
-  const blockedActions: BlockedAction[] = [];
-  if (plan.blockedBy) {
-    const base = pairState(pair, src!, dst!).base?.target;
-    for (const c of plan.blockedBy.clones) {
-      blockedActions.push({
-        label: plan.blockedBy.clones.length > 1 ? `Re-base ${c.name} onto…` : 'Re-base Clone onto…',
-        run: async () => {
-          const r = await rebaseFlow(ctx, c.host, c.name, base);
-          if (r?.choice === 'run' && r.result?.outcome === 'ok') r.next = await syncFlow(ctx, v, options);
-          return r;
-        },
-      });
-    }
-    blockedActions.push({ label: 'Diagnose Pair', run: async () => (await diagnoseFlow(ctx, v)).flow });
-  }
-  return reviewAndRun(ctx, plan, { pairId: pair.id, replan: () => syncFlow(ctx, v, options), blockedActions });
-}
-
-export const syncPair: Command = async (ctx, node) => syncFlow(ctx, await resolvePair(ctx, node), {});
+export const syncPair: Command = async (ctx, node) => syncFlow(ctx.app, vscodeReplicationUI(ctx), (await resolvePair(ctx, node)).pair, {});
 
 export const syncPairWithOptions: Command = async (ctx, node) => {
   const v = await resolvePair(ctx, node);
@@ -256,62 +194,13 @@ export const syncPairWithOptions: Command = async (ctx, node) => {
     if (name === undefined) throw new UserCancelled();
     options.newSnapshotName = name;
   }
-  return syncFlow(ctx, v, options);
+  return syncFlow(ctx.app, vscodeReplicationUI(ctx), pair, options);
 };
 
 // ---------------------------------------------------------------------------------------------
 // Diagnose
 
-export interface DiagnoseResult {
-  diagnosis: Diagnosis;
-  report: vscode.Uri;
-  flow?: FlowResult;
-}
-
-async function diagnoseFlow(ctx: FleetContext, v: ValidPair): Promise<DiagnoseResult> {
-  const pair = v.pair;
-  const [src, dst] = await freshListings(ctx, [pair.source.host, pair.target.host]);
-  // A receive that failed with "destination has been modified" says what a host without `written` cannot.
-  const last = (await ctx.replication.history.read(200).catch(() => ({ entries: [] }))).entries.find((h) => h.pair === pair.id);
-  const processes = new Map<string, ProcessInfo[]>();
-  const cloneProperties = new Map<string, LocalProperty[]>();
-  const mountUsers = new Map<string, MountUsers>();
-  const opts: DiagnoseOptions = { zfs: zfsPath(), processes, cloneProperties, mountUsers, ...(last?.outcome === 'failed' && /destination has been modified/.test(last.error ?? '') ? { targetModified: true } : {}) };
-  const notes: string[] = [];
-  const tried = new Set<string>();
-  let d = diagnose(pair, src!, dst!, opts);
-  for (let round = 0; round < 4; round++) {
-    const todo = d.needs.filter((n) => !tried.has(`${n.host}\0${n.purpose}\0${n.subject}`));
-    if (todo.length === 0) break;
-    await Promise.all(
-      todo.map(async (n) => {
-        tried.add(`${n.host}\0${n.purpose}\0${n.subject}`);
-        try {
-          const r = await runInspect(ctx.fleet, n);
-          if (r.purpose === 'processes') processes.set(n.host, r.value);
-          else if (r.purpose === 'local-properties') cloneProperties.set(n.subject, r.value);
-          else if (r.purpose === 'mount-users') mountUsers.set(n.subject, r.value);
-        } catch (e) {
-          notes.push(`${n.purpose} on ${n.host} (${n.subject}): ${(e as Error).message}`);
-        }
-      }),
-    );
-    d = diagnose(pair, src!, dst!, opts);
-  }
-  const label = pairLabel(v);
-  const report = await ctx.replication.docs.show(`Diagnosis ${label}.md`, diagnosisMarkdown(pair, d, notes));
-  if (!d.fix) {
-    void ctx.input.info(`Diagnosis of ${label}: ${d.fixUnavailable ? `no fix can be planned: ${d.fixUnavailable}` : 'nothing to fix.'}`);
-    return { diagnosis: d, report };
-  }
-  const b = await ctx.input.info(`Diagnosis of ${label}: ${d.findings.length} finding(s); a fix plan of ${d.fix.steps.length} step(s) is ready.`, 'Review Fix Plan…');
-  if (b !== 'Review Fix Plan…') return { diagnosis: d, report };
-  ctx.replication.requireTrust('The fix plan');
-  const flow = await reviewAndRun(ctx, d.fix, { pairId: pair.id, replan: async () => (await diagnoseFlow(ctx, v)).flow });
-  return { diagnosis: d, report, flow };
-}
-
-export const diagnosePair: Command = async (ctx, node) => diagnoseFlow(ctx, await resolvePair(ctx, node));
+export const diagnosePair: Command = async (ctx, node) => diagnoseFlow(ctx.app, vscodeReplicationUI(ctx), (await resolvePair(ctx, node)).pair);
 
 // ---------------------------------------------------------------------------------------------
 // Rollback and clone rebase
@@ -342,40 +231,9 @@ async function snapshotFrom(ctx: FleetContext, node: unknown): Promise<{ host: s
   return { host, snapshot: snap.name };
 }
 
-/**
- * Roll back; when clones block it, offer their rebase or, explicitly, the rollback that destroys them
- * (`destroyClones`: the clones, their descendants and snapshots, listed in the blocked modal and again
- * in the plan's own modal, each clone's name typed, each step confirmed, re-checked before running).
- */
-async function rollbackFlow(ctx: FleetContext, host: string, snapshot: string, destroyClones = false): Promise<FlowResult> {
-  ctx.replication.requireTrust('Roll Back to This Snapshot');
-  const [l] = await freshListings(ctx, [host]);
-  const zfs = zfsPath();
-  const plan = planRollback(host, l!, snapshot, { zfs, destroyClones });
-  const blockedActions: BlockedAction[] = (plan.blockedBy?.clones ?? []).map((c) => ({
-    label: plan.blockedBy!.clones.length > 1 ? `Re-base ${c.name} onto…` : 'Re-base Clone onto…',
-    run: async () => {
-      const r = await rebaseFlow(ctx, c.host, c.name, snapshot);
-      // The clone is out of the way: plan the rollback again (the user confirms it again).
-      if (r?.choice === 'run' && r.result?.outcome === 'ok') r.next = await rollbackFlow(ctx, host, snapshot);
-      return r;
-    },
-  }));
-  let extraDetail: string[] | undefined;
-  let extraPreview: string | undefined;
-  if (plan.blockedBy) {
-    // What the alternative destroys, from the same listing; it is planned again from a fresh one when chosen.
-    const alt = planRollback(host, l!, snapshot, { zfs, destroyClones: true });
-    extraDetail = alternativeDestroys(DESTROY_CLONES, alt);
-    extraPreview = extraDetail.join('\n').trim();
-    blockedActions.push({ label: DESTROY_CLONES, run: () => rollbackFlow(ctx, host, snapshot, true) });
-  }
-  return reviewAndRun(ctx, plan, { replan: () => rollbackFlow(ctx, host, snapshot, destroyClones), blockedActions, ...(extraDetail ? { extraDetail, extraPreview } : {}) });
-}
-
 export const rollbackToSnapshot: Command = async (ctx, node) => {
   const { host, snapshot } = await snapshotFrom(ctx, node);
-  return rollbackFlow(ctx, host, snapshot);
+  return rollbackFlow(ctx.app, vscodeReplicationUI(ctx), host, snapshot);
 };
 
 async function cloneFrom(ctx: FleetContext, node: unknown): Promise<{ host: string; clone: string }> {
@@ -389,52 +247,12 @@ async function cloneFrom(ctx: FleetContext, node: unknown): Promise<{ host: stri
   return { host, clone: pick.label };
 }
 
-/** Ask onto which older snapshot and whether to keep the data, then review the rebase plan. */
-async function rebaseFlow(ctx: FleetContext, host: string, clone: string, suggestedOnto?: string): Promise<FlowResult | undefined> {
-  ctx.replication.requireTrust('Rebase Clone');
-  const [l] = await freshListings(ctx, [host]);
-  const e = l!.datasets.get(clone);
-  if (!e) throw new Error(`${host}: ${clone} does not exist`);
-  const origin = e.object.origin;
-  if (!origin) throw new Error(`${host}: ${clone} is not a clone (it has no origin)`);
-  const originDs = origin.slice(0, origin.indexOf('@'));
-  const snaps = oldestFirst(l!.datasets.get(originDs)?.snapshots ?? []);
-  const i = snaps.findIndex((s) => s.name === origin);
-  const older = snaps.slice(0, Math.max(0, i)).reverse();
-  if (older.length === 0) throw new Error(`${host}: ${clone} is a clone of ${origin}, the oldest snapshot of ${originDs}: there is no older snapshot to re-base it onto.`);
-  const items = older.map((s) => ({ label: `@${snapName(s.name)}`, description: `${formatTime(s.creation)}${s.name === suggestedOnto ? ' · suggested' : ''}`, name: s.name }));
-  items.sort((a, b) => (a.name === suggestedOnto ? -1 : b.name === suggestedOnto ? 1 : 0));
-  const onto = await ctx.input.quickPick(items, { title: `Re-base ${clone} (now a clone of @${snapName(origin)}) onto an older snapshot of ${originDs}` });
-  if (!onto) throw new UserCancelled();
-  const copy = `${shortName(clone)}-pre-rebase-…`;
-  const keep = await ctx.input.quickPick(
-    [
-      { label: 'Keep its data', description: `copy the clone's current data to ${copy} first`, keep: true },
-      { label: 'Drop its data', description: `the clone then holds the data of ${onto.label}; its current data is lost`, keep: false },
-    ],
-    { title: `Re-base ${clone} onto ${onto.label}: its current data` },
-  );
-  if (!keep) throw new UserCancelled();
-  return rebaseReview(ctx, host, clone, onto.name, keep.keep);
-}
-
-async function rebaseReview(ctx: FleetContext, host: string, clone: string, onto: string, keepData: boolean): Promise<FlowResult> {
-  const zfs = zfsPath();
-  const [l] = await freshListings(ctx, [host]);
-  const plan = planCloneRebase(host, l!, clone, onto, { keepData, date: stamp(), localProperties: await localProperties(ctx.fleet, zfs, host, clone), zfs });
-  const { text, notes } = await inspectForPreview(ctx.fleet, plan.inspect ?? []);
-  return reviewAndRun(ctx, plan, { replan: () => rebaseReview(ctx, host, clone, onto, keepData), extraPreview: text, extraDetail: notes.length ? ['', ...notes] : [] });
-}
-
 export const rebaseClone: Command = async (ctx, node) => {
   const { host, clone } = await cloneFrom(ctx, node);
-  return rebaseFlow(ctx, host, clone);
+  return rebaseFlow(ctx.app, vscodeReplicationUI(ctx), host, clone);
 };
 
 // ---------------------------------------------------------------------------------------------
 // History
 
-export const showReplicationHistory: Command = async (ctx) => {
-  const { entries, unreadable } = await ctx.replication.history.read(500);
-  return ctx.replication.docs.show('Replication History.md', historyMarkdown(entries, unreadable, ctx.replication.history.file), { key: 'history' });
-};
+export const showReplicationHistory: Command = (ctx) => showHistory(ctx);

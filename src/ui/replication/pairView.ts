@@ -2,11 +2,11 @@
  * How a replication pair looks in the Replication view, as plain data (no vscode): the short
  * description from `pairState`, the icon, the full tooltip text. The provider maps it to a TreeItem.
  */
+import { pairLabel as labelOf } from '../../app/replication.js';
 import type { HostState } from '../../core/fleet/treeModel.js';
 import { formatBytes, formatTime } from '../../core/format.js';
-import type { HistoryEntry } from '../../core/execute/history.js';
+import type { HistoryEntry } from '../../app/history.js';
 import { pairState, type PairState, type PairStatus } from '../../core/replication/state.js';
-import { shortName } from '../../core/zfs/names.js';
 import { describeOrigin, entryName, type InvalidPair, type ValidPair } from '../../core/fleet/pairSpecs.js';
 
 export interface PairView {
@@ -58,8 +58,7 @@ function icon(s: PairState): { icon: string; iconColor?: string } {
 }
 
 export function pairLabel(v: ValidPair): string {
-  const p = v.pair;
-  return p.label ?? `${p.source.host}:${shortName(p.source.name!.full)} → ${p.target.host}`;
+  return labelOf(v.pair);
 }
 
 function lastRun(h: HistoryEntry | undefined): [string, string][] {

@@ -4,7 +4,7 @@
  * together. Invalid entries are rows too, naming the entry and the reason.
  */
 import * as vscode from 'vscode';
-import type { HistoryEntry } from '../../core/execute/history.js';
+import type { HistoryEntry } from '../../app/history.js';
 import type { FleetTreeProvider, FleetNode } from '../tree.js';
 import { describeOrigin, type InvalidPair, type ValidPair } from '../../core/fleet/pairSpecs.js';
 import { readPairsConfig, type PairsConfig } from './pairsConfig.js';

@@ -1,65 +1,35 @@
 /**
- * Plan, preview, confirm, execute for every replication command:
- * the plan is shown as a read-only document (renderPlan), a MODAL confirmation names everything it
- * destroys and its warnings and offers "Run" or "Send to Terminal"; destroying a clone or dataset
- * also asks for its name typed exactly; a blocked plan says why and offers its alternative instead
- * of Run. Running re-checks the plan (executor), asks for each `confirm` step, shows bytes, rate and
- * time left, can be cancelled, records the result in the history and refreshes the trees.
+ * The extension's side of the one plan flow (src/app/flow.ts): the plan is shown as a read-only
+ * document (renderPlan), a MODAL confirmation names everything it destroys and its warnings and
+ * offers "Run" or "Send to Terminal"; destroying a clone, a dataset or a pair's newest common base
+ * asks for its name typed exactly; a blocked plan says why and offers its alternatives instead of
+ * Run. Running shows bytes, rate and time left in a cancellable notification and asks for each
+ * `confirm` step; the outcome is a notification (or, when the hosts changed, an offer to re-plan).
  */
 import * as vscode from 'vscode';
+import type { FlowResult, Interaction, Review, TypedQuestion } from '../../app/flow.js';
+import { pairLabel, type RebaseQuestion, type ReplicationUI } from '../../app/replication.js';
 import type { ExecEvent, ExecResult } from '../../core/execute/executor.js';
-import { executePlan } from '../../core/execute/executor.js';
-import { formatBytes } from '../../core/format.js';
+import type { ReplicationPair } from '../../core/fleet/pairs.js';
+import { formatBytes, formatTime } from '../../core/format.js';
+import type { Diagnosis } from '../../core/replication/diagnose.js';
+import { snapName } from '../../core/replication/commonBase.js';
 import { destroyLines, planToShell, renderPlan, type Plan, type PlanStep } from '../../core/replication/plan.js';
 import { formatDuration } from '../../core/replication/processes.js';
+import { shortName } from '../../core/zfs/names.js';
 import type { FleetContext } from '../context.js';
 import { readSettings } from '../settings.js';
 import { openSshArgs } from '../terminal.js';
+import { UserCancelled } from '../userInput.js';
+import { diagnosisMarkdown, historyMarkdown } from './reports.js';
 import { TerminalTextError, terminalScript, type TerminalScript } from './terminalText.js';
-import { planBasesLost, type BaseLoss } from '../../core/replication/baseGuard.js';
 
+export type { FlowResult } from '../../app/flow.js';
+export { DESTROY_CLONES } from '../../app/replication.js';
 export const RUN = 'Run';
 export const SEND_TO_TERMINAL = 'Send to Terminal';
 export const RUN_STEP = 'Run Step';
 export const REPLAN = 'Re-plan';
-/** The alternative to the clone rebase a blocked rollback offers: destroy the clones in the way (what `zfs rollback -R` would). */
-export const DESTROY_CLONES = 'Roll Back and Destroy Clones (-R)';
-
-export interface BlockedAction {
-  label: string;
-  run: () => Promise<FlowResult | undefined>;
-}
-
-export interface FlowOptions {
-  /** The pair a sync came from (recorded in the history). */
-  pairId?: string;
-  /** Build the plan again from fresh listings and review it (offered when the hosts changed). */
-  replan?: () => Promise<FlowResult | undefined>;
-  /** Offered instead of Run when the plan is blocked (the rebase). */
-  blockedActions?: BlockedAction[];
-  /** More text for the preview document (inspections, a diagnosis). */
-  extraPreview?: string;
-  /** More lines for the confirmation's detail (after the summary; for a blocked plan, after what is in the way). */
-  extraDetail?: string[];
-}
-
-/** What happened, for the caller and for the tests (commands return it). */
-export interface FlowResult {
-  plan: Plan;
-  choice: 'run' | 'terminal' | 'cancelled' | 'blocked' | 'nothing';
-  /** The modal's message and detail as shown. */
-  message?: string;
-  detail?: string;
-  buttons?: string[];
-  preview?: vscode.Uri;
-  result?: ExecResult;
-  terminals?: { name: string; runOn: string; text: string }[];
-  /** Step confirmations asked while running (step ids). */
-  confirmedSteps?: string[];
-  /** What a blocked action or a re-plan led to. */
-  next?: FlowResult;
-}
-
 const bullet = (s: string) => `  • ${s}`;
 
 /** The confirmation's detail: the summary, EVERY destroyed object, the warnings, the hosts. */
@@ -87,19 +57,8 @@ function blockedDetail(plan: Plan, extra: string[] = []): string {
   return out.join('\n');
 }
 
-/** Detail lines for a blocked modal: everything an alternative plan (e.g. the rollback with -R) would destroy. */
-export function alternativeDestroys(label: string, alt: Plan): string[] {
-  const lines = destroyLines(alt.destroys);
-  return ['', `"${label}" destroys ${lines.length} object${lines.length === 1 ? '' : 's'}:`, ...lines.map(bullet)];
-}
-
-/** The configured pairs whose newest common base the plan destroys (their hosts' listings loaded as needed). */
-async function baseLosses(ctx: FleetContext, plan: Plan): Promise<BaseLoss[]> {
-  const pairs = (await ctx.replication.pairs.allNodes()).flatMap((n) => (n.kind === 'pair' ? [n.entry.pair] : []));
-  return planBasesLost(plan, pairs, (h) => ctx.fleet.host(h).listing(), (h, e) => ctx.log.warn(`${h}: not listed, so the pairs on it are not checked for a lost base: ${e.message}`));
-}
-
-function sshFor(host: string): string[] {
+/** The ssh command line that reaches a host (the history's and the terminals' commands). */
+export function sshFor(host: string): string[] {
   const s = readSettings();
   return ['ssh', ...openSshArgs(host, s.sshConfigPath, s.knownHostsPath)];
 }
@@ -118,72 +77,105 @@ export function previewText(plan: Plan, script: TerminalScript | string, extra?:
   return out.join('\n') + '\n';
 }
 
-export async function reviewAndRun(ctx: FleetContext, plan: Plan, opts: FlowOptions = {}): Promise<FlowResult> {
-  const rep = ctx.replication;
-  if (plan.steps.length === 0 && !plan.blockedBy) {
-    void ctx.input.info(`${plan.title}: ${plan.summary}`);
-    return { plan, choice: 'nothing' };
-  }
-  // A plan whose commands carry control bytes from a host is run or read, never typed (TerminalTextError).
-  let script: TerminalScript | string;
+/** The plan's terminal script, or why it is not typed (control bytes from a host: run or read it, never type it). */
+function scriptOf(plan: Plan): TerminalScript | string {
   try {
-    script = terminalScript(plan, sshFor);
+    return terminalScript(plan, sshFor);
   } catch (e) {
     if (!(e instanceof TerminalTextError)) throw e;
-    script = e.message;
+    return e.message;
   }
-  const losses = await baseLosses(ctx, plan);
-  const preview = await rep.docs.show(`${plan.title}.txt`, previewText(plan, script, [...losses.map((l) => `BASE LOST: ${l.message}`), opts.extraPreview ?? ''].filter(Boolean).join('\n')), { preserveFocus: true });
-
-  if (plan.blockedBy) {
-    const buttons = (opts.blockedActions ?? []).map((a) => a.label);
-    const message = `Blocked: ${plan.title.replace(/ \(blocked\)$/, '')}`;
-    const detail = blockedDetail(plan, opts.extraDetail);
-    const choice = await ctx.input.warnModal(message, detail, ...buttons);
-    const action = opts.blockedActions?.find((a) => a.label === choice);
-    const next = action ? await action.run() : undefined;
-    return { plan, choice: 'blocked', message, detail, buttons, preview, ...(next ? { next } : {}) };
-  }
-
-  const message = plan.title;
-  const detail = confirmationDetail(plan, [...losses.map((l) => `\n${l.message}`), ...(opts.extraDetail ?? [])]);
-  const buttons = typeof script === 'string' ? [RUN] : [RUN, SEND_TO_TERMINAL];
-  const choice = await ctx.input.warnModal(message, detail, ...buttons);
-  const base = { plan, message, detail, buttons, preview };
-  if (choice === SEND_TO_TERMINAL && typeof script !== 'string') {
-    rep.requireTrust('Send to Terminal');
-    return { ...base, choice: 'terminal', terminals: await sendToTerminals(ctx, plan, script) };
-  }
-  if (choice !== RUN) return { ...base, choice: 'cancelled' };
-  rep.requireTrust(plan.title);
-
-  // A clone or dataset (with everything in it) is destroyed: its name, typed exactly.
-  for (const o of [...plan.destroys.datasets, ...plan.destroys.clones]) {
-    const kind = plan.destroys.clones.includes(o) ? 'clone' : 'dataset';
-    const ok = await ctx.input.confirmTyped(`This plan destroys the ${kind} ${o.name} on ${o.host} with all its data. Type its name to run the plan.`, o.name);
-    if (!ok) return { ...base, choice: 'cancelled' };
-  }
-  // The newest common snapshot of a pair: the dataset's name, typed exactly.
-  for (const l of losses) {
-    const ok = await ctx.input.confirmTyped(`${l.message} Type the dataset name ${l.dataset} to run the plan.`, l.dataset);
-    if (!ok) return { ...base, choice: 'cancelled' };
-  }
-  const confirmedSteps: string[] = [];
-  const result = await execute(ctx, plan, confirmedSteps);
-  await rep.history
-    .append({ ...result, ...(opts.pairId ? { pair: opts.pairId } : {}), commands: Object.fromEntries(planToShell(plan, { ssh: sshFor }).byHost) })
-    .catch((e: unknown) => ctx.log.error(`could not write the replication history: ${(e as Error).message}`));
-  await refreshAfter(ctx, plan);
-  const out: FlowResult = { ...base, choice: 'run', result, confirmedSteps };
-  const next = await reportOutcome(ctx, plan, result, opts);
-  if (next) out.next = next;
-  return out;
 }
 
-/** Ask the hosts again (both views redraw) and the pairs' last runs. */
-async function refreshAfter(ctx: FleetContext, plan: Plan): Promise<void> {
-  await Promise.all(plan.hosts.map((h) => ctx.tree.loadHost(h, true)));
-  await ctx.replication.pairs.historyChanged();
+function typedPrompt(q: TypedQuestion): { prompt: string; expected: string } {
+  if (q.kind === 'base') return { prompt: `${q.loss.message} Type the dataset name ${q.loss.dataset} to run the plan.`, expected: q.loss.dataset };
+  return { prompt: `This plan destroys the ${q.kind} ${q.name} on ${q.host} with all its data. Type its name to run the plan.`, expected: q.name };
+}
+
+/** How the extension shows, asks and reports (the modal, the preview document, the progress notification). */
+export function vscodeInteraction(ctx: FleetContext): Interaction {
+  const rep = ctx.replication;
+  return {
+    nothing: (plan) => void ctx.input.info(`${plan.title}: ${plan.summary}`),
+    preview: async (r) => {
+      const extra = [...r.losses.map((l) => `BASE LOST: ${l.message}`), r.extraPreview ?? ''].filter(Boolean).join('\n');
+      return { preview: await rep.docs.show(`${r.plan.title}.txt`, previewText(r.plan, scriptOf(r.plan), extra), { preserveFocus: true }) };
+    },
+    chooseAlternative: async (r, buttons) => {
+      const message = `Blocked: ${r.plan.title.replace(/ \(blocked\)$/, '')}`;
+      const detail = blockedDetail(r.plan, r.extraDetail);
+      const label = await ctx.input.warnModal(message, detail, ...buttons);
+      return { message, detail, buttons, ...(label ? { label } : {}) };
+    },
+    confirm: async (r: Review) => {
+      const message = r.plan.title;
+      const detail = confirmationDetail(r.plan, [...r.losses.map((l) => `\n${l.message}`), ...(r.extraDetail ?? [])]);
+      const buttons = typeof scriptOf(r.plan) === 'string' ? [RUN] : [RUN, SEND_TO_TERMINAL];
+      const answer = await ctx.input.warnModal(message, detail, ...buttons);
+      return { message, detail, buttons, choice: answer === RUN ? 'run' : answer === SEND_TO_TERMINAL ? 'terminal' : 'cancelled' };
+    },
+    confirmTyped: (q) => {
+      const { prompt, expected } = typedPrompt(q);
+      return ctx.input.confirmTyped(prompt, expected);
+    },
+    confirmStep: async (plan, step) => {
+      const i = plan.steps.indexOf(step) + 1;
+      return (await ctx.input.warnModal(`Step ${i} of ${plan.steps.length}: ${step.description}`, stepConfirmDetail(plan, step), RUN_STEP)) === RUN_STEP;
+    },
+    running: (plan, run) => withProgress(plan, run),
+    sendToTerminals: async (plan) => {
+      const script = scriptOf(plan);
+      if (typeof script === 'string') throw new Error(script);
+      return sendToTerminals(ctx, plan, script);
+    },
+    outcome: (plan, result, offers) => reportOutcome(ctx, plan, result, offers),
+  };
+}
+
+/** The Interaction plus what the replication flows ask in the extension: the rebase target, the diagnosis report. */
+export function vscodeReplicationUI(ctx: FleetContext): ReplicationUI {
+  return {
+    ...vscodeInteraction(ctx),
+    cannotPlan: (what, reason, diagnose) => {
+      void ctx.input.error(`${what}: ${reason}`, ...(diagnose ? ['Diagnose Pair'] : [])).then((b) => b && diagnose?.());
+    },
+    rebaseTarget: (q) => askRebaseTarget(ctx, q),
+    diagnosis: (pair, d, notes) => showDiagnosis(ctx, pair, d, notes),
+  };
+}
+
+async function askRebaseTarget(ctx: FleetContext, q: RebaseQuestion): Promise<{ onto: string; keepData: boolean }> {
+  const originDs = q.origin.slice(0, q.origin.indexOf('@'));
+  const items = q.choices.map((s) => ({ label: `@${snapName(s.name)}`, description: `${formatTime(s.creation)}${s.name === q.suggested ? ' · suggested' : ''}`, name: s.name }));
+  const onto = await ctx.input.quickPick(items, { title: `Re-base ${q.clone} (now a clone of @${snapName(q.origin)}) onto an older snapshot of ${originDs}` });
+  if (!onto) throw new UserCancelled();
+  const copy = `${shortName(q.clone)}-pre-rebase-…`;
+  const keep = await ctx.input.quickPick(
+    [
+      { label: 'Keep its data', description: `copy the clone's current data to ${copy} first`, keep: true },
+      { label: 'Drop its data', description: `the clone then holds the data of ${onto.label}; its current data is lost`, keep: false },
+    ],
+    { title: `Re-base ${q.clone} onto ${onto.label}: its current data` },
+  );
+  if (!keep) throw new UserCancelled();
+  return { onto: onto.name, keepData: keep.keep };
+}
+
+async function showDiagnosis(ctx: FleetContext, pair: ReplicationPair, d: Diagnosis, notes: string[]): Promise<{ reviewFix: boolean; report: vscode.Uri }> {
+  const label = pairLabel(pair);
+  const report = await ctx.replication.docs.show(`Diagnosis ${label}.md`, diagnosisMarkdown(pair, d, notes));
+  if (!d.fix) {
+    void ctx.input.info(`Diagnosis of ${label}: ${d.fixUnavailable ? `no fix can be planned: ${d.fixUnavailable}` : 'nothing to fix.'}`);
+    return { reviewFix: false, report };
+  }
+  const b = await ctx.input.info(`Diagnosis of ${label}: ${d.findings.length} finding(s); a fix plan of ${d.fix.steps.length} step(s) is ready.`, 'Review Fix Plan…');
+  return { reviewFix: b === 'Review Fix Plan…', report };
+}
+
+/** The history as a read-only document. */
+export async function showHistory(ctx: FleetContext): Promise<vscode.Uri> {
+  const { entries, unreadable } = await ctx.replication.history.read(500);
+  return ctx.replication.docs.show('Replication History.md', historyMarkdown(entries, unreadable, ctx.replication.history.file), { key: 'history' });
 }
 
 function stepConfirmDetail(plan: Plan, step: PlanStep): string {
@@ -201,64 +193,35 @@ function progressMessage(e: Extract<ExecEvent, { type: 'progress' }>): string {
   return parts.join(', ');
 }
 
-async function execute(ctx: FleetContext, plan: Plan, confirmedSteps: string[]): Promise<ExecResult> {
+/** A cancellable notification: the step running, then bytes, rate and time left. */
+function withProgress(plan: Plan, run: (onEvent: (e: ExecEvent) => void, signal: AbortSignal) => Promise<ExecResult>): Promise<ExecResult> {
   const runnable = plan.steps.filter((s) => !s.cleanupOf).length || 1;
-  ctx.log.info(`running plan ${plan.id}: ${plan.title}`);
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: plan.title, cancellable: true }, async (progress, token) => {
-    const abort = new AbortController();
-    const sub = token.onCancellationRequested(() => abort.abort());
-    let label = 'starting';
-    try {
-      return await executePlan(
-        plan,
-        { runner: (h) => ctx.fleet.host(h).runner, freshListing: (h) => ctx.fleet.host(h).refresh(), logger: ctx.log },
-        {
-          signal: abort.signal,
-          onEvent: (e) => {
-            switch (e.type) {
-              case 'checking':
-                progress.report({ message: e.message });
-                break;
-              case 'step-start':
-                label = `step ${e.index + 1}/${e.total}: ${e.step.description}`;
-                ctx.log.info(`${plan.id} ${label}`);
-                progress.report({ message: label });
-                break;
-              case 'progress':
-                progress.report({ message: `${label} — ${progressMessage(e)}` });
-                break;
-              case 'step-done':
-                ctx.log.info(`${plan.id} ${e.step.id} done in ${e.durationMs} ms${e.bytes !== undefined ? `, ${e.bytes} bytes` : ''}`);
-                if (!e.step.cleanupOf) progress.report({ increment: 100 / runnable });
-                break;
-              case 'step-failed':
-                ctx.log.error(`${plan.id} ${e.step.id} failed: ${e.error}`);
-                break;
-              case 'step-skipped':
-                ctx.log.info(`${plan.id} ${e.step.id} skipped: ${e.reason}`);
-                break;
-            }
-          },
-          confirmStep: async (step) => {
-            const i = plan.steps.indexOf(step) + 1;
-            const answer = await ctx.input.warnModal(`Step ${i} of ${plan.steps.length}: ${step.description}`, stepConfirmDetail(plan, step), RUN_STEP);
-            if (answer === RUN_STEP) confirmedSteps.push(step.id);
-            return answer === RUN_STEP;
-          },
-        },
-      );
-    } finally {
-      sub.dispose();
-    }
-  });
+  return Promise.resolve(
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: plan.title, cancellable: true }, async (progress, token) => {
+      const abort = new AbortController();
+      const sub = token.onCancellationRequested(() => abort.abort());
+      let label = 'starting';
+      try {
+        return await run((e) => {
+          if (e.type === 'checking') progress.report({ message: e.message });
+          else if (e.type === 'step-start') progress.report({ message: (label = `step ${e.index + 1}/${e.total}: ${e.step.description}`) });
+          else if (e.type === 'progress') progress.report({ message: `${label} — ${progressMessage(e)}` });
+          else if (e.type === 'step-done' && !e.step.cleanupOf) progress.report({ increment: 100 / runnable });
+        }, abort.signal);
+      } finally {
+        sub.dispose();
+      }
+    }),
+  );
 }
 
-async function reportOutcome(ctx: FleetContext, plan: Plan, r: ExecResult, opts: FlowOptions): Promise<FlowResult | undefined> {
+async function reportOutcome(ctx: FleetContext, plan: Plan, r: ExecResult, offers: { replan?: () => Promise<FlowResult | undefined>; diagnose?: () => Promise<unknown> }): Promise<FlowResult | undefined> {
   const took = `${(r.durationMs / 1000).toFixed(1)} s`;
-  ctx.log.info(`plan ${plan.id} ${r.outcome} in ${took}${r.bytes ? `, ${r.bytes} bytes` : ''}${r.error ? `: ${r.error}` : ''}`);
   switch (r.outcome) {
     case 'ok':
-      void ctx.input.info(`${plan.title}: done in ${took}${r.bytes ? `, ${formatBytes(r.bytes)} sent` : ''}.`, 'Show History').then((b) => b && vscode.commands.executeCommand('zfsFleet.showReplicationHistory'));
+      void ctx.input.info(`${plan.title}: done in ${took}${r.bytes ? `, ${formatBytes(r.bytes)} sent` : ''}.`, 'Show History').then((b) => {
+        if (b) void showHistory(ctx);
+      });
       return undefined;
     case 'cancelled':
       void ctx.input.info(`${plan.title}: cancelled. ${ranSteps(r)}`);
@@ -267,18 +230,17 @@ async function reportOutcome(ctx: FleetContext, plan: Plan, r: ExecResult, opts:
       void ctx.input.info(`${plan.title}: stopped, a step was not confirmed. ${ranSteps(r)}`);
       return undefined;
     case 'failed': {
-      const buttons = ['Show Log', ...(opts.pairId ? ['Diagnose Pair'] : [])];
+      const buttons = ['Show Log', ...(offers.diagnose ? ['Diagnose Pair'] : [])];
       void ctx.input.error(`${plan.title} failed: ${r.error ?? 'unknown error'}`, ...buttons).then((b) => {
         if (b === 'Show Log') ctx.log.show();
-        if (b === 'Diagnose Pair') void vscode.commands.executeCommand('zfsFleet.diagnosePair', opts.pairId);
+        if (b === 'Diagnose Pair') void offers.diagnose?.();
       });
       return undefined;
     }
     case 'changed': {
       const detail = `Nothing was run for the steps the plan guards:\n${(r.changes ?? [r.error ?? '']).map(bullet).join('\n')}\n\n${ranSteps(r)}`;
-      const b = await ctx.input.warnModal(`${plan.title}: the hosts changed since the plan was made.`, detail, ...(opts.replan ? [REPLAN] : []));
-      if (b === REPLAN && opts.replan) return opts.replan();
-      return undefined;
+      const b = await ctx.input.warnModal(`${plan.title}: the hosts changed since the plan was made.`, detail, ...(offers.replan ? [REPLAN] : []));
+      return b === REPLAN && offers.replan ? offers.replan() : undefined;
     }
   }
 }

@@ -1,5 +1,5 @@
 /** Markdown for the read-only documents: a diagnosis, the replication history. No vscode here. */
-import type { HistoryEntry } from '../../core/execute/history.js';
+import type { HistoryEntry } from '../../app/history.js';
 import { formatBytes } from '../../core/format.js';
 import type { Diagnosis } from '../../core/replication/diagnose.js';
 import { destroyLines } from '../../core/replication/plan.js';

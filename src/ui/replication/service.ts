@@ -1,11 +1,11 @@
 /**
  * The replication side of the extension, built once in activate(): the Replication view, the
- * read-only documents (plan previews, diagnoses, history), the history file, and what keeps them
+ * read-only documents (plan previews, diagnoses, history), the history (shared with the CLI), and what keeps them
  * current (settings, the workspace file, workspace trust).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { History } from '../../core/execute/history.js';
+import { defaultHistoryFile, History } from '../../app/history.js';
 import { SECTION } from '../settings.js';
 import type { FleetTreeProvider } from '../tree.js';
 import { DOC_SCHEME, ReadOnlyDocuments } from './documents.js';
@@ -22,7 +22,10 @@ export class Replication implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(context: vscode.ExtensionContext, hosts: FleetTreeProvider) {
-    this.history = new History(path.join(context.globalStorageUri.fsPath, 'replication-history.jsonl'));
+    // One history with the CLI; what the extension recorded in its own file before is moved into it once.
+    this.history = new History(defaultHistoryFile());
+    const legacy = path.join(context.globalStorageUri.fsPath, 'replication-history.jsonl');
+    void this.history.adopt(legacy).catch(() => undefined);
     this.pairs = new PairsTreeProvider(hosts, () => this.isTrusted(), async () => (await this.history.read(500)).entries);
     this.view = vscode.window.createTreeView<PairNode>('zfsFleet.pairs', { treeDataProvider: this.pairs });
     const watcher = vscode.workspace.createFileSystemWatcher(`**/${PAIRS_FILE}`);

@@ -1,19 +1,15 @@
 /**
- * What the timeline's context actions do: reveal the mark in the Hosts view, copy its name, roll
- * back to it (the Roll Back command), rebase the clones of it (the Rebase Clone command, per clone),
- * and "sync up to here": the pair's sync plan with `upTo` through the same plan -> preview ->
- * confirm flow (planFlow.reviewAndRun) as Sync Pair. They return what happened (tests read it).
+ * What the timeline's context actions do: reveal the mark in the Hosts view, copy its name, and
+ * the same application-layer flows as the commands (src/app/replication.ts): roll back to it,
+ * rebase the clones of it (one after the other), and "sync up to here" (the pair's sync with
+ * `upTo`). They return what happened (tests read it).
  */
 import * as vscode from 'vscode';
-import type { HostListing } from '../../core/fleet/listing.js';
+import { rebaseFlow, rollbackFlow, syncFlow } from '../../app/replication.js';
 import type { ReplicationPair } from '../../core/fleet/pairs.js';
-import { PlanError, type Plan } from '../../core/replication/plan.js';
-import { planSync } from '../../core/replication/sync.js';
 import type { TimelineAction, TimelineLane, TimelineMark, TimelineModel } from '../../shared/protocol.js';
 import type { FleetContext } from '../context.js';
-import { syncFacts } from '../replication/facts.js';
-import { reviewAndRun, type BlockedAction, type FlowResult } from '../replication/planFlow.js';
-import { readSettings } from '../settings.js';
+import { vscodeReplicationUI } from '../replication/planFlow.js';
 import { UserCancelled } from '../userInput.js';
 import { findNode } from './nodes.js';
 
@@ -44,8 +40,7 @@ export async function runTimelineAction(ctx: FleetContext, r: ActionRequest): Pr
     }
     case 'rollbackTo': {
       if (r.mark.kind !== 'snapshot') throw new Error(`${name} is a bookmark: a dataset can only be rolled back to a snapshot`);
-      const node = findNode(ctx.tree.model, host, name, 'snapshot') ?? { kind: 'snapshot', id: `timeline:${host}:${name}`, host, name };
-      return vscode.commands.executeCommand('zfsFleet.rollbackToSnapshot', node);
+      return rollbackFlow(ctx.app, vscodeReplicationUI(ctx), host, name);
     }
     case 'rebaseClones': {
       const clones = r.mark.clones ?? [];
@@ -60,16 +55,13 @@ export async function runTimelineAction(ctx: FleetContext, r: ActionRequest): Pr
         chosen = pick.all ? clones : [pick.label];
       }
       const results: unknown[] = [];
-      for (const c of chosen) {
-        const node = findNode(ctx.tree.model, host, c, 'clone') ?? { kind: 'clone', id: `timeline:${host}:${c}`, host, name: c, origin: name };
-        results.push(await vscode.commands.executeCommand('zfsFleet.rebaseClone', node));
-      }
+      for (const c of chosen) results.push(await rebaseFlow(ctx.app, vscodeReplicationUI(ctx), host, c));
       return results.length === 1 ? results[0] : results;
     }
     case 'syncTo': {
       if (r.mark.kind !== 'snapshot') throw new Error(`${name} is a bookmark: a sync goes up to a snapshot`);
       const pair = await pairFor(ctx, r);
-      return syncUpTo(ctx, pair, r.mark.name);
+      return syncFlow(ctx.app, vscodeReplicationUI(ctx), pair, { upTo: r.mark.name });
     }
   }
 }
@@ -87,51 +79,4 @@ async function pairFor(ctx: FleetContext, r: ActionRequest): Promise<Replication
   );
   if (!pick) throw new UserCancelled();
   return pick.p;
-}
-
-/** Fresh listings of both hosts (both views redraw); a host that cannot be listed fails with its reason. */
-async function freshListings(ctx: FleetContext, hosts: string[]): Promise<HostListing[]> {
-  const unique = [...new Set(hosts)];
-  const states = await Promise.all(unique.map((h) => ctx.tree.model.loadHost(h, true)));
-  const byHost = new Map<string, HostListing>();
-  states.forEach((s, i) => {
-    if (s.state === 'error') throw new Error(`${unique[i]} cannot be listed: ${s.error.message}`);
-    if (s.state === 'ok') byHost.set(unique[i]!, s.listing);
-  });
-  return hosts.map((h) => byHost.get(h)!);
-}
-
-/**
- * "Sync up to here": Sync Pair's flow (src/ui/commands/replication.ts syncFlow) with `upTo`: plan
- * from fresh listings, then preview, modal confirmation and run (or Send to Terminal) in planFlow.
- * A blocked plan offers the Rebase Clone command for each clone in the way, and Diagnose Pair.
- */
-export async function syncUpTo(ctx: FleetContext, pair: ReplicationPair, upTo: string): Promise<FlowResult | undefined> {
-  ctx.replication.requireTrust('Sync up to here');
-  const [src, dst] = await freshListings(ctx, [pair.source.host, pair.target.host]);
-  const facts = await syncFacts(ctx, pair);
-  let plan: Plan;
-  try {
-    plan = planSync(pair, src!, dst!, { upTo, zfs: readSettings().zfsPath, ...(facts ? { facts } : {}) });
-  } catch (e) {
-    if (!(e instanceof PlanError)) throw e;
-    ctx.log.warn(`cannot sync ${pair.id} up to @${upTo}: ${e.reason}`);
-    void ctx.input.error(`Cannot sync ${pair.label ?? pair.id} up to @${upTo}: ${e.reason}`, 'Diagnose Pair').then((b) => b && vscode.commands.executeCommand('zfsFleet.diagnosePair', pair.id));
-    return undefined;
-  }
-  const blockedActions: BlockedAction[] = [];
-  if (plan.blockedBy) {
-    for (const c of plan.blockedBy.clones) {
-      blockedActions.push({
-        label: plan.blockedBy.clones.length > 1 ? `Re-base ${c.name} onto…` : 'Re-base Clone onto…',
-        run: async () => {
-          const r = (await vscode.commands.executeCommand('zfsFleet.rebaseClone', { kind: 'clone', id: `timeline:${c.host}:${c.name}`, host: c.host, name: c.name, origin: '' })) as FlowResult | undefined;
-          if (r?.choice === 'run' && r.result?.outcome === 'ok') r.next = await syncUpTo(ctx, pair, upTo);
-          return r;
-        },
-      });
-    }
-    blockedActions.push({ label: 'Diagnose Pair', run: async () => ((await vscode.commands.executeCommand('zfsFleet.diagnosePair', pair.id)) as { flow?: FlowResult } | undefined)?.flow });
-  }
-  return reviewAndRun(ctx, plan, { pairId: pair.id, replan: () => syncUpTo(ctx, pair, upTo), blockedActions });
 }

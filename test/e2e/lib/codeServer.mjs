@@ -93,8 +93,9 @@ function childEnv(profile, extra = {}) {
     env[k] = v;
   }
   // code-server writes coder-logs under XDG_DATA_HOME and may write a config under
-  // XDG_CONFIG_HOME: keep both inside the profile.
+  // XDG_CONFIG_HOME: keep both inside the profile; the replication history (XDG_STATE_HOME) too.
   env.XDG_DATA_HOME = path.join(profile.root, 'xdg-data');
+  env.XDG_STATE_HOME = path.join(profile.root, 'xdg-state');
   env.XDG_CONFIG_HOME = path.join(profile.root, 'xdg-config');
   return { ...env, ...extra };
 }

@@ -1,8 +1,8 @@
 /** Runs the read-only commands a plan or a diagnosis asks for (`ps`, who uses a mountpoint, local properties) and parses their output. */
-import { localPropertiesCommand, parseLocalProperties, shareCommand, type LocalProperty } from '../../core/replication/cloneRebase.js';
-import type { InspectCommand } from '../../core/replication/plan.js';
-import { parseMountUsers, parseProcessList, type MountUsers, type ProcessInfo } from '../../core/replication/processes.js';
-import type { Fleet } from '../../core/fleet/fleet.js';
+import { localPropertiesCommand, parseLocalProperties, shareCommand, type LocalProperty } from '../core/replication/cloneRebase.js';
+import type { InspectCommand } from '../core/replication/plan.js';
+import { parseMountUsers, parseProcessList, type MountUsers, type ProcessInfo } from '../core/replication/processes.js';
+import type { Fleet } from '../core/fleet/fleet.js';
 
 export type Inspected =
   | { purpose: 'processes'; value: ProcessInfo[] }

@@ -1,0 +1,34 @@
+/**
+ * What the application layer needs from its host program, built once by each consumer (the
+ * extension in activate(), the CLI per invocation): the fleet, the history, the configured pairs,
+ * and how fresh listings are read (the extension's tree redraws as they arrive).
+ */
+import type { Fleet } from '../core/fleet/fleet.js';
+import type { HostListing } from '../core/fleet/listing.js';
+import type { ReplicationPair } from '../core/fleet/pairs.js';
+import type { Logger } from '../core/log.js';
+import type { Plan } from '../core/replication/plan.js';
+import type { History } from './history.js';
+
+export interface App {
+  fleet: Fleet;
+  /** The zfs command on the hosts. */
+  zfs: string;
+  logger: Logger;
+  history: History;
+  /** Fresh listings of the hosts (asked again), in the order given; a host that cannot be listed fails with its reason. */
+  freshListings(hosts: readonly string[]): Promise<HostListing[]>;
+  /** The configured pairs: a plan that destroys one's newest common snapshot says so and asks for its name. */
+  configuredPairs(): Promise<ReplicationPair[]>;
+  /** Throws when changing ZFS is not allowed here (an untrusted VS Code workspace). */
+  requireTrust(what: string): void;
+  /** The ssh command line that reaches a host, for the commands recorded in the history. */
+  ssh?: (host: string) => string[];
+  /** After a plan ran: what shows the hosts reads them again. */
+  afterRun?(plan: Plan): Promise<void>;
+}
+
+/** Fresh listings straight from the fleet (the CLI, the agent). */
+export function fleetListings(fleet: Fleet): App['freshListings'] {
+  return (hosts) => Promise.all(hosts.map((h) => fleet.host(h).refresh()));
+}

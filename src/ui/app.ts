@@ -1,0 +1,34 @@
+/** The application layer's services as the extension provides them: listings through the tree model (the views redraw), the Replication view's pairs, workspace trust. */
+import type { App } from '../app/services.js';
+import type { HostListing } from '../core/fleet/listing.js';
+import type { FleetContext } from './context.js';
+import { sshFor } from './replication/planFlow.js';
+import { readSettings } from './settings.js';
+
+export function extensionApp(ctx: Omit<FleetContext, 'app'>): App {
+  return {
+    fleet: ctx.fleet,
+    get zfs() {
+      return readSettings().zfsPath;
+    },
+    logger: ctx.log,
+    history: ctx.replication.history,
+    freshListings: async (hosts) => {
+      const unique = [...new Set(hosts)];
+      const states = await Promise.all(unique.map((h) => ctx.tree.model.loadHost(h, true)));
+      const byHost = new Map<string, HostListing>();
+      states.forEach((s, i) => {
+        if (s.state === 'error') throw new Error(`${unique[i]} cannot be listed: ${s.error.message}`);
+        if (s.state === 'ok') byHost.set(unique[i]!, s.listing);
+      });
+      return hosts.map((h) => byHost.get(h)!);
+    },
+    configuredPairs: async () => (await ctx.replication.pairs.allNodes()).flatMap((n) => (n.kind === 'pair' ? [n.entry.pair] : [])),
+    requireTrust: (what) => ctx.replication.requireTrust(what),
+    ssh: sshFor,
+    afterRun: async (plan) => {
+      await Promise.all(plan.hosts.map((h) => ctx.tree.loadHost(h, true)));
+      await ctx.replication.pairs.historyChanged();
+    },
+  };
+}

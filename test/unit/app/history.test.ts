@@ -1,0 +1,40 @@
+/** The one history file of the extension and the CLI: where it lives, and the extension's older file moved into it once. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultHistoryFile, History, type HistoryEntry } from '../../../src/app/history.js';
+
+const entry = (title: string, finishedAt: string): HistoryEntry => ({ planId: title, title, kind: 'sync', outcome: 'ok', startedAt: finishedAt, finishedAt, durationMs: 1, steps: [], hosts: [] }) as unknown as HistoryEntry;
+
+describe('history', () => {
+  it('lives under XDG_STATE_HOME (or ~/.local/state), ZFS_FLEET_HISTORY wins, LOCALAPPDATA on Windows', () => {
+    expect(defaultHistoryFile({}, '/home/op', 'linux')).toBe('/home/op/.local/state/zfs-fleet/history.jsonl');
+    expect(defaultHistoryFile({ XDG_STATE_HOME: '/s' }, '/home/op', 'linux')).toBe('/s/zfs-fleet/history.jsonl');
+    expect(defaultHistoryFile({ XDG_STATE_HOME: '/s', ZFS_FLEET_HISTORY: '/h.jsonl' }, '/home/op', 'darwin')).toBe('/h.jsonl');
+    expect(defaultHistoryFile({ LOCALAPPDATA: 'C:\\L' }, 'C:\\U', 'win32')).toBe(path.join('C:\\L', 'zfs-fleet', 'history.jsonl'));
+  });
+
+  it("moves the extension's older file in once, oldest first, and keeps what the CLI recorded", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zf-hist-'));
+    const legacy = path.join(dir, 'replication-history.jsonl');
+    fs.writeFileSync(legacy, [entry('old 1', '2026-01-01T00:00:00Z'), entry('old 2', '2026-01-02T00:00:00Z')].map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const h = new History(path.join(dir, 'state', 'history.jsonl'));
+    await h.append(entry('cli', '2026-02-01T00:00:00Z'));
+    expect(await h.adopt(legacy)).toBe(2);
+    expect((await h.read()).entries.map((e) => e.title)).toEqual(['cli', 'old 2', 'old 1']);
+    expect(fs.existsSync(legacy)).toBe(false);
+    expect(fs.existsSync(`${legacy}.migrated`)).toBe(true);
+    expect(await h.adopt(legacy)).toBe(0); // once
+    expect((await h.read()).entries).toHaveLength(3);
+  });
+
+  it('skips and counts lines that do not parse', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zf-hist-'));
+    const file = path.join(dir, 'h.jsonl');
+    fs.writeFileSync(file, `${JSON.stringify(entry('a', 'x'))}\n{broken\n${JSON.stringify(entry('b', 'y'))}\n`);
+    const r = await new History(file).read();
+    expect(r.entries.map((e) => e.title)).toEqual(['b', 'a']);
+    expect(r.unreadable).toBe(1);
+  });
+});
