@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { HistoryEntry } from '../../core/execute/history.js';
-import type { FleetTreeProvider, FleetNode } from '../tree.js';
+import type { FleetTreeProvider } from '../tree.js';
 import { describeOrigin, type InvalidPair, type ValidPair } from '../../core/fleet/pairSpecs.js';
 import { readPairsConfig, type PairsConfig } from './pairsConfig.js';
 import { invalidPairView, validPairView, type PairView } from './pairView.js';
@@ -26,22 +26,22 @@ export class PairsTreeProvider implements vscode.TreeDataProvider<PairNode>, vsc
   private nodes: PairNode[] = [];
   private loaded?: Promise<void>;
   private lastRuns = new Map<string, HistoryEntry>();
-  private readonly subscriptions: vscode.Disposable[] = [];
+  private readonly subscriptions: { dispose(): void }[] = [];
 
   constructor(
     private readonly hosts: FleetTreeProvider,
     private readonly trusted: () => boolean,
     private readonly readHistory: () => Promise<HistoryEntry[]>,
   ) {
-    // The Hosts view fires for a host node when its listing starts or finishes loading, and
-    // `undefined` when everything is redrawn: redraw the pairs that involve that host.
+    // The Hosts model fires when a host's listing starts or finishes loading: redraw the pairs that
+    // involve that host; when the host list changed: every row.
     this.subscriptions.push(
-      hosts.onDidChangeTreeData((n: FleetNode | undefined) => {
-        if (!n) return this.changed.fire(undefined);
+      hosts.model.onDidChangeHost(({ host }) => {
         for (const p of this.nodes) {
-          if (p.kind === 'pair' && (p.entry.pair.source.host === n.host || p.entry.pair.target.host === n.host)) this.changed.fire(p);
+          if (p.kind === 'pair' && (p.entry.pair.source.host === host || p.entry.pair.target.host === host)) this.changed.fire(p);
         }
       }),
+      hosts.model.onDidChangeHostList(() => this.changed.fire(undefined)),
     );
   }
 
