@@ -49,7 +49,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
 
   const tree = new FleetTreeProvider(fleet, logger);
   const view = vscode.window.createTreeView<FleetNode>('zfsFleet.hosts', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
-  const replication = new Replication(context, tree);
+  const replication = new Replication(context, tree.model);
   const ctx: FleetContext = { extension: context, fleet, tree, view, log: { ...logger, show: (preserveFocus?: boolean) => log.show(preserveFocus) }, input, replication };
 
   context.subscriptions.push(

@@ -335,8 +335,8 @@ export class TimelineHost implements vscode.Disposable {
     this.disposables.push(
       ctx.tree.model.onDidChangeHost(({ host }) => void this.hostsChanged(host)),
       ctx.tree.model.onDidChangeHostList(() => void this.hostsChanged(undefined)),
-      // The pairs changed (settings, .zfs-fleet.json): lanes may come or go.
-      ctx.replication.pairs.onDidChangeTreeData((n) => n === undefined && void this.hostsChanged(undefined)),
+      // The pairs changed (settings, .zfs-fleet.json, a run in the history): lanes may come or go.
+      ctx.replication.pairs.onDidChange(() => void this.hostsChanged(undefined)),
       vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, { deserializeWebviewPanel: (panel, state) => this.restore(panel, state) }),
     );
   }
