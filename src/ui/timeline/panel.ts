@@ -237,15 +237,14 @@ export class TimelinePanel implements vscode.Disposable {
         // A host someone else is listing (Refresh All, a plan's refresh): wait for its listing, not a half-empty timeline.
         if (loading()) {
           await new Promise<void>((resolve) => {
-            const sub = tree.onDidChangeHost(() => {
+            // A host's listing ending, or the host list changing (a host forgotten is not loading any more).
+            const check = () => {
               if (loading()) return;
-              sub.dispose();
+              for (const sub of subs) sub.dispose();
               resolve();
-            });
-            if (!loading()) {
-              sub.dispose();
-              resolve();
-            }
+            };
+            const subs = [tree.onDidChangeHost(check), tree.onDidChangeHostList(check)];
+            check();
           });
         }
         const states = new Map<string, unknown>(hosts.map((h) => [h, tree.state(h)]));
