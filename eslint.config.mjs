@@ -27,6 +27,13 @@ export default tseslint.config(
   { files: ['src/app/**/*.ts'], rules: layer(['transport', 'ui', 'cli'], 'src/app (the flows every consumer shares) imports only src/core: the consumers hand it their fleet and their way of asking.') },
   { files: ['src/transport/**/*.ts'], rules: layer(['app', 'ui', 'cli'], 'src/transport imports only src/core.') },
   { files: ['src/cli/**/*.ts'], rules: layer(['ui'], 'src/cli imports src/core and src/transport, not the VS Code UI.') },
+  // One settings service: the zfsFleet.* settings are read and written in src/ui/settings.ts only.
+  {
+    // (src/core, src/transport and src/cli have their own no-restricted-syntax above, and no vscode at all.)
+    files: ['src/ui/**/*.ts', 'src/extension.ts'],
+    ignores: ['src/ui/settings.ts'],
+    rules: { 'no-restricted-syntax': ['error', { selector: "MemberExpression[property.name='getConfiguration']", message: 'read and write settings through src/ui/settings.ts (one typed accessor).' }] },
+  },
   // Code that runs in the browser: the timeline harness and the page functions of its test and benchmark.
   {
     files: ['test/e2e/timeline/**/*.{js,mjs}', 'bench/timeline*.mjs'],

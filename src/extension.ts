@@ -48,9 +48,9 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   const allowedHosts = () => (vscode.workspace.isTrusted ? settings.hosts : []);
   fleet.setHosts(allowedHosts());
 
-  const tree = new FleetTreeProvider(fleet);
+  const tree = new FleetTreeProvider(fleet, logger);
   const view = vscode.window.createTreeView<FleetNode>('zfsFleet.hosts', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
-  const replication = new Replication(context, tree);
+  const replication = new Replication(context, tree.model);
   const base = { extension: context, fleet, tree, view, log: { ...logger, show: (preserveFocus?: boolean) => log.show(preserveFocus) }, input, replication };
   const ctx: FleetContext = { ...base, app: extensionApp(base) };
 

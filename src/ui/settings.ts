@@ -1,7 +1,11 @@
-/** One typed accessor for the `zfsFleet.*` settings. */
+/**
+ * One typed accessor for the `zfsFleet.*` settings: every read and write of them goes through here
+ * (the host and connection settings, the raw replication pairs, the host and pair lists written back).
+ */
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { PairSpec } from '../core/fleet/pairs.js';
 
 export interface FleetSettings {
   hosts: string[];
@@ -25,8 +29,12 @@ export function expandHome(p: string): string {
   return p;
 }
 
+function config(): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration(SECTION);
+}
+
 export function readSettings(): FleetSettings {
-  const c = vscode.workspace.getConfiguration(SECTION);
+  const c = config();
   const hosts = c.get<unknown>('hosts', []);
   return {
     hosts: Array.isArray(hosts) ? hosts.map((h) => String(h).trim()).filter((h) => h !== '') : [],
@@ -43,10 +51,51 @@ export function readSettings(): FleetSettings {
   };
 }
 
+/** Where a list setting is written: where it is defined now (folder, workspace settings), else the user settings. */
+function writeTarget(c: vscode.WorkspaceConfiguration, key: 'hosts' | 'pairs'): vscode.ConfigurationTarget {
+  const info = c.inspect<unknown[]>(key);
+  return info?.workspaceFolderValue !== undefined ? vscode.ConfigurationTarget.WorkspaceFolder : info?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+}
+
 /** Write the host list where it is defined now (workspace or user settings), else to user settings. */
 export async function writeHosts(hosts: string[]): Promise<void> {
-  const c = vscode.workspace.getConfiguration(SECTION);
-  const info = c.inspect<string[]>('hosts');
-  const target = info?.workspaceFolderValue !== undefined ? vscode.ConfigurationTarget.WorkspaceFolder : info?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
-  await c.update('hosts', hosts, target);
+  const c = config();
+  await c.update('hosts', hosts, writeTarget(c, 'hosts'));
+}
+
+/** `zfsFleet.pairs` as written (core's collectPairs validates it) and the level it comes from (for "defined in"). */
+export function readPairsSetting(): { value: unknown; scope: 'user' | 'workspace' | 'folder' } {
+  const c = config();
+  const info = c.inspect('pairs');
+  const scope = info?.workspaceFolderValue !== undefined ? 'folder' : info?.workspaceValue !== undefined ? 'workspace' : 'user';
+  return { value: c.get<unknown>('pairs'), scope };
+}
+
+/** Append a pair to `zfsFleet.pairs` where it is defined now (workspace or user settings), else to the user settings. */
+export async function addPairSetting(spec: PairSpec): Promise<void> {
+  const c = config();
+  const target = writeTarget(c, 'pairs');
+  const info = c.inspect<unknown[]>('pairs');
+  const current = target === vscode.ConfigurationTarget.WorkspaceFolder ? info?.workspaceFolderValue : target === vscode.ConfigurationTarget.Workspace ? info?.workspaceValue : info?.globalValue;
+  await c.update('pairs', [...(Array.isArray(current) ? current : []), spec], target);
+}
+
+/** Remove the entries of `zfsFleet.pairs` for which `match` is true from every settings level that has them; how many were removed. */
+export async function removePairSettings(match: (entry: unknown) => boolean): Promise<number> {
+  const c = config();
+  const info = c.inspect<unknown[]>('pairs');
+  let removed = 0;
+  const levels: [unknown, vscode.ConfigurationTarget][] = [
+    [info?.workspaceFolderValue, vscode.ConfigurationTarget.WorkspaceFolder],
+    [info?.workspaceValue, vscode.ConfigurationTarget.Workspace],
+    [info?.globalValue, vscode.ConfigurationTarget.Global],
+  ];
+  for (const [value, target] of levels) {
+    if (!Array.isArray(value)) continue;
+    const kept = value.filter((e) => !match(e));
+    if (kept.length === value.length) continue;
+    removed += value.length - kept.length;
+    await c.update('pairs', kept, target);
+  }
+  return removed;
 }

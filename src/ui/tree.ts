@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { Fleet } from '../core/fleet/fleet.js';
 import { FleetTreeModel, type FleetNode } from '../core/fleet/treeModel.js';
+import type { Logger } from '../core/log.js';
 import { safeLine, safeText } from '../core/text.js';
 
 export type { FleetNode } from '../core/fleet/treeModel.js';
@@ -9,15 +10,22 @@ export type { FleetNode } from '../core/fleet/treeModel.js';
 export class FleetTreeProvider implements vscode.TreeDataProvider<FleetNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<FleetNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
+  /** The data and its change events (onDidChangeHost, onDidChangeHostList): the other views subscribe there, not to this provider. */
   readonly model: FleetTreeModel;
+  private readonly subscriptions: { dispose(): void }[];
 
-  constructor(fleet: Fleet) {
-    this.model = new FleetTreeModel(fleet);
-    // A host's subtree is rebuilt from its new listing; firing for the host node redraws it and its children.
-    this.model.onHostChanged = (host) => this.changed.fire(this.model.hostNode(host));
+  constructor(fleet: Fleet, logger?: Logger) {
+    this.model = new FleetTreeModel(fleet, logger);
+    this.subscriptions = [
+      // A host's subtree is rebuilt from its new listing; firing for the host node redraws it and its children.
+      this.model.onDidChangeHost(({ host }) => this.changed.fire(this.model.hostNode(host))),
+      this.model.onDidChangeHostList(() => this.changed.fire(undefined)),
+    ];
   }
 
   dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
+    this.model.dispose();
     this.changed.dispose();
   }
 
@@ -25,9 +33,9 @@ export class FleetTreeProvider implements vscode.TreeDataProvider<FleetNode>, vs
     await this.model.loadHost(host, force);
   }
 
-  /** The host list changed: redraw from the root; new hosts load as they are shown. */
+  /** The host list changed: every view redraws from the root; new hosts load as they are shown. */
   reset(): void {
-    this.changed.fire(undefined);
+    this.model.hostsChanged();
   }
 
   forget(host: string): void {

@@ -45,7 +45,7 @@ describe('the fleet tree against the lab', () => {
     const host = m.children()[0]!;
     const pools = m.children(host);
     const changes: string[] = [];
-    m.onHostChanged = (h) => changes.push(`${h}:${m.state(h)!.state}`);
+    m.onDidChangeHost((e) => changes.push(`${e.host}:${e.state}`));
     const reload = m.loadHost('off1', true);
     expect(m.state('off1')!.state).toBe('loading');
     expect(m.view(host).description).toMatch(/^zfs-fuse .* · refreshing…$/);

@@ -4,7 +4,9 @@
  * No vscode here: the provider in src/ui/tree.ts only maps NodeView to a TreeItem, and the
  * integration tests walk this model against real hosts.
  */
+import { Emitter, type Event } from '../event.js';
 import { formatAge, formatBytes, formatTime } from '../format.js';
+import { silentLogger, type Logger } from '../log.js';
 import { shortName } from '../zfs/names.js';
 import type { ZfsObject } from '../zfs/types.js';
 import type { Fleet } from './fleet.js';
@@ -23,6 +25,12 @@ export type FleetNode =
 
 /** While a host is listed again, `previous` is the listing shown meanwhile (so the tree keeps its rows and their expansion). */
 export type HostState = { state: 'loading'; previous?: HostListing } | { state: 'ok'; listing: HostListing } | { state: 'error'; error: Error };
+
+/** A host started or finished loading: its name and the kind of its new state. */
+export interface HostChange {
+  host: string;
+  state: HostState['state'];
+}
 
 /** What a node looks like; the UI maps it 1:1 to a TreeItem. `icon` is a codicon id. */
 export interface NodeView {
@@ -45,10 +53,28 @@ const id = (host: string, ...parts: string[]) => [host, ...parts].join(SEP);
 export class FleetTreeModel {
   private readonly states = new Map<string, HostState>();
   private readonly nodes = new Map<string, FleetNode>();
-  /** Called when a host starts or finishes loading; the UI fires its change event. */
-  onHostChanged: (host: string) => void = () => {};
+  private readonly hostChanged: Emitter<HostChange>;
+  private readonly hostListChanged: Emitter<void>;
+  /** A host started loading (`loading`) or finished (`ok`, `error`): what shows it (the Hosts view, the Replication view, timelines) redraws it. */
+  readonly onDidChangeHost: Event<HostChange>;
+  /** The host list changed (settings, workspace trust): everything is redrawn; new hosts load as they are shown. */
+  readonly onDidChangeHostList: Event<void>;
 
-  constructor(private readonly fleet: Fleet) {}
+  constructor(
+    private readonly fleet: Fleet,
+    logger: Logger = silentLogger,
+  ) {
+    const onListenerError = (e: unknown) => logger.error(`fleet tree: a change listener failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    this.hostChanged = new Emitter(onListenerError);
+    this.hostListChanged = new Emitter(onListenerError);
+    this.onDidChangeHost = this.hostChanged.event;
+    this.onDidChangeHostList = this.hostListChanged.event;
+  }
+
+  dispose(): void {
+    this.hostChanged.dispose();
+    this.hostListChanged.dispose();
+  }
 
   state(host: string): HostState | undefined {
     return this.states.get(host);
@@ -82,7 +108,7 @@ export class FleetTreeModel {
     const before = this.states.get(host);
     const previous = before?.state === 'ok' ? before.listing : before?.state === 'loading' ? before.previous : undefined;
     this.states.set(host, previous ? { state: 'loading', previous } : { state: 'loading' });
-    this.onHostChanged(host);
+    this.hostChanged.fire({ host, state: 'loading' });
     let s: HostState;
     try {
       s = { state: 'ok', listing: await this.fleet.host(host).listing(force) };
@@ -91,13 +117,19 @@ export class FleetTreeModel {
     }
     this.forgetNodes(host);
     this.states.set(host, s);
-    this.onHostChanged(host);
+    this.hostChanged.fire({ host, state: s.state });
     return s;
   }
 
+  /** Drop a host's listing (its connection settings changed, it was removed); it loads again when shown. No event: the caller follows with hostsChanged(). */
   forget(host: string): void {
     this.states.delete(host);
     this.forgetNodes(host);
+  }
+
+  /** The fleet's host list changed (or hosts were forgotten): tell everything to redraw from the root. */
+  hostsChanged(): void {
+    this.hostListChanged.fire();
   }
 
   private forgetNodes(host: string): void {

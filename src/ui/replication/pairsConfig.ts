@@ -1,11 +1,10 @@
 /**
- * Reads the replication pairs: the setting `zfsFleet.pairs` and `.zfs-fleet.json` at the root of
- * each workspace folder (only in a trusted workspace: host names from an untrusted repository are
- * never connected to). Writes pairs to the settings.
+ * Reads the replication pairs: the setting `zfsFleet.pairs` (through settings.ts) and
+ * `.zfs-fleet.json` at the root of each workspace folder (only in a trusted workspace: host names
+ * from an untrusted repository are never connected to).
  */
 import * as vscode from 'vscode';
-import type { PairSpec } from '../../core/fleet/pairs.js';
-import { SECTION } from '../settings.js';
+import { readPairsSetting } from '../settings.js';
 import { collectPairs, PAIRS_FILE, type PairEntry, type PairsFile } from '../../core/fleet/pairSpecs.js';
 
 export interface PairsConfig {
@@ -14,11 +13,6 @@ export interface PairsConfig {
   files: Map<string, vscode.Uri>;
   /** Workspace files present but ignored (untrusted workspace). */
   ignoredFiles: string[];
-}
-
-function settingsScope(): 'user' | 'workspace' | 'folder' {
-  const info = vscode.workspace.getConfiguration(SECTION).inspect('pairs');
-  return info?.workspaceFolderValue !== undefined ? 'folder' : info?.workspaceValue !== undefined ? 'workspace' : 'user';
 }
 
 async function exists(uri: vscode.Uri): Promise<boolean> {
@@ -31,7 +25,7 @@ async function exists(uri: vscode.Uri): Promise<boolean> {
 }
 
 export async function readPairsConfig(trusted: boolean): Promise<PairsConfig> {
-  const value = vscode.workspace.getConfiguration(SECTION).get<unknown>('pairs');
+  const setting = readPairsSetting();
   const folders = vscode.workspace.workspaceFolders ?? [];
   const files: PairsFile[] = [];
   const uris = new Map<string, vscode.Uri>();
@@ -59,39 +53,8 @@ export async function readPairsConfig(trusted: boolean): Promise<PairsConfig> {
     uris.set(display, uri);
     files.push({ file: display, text: new TextDecoder().decode(bytes) });
   }
-  return { entries: collectPairs({ value, scope: settingsScope() }, files), files: uris, ignoredFiles };
+  return { entries: collectPairs(setting, files), files: uris, ignoredFiles };
 }
 
-/** Where `zfsFleet.pairs` is written: where it is defined now (workspace or user settings), else the user settings. */
-function pairsTarget(): vscode.ConfigurationTarget {
-  const info = vscode.workspace.getConfiguration(SECTION).inspect<unknown[]>('pairs');
-  return info?.workspaceFolderValue !== undefined ? vscode.ConfigurationTarget.WorkspaceFolder : info?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
-}
-
-export async function addPairSetting(spec: PairSpec): Promise<void> {
-  const c = vscode.workspace.getConfiguration(SECTION);
-  const target = pairsTarget();
-  const info = c.inspect<unknown[]>('pairs');
-  const current = target === vscode.ConfigurationTarget.WorkspaceFolder ? info?.workspaceFolderValue : target === vscode.ConfigurationTarget.Workspace ? info?.workspaceValue : info?.globalValue;
-  await c.update('pairs', [...(Array.isArray(current) ? current : []), spec], target);
-}
-
-/** Remove the entries for which `match` is true from every settings level that has them; how many were removed. */
-export async function removePairSettings(match: (entry: unknown) => boolean): Promise<number> {
-  const c = vscode.workspace.getConfiguration(SECTION);
-  const info = c.inspect<unknown[]>('pairs');
-  let removed = 0;
-  const levels: [unknown, vscode.ConfigurationTarget][] = [
-    [info?.workspaceFolderValue, vscode.ConfigurationTarget.WorkspaceFolder],
-    [info?.workspaceValue, vscode.ConfigurationTarget.Workspace],
-    [info?.globalValue, vscode.ConfigurationTarget.Global],
-  ];
-  for (const [value, target] of levels) {
-    if (!Array.isArray(value)) continue;
-    const kept = value.filter((e) => !match(e));
-    if (kept.length === value.length) continue;
-    removed += value.length - kept.length;
-    await c.update('pairs', kept, target);
-  }
-  return removed;
-}
+/** Writing pairs to the settings lives in settings.ts with the other settings; re-exported for the commands that import it from here. */
+export { addPairSetting, removePairSettings } from '../settings.js';

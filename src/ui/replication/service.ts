@@ -1,38 +1,45 @@
 /**
- * The replication side of the extension, built once in activate(): the Replication view, the
- * read-only documents (plan previews, diagnoses, history), the history (shared with the CLI), and what keeps them
- * current (settings, the workspace file, workspace trust).
+ * The replication side of the extension, built once in activate(): the pairs store and the
+ * Replication view that renders it, the read-only documents (plan previews, diagnoses, history),
+ * the history (shared with the CLI), and what keeps them current (settings, the workspace file,
+ * workspace trust).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { defaultHistoryFile, History } from '../../app/history.js';
 import { SECTION } from '../settings.js';
-import type { FleetTreeProvider } from '../tree.js';
+import type { FleetTreeModel } from '../../core/fleet/treeModel.js';
 import { DOC_SCHEME, ReadOnlyDocuments } from './documents.js';
 import { PAIRS_FILE } from '../../core/fleet/pairSpecs.js';
-import { PairsTreeProvider, type PairNode } from './pairsTree.js';
+import { PairsStore, type PairNode } from './pairsStore.js';
+import { PairsTreeProvider } from './pairsTree.js';
 
 export class Replication implements vscode.Disposable {
   readonly docs = new ReadOnlyDocuments();
   readonly history: History;
-  readonly pairs: PairsTreeProvider;
+  /** The pairs (settings, .zfs-fleet.json) and their last runs; fires onDidChange. */
+  readonly pairs: PairsStore;
+  /** The Replication view's TreeDataProvider: renders `pairs` with the Hosts model's listings. */
+  readonly pairsView: PairsTreeProvider;
   readonly view: vscode.TreeView<PairNode>;
   /** Tests only: pretend the workspace is (not) trusted. */
   trustOverride?: boolean;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(context: vscode.ExtensionContext, hosts: FleetTreeProvider) {
+  constructor(context: vscode.ExtensionContext, hosts: FleetTreeModel) {
     // One history with the CLI; what the extension recorded in its own file before is moved into it once.
     this.history = new History(defaultHistoryFile());
     const legacy = path.join(context.globalStorageUri.fsPath, 'replication-history.jsonl');
     void this.history.adopt(legacy).catch(() => undefined);
-    this.pairs = new PairsTreeProvider(hosts, () => this.isTrusted(), async () => (await this.history.read(500)).entries);
-    this.view = vscode.window.createTreeView<PairNode>('zfsFleet.pairs', { treeDataProvider: this.pairs });
+    this.pairs = new PairsStore(hosts, () => this.isTrusted(), async () => (await this.history.read(500)).entries);
+    this.pairsView = new PairsTreeProvider(this.pairs, hosts);
+    this.view = vscode.window.createTreeView<PairNode>('zfsFleet.pairs', { treeDataProvider: this.pairsView });
     const watcher = vscode.workspace.createFileSystemWatcher(`**/${PAIRS_FILE}`);
     const reload = () => void this.pairs.reload();
     this.disposables.push(
       this.docs,
       this.pairs,
+      this.pairsView,
       this.view,
       vscode.workspace.registerTextDocumentContentProvider(DOC_SCHEME, this.docs),
       watcher,

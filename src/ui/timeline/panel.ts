@@ -9,7 +9,6 @@
  */
 import * as vscode from 'vscode';
 import type { ReplicationPair } from '../../core/fleet/pairs.js';
-import type { FleetNode } from '../../core/fleet/treeModel.js';
 import { datasetTimeline, pairTimeline, type Listings, type TimelineOptions } from '../../core/timeline/model.js';
 import { parseFromWebview, type FromWebview, type TimelineModel, type TimelineSubject, type ToWebview } from '../../shared/protocol.js';
 import type { FleetContext } from '../context.js';
@@ -238,15 +237,14 @@ export class TimelinePanel implements vscode.Disposable {
         // A host someone else is listing (Refresh All, a plan's refresh): wait for its listing, not a half-empty timeline.
         if (loading()) {
           await new Promise<void>((resolve) => {
-            const sub = ctx.tree.onDidChangeTreeData(() => {
+            // A host's listing ending, or the host list changing (a host forgotten is not loading any more).
+            const check = () => {
               if (loading()) return;
-              sub.dispose();
+              for (const sub of subs) sub.dispose();
               resolve();
-            });
-            if (!loading()) {
-              sub.dispose();
-              resolve();
-            }
+            };
+            const subs = [tree.onDidChangeHost(check), tree.onDidChangeHostList(check)];
+            check();
           });
         }
         const states = new Map<string, unknown>(hosts.map((h) => [h, tree.state(h)]));
@@ -334,9 +332,10 @@ export class TimelineHost implements vscode.Disposable {
 
   constructor(readonly ctx: FleetContext) {
     this.disposables.push(
-      ctx.tree.onDidChangeTreeData((n: FleetNode | undefined) => void this.treeChanged(n)),
-      // The pairs changed (settings, .zfs-fleet.json): lanes may come or go.
-      ctx.replication.pairs.onDidChangeTreeData((n) => n === undefined && void this.treeChanged(undefined)),
+      ctx.tree.model.onDidChangeHost(({ host }) => void this.hostsChanged(host)),
+      ctx.tree.model.onDidChangeHostList(() => void this.hostsChanged(undefined)),
+      // The pairs changed (settings, .zfs-fleet.json, a run in the history): lanes may come or go.
+      ctx.replication.pairs.onDidChange(() => void this.hostsChanged(undefined)),
       vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, { deserializeWebviewPanel: (panel, state) => this.restore(panel, state) }),
     );
   }
@@ -389,9 +388,10 @@ export class TimelineHost implements vscode.Disposable {
     this.panels.set(key, new TimelinePanel(this, panel, subject));
   }
 
-  private async treeChanged(n: FleetNode | undefined): Promise<void> {
+  /** A host was listed again (or, undefined, the host list or the pairs changed): the panels it concerns get a new model. */
+  private async hostsChanged(host: string | undefined): Promise<void> {
     for (const p of this.all()) {
-      if (!n || (await p.hosts()).includes(n.host)) p.hostChanged();
+      if (host === undefined || (await p.hosts()).includes(host)) p.hostChanged();
     }
   }
 

@@ -56,7 +56,7 @@ async function pairNode(id: string): Promise<Extract<PairNode, { kind: 'pair' }>
  */
 async function pairDescription(id: string, limitMs = 180_000): Promise<string> {
   const node = await pairNode(id);
-  const pairs = api.ctx.replication.pairs;
+  const pairs = api.ctx.replication.pairsView;
   const ready = () => {
     const v = pairs.view(node);
     return v.hosts === 'loading' ? undefined : v.description;
@@ -126,7 +126,7 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     const fromFile = invalid.find((i) => i.entry.origin.kind === 'file')!;
     assert.match(fromSettings.entry.reason, /route/);
     assert.match(fromFile.entry.reason, /needs a dataset/);
-    const v = api.ctx.replication.pairs.view(fromFile);
+    const v = api.ctx.replication.pairsView.view(fromFile);
     assert.match(v.label, /^Invalid pair: /);
     assert.equal(v.contextValue, 'zfs.pair.invalid');
     assert.ok(v.tooltip.some(([k, val]) => k === 'Defined in' && val.includes('.zfs-fleet.json')));
@@ -162,7 +162,7 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     for (const [name, guid] of src2) assert.equal(dst2.get(name.replace(SRC, DST)), guid, `guid of ${name}`);
     assert.equal(await pairDescription(SYNC_ID), 'in sync');
     // The tooltip holds the whole state summary.
-    const tip = api.ctx.replication.pairs.view(await pairNode(SYNC_ID)).tooltip;
+    const tip = api.ctx.replication.pairsView.view(await pairNode(SYNC_ID)).tooltip;
     assert.match(tip.find(([k]) => k === 'State')?.[1] ?? '', /^In sync: the target has the source's newest snapshot @s3\./);
     assert.ok(tip.some(([k, v]) => k === 'Last run' && /ok/.test(v)), JSON.stringify(tip));
     // The history records both runs of the pair.
