@@ -1,15 +1,24 @@
-/** Short human formats for descriptions and tooltips (no vscode import: shared with the CLI). */
+/** Short human formats for descriptions and tooltips (no vscode import: shared with the CLI and the timeline webview). */
 
-export function formatBytes(n: number | undefined): string {
-  if (n === undefined) return '-';
-  const units = ['B', 'K', 'M', 'G', 'T', 'P', 'E'];
-  let v = n;
+const IEC_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'] as const;
+
+/**
+ * Bytes as an operator reads them, the same in the Hosts view, the CLI and the timeline webview
+ * (which bundles this file): binary units, one decimal below 10, none above (`512 B`, `88 KiB`,
+ * `1.5 GiB`). A value that would read 1024 goes up a unit (`1.0 MiB`, not `1024 KiB`).
+ * `unknown` is what an undefined size reads as ('-' in tables and descriptions).
+ */
+export function formatBytes(n: number | undefined, unknown = '-'): string {
+  if (n === undefined || !Number.isFinite(n)) return unknown;
+  const sign = n < 0 ? '-' : '';
+  let v = Math.abs(n);
   let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
+  while (i < IEC_UNITS.length - 1 && Math.round(v) >= 1024) {
     v /= 1024;
     i++;
   }
-  return i === 0 ? `${v}B` : `${v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0)}${units[i]}`;
+  if (i === 0) return `${sign}${Math.round(v)} B`;
+  return `${sign}${v < 10 ? v.toFixed(1) : Math.round(v)} ${IEC_UNITS[i]}`;
 }
 
 export function formatTime(epochSeconds: number | undefined): string {

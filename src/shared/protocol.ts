@@ -3,12 +3,24 @@
  * sides import this file, and each validates every message it receives with the parsers below:
  * a message that does not match is dropped with an error naming what is wrong, never acted on.
  *
+ * The messages are written once, as the tables TO_WEBVIEW and FROM_WEBVIEW below: their types
+ * (ToWebview, FromWebview) are derived from the same tables the parsers check, so a field cannot be
+ * typed one way and validated another. The closed sets of words (mark kinds, roles, actions) are
+ * `as const` arrays with their types derived the same way.
+ *
  * Names arrive from hosts: the webview never puts them into HTML (textContent / SVG text only).
  */
 
 export const PROTOCOL_VERSION = 1;
 
-export type MarkKind = 'snapshot' | 'bookmark';
+export const MARK_KINDS = ['snapshot', 'bookmark'] as const;
+export type MarkKind = (typeof MARK_KINDS)[number];
+export const LANE_ROLES = ['source', 'target', 'replica', 'dataset'] as const;
+export type LaneRole = (typeof LANE_ROLES)[number];
+export const TIMELINE_ACTIONS = ['reveal', 'syncTo', 'rollbackTo', 'rebaseClones', 'copyName'] as const;
+export type TimelineAction = (typeof TIMELINE_ACTIONS)[number];
+const MODIFIED = ['yes', 'no', 'unknown'] as const;
+const SUBJECT_KINDS = ['pair', 'dataset'] as const;
 
 /** Bits of TimelineMark.flags. */
 export const MarkFlag = {
@@ -53,8 +65,6 @@ export interface TimelineMark {
   flags: number;
 }
 
-export type LaneRole = 'source' | 'target' | 'replica' | 'dataset';
-
 export interface TimelineLane {
   /** `${host}:${dataset}`: what actions name. */
   id: string;
@@ -64,7 +74,7 @@ export interface TimelineLane {
   /** Oldest first (createtxg, else creation time). */
   marks: TimelineMark[];
   /** Written since its newest snapshot: 'unknown' where the host has no `written` property. */
-  modified?: 'yes' | 'no' | 'unknown';
+  modified?: (typeof MODIFIED)[number];
   /** Bytes written since the newest snapshot, where known. */
   written?: number;
   /** A partially received stream can be resumed (receive_resume_token is set). */
@@ -101,24 +111,6 @@ export interface TimelineModel {
   /** The mark to centre on at first render (e.g. opened from a snapshot). */
   focus?: { lane: number; mark: number };
 }
-
-export type TimelineAction = 'reveal' | 'syncTo' | 'rollbackTo' | 'rebaseClones' | 'copyName';
-
-/** Extension -> webview. */
-export type ToWebview =
-  | { type: 'model'; model: TimelineModel }
-  | { type: 'loading'; title: string }
-  | { type: 'error'; message: string }
-  /** An action the webview asked for is running (true) or ended (false). */
-  | { type: 'busy'; busy: boolean };
-
-/** Webview -> extension. */
-export type FromWebview =
-  | { type: 'ready' }
-  | { type: 'refresh' }
-  | { type: 'action'; action: TimelineAction; lane: string; kind: MarkKind; name: string }
-  /** After each full render: what is drawn, for tests and the log. */
-  | { type: 'rendered'; marks: number; links: number; ms: number };
 
 /** What the webview keeps with getState/setState (restored when the panel is shown again or VS Code restarts). */
 export interface TimelineViewState {
@@ -184,11 +176,6 @@ function index(v: unknown, max: number, where: string): number {
   return v;
 }
 
-const MARK_KINDS: readonly MarkKind[] = ['snapshot', 'bookmark'];
-const ROLES: readonly LaneRole[] = ['source', 'target', 'replica', 'dataset'];
-const ACTIONS: readonly TimelineAction[] = ['reveal', 'syncTo', 'rollbackTo', 'rebaseClones', 'copyName'];
-const MODIFIED = ['yes', 'no', 'unknown'] as const;
-
 function checkMark(x: unknown, where: string): void {
   const m = obj(x, where);
   str(m, 'name', where);
@@ -208,7 +195,7 @@ function fail(message: string): never {
 
 function checkSubject(x: unknown, where: string): TimelineSubject {
   const s = obj(x, where);
-  if (oneOf(s, 'kind', ['pair', 'dataset'] as const, where) === 'pair') {
+  if (oneOf(s, 'kind', SUBJECT_KINDS, where) === 'pair') {
     str(s, 'pairId', where);
   } else {
     str(s, 'host', where);
@@ -231,7 +218,7 @@ export function checkModel(x: unknown, where = 'model'): TimelineModel {
     str(lane, 'id', w);
     str(lane, 'host', w);
     str(lane, 'dataset', w);
-    oneOf(lane, 'role', ROLES, w);
+    oneOf(lane, 'role', LANE_ROLES, w);
     if (lane.modified !== undefined) oneOf(lane, 'modified', MODIFIED, w);
     optNum(lane, 'written', w);
     if (lane.resumeToken !== undefined) bool(lane, 'resumeToken', w);
@@ -261,50 +248,93 @@ export function checkModel(x: unknown, where = 'model'): TimelineModel {
   return m as unknown as TimelineModel;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The messages: one table per direction. A field is required unless wrapped in optional(); the
+// message types are derived from the tables (Messages<...>), and parseMessage checks the same tables.
+
+/** A field of a message: how to check it, and whether it may be left out. */
+interface Field<T, Opt extends boolean> {
+  readonly optional: Opt;
+  check(v: unknown, where: string): T;
+}
+type Req<T> = Field<T, false>;
+type Shape = Readonly<Record<string, Field<unknown, boolean>>>;
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+type FieldsOf<S extends Shape> = Simplify<
+  { -readonly [K in keyof S as S[K]['optional'] extends false ? K : never]: ReturnType<S[K]['check']> } & {
+    -readonly [K in keyof S as S[K]['optional'] extends true ? K : never]?: ReturnType<S[K]['check']>;
+  }
+>;
+/** The union of `{ type, ...fields }` of a table of messages. */
+type Messages<M extends Readonly<Record<string, Shape>>> = { [T in keyof M & string]: Simplify<{ type: T } & FieldsOf<M[T]>> }[keyof M & string];
+
+const field = <T>(check: (v: unknown, where: string) => T): Req<T> => ({ optional: false, check });
+const optional = <T>(f: Req<T>): Field<T, true> => ({ optional: true, check: f.check });
+const string = field((v, w) => (typeof v === 'string' ? v : fail(`${w}: expected a string`)));
+const finite = field((v, w) => (typeof v === 'number' && Number.isFinite(v) ? v : fail(`${w}: expected a finite number`)));
+const boolean = field((v, w) => (typeof v === 'boolean' ? v : fail(`${w}: expected true or false`)));
+/** A request id: a non-negative safe integer the webview picks, echoed in the action's result. */
+const requestId = field((v, w) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : fail(`${w}: expected a non-negative integer`)));
+const oneOfField = <T extends string>(values: readonly T[]) =>
+  field((v, w): T => (typeof v === 'string' && (values as readonly string[]).includes(v) ? (v as T) : fail(`${w}: expected one of ${values.join(', ')}`)));
+const model = field((v, w) => checkModel(v, w));
+
+/** Extension -> webview. */
+const TO_WEBVIEW = {
+  model: { model },
+  loading: { title: string },
+  error: { message: string },
+  /** An action the webview asked for is running (true) or ended (false); sent again on `ready`. */
+  busy: { busy: boolean },
+  /**
+   * How the action with this requestId ended: ok, or not (message: why; cancelled: the user said
+   * no, which is not a failure). Sent after `busy: false`, and for an action refused outright.
+   */
+  actionResult: { requestId, ok: boolean, message: optional(string), cancelled: optional(boolean) },
+} as const satisfies Record<string, Shape>;
+
+/** Webview -> extension. */
+const FROM_WEBVIEW = {
+  ready: {},
+  refresh: {},
+  /** Run an action on a mark; the extension answers with `actionResult` and the same requestId. */
+  action: { requestId, action: oneOfField(TIMELINE_ACTIONS), lane: string, kind: oneOfField(MARK_KINDS), name: string },
+  /** After each full render: what is drawn, for tests and the log. */
+  rendered: { marks: finite, links: finite, ms: finite },
+} as const satisfies Record<string, Shape>;
+
+export type ToWebview = Messages<typeof TO_WEBVIEW>;
+export type FromWebview = Messages<typeof FROM_WEBVIEW>;
+export type ActionMessage = Extract<FromWebview, { type: 'action' }>;
+export type ActionResultMessage = Extract<ToWebview, { type: 'actionResult' }>;
+/** The message types of each direction, in the order of the tables (for tests). */
+export const TO_WEBVIEW_TYPES = Object.keys(TO_WEBVIEW) as Array<ToWebview['type']>;
+export const FROM_WEBVIEW_TYPES = Object.keys(FROM_WEBVIEW) as Array<FromWebview['type']>;
+
+function parseMessage<M extends Readonly<Record<string, Shape>>>(table: M, x: unknown): Messages<M> {
+  const m = obj(x, 'message');
+  const shape: Shape | undefined = typeof m.type === 'string' && Object.hasOwn(table, m.type) ? table[m.type] : undefined;
+  if (!shape) fail(`message.type: unknown ${JSON.stringify(m.type)}`);
+  for (const [k, f] of Object.entries(shape)) {
+    if (m[k] === undefined && f.optional) continue;
+    f.check(m[k], `message.${k}`);
+  }
+  return m as Messages<M>;
+}
+
 /** Validates a message from the extension (in the webview). */
 export function parseToWebview(x: unknown): ToWebview {
-  const m = obj(x, 'message');
-  switch (m.type) {
-    case 'model':
-      checkModel(m.model, 'message.model');
-      break;
-    case 'loading':
-      str(m, 'title', 'message');
-      break;
-    case 'error':
-      str(m, 'message', 'message');
-      break;
-    case 'busy':
-      bool(m, 'busy', 'message');
-      break;
-    default:
-      fail(`message.type: unknown ${JSON.stringify(m.type)}`);
-  }
-  return m as unknown as ToWebview;
+  return parseMessage(TO_WEBVIEW, x);
 }
 
 /** Validates a message from the webview (in the extension). */
 export function parseFromWebview(x: unknown): FromWebview {
-  const m = obj(x, 'message');
-  switch (m.type) {
-    case 'ready':
-    case 'refresh':
-      break;
-    case 'action':
-      oneOf(m, 'action', ACTIONS, 'message');
-      str(m, 'lane', 'message');
-      oneOf(m, 'kind', MARK_KINDS, 'message');
-      str(m, 'name', 'message');
-      break;
-    case 'rendered':
-      num(m, 'marks', 'message');
-      num(m, 'links', 'message');
-      num(m, 'ms', 'message');
-      break;
-    default:
-      fail(`message.type: unknown ${JSON.stringify(m.type)}`);
-  }
-  return m as unknown as FromWebview;
+  return parseMessage(FROM_WEBVIEW, x);
+}
+
+/** The `default` of a switch over a message type: a compile error when a type is not handled. */
+export function unhandled(x: never, where: string): never {
+  throw new ProtocolError(`${where}: unhandled message ${JSON.stringify(x)}`);
 }
 
 /** Validates a stored view state; anything else (an older version, garbage) is dropped. */

@@ -956,6 +956,18 @@ export class SshRunner implements Runner {
 
   // -- commands --------------------------------------------------------------------------------
 
+  /** Why a command's session channel did not open: NotStarted (run() reconnects or retries) or a RunnerError. */
+  private openError(conn: Connection, err: Error, what: string): Error {
+    if (conn.closed) {
+      return new NotStarted(new RunnerError('disconnected', `The connection to ${this.label} was lost before ${what} started`, this.label, { cause: err }));
+    }
+    const reason = (err as Error & { reason?: unknown }).reason;
+    const re = new RunnerError('connect', `${this.label}: cannot start ${what}: ${err.message}`, this.label, { cause: err });
+    // OpenSSH answers a session it cannot create now (MaxSessions) with 2, "open failed";
+    // 1 (administratively prohibited) and 4 (resource shortage) are retried too.
+    return reason === 1 || reason === 2 || reason === 4 ? new NotStarted(re, true) : re;
+  }
+
   private exec(conn: Connection, argv: readonly string[], options: RunOptions, cancel: Cancellation, release: () => void): Promise<RunResult> {
     const cmd = shellJoin(argv);
     const what = argv[0]!;
@@ -994,23 +1006,7 @@ export class SshRunner implements Runner {
       };
       conn.inflight.add(onLost);
 
-      const kill = (ch: ClientChannel) => {
-        try {
-          const c = ch as unknown as { outgoing?: { state?: string; id?: number }; _client?: { _protocol?: { signal?: (id: number, sig: string) => void } } };
-          // ssh2's channel.signal() refuses once stdin is at EOF; the protocol allows it, so send it directly.
-          if (c.outgoing?.state === 'open' || c.outgoing?.state === 'eof') {
-            if (ch.writable) ch.signal(killSignal);
-            else if (c.outgoing.id !== undefined) c._client?._protocol?.signal?.(c.outgoing.id, killSignal);
-          }
-        } catch {
-          // not supported by this server
-        }
-        try {
-          ch.close();
-        } catch {
-          // already closed
-        }
-      };
+      const kill = (ch: ClientChannel) => killChannel(ch, killSignal);
 
       cancel.onFire((e) => {
         if (channel) kill(channel);
@@ -1021,17 +1017,7 @@ export class SshRunner implements Runner {
       try {
         conn.client.exec(cmd, (err, ch) => {
           if (err) {
-            const reason = (err as Error & { reason?: unknown }).reason;
-            let e: Error;
-            if (conn.closed) {
-              e = new NotStarted(new RunnerError('disconnected', `The connection to ${this.label} was lost before ${what} started`, this.label, { cause: err }));
-            } else {
-              const re = new RunnerError('connect', `${this.label}: cannot start ${what}: ${err.message}`, this.label, { cause: err });
-              // OpenSSH answers a session it cannot create now (MaxSessions) with 2, "open failed";
-              // 1 (administratively prohibited) and 4 (resource shortage) are retried too.
-              e = reason === 1 || reason === 2 || reason === 4 ? new NotStarted(re, true) : re;
-            }
-            finishError(e);
+            finishError(this.openError(conn, err, what));
             return;
           }
           if (settled) {
@@ -1052,11 +1038,7 @@ export class SshRunner implements Runner {
             const s = decoder.write(c);
             if (s === '') return;
             stderr += s;
-            try {
-              options.onStderr?.(s);
-            } catch {
-              // a consumer's bug must not break the stream
-            }
+            notify(options.onStderr, s);
           });
           if (dest) {
             ch.pipe(dest, { end: false }); // pipe(): backpressure; never end dest on a failure
@@ -1068,16 +1050,10 @@ export class SshRunner implements Runner {
           } else {
             ch.on('data', (c: Buffer) => stdoutChunks.push(c));
           }
-          const input = options.stdin;
-          if (input === undefined) ch.end();
-          else if (!isReadable(input)) ch.end(input);
-          else {
-            input.on('error', (e: Error) => {
-              kill(ch);
-              finishError(new RunnerError('aborted', `${what} on ${this.label}: reading its standard input failed: ${e.message}`, this.label, { cause: e }));
-            });
-            input.pipe(ch);
-          }
+          feedStdin(ch, options.stdin, (e) => {
+            kill(ch);
+            finishError(new RunnerError('aborted', `${what} on ${this.label}: reading its standard input failed: ${e.message}`, this.label, { cause: e }));
+          });
           ch.on('close', () => {
             if (settled) return;
             if (exitCode === undefined) {
@@ -1089,11 +1065,7 @@ export class SshRunner implements Runner {
             const rest = decoder.end();
             if (rest) {
               stderr += rest;
-              try {
-                options.onStderr?.(rest);
-              } catch {
-                // as above
-              }
+              notify(options.onStderr, rest);
             }
             const result: RunResult = { exitCode, stdout: dest ? '' : Buffer.concat(stdoutChunks).toString('utf8'), stderr };
             if (exitSignal) result.exitSignal = exitSignal;
@@ -1121,6 +1093,44 @@ export class SshRunner implements Runner {
         void this.closeConnection(conn, new RunnerError('disconnected', `The connection to ${this.label} was lost`, this.label));
       }
     });
+  }
+}
+
+/** Stops a remote command: its kill signal (where the server supports it), then its channel closed. */
+function killChannel(ch: ClientChannel, signal: string): void {
+  try {
+    const c = ch as unknown as { outgoing?: { state?: string; id?: number }; _client?: { _protocol?: { signal?: (id: number, sig: string) => void } } };
+    // ssh2's channel.signal() refuses once stdin is at EOF; the protocol allows it, so send it directly.
+    if (c.outgoing?.state === 'open' || c.outgoing?.state === 'eof') {
+      if (ch.writable) ch.signal(signal);
+      else if (c.outgoing.id !== undefined) c._client?._protocol?.signal?.(c.outgoing.id, signal);
+    }
+  } catch {
+    // not supported by this server
+  }
+  try {
+    ch.close();
+  } catch {
+    // already closed
+  }
+}
+
+/** A command's standard input: none (EOF at once), a string or Buffer, or a stream piped in (its error to onError). */
+function feedStdin(ch: ClientChannel, input: RunOptions['stdin'], onError: (e: Error) => void): void {
+  if (input === undefined) ch.end();
+  else if (!isReadable(input)) ch.end(input);
+  else {
+    input.on('error', onError);
+    input.pipe(ch);
+  }
+}
+
+/** Hands stderr text to a consumer's callback: a bug of theirs must not break the stream. */
+function notify(onStderr: ((text: string) => void) | undefined, text: string): void {
+  try {
+    onStderr?.(text);
+  } catch {
+    // the consumer's problem
   }
 }
 

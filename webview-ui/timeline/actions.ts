@@ -2,7 +2,7 @@
  * Which actions a mark offers, and the message each one sends. Pure: the menu (menu.ts) shows
  * what this returns; the extension re-checks every precondition before it plans anything.
  */
-import { MarkFlag, type FromWebview, type TimelineAction, type TimelineModel } from '../../src/shared/protocol.js';
+import { MarkFlag, type ActionMessage, type TimelineAction, type TimelineModel } from '../../src/shared/protocol.js';
 
 export interface MenuAction {
   action: TimelineAction;
@@ -46,10 +46,16 @@ export function actionsFor(model: TimelineModel, lane: number, mark: number): Me
   return out;
 }
 
-export function actionMessage(model: TimelineModel, lane: number, mark: number, action: TimelineAction): FromWebview {
+/** The message asking for `action` on a mark; the extension's `actionResult` names the same requestId. */
+export function actionMessage(model: TimelineModel, lane: number, mark: number, action: TimelineAction, requestId: number): ActionMessage {
   const l = model.lanes[lane]!;
   const m = l.marks[mark]!;
-  return { type: 'action', action, lane: l.id, kind: m.kind, name: m.name };
+  return { type: 'action', requestId, action, lane: l.id, kind: m.kind, name: m.name };
+}
+
+/** The action's name as the menu shows it (Sync up to Here). */
+export function actionLabel(a: TimelineAction): string {
+  return ALL[a].label;
 }
 
 /** Whether an action can run now. */

@@ -362,7 +362,11 @@ export class Chart {
     this.hatch = this.ctx.createPattern(c, 'repeat');
   }
 
-  /** Draws the whole chart now (synchronously). */
+  /**
+   * Draws the whole chart now (synchronously), back to front: the canvas (gaps, links, clone
+   * branches, marks, holds, lane states, rings), then the SVG (axis, listing time, clone labels),
+   * then the hit index. Each step sets the canvas state it uses.
+   */
   draw(): void {
     if (!this.p) return;
     if (this.rafId) {
@@ -370,25 +374,47 @@ export class Chart {
       this.rafId = 0;
     }
     const t0 = performance.now();
-    const p = this.p;
+    const f = this.beginFrame(this.p);
+    this.drawGaps(f);
+    this.drawLinks(f);
+    this.drawCloneBranches(f);
+    this.drawSnapshots(f);
+    this.drawBookmarks(f);
+    this.drawHolds(f);
+    const xNow = this.xOf(this.p.model.takenAt);
+    this.drawLaneStates(this.p, xNow);
+    // Hover and selection rings.
+    this.ring(this.hover, this.palette.fg, 1);
+    this.ring(this.cursor, this.palette.focus, 2);
+    this.drawAxis();
+    this.drawListingTime(xNow);
+    this.drawCloneLabels(f);
+    this.indexHits();
+    this.lastDrawMs = performance.now() - t0;
+    performance.measure('zfs-timeline-draw', { start: t0, end: t0 + this.lastDrawMs });
+  }
+
+  /** A cleared canvas at the device pixel ratio, and the frame (what is visible) of the current view. */
+  private beginFrame(p: Prepared): Frame {
+    const dpr = window.devicePixelRatio || 1;
+    this.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    this.ctx.clearRect(0, 0, this.width, this.height);
+    return buildFrame(p, this.view(), this.frame);
+  }
+
+  /** Gaps in the schedule: hatched bands. */
+  private drawGaps(f: Frame): void {
+    if (f.gaps.n === 0 || !this.hatch) return;
+    const ctx = this.ctx;
+    ctx.fillStyle = this.hatch;
+    const d = f.gaps.data;
+    for (let i = 0; i < f.gaps.n; i++) ctx.fillRect(d[i * 4]!, d[i * 4 + 1]!, d[i * 4 + 2]!, d[i * 4 + 3]!);
+  }
+
+  /** Links between the same snapshot on two lanes: one stroke for all, then the base link emphasised. */
+  private drawLinks(f: Frame): void {
     const ctx = this.ctx;
     const pal = this.palette;
-    const dpr = window.devicePixelRatio || 1;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, this.width, this.height);
-    const v = this.view();
-    const f = buildFrame(p, v, this.frame);
-
-    // Gaps in the schedule: hatched bands.
-    if (f.gaps.n > 0 && this.hatch) {
-      ctx.fillStyle = this.hatch;
-      for (let i = 0; i < f.gaps.n; i++) {
-        const d = f.gaps.data;
-        ctx.fillRect(d[i * 4]!, d[i * 4 + 1]!, d[i * 4 + 2]!, d[i * 4 + 3]!);
-      }
-    }
-
-    // Links: one stroke for all, then the base link emphasised.
     ctx.lineWidth = 1;
     ctx.strokeStyle = pal.link;
     ctx.globalAlpha = pal.highContrast ? 0.8 : 0.4;
@@ -397,34 +423,32 @@ export class Chart {
     ctx.lineWidth = 3;
     ctx.strokeStyle = pal.baseLink;
     strokeSegments(ctx, f.baseLinks.data, f.baseLinks.n);
+  }
 
-    // Clone branches.
-    if (f.clones.length > 0) {
-      ctx.lineWidth = 1.5;
-      ctx.strokeStyle = pal.clone;
-      ctx.beginPath();
-      for (const c of f.clones) {
-        ctx.moveTo(c.x, c.y);
-        ctx.lineTo(c.x, c.y2);
-        ctx.lineTo(c.x2, c.y2);
-      }
-      ctx.stroke();
+  /** Clone branches: down from the origin snapshot, then along to the clone's label. */
+  private drawCloneBranches(f: Frame): void {
+    if (f.clones.length === 0) return;
+    const ctx = this.ctx;
+    ctx.lineWidth = 1.5;
+    ctx.strokeStyle = this.palette.clone;
+    ctx.beginPath();
+    for (const c of f.clones) {
+      ctx.moveTo(c.x, c.y);
+      ctx.lineTo(c.x, c.y2);
+      ctx.lineTo(c.x2, c.y2);
     }
+    ctx.stroke();
+  }
 
-    // Marks: one path and one fill per style bucket; bookmarks hollow diamonds.
+  /** Snapshots: one path and one fill per style bucket, the common base ringed. */
+  private drawSnapshots(f: Frame): void {
+    const ctx = this.ctx;
+    const pal = this.palette;
     for (let s = 0; s < STYLE_COUNT; s++) {
       const rec = f.points[s]!;
       if (rec.n === 0) continue;
       ctx.fillStyle = pal.style[s]!;
-      ctx.beginPath();
-      const d = rec.data;
-      for (let i = 0; i < rec.n; i++) {
-        const x = d[i * 5]!;
-        const y = d[i * 5 + 1]!;
-        const r = d[i * 5 + 2]!;
-        ctx.moveTo(x + r, y);
-        ctx.arc(x, y, r, 0, 2 * Math.PI);
-      }
+      circles(ctx, rec.data, rec.n, 0);
       ctx.fill();
       if (pal.contrast && pal.contrast !== 'transparent') {
         ctx.lineWidth = 1;
@@ -435,17 +459,16 @@ export class Chart {
         // The common base: a ring around it, so it stands out of its lane at any zoom.
         ctx.lineWidth = 2;
         ctx.strokeStyle = s === Style.AtRisk ? pal.atRiskRing : pal.style[Style.Base]!;
-        ctx.beginPath();
-        for (let i = 0; i < rec.n; i++) {
-          const x = d[i * 5]!;
-          const y = d[i * 5 + 1]!;
-          const r = d[i * 5 + 2]! + 4;
-          ctx.moveTo(x + r, y);
-          ctx.arc(x, y, r, 0, 2 * Math.PI);
-        }
+        circles(ctx, rec.data, rec.n, 4);
         ctx.stroke();
       }
     }
+  }
+
+  /** Bookmarks: hollow diamonds, one path per style bucket. */
+  private drawBookmarks(f: Frame): void {
+    const ctx = this.ctx;
+    const pal = this.palette;
     for (let s = 0; s < STYLE_COUNT; s++) {
       const rec = f.points[s + BOOKMARK]!;
       if (rec.n === 0) continue;
@@ -467,32 +490,34 @@ export class Chart {
       ctx.fill();
       ctx.stroke();
     }
+  }
 
-    // Holds: a small padlock above the mark.
-    if (f.held.n > 0) {
-      ctx.fillStyle = pal.fg;
-      ctx.strokeStyle = pal.fg;
-      ctx.lineWidth = 1.2;
-      const d = f.held.data;
-      ctx.beginPath();
-      for (let i = 0; i < f.held.n; i++) {
-        const x = d[i * 3]! + 3;
-        const y = d[i * 3 + 1]! - d[i * 3 + 2]! - 8;
-        ctx.rect(x - 3, y, 6, 4.5);
-      }
-      ctx.fill();
-      ctx.beginPath();
-      for (let i = 0; i < f.held.n; i++) {
-        const x = d[i * 3]! + 3;
-        const y = d[i * 3 + 1]! - d[i * 3 + 2]! - 8;
-        ctx.moveTo(x - 1.8, y);
-        ctx.arc(x, y, 1.8, Math.PI, 0);
-      }
-      ctx.stroke();
+  /** Holds: a small padlock above the mark (body filled, then the shackles stroked). */
+  private drawHolds(f: Frame): void {
+    if (f.held.n === 0) return;
+    const ctx = this.ctx;
+    const pal = this.palette;
+    ctx.fillStyle = pal.fg;
+    ctx.strokeStyle = pal.fg;
+    ctx.lineWidth = 1.2;
+    const d = f.held.data;
+    const x = (i: number) => d[i * 3]! + 3;
+    const y = (i: number) => d[i * 3 + 1]! - d[i * 3 + 2]! - 8;
+    ctx.beginPath();
+    for (let i = 0; i < f.held.n; i++) ctx.rect(x(i) - 3, y(i), 6, 4.5);
+    ctx.fill();
+    ctx.beginPath();
+    for (let i = 0; i < f.held.n; i++) {
+      ctx.moveTo(x(i) - 1.8, y(i));
+      ctx.arc(x(i), y(i), 1.8, Math.PI, 0);
     }
+    ctx.stroke();
+  }
 
-    // Per lane, at the listing time: written since the newest snapshot (a triangle), a resumable receive (a dashed ring).
-    const xNow = this.xOf(p.model.takenAt);
+  /** Per lane, at the listing time: written since the newest snapshot (a triangle), a resumable receive (a dashed ring). */
+  private drawLaneStates(p: Prepared, xNow: number): void {
+    const ctx = this.ctx;
+    const pal = this.palette;
     p.lanes.forEach((l, i) => {
       const y = this.boxes[i]!.y;
       if (l.lane.modified === 'yes') {
@@ -514,21 +539,22 @@ export class Chart {
         ctx.setLineDash([]);
       }
     });
+  }
 
-    // Hover and selection rings.
-    this.ring(this.hover, pal.fg, 1);
-    this.ring(this.cursor, pal.focus, 2);
-
-    // SVG: axis, listing time, clone labels.
-    const x = this.scale();
+  /** SVG: the time axis along the top, local time, 24-hour clock. */
+  private drawAxis(): void {
     this.axisG
       .attr('transform', `translate(0,${18})`)
       .call(
-        axisTop<Date>(x)
+        axisTop<Date>(this.scale())
           .ticks(Math.max(2, Math.floor(this.width / 110)))
           .tickFormat(axisTickFormat)
           .tickSizeOuter(0),
       );
+  }
+
+  /** SVG: the vertical line at the time of the listing. */
+  private drawListingTime(xNow: number): void {
     this.svg
       .select('g.now')
       .attr('transform', `translate(${Math.round(xNow) + 0.5},0)`)
@@ -536,6 +562,10 @@ export class Chart {
         g.select('line').attr('y1', 20).attr('y2', this.height - 4);
         g.select('text').attr('x', -3).attr('y', this.height - 6);
       });
+  }
+
+  /** SVG: the clones' names at the end of their branches (host text: SVG text only). */
+  private drawCloneLabels(f: Frame): void {
     this.svg
       .select<SVGGElement>('g.clones')
       .selectAll<SVGTextElement, (typeof f.clones)[number]>('text')
@@ -545,11 +575,12 @@ export class Chart {
       .attr('x', (c) => c.x2 + 3)
       .attr('y', (c) => c.y2 + 3.5)
       .text((c) => c.label);
+  }
 
+  /** The hit index of what was drawn: rebuilt now, or when a zoom gesture ends (not on each of its frames). */
+  private indexHits(): void {
     this.hitDirty = true;
     if (!this.zooming) this.buildHitTree();
-    this.lastDrawMs = performance.now() - t0;
-    performance.measure('zfs-timeline-draw', { start: t0, end: t0 + this.lastDrawMs });
   }
 
   private ring(c: Cursor | undefined, colour: string, width: number): void {
@@ -799,6 +830,18 @@ export class Chart {
   /** Whether the mark is the base (for tests through the debug hook). */
   isBase(c: Cursor): boolean {
     return !!this.p && (markAt(this.p, c.lane, c.pos).flags & MarkFlag.Base) !== 0;
+  }
+}
+
+/** One path of circles from point records (x, y, r per 5 numbers), each `grow` wider than its radius. */
+function circles(ctx: CanvasRenderingContext2D, d: Float64Array, n: number, grow: number): void {
+  ctx.beginPath();
+  for (let i = 0; i < n; i++) {
+    const x = d[i * 5]!;
+    const y = d[i * 5 + 1]!;
+    const r = d[i * 5 + 2]! + grow;
+    ctx.moveTo(x + r, y);
+    ctx.arc(x, y, r, 0, 2 * Math.PI);
   }
 }
 

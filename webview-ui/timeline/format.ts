@@ -1,23 +1,11 @@
 /**
  * Words and numbers the timeline shows: tooltip lines, the screen-reader announcement, lane
  * badges, the legend. Pure (no DOM): the caller puts the strings into the DOM with textContent.
+ * Sizes go through src/core/format.ts' formatBytes, the one the Hosts view and the CLI use.
  */
 import { timeFormat } from 'd3-time-format';
+import { formatBytes } from '../../src/core/format.js';
 import { MarkFlag, type TimelineLane, type TimelineMark } from '../../src/shared/protocol.js';
-
-/** 1.2 MiB: binary units, one decimal below 10, none above. */
-export function formatBytes(n: number | undefined): string {
-  if (n === undefined) return 'unknown';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  if (i === 0) return `${v} B`;
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
-}
 
 const p2 = (x: number) => String(x).padStart(2, '0');
 
@@ -85,7 +73,7 @@ export function tooltipLines(lane: TimelineLane, m: TimelineMark, nowMs: number)
   lines.push(['host', `${lane.host} (${lane.role})`]);
   lines.push(['created', `${formatLocal(m.time)} (${formatAge(m.time, nowMs)})`]);
   lines.push(['', formatUtc(m.time)]);
-  if (m.kind === 'snapshot') lines.push(['used', formatBytes(m.used)]);
+  if (m.kind === 'snapshot') lines.push(['used', formatBytes(m.used, 'unknown')]);
   if (m.guid !== undefined) lines.push(['guid', m.guid]);
   if (m.createtxg !== undefined) lines.push(['createtxg', String(m.createtxg)]);
   if (m.holds !== undefined || m.flags & MarkFlag.Held) lines.push(['holds', m.holds !== undefined ? String(m.holds) : 'yes']);

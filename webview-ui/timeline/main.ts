@@ -1,7 +1,8 @@
 /**
  * The timeline webview app (bundled to dist/webview/timeline.js, loaded by src/ui's panel with a
  * nonce under a CSP without 'unsafe-inline'). It builds its DOM inside #app, validates every
- * message from the extension with parseToWebview, draws models, posts actions, and keeps its
+ * message from the extension with parseToWebview, draws models, posts actions (each with a request
+ * id; the extension's `actionResult` says how it ended, a failure goes to the status line), and keeps its
  * view state with getState/setState (the panel does not use retainContextWhenHidden).
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
@@ -9,13 +10,15 @@ import {
   PROTOCOL_VERSION,
   parseToWebview,
   parseViewState,
+  unhandled,
+  type ActionResultMessage,
   type FromWebview,
   type TimelineAction,
   type TimelineModel,
   type TimelineViewState,
   type ToWebview,
 } from '../../src/shared/protocol.js';
-import { actionMessage, actionsFor } from './actions.js';
+import { actionLabel, actionMessage, actionsFor } from './actions.js';
 import { Chart } from './chart.js';
 import { fullName, timeZoneLabel } from './format.js';
 import { ContextMenu } from './menu.js';
@@ -77,6 +80,9 @@ class App {
   private readonly menu: ContextMenu;
   private model: TimelineModel | undefined;
   private busy = false;
+  /** Actions posted and not answered yet, by request id. */
+  private readonly pending = new Map<number, TimelineAction>();
+  private nextRequestId = 1;
   private saveTimer = 0;
   private pendingRestore: TimelineViewState | undefined;
 
@@ -182,7 +188,25 @@ class App {
         this.refreshBtn.toggleAttribute('disabled', msg.busy);
         this.setStatus(msg.busy ? 'loading' : undefined, msg.busy ? 'An action is running…' : '');
         break;
+      case 'actionResult':
+        this.actionEnded(msg);
+        break;
+      default:
+        unhandled(msg, 'timeline webview');
     }
+  }
+
+  /**
+   * An action's result (after the extension's `busy: false`): a failure goes to the status line; done
+   * or cancelled leaves it as `busy` left it. A result for a request this page did not send (it was
+   * reloaded while the action ran) is shown all the same.
+   */
+  private actionEnded(r: ActionResultMessage): void {
+    const action = this.pending.get(r.requestId);
+    this.pending.delete(r.requestId);
+    if (r.ok || r.cancelled) return;
+    const what = action ? actionLabel(action) : 'The action';
+    this.setStatus('error', `${what} failed${r.message ? `: ${r.message}` : ''}`);
   }
 
   private setStatus(kind: 'loading' | 'error' | undefined, text: string): void {
@@ -249,7 +273,9 @@ class App {
 
   private action(c: Cursor, action: TimelineAction): void {
     if (!this.model) return;
-    this.post(actionMessage(this.model, c.lane, this.markIndex(c), action));
+    const requestId = this.nextRequestId++;
+    this.pending.set(requestId, action);
+    this.post(actionMessage(this.model, c.lane, this.markIndex(c), action, requestId));
   }
 
   private openMenu(c: Cursor, x: number, y: number): void {

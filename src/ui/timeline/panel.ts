@@ -3,17 +3,19 @@
  * when it is already open. The page is minimal (html.ts); the webview app posts `ready` and gets the
  * model built from the Hosts view's cached listings (loaded if missing). Every message from the
  * webview goes through parseFromWebview (invalid: logged and dropped), and an action names a lane
- * and a mark that must be in the model last sent. The panels follow the Hosts view: when a host of
+ * and a mark that must be in the model last sent, and is answered with an `actionResult` carrying
+ * its requestId (done, failed and why, or cancelled). The panels follow the Hosts view: when a host of
  * theirs is listed again they get a new model. View state is the webview's (getState/setState, no
  * retainContextWhenHidden); a panel restored after a reload is rebuilt from the subject it saved.
  */
 import * as vscode from 'vscode';
 import type { ReplicationPair } from '../../core/fleet/pairs.js';
 import { datasetTimeline, pairTimeline, type Listings, type TimelineOptions } from '../../core/timeline/model.js';
-import { parseFromWebview, type FromWebview, type TimelineModel, type TimelineSubject, type ToWebview } from '../../shared/protocol.js';
+import { parseFromWebview, unhandled, type ActionMessage, type ActionResultMessage, type FromWebview, type TimelineModel, type TimelineSubject, type ToWebview } from '../../shared/protocol.js';
 import type { FleetContext } from '../context.js';
 import { makeNonce, restoredSubject, timelineHtml } from './html.js';
 import { runTimelineAction } from './actions.js';
+import { actionOutcome, type ActionOutcome } from './outcome.js';
 
 export const VIEW_TYPE = 'zfsFleet.timeline';
 const BUNDLE = ['dist', 'webview'] as const;
@@ -39,6 +41,8 @@ export interface TimelinePanelState {
   /** Messages dropped because they did not match the protocol. */
   invalidMessages: number;
   busy: boolean;
+  /** The last `actionResult` posted to the webview. */
+  lastActionResult?: ActionResultMessage;
   /** The HTML's problem (bundle not built), if any. */
   problem?: string;
 }
@@ -51,6 +55,7 @@ export class TimelinePanel implements vscode.Disposable {
   renders = 0;
   invalidMessages = 0;
   busy = false;
+  lastActionResult?: ActionResultMessage;
   problem?: string;
   /** Centre on this mark in the next model (opened from a snapshot), until the webview rendered it. */
   private focus?: TimelineOptions['focus'];
@@ -124,6 +129,7 @@ export class TimelinePanel implements vscode.Disposable {
       renders: this.renders,
       invalidMessages: this.invalidMessages,
       busy: this.busy,
+      ...(this.lastActionResult ? { lastActionResult: this.lastActionResult } : {}),
       ...(this.problem ? { problem: this.problem } : {}),
     };
   }
@@ -155,6 +161,8 @@ export class TimelinePanel implements vscode.Disposable {
     }
     switch (m.type) {
       case 'ready':
+        // A page loaded while an action runs (shown again after the plan's preview covered it).
+        if (this.busy) void this.post({ type: 'busy', busy: true });
         return this.sendModel(false);
       case 'refresh':
         return this.sendModel(true);
@@ -166,10 +174,13 @@ export class TimelinePanel implements vscode.Disposable {
         return undefined;
       case 'action':
         return this.action(m);
+      default:
+        return unhandled(m, `timeline ${this.key}`);
     }
   }
 
-  private async action(m: Extract<FromWebview, { type: 'action' }>): Promise<unknown> {
+  /** Runs an action and answers it (`actionResult`); returns what the action returned (tests read it). */
+  private async action(m: ActionMessage): Promise<unknown> {
     const ctx = this.host.ctx;
     const model = this.model;
     const laneNo = model ? model.lanes.findIndex((l) => l.id === m.lane) : -1;
@@ -178,19 +189,28 @@ export class TimelinePanel implements vscode.Disposable {
     if (!model || !lane || !mark) {
       this.invalidMessages++;
       ctx.log.error(`timeline ${this.key}: dropped action ${m.action} on ${m.lane} ${m.kind} ${JSON.stringify(m.name)}: not in the timeline shown`);
+      this.answer(m, { ok: false, message: `${m.kind} ${m.name} is not in the timeline shown` });
       return undefined;
     }
     if (this.busy) {
       void ctx.input.info('The timeline is already running an action: wait for it to end.');
+      this.answer(m, { ok: false, message: 'another action is running: wait for it to end' });
       return undefined;
     }
     this.busy = true;
     void this.post({ type: 'busy', busy: true });
+    let outcome: ActionOutcome = { ok: false, message: 'the action did not end' };
     try {
-      return await runTimelineAction(ctx, { action: m.action, model, lane, mark, pairs: await this.host.pairs() });
+      const result = await runTimelineAction(ctx, { action: m.action, model, lane, mark, pairs: await this.host.pairs() });
+      outcome = actionOutcome(result);
+      return result;
     } catch (e) {
-      if ((e as Error)?.name === 'UserCancelled') return undefined;
+      if ((e as Error)?.name === 'UserCancelled') {
+        outcome = { ok: false, cancelled: true };
+        return undefined;
+      }
       const msg = e instanceof Error ? e.message : String(e);
+      outcome = { ok: false, message: msg };
       ctx.log.error(`timeline ${this.key}: ${m.action}: ${msg}`);
       void ctx.input.error(`ZFS Fleet: ${msg}`);
       return undefined;
@@ -200,7 +220,15 @@ export class TimelinePanel implements vscode.Disposable {
       // (without taking the focus); shown again, the webview asks for the model of the refreshed hosts.
       if (!this.disposed && !this.panel.visible) this.panel.reveal(this.panel.viewColumn, true);
       void this.post({ type: 'busy', busy: false });
+      this.answer(m, outcome);
     }
+  }
+
+  /** The action's result, after `busy: false` (a page reloaded meanwhile has no pending request of that id: it still shows a failure). */
+  private answer(m: ActionMessage, outcome: ActionOutcome): void {
+    if (!outcome.ok) this.host.ctx.log.info(`timeline ${this.key}: ${m.action} (request ${m.requestId}) ${outcome.cancelled ? 'cancelled' : `failed: ${outcome.message ?? ''}`}`);
+    this.lastActionResult = { type: 'actionResult', requestId: m.requestId, ...outcome };
+    void this.post(this.lastActionResult);
   }
 
   private async pairsSignature(): Promise<string> {

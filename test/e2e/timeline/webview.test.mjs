@@ -196,7 +196,7 @@ describe('seed 000 (zfs-fuse lab recording): diverged target, clone, base at ris
     const pt = await point(page, 0, '20230608-1130');
     let from = await page.evaluate(() => window.__harness.sent.length);
     await page.mouse.click(pt.x, pt.y);
-    assert.deepEqual(await sentSince(page, from), [{ type: 'action', action: 'reveal', lane, kind: 'snapshot', name: '20230608-1130' }]);
+    assert.deepEqual(await sentSince(page, from), [{ type: 'action', requestId: 1, action: 'reveal', lane, kind: 'snapshot', name: '20230608-1130' }]);
 
     await page.mouse.click(pt.x, pt.y, { button: 'right' });
     const menu = page.locator('[role=menu]');
@@ -205,7 +205,7 @@ describe('seed 000 (zfs-fuse lab recording): diverged target, clone, base at ris
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Reveal in Tree');
     from = await page.evaluate(() => window.__harness.sent.length);
     await menu.locator('[role=menuitem]', { hasText: 'Sync up to Here' }).click();
-    assert.deepEqual(await sentSince(page, from), [{ type: 'action', action: 'syncTo', lane, kind: 'snapshot', name: '20230608-1130' }]);
+    assert.deepEqual(await sentSince(page, from), [{ type: 'action', requestId: 2, action: 'syncTo', lane, kind: 'snapshot', name: '20230608-1130' }]);
     await menu.waitFor({ state: 'hidden' });
 
     // The base on the source: nothing to sync up to; the cloned target snapshot: rebase its clones.
@@ -222,7 +222,7 @@ describe('seed 000 (zfs-fuse lab recording): diverged target, clone, base at ris
     from = await page.evaluate(() => window.__harness.sent.length);
     await page.keyboard.press('End');
     await page.keyboard.press('Enter');
-    assert.deepEqual(await sentSince(page, from), [{ type: 'action', action: 'rebaseClones', lane: model.lanes[1].id, kind: 'snapshot', name: '20230515-0000' }]);
+    assert.deepEqual(await sentSince(page, from), [{ type: 'action', requestId: 3, action: 'rebaseClones', lane: model.lanes[1].id, kind: 'snapshot', name: '20230515-0000' }]);
     await noViolations(page);
     await page.close();
   });
@@ -250,6 +250,57 @@ describe('seed 000 (zfs-fuse lab recording): diverged target, clone, base at ris
     await page.close();
   });
 
+  it('an action round trip: busy, then its actionResult; a failure is named in the status line, a cancel is not', async () => {
+    const model = models.seed000();
+    const page = await open();
+    await deliverModel(page, model);
+    const status = page.locator('.status');
+    const pt = await point(page, 0, '20230608-1130');
+    const menu = page.locator('[role=menu]');
+    const sync = async () => {
+      await page.mouse.click(pt.x, pt.y, { button: 'right' });
+      await menu.waitFor({ state: 'visible' });
+      const from = await page.evaluate(() => window.__harness.sent.length);
+      await menu.locator('[role=menuitem]', { hasText: 'Sync up to Here' }).click();
+      const [sent] = await sentSince(page, from);
+      assert.equal(sent.type, 'action');
+      assert.equal(sent.action, 'syncTo');
+      return sent.requestId;
+    };
+    // The extension answers as the panel does: busy, busy false, then the result with the same id.
+    const answer = (result) => page.evaluate((r) => {
+      window.__harness.deliver({ type: 'busy', busy: true });
+      window.__harness.deliver({ type: 'busy', busy: false });
+      window.__harness.deliver({ type: 'actionResult', ...r });
+    }, result);
+
+    const first = await sync();
+    await answer({ requestId: first, ok: false, message: 'cannot receive: destination has been modified' });
+    assert.equal(await status.isVisible(), true);
+    assert.equal(await status.getAttribute('class'), 'status error');
+    assert.equal((await status.textContent()).trim(), 'Sync up to Here failed: cannot receive: destination has been modified');
+    assert.equal(await page.locator('vscode-button[icon=refresh]').getAttribute('disabled'), null, 'no longer busy');
+
+    const second = await sync();
+    assert.notEqual(second, first, 'each action has its own request id');
+    await answer({ requestId: second, ok: false, cancelled: true });
+    assert.equal(await status.isVisible(), false, 'a cancel is not a failure');
+
+    const third = await sync();
+    await answer({ requestId: third, ok: true });
+    assert.equal(await status.isVisible(), false);
+
+    // A result for a request this page did not send (it was reloaded while the action ran) still shows.
+    await page.evaluate(() => window.__harness.deliver({ type: 'actionResult', requestId: 999, ok: false, message: 'no space' }));
+    assert.equal((await status.textContent()).trim(), 'The action failed: no space');
+    // An invalid result is not acted on: named in the status line as an invalid message.
+    await page.evaluate(() => window.__harness.deliver({ type: 'actionResult', requestId: 'x', ok: true }));
+    assert.match(await status.textContent(), /Invalid message from the extension: message\.requestId: expected a non-negative integer/);
+    page.__errors.length = 0; // the console.error of the dropped message is expected
+    await noViolations(page);
+    await page.close();
+  });
+
   it('keyboard: arrows move between marks and lanes, the live region announces, Shift+F10 opens the menu, Enter reveals', async () => {
     const model = models.seed000();
     const page = await open();
@@ -266,13 +317,13 @@ describe('seed 000 (zfs-fuse lab recording): diverged target, clone, base at ris
     assert.match(await live.textContent(), /@20230530-2330, target only/);
     let from = await page.evaluate(() => window.__harness.sent.length);
     await page.keyboard.press('Enter');
-    assert.deepEqual(await sentSince(page, from), [{ type: 'action', action: 'reveal', lane: model.lanes[1].id, kind: 'snapshot', name: '20230530-2330' }]);
+    assert.deepEqual(await sentSince(page, from), [{ type: 'action', requestId: 1, action: 'reveal', lane: model.lanes[1].id, kind: 'snapshot', name: '20230530-2330' }]);
     await page.keyboard.press('Shift+F10');
     await page.locator('[role=menu]').waitFor({ state: 'visible' });
     await page.keyboard.press('ArrowDown');
     from = await page.evaluate(() => window.__harness.sent.length);
     await page.keyboard.press('Enter');
-    assert.deepEqual(await sentSince(page, from), [{ type: 'action', action: 'copyName', lane: model.lanes[1].id, kind: 'snapshot', name: '20230530-2330' }]);
+    assert.deepEqual(await sentSince(page, from), [{ type: 'action', requestId: 2, action: 'copyName', lane: model.lanes[1].id, kind: 'snapshot', name: '20230530-2330' }]);
     assert.equal(await page.locator('.plot').getAttribute('role'), 'application');
     assert.match(await page.locator('.plot').getAttribute('aria-label'), /2 lanes, 5 marks/);
     await noViolations(page);

@@ -140,8 +140,10 @@ suite('timeline (lab: off1 -> ovh3)', function () {
   test('invalid messages are dropped: not in the protocol, or a mark the timeline does not show', async () => {
     const key = `pair:${PAIR_ID}`;
     const before = await panel(key);
-    await post(key, { type: 'action', action: 'destroy', lane: `off1:${SRC}`, kind: 'snapshot', name: 't1' });
-    await post(key, { type: 'action', action: 'syncTo', lane: `off1:${SRC}`, kind: 'snapshot', name: 'not-there' });
+    await post(key, { type: 'action', requestId: 1, action: 'destroy', lane: `off1:${SRC}`, kind: 'snapshot', name: 't1' });
+    await post(key, { type: 'action', requestId: 2, action: 'syncTo', lane: `off1:${SRC}`, kind: 'snapshot', name: 'not-there' });
+    // A mark the timeline does not show: refused, and the webview is told so.
+    assert.deepEqual((await panel(key)).lastActionResult, { type: 'actionResult', requestId: 2, ok: false, message: 'snapshot not-there is not in the timeline shown' });
     await post(key, 'ready');
     const after = await panel(key);
     assert.equal(after.invalidMessages, before.invalidMessages + 3);
@@ -156,11 +158,12 @@ suite('timeline (lab: off1 -> ovh3)', function () {
     const key = `pair:${PAIR_ID}`;
     const before = await panel(key);
     input.script({ warnModal: runEverything });
-    const r = (await post(key, { type: 'action', action: 'syncTo', lane: `off1:${SRC}`, kind: 'snapshot', name: 't3' })) as FlowResult;
+    const r = (await post(key, { type: 'action', requestId: 3, action: 'syncTo', lane: `off1:${SRC}`, kind: 'snapshot', name: 't3' })) as FlowResult;
     assert.ok(r, `no result; calls ${JSON.stringify(input.calls)}`);
     assert.equal(r.choice, 'run');
     assert.equal(r.result?.outcome, 'ok', r.result?.error);
     assert.match(r.plan.summary, /up to @t3/);
+    assert.deepEqual((await panel(key)).lastActionResult, { type: 'actionResult', requestId: 3, ok: true });
     const src = await snapshotGuids('off1', SRC);
     const dst = await snapshotGuids('ovh3', DST);
     assert.deepEqual([...dst.keys()].sort(), [`${DST}@t1`, `${DST}@t2`, `${DST}@t3`], 'exactly up to @t3, not @t4');
@@ -191,7 +194,7 @@ suite('timeline (lab: off1 -> ovh3)', function () {
     assert.match(p.model!.summary.join('\n'), /The target has 1 snapshot newer than the common base @t3 \(@own\)/);
 
     input.script({ warnModal: runEverything });
-    const r = (await post(key, { type: 'action', action: 'rollbackTo', lane: `ovh3:${DST}`, kind: 'snapshot', name: 't3' })) as FlowResult;
+    const r = (await post(key, { type: 'action', requestId: 4, action: 'rollbackTo', lane: `ovh3:${DST}`, kind: 'snapshot', name: 't3' })) as FlowResult;
     assert.equal(r?.result?.outcome, 'ok', r?.result?.error ?? JSON.stringify(input.calls));
     assert.match(r.detail!, /This destroys 1 object:\n {2}• ovh3: .*@own/);
     assert.deepEqual([...(await snapshotGuids('ovh3', DST)).keys()].sort(), [`${DST}@t1`, `${DST}@t2`, `${DST}@t3`]);
@@ -213,7 +216,7 @@ suite('timeline (lab: off1 -> ovh3)', function () {
       warnModal: runEverything,
       confirmTyped: (_prompt, expected) => expected === clone,
     });
-    const r = (await post(key, { type: 'action', action: 'rebaseClones', lane: `ovh3:${DST}`, kind: 'snapshot', name: 't2' })) as FlowResult;
+    const r = (await post(key, { type: 'action', requestId: 5, action: 'rebaseClones', lane: `ovh3:${DST}`, kind: 'snapshot', name: 't2' })) as FlowResult;
     assert.equal(r?.result?.outcome, 'ok', r?.result?.error ?? JSON.stringify(input.calls.map((c) => [c.method, c.message])));
     assert.equal(await origin('ovh3', clone), `${DST}@t1`);
     const after = await waitPanel(key, (x) => !!x.model && !!lane(x.model, 'ovh3').marks.find((m) => m.name === 't1')?.clones?.length, 'the clone on @t1');
@@ -237,7 +240,7 @@ suite('timeline (lab: off1 -> ovh3)', function () {
     assert.equal(m.lanes[m.focus.lane]!.marks[m.focus.mark]!.name, 't2');
     assert.equal(m.lanes[m.focus.lane]!.host, 'ovh3');
 
-    const id = (await post(key, { type: 'action', action: 'reveal', lane: `ovh3:${DST}`, kind: 'snapshot', name: 't2' })) as string;
+    const id = (await post(key, { type: 'action', requestId: 1, action: 'reveal', lane: `ovh3:${DST}`, kind: 'snapshot', name: 't2' })) as string;
     assert.ok(id, 'revealed');
     const sel = api.ctx.view.selection;
     assert.equal(sel.length, 1);
