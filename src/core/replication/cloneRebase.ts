@@ -13,7 +13,8 @@ import { shellJoin } from '../zfs/quote.js';
 import { hasControl, safeLine } from '../text.js';
 import { oldestFirst, snapName } from './commonBase.js';
 import { mountUsersCommand, type ProcessInfo } from './processes.js';
-import { emptyDestroys, makePlan, objectNames, PlanError, StepIds, type Destroys, type HostObject, type InspectCommand, type Plan, type PlanStep, type Precondition } from './plan.js';
+import { makePlan, objectNames, PlanError, StepIds, type Destroys, type HostObject, type InspectCommand, type Plan, type PlanStep, type Precondition } from './plan.js';
+import { commandStep, pipeStep } from './steps.js';
 import { dependants, descendants } from './rollback.js';
 
 export interface LocalProperty {
@@ -167,30 +168,11 @@ export function cloneRebasePart(host: string, listing: HostListing, clone: strin
 
   const steps: PlanStep[] = [];
   if (options.keepData) {
-    steps.push({
-      id: ids.next(),
-      type: 'command',
-      op: 'snapshot',
-      host,
-      argv: [zfs, 'snapshot', tagSnap],
-      description: `Snapshot the clone's current data: ${tagSnap}`,
-      destroys: emptyDestroys(),
-      confirm: false,
-    });
+    steps.push(commandStep(ids.next(), 'snapshot', host, [zfs, 'snapshot', tagSnap], `Snapshot the clone's current data: ${tagSnap}`));
     const send = [zfs, 'send', tagSnap];
     const recv = [zfs, 'recv', copy];
-    steps.push({
-      id: ids.next(),
-      type: 'pipe',
-      op: 'send',
-      route: 'local',
-      from: { host, argv: send },
-      to: { host, argv: recv },
-      exec: { host, argv: ['sh', '-c', `${shellJoin(send)} | ${shellJoin(recv)}`] },
-      description: `Copy the clone's data to ${copy} (full send/recv on ${host})`,
-      destroys: emptyDestroys(),
-      confirm: false,
-    });
+    const exec = { host, argv: ['sh', '-c', `${shellJoin(send)} | ${shellJoin(recv)}`] };
+    steps.push(pipeStep(ids.next(), 'local', { host, argv: send }, { host, argv: recv }, `Copy the clone's data to ${copy} (full send/recv on ${host})`, exec));
   }
   const destroyed: Destroys = {
     snapshots: [...snaps.map((s) => ({ host, name: s.name, ...(s.guid ? { guid: s.guid } : {}) })), ...(options.keepData ? [{ host, name: tagSnap }] : [])],
@@ -202,16 +184,16 @@ export function cloneRebasePart(host: string, listing: HostListing, clone: strin
   // Right before the destroy (after its confirmation): the clone holds exactly what is listed, no child, no new snapshot.
   preconditions.push({ kind: 'objects', host, dataset: clone, scope: 'subtree', names: [...objectNames(listing, clone, 'subtree'), ...(options.keepData ? [tagSnap] : [])].sort(), beforeStep: destroyId });
   const hasSnaps = destroyed.snapshots.length > 0;
-  steps.push({
-    id: destroyId,
-    type: 'command',
-    op: 'destroy',
-    host,
-    argv: [zfs, 'destroy', ...(hasSnaps || destroyed.bookmarks.length ? ['-r'] : []), clone],
-    description: `Destroy the clone ${clone} (of ${origin})${hasSnaps ? ` and its snapshot${destroyed.snapshots.length > 1 ? 's' : ''} ${destroyed.snapshots.map((s) => '@' + snapName(s.name)).join(', ')}` : ''}`,
-    destroys: destroyed,
-    confirm: true,
-  });
+  steps.push(
+    commandStep(
+      destroyId,
+      'destroy',
+      host,
+      [zfs, 'destroy', ...(hasSnaps || destroyed.bookmarks.length ? ['-r'] : []), clone],
+      `Destroy the clone ${clone} (of ${origin})${hasSnaps ? ` and its snapshot${destroyed.snapshots.length > 1 ? 's' : ''} ${destroyed.snapshots.map((s) => '@' + snapName(s.name)).join(', ')}` : ''}`,
+      { destroys: destroyed, confirm: true },
+    ),
+  );
   const props: string[] = [];
   for (const p of options.localProperties) {
     if (NOT_SETTABLE_ON_CLONE.has(p.property)) {
@@ -226,16 +208,15 @@ export function cloneRebasePart(host: string, listing: HostListing, clone: strin
     }
     props.push('-o', `${p.property}=${p.value}`);
   }
-  steps.push({
-    id: ids.next(),
-    type: 'command',
-    op: 'clone',
-    host,
-    argv: [zfs, 'clone', ...props, onto, clone],
-    description: `Re-create ${clone} as a clone of ${onto}${props.length ? ` with its local properties (${options.localProperties.filter((p) => !NOT_SETTABLE_ON_CLONE.has(p.property)).map((p) => p.property).join(', ')})` : ''}`,
-    destroys: emptyDestroys(),
-    confirm: false,
-  });
+  steps.push(
+    commandStep(
+      ids.next(),
+      'clone',
+      host,
+      [zfs, 'clone', ...props, onto, clone],
+      `Re-create ${clone} as a clone of ${onto}${props.length ? ` with its local properties (${options.localProperties.filter((p) => !NOT_SETTABLE_ON_CLONE.has(p.property)).map((p) => p.property).join(', ')})` : ''}`,
+    ),
+  );
   warnings.push(
     `${host}: ${clone} is destroyed and re-created: whatever uses it (mounted at ${usage.mountpoint ?? '?'}${usage.sharenfs && usage.sharenfs !== 'off' ? `, NFS share ${usage.sharenfs}` : ''}${usage.sharesmb && usage.sharesmb !== 'off' ? `, SMB share ${usage.sharesmb}` : ''}) must be stopped first and restarted after.`,
     `${host}: after the rebase ${clone} holds the data of ${onto}, not its current data` + (options.keepData ? `; the current data is kept in ${copy}.` : ' (which is lost: keepData is off).'),

@@ -8,6 +8,7 @@ import type { DatasetEntry, HostListing } from '../fleet/listing.js';
 import type { ZfsObject } from '../zfs/types.js';
 import { oldestFirst, snapName } from './commonBase.js';
 import { emptyDestroys, makePlan, mergeDestroys, objectNames, PlanError, StepIds, type Destroys, type HostObject, type Plan, type PlanStep, type Precondition } from './plan.js';
+import { commandStep } from './steps.js';
 
 export interface RollbackOptions {
   /** Destroy the clones of the destroyed snapshots too (`zfs rollback -R`); every destroyed clone is listed. */
@@ -154,19 +155,18 @@ export function rollbackPart(
     // Right before this `destroy -r` (after its confirmation): exactly what it was listed to take.
     preconditions.push({ kind: 'objects', host, dataset: g.clone.name, scope: 'subtree', names: objectNames(listing, g.clone.name, 'subtree').filter((n) => !destroyedBefore.has(n)), beforeStep: id });
     for (const k of ['snapshots', 'bookmarks', 'clones', 'datasets'] as const) for (const o of g.destroys[k]) destroyedBefore.add(o.name);
-    steps.push({
-      id,
-      type: 'command',
-      op: 'destroy',
-      host,
-      argv: [opts.zfs, 'destroy', '-r', g.clone.name],
-      description:
+    steps.push(
+      commandStep(
+        id,
+        'destroy',
+        host,
+        [opts.zfs, 'destroy', '-r', g.clone.name],
         `Destroy the clone ${g.clone.name} (it depends on a snapshot the rollback destroys)` +
-        (others.length ? `, with ${others.join(', ')}` : '') +
-        (g.destroys.snapshots.length ? ` and ${g.destroys.snapshots.length} snapshot${g.destroys.snapshots.length === 1 ? '' : 's'}` : ''),
-      destroys: g.destroys,
-      confirm: true,
-    });
+          (others.length ? `, with ${others.join(', ')}` : '') +
+          (g.destroys.snapshots.length ? ` and ${g.destroys.snapshots.length} snapshot${g.destroys.snapshots.length === 1 ? '' : 's'}` : ''),
+        { destroys: g.destroys, confirm: true },
+      ),
+    );
   }
   if (groups.length) warnings.push(`${host}: ${groups.length} clone${groups.length === 1 ? ' is' : 's are'} destroyed with everything in ${groups.length === 1 ? 'it' : 'them'}; anything using ${groups.length === 1 ? 'it' : 'them'} loses ${groups.length === 1 ? 'it' : 'them'}`);
   // `zfs rollback -r` destroys the bookmarks newer than the snapshot too.
@@ -182,16 +182,7 @@ export function rollbackPart(
   const rollbackId = ids.next();
   // Right before the rollback (after its confirmation): the dataset's snapshots and bookmarks are those listed.
   preconditions.push({ kind: 'objects', host, dataset, scope: 'dataset', names: objectNames(listing, dataset, 'dataset'), beforeStep: rollbackId });
-  steps.push({
-    id: rollbackId,
-    type: 'command',
-    op: 'rollback',
-    host,
-    argv: [opts.zfs, 'rollback', ...(newer.length || newerMarks.length ? ['-r'] : []), snapshot],
-    description: what + (opts.why ? ` (${opts.why})` : ''),
-    destroys,
-    confirm: true,
-  });
+  steps.push(commandStep(rollbackId, 'rollback', host, [opts.zfs, 'rollback', ...(newer.length || newerMarks.length ? ['-r'] : []), snapshot], what + (opts.why ? ` (${opts.why})` : ''), { destroys, confirm: true }));
   return { steps, preconditions, destroys: mergeDestroys(...steps.map((x) => x.destroys)), blockingClones, withR, warnings };
 }
 

@@ -4,7 +4,7 @@
  * never added: when the target has snapshots newer than the base, or was modified, the plan holds
  * an explicit rollback step that lists everything it destroys. The base itself is never destroyed.
  */
-import type { HostListing } from '../fleet/listing.js';
+import type { DatasetEntry, HostListing } from '../fleet/listing.js';
 import type { ReplicationPair } from '../fleet/pairs.js';
 import { gatherPermissionFacts, isRoot, type AuditHost, type AuditSide, type GatheredFacts, type GatherOptions } from '../fleet/permissions.js';
 import { effectivePermissions } from '../zfs/allow.js';
@@ -27,10 +27,11 @@ import {
 } from './argv.js';
 import { compareAge, compareSnapshots, snapName, type CommonBase } from './commonBase.js';
 import type { ZfsObject } from '../zfs/types.js';
-import { emptyDestroys, makePlan, PlanError, StepIds, type Destroys, type HostObject, type PipeStep, type Plan, type PlanStep, type Precondition } from './plan.js';
+import { emptyDestroys, makePlan, PlanError, StepIds, type Destroys, type HostObject, type PipeEnd, type PipeStep, type Plan, type PlanStep, type Precondition } from './plan.js';
 import { checkResumeToken } from './resumeToken.js';
 import { rollbackPart } from './rollback.js';
 import { pairState } from './state.js';
+import { commandStep, pipeStep } from './steps.js';
 
 export interface RouteOptions {
   /** push: the argv the SOURCE uses to reach the target (default `ssh -o BatchMode=yes [-p PORT] TARGET`). */
@@ -153,29 +154,19 @@ function ref(host: string, name: string, guid?: string): HostObject {
 export function transferStep(pair: ReplicationPair, id: string, description: string, send: string[], recv: string[], route: RouteOptions = {}): PipeStep {
   const src = pair.source.host;
   const dst = pair.target.host;
-  const step: PipeStep = {
-    id,
-    type: 'pipe',
-    op: 'send',
-    route: pair.route,
-    from: { host: src, argv: send },
-    to: { host: dst, argv: recv },
-    description,
-    destroys: emptyDestroys(),
-    confirm: false,
-  };
+  let exec: PipeEnd | undefined;
   try {
     if (pair.route === 'push') {
       const ssh = route.sshFromSource ?? sshArgvFor(dst);
-      step.exec = { host: src, argv: ['sh', '-c', `${shellJoin(send)} | ${shellJoin([...ssh, shellJoin(recv)])}`] };
+      exec = { host: src, argv: ['sh', '-c', `${shellJoin(send)} | ${shellJoin([...ssh, shellJoin(recv)])}`] };
     } else if (pair.route === 'pull') {
       const ssh = route.sshFromTarget ?? sshArgvFor(src);
-      step.exec = { host: dst, argv: ['sh', '-c', `${shellJoin([...ssh, shellJoin(send)])} | ${shellJoin(recv)}`] };
+      exec = { host: dst, argv: ['sh', '-c', `${shellJoin([...ssh, shellJoin(send)])} | ${shellJoin(recv)}`] };
     }
   } catch (e) {
     throw new PlanError('unsupported', `route ${pair.route}: ${(e as Error).message}`);
   }
-  return step;
+  return pipeStep(id, pair.route, { host: src, argv: send }, { host: dst, argv: recv }, description, exec);
 }
 
 /** "Sync up to here": forget the source snapshots newer than `upTo`, so the plan sends up to it. */
@@ -193,9 +184,57 @@ function limitTo(cmp: CommonBase, upTo: string, withNew: boolean, host: string, 
   cmp.newerOnSource = cmp.newerOnSource.filter(keep);
 }
 
+/** What the sync is sent up to: a snapshot the plan takes first, or an existing one. */
+interface SendTo {
+  name: string;
+  guid?: string;
+  isNew: boolean;
+}
+
+/**
+ * Everything the builders of one sync plan read (the pair, both listings, the flags), and what they
+ * add to: the steps, the preconditions and the warnings, in order.
+ */
+interface SyncContext {
+  pair: ReplicationPair;
+  options: SyncOptions;
+  zfs: string;
+  ids: StepIds;
+  S: string;
+  T: string;
+  srcDs: string;
+  dstDs: string;
+  src: HostListing;
+  dst: HostListing;
+  srcEntry: DatasetEntry;
+  dstEntry: DatasetEntry | undefined;
+  cmp: CommonBase;
+  intermediates: boolean;
+  recursive: boolean;
+  flags: string[];
+  srcFeat: ReturnType<typeof streamFeatures>;
+  dstFeat: ReturnType<typeof streamFeatures>;
+  recv: string[];
+  /** Appended to each send's description (why the receive is unmounted). */
+  recvNote: string;
+  sendTo: SendTo;
+  title: string;
+  steps: PlanStep[];
+  pre: Precondition[];
+  warnings: string[];
+}
+
 export function syncPart(pair: ReplicationPair, src: HostListing, dst: HostListing, options: SyncOptions = {}): SyncPart {
+  const c = syncContext(pair, src, dst, options);
+  const resume = resumePart(c);
+  if (resume) return resume;
+  if (!c.dstEntry || c.dstEntry.snapshots.length === 0) return fullSendPart(c, c.dstEntry);
+  return incrementalPart(c, c.dstEntry);
+}
+
+/** The listings compared, the flags chosen, and what is sent up to (with its precondition). */
+function syncContext(pair: ReplicationPair, src: HostListing, dst: HostListing, options: SyncOptions): SyncContext {
   const zfs = options.zfs ?? 'zfs';
-  const ids = options.ids ?? new StepIds();
   const S = pair.source.host;
   const T = pair.target.host;
   const srcDs = pair.source.name!.full;
@@ -205,22 +244,41 @@ export function syncPart(pair: ReplicationPair, src: HostListing, dst: HostListi
   const dstEntry = dst.datasets.get(dstDs);
   const cmp = compareSnapshots({ dataset: srcDs, snapshots: srcEntry.snapshots, bookmarks: srcEntry.bookmarks }, dstEntry ? { dataset: dstDs, snapshots: dstEntry.snapshots } : undefined, dstDs);
   if (options.upTo !== undefined) limitTo(cmp, options.upTo, options.newSnapshotName !== undefined, S, srcDs);
-  const intermediates = options.intermediates ?? pair.options.intermediates;
-  const incFlag: IncrementalFlag = intermediates ? '-I' : '-i';
-  const recursive = pair.options.recursive;
   const { flags, dropped } = effectiveSendFlags(pair.options, src.capabilities, dst.capabilities);
-  const srcFeat = streamFeatures(src.capabilities);
-  const dstFeat = streamFeatures(dst.capabilities);
-  const warnings = dropped.map((d) => `send ${d}; left out`);
-  const steps: PlanStep[] = [];
   const pre: Precondition[] = [{ kind: 'dataset-exists', host: S, dataset: srcDs, ...(srcEntry.object.guid ? { guid: srcEntry.object.guid } : {}) }];
   const receiver = options.facts?.receiver;
   const unmounted = receiver !== undefined && !receiver.root;
-  const recv = recvArgv(zfs, dstDs, dst.capabilities, { unmounted });
-  const recvNote = unmounted ? `; received with -u (left unmounted): ${receiver.user} is not root, and on Linux only root can mount (without -u the data arrives, the mount fails and zfs still exits 0)` : '';
+  return {
+    pair,
+    options,
+    zfs,
+    ids: options.ids ?? new StepIds(),
+    S,
+    T,
+    srcDs,
+    dstDs,
+    src,
+    dst,
+    srcEntry,
+    dstEntry,
+    cmp,
+    intermediates: options.intermediates ?? pair.options.intermediates,
+    recursive: pair.options.recursive,
+    flags,
+    srcFeat: streamFeatures(src.capabilities),
+    dstFeat: streamFeatures(dst.capabilities),
+    recv: recvArgv(zfs, dstDs, dst.capabilities, { unmounted }),
+    recvNote: unmounted ? `; received with -u (left unmounted): ${receiver.user} is not root, and on Linux only root can mount (without -u the data arrives, the mount fails and zfs still exits 0)` : '',
+    sendTo: sendTarget(options, S, srcDs, srcEntry, cmp, pre),
+    title: `Sync ${S}:${srcDs} → ${T}:${dstDs}`,
+    steps: [],
+    pre,
+    warnings: dropped.map((d) => `send ${d}; left out`),
+  };
+}
 
-  // 1. What is sent up to: a new snapshot, or the source's newest.
-  let sendTo: { name: string; guid?: string; isNew: boolean };
+/** What is sent up to: a new snapshot (checked to be absent), or the source's newest (checked to exist). */
+function sendTarget(options: SyncOptions, S: string, srcDs: string, srcEntry: DatasetEntry, cmp: CommonBase, pre: Precondition[]): SendTo {
   if (options.newSnapshotName !== undefined) {
     const name = options.newSnapshotName.includes('@') ? options.newSnapshotName : `${srcDs}@${options.newSnapshotName}`;
     try {
@@ -230,310 +288,344 @@ export function syncPart(pair: ReplicationPair, src: HostListing, dst: HostListi
     }
     if (name.slice(0, name.indexOf('@')) !== srcDs) throw new PlanError('invalid', `${name} is not a snapshot of the source ${srcDs}`);
     if (srcEntry.snapshots.some((s) => s.name === name)) throw new PlanError('target-exists', `${S}: ${name} already exists`);
-    sendTo = { name, isNew: true };
     pre.push({ kind: 'snapshot-absent', host: S, name });
-  } else {
-    const newest = cmp.sourceSnapshots[cmp.sourceSnapshots.length - 1];
-    if (!newest) throw new PlanError('no-source-snapshot', `${S}: ${srcDs} has no snapshot to send; give a name for a new one`);
-    sendTo = { name: newest.name, ...(newest.guid ? { guid: newest.guid } : {}), isNew: false };
-    pre.push({ kind: 'snapshot-exists', host: S, name: newest.name, guid: newest.guid ?? '' });
+    return { name, isNew: true };
   }
-  const snapshotStep = (): PlanStep => ({
-    id: ids.next(),
-    type: 'command',
-    op: 'snapshot',
-    host: S,
-    argv: [zfs, 'snapshot', ...(recursive ? ['-r'] : []), sendTo.name],
-    description: `Snapshot the source${recursive ? ' and its descendants' : ''}: ${sendTo.name}`,
-    destroys: emptyDestroys(),
-    confirm: false,
-  });
-  const estimate = (send: string[], what: string): PlanStep | undefined =>
-    srcFeat.estimate && !sendTo.isNew
-      ? { id: ids.next(), type: 'command', op: 'estimate', host: S, argv: estimateArgv(send), description: `Estimate the size of ${what}`, destroys: emptyDestroys(), confirm: false, estimate: true }
-      : undefined;
-  const pushSend = (send: string[], what: string) => {
-    const e = estimate(send, what);
-    if (e) steps.push(e);
-    // push/pull: the stream does not pass through us; `-v -P` prints its progress where we can read it.
-    const sent = pair.route !== 'relay' && srcFeat.estimate ? progressSendArgv(send) : send;
-    steps.push(transferStep(pair, ids.next(), what + recvNote, sent, recv, options.route));
-  };
-  // After the sends: bookmark the newest snapshot sent, so a prune of it on the source does not lose the base.
-  const bookmarkStep = (): PlanStep | undefined => {
-    const wanted = options.bookmark ?? true;
-    if (!wanted || recursive || !srcFeat.bookmarks) {
-      if (options.bookmark && recursive) warnings.push('No bookmark of the sent snapshot: zfs bookmark has no -r (recursive pair).');
-      else if (options.bookmark && !srcFeat.bookmarks) warnings.push(`No bookmark of the sent snapshot: ${S} has no bookmarks.`);
-      return undefined;
-    }
-    const name = syncBookmarkName(sendTo.name);
-    if (!isValidName(name, 'bookmark')) {
-      warnings.push(`No bookmark of the sent snapshot: ${name} is not a valid bookmark name (too long?).`);
-      return undefined;
-    }
-    if (srcEntry.bookmarks.some((b) => b.name === name || (sendTo.guid !== undefined && b.guid === sendTo.guid))) return undefined;
-    const can = may(options.facts?.source, 'bookmark');
-    if (can === false) {
-      if (options.bookmark) warnings.push(`No bookmark of the sent snapshot: ${options.facts!.source!.user} may not bookmark on ${S} (zfs allow -u ${options.facts!.source!.user} bookmark ${srcDs}).`);
-      return undefined;
-    }
-    return {
-      id: ids.next(),
-      type: 'command',
-      op: 'bookmark',
-      host: S,
-      argv: bookmarkArgv(zfs, sendTo.name, name),
-      description: `Bookmark the sent snapshot on the source (${name}): the next sync can start from it after @${snapName(sendTo.name)} is pruned`,
-      destroys: emptyDestroys(),
-      confirm: false,
-      mayFail: 'the data is sent: a missing bookmark only means the next sync needs @' + snapName(sendTo.name) + ' itself',
-    };
-  };
-  const title = `Sync ${S}:${srcDs} → ${T}:${dstDs}`;
+  const newest = cmp.sourceSnapshots[cmp.sourceSnapshots.length - 1];
+  if (!newest) throw new PlanError('no-source-snapshot', `${S}: ${srcDs} has no snapshot to send; give a name for a new one`);
+  pre.push({ kind: 'snapshot-exists', host: S, name: newest.name, guid: newest.guid ?? '' });
+  return { name: newest.name, ...(newest.guid ? { guid: newest.guid } : {}), isNew: false };
+}
 
-  // 2. A partially received stream on the target: resume it (the next sync plans from there), or,
-  // when the source no longer has what it sends (a stale token), discard it, once confirmed.
+function snapshotStep(c: SyncContext): PlanStep {
+  const { recursive, sendTo } = c;
+  return commandStep(c.ids.next(), 'snapshot', c.S, [c.zfs, 'snapshot', ...(recursive ? ['-r'] : []), sendTo.name], `Snapshot the source${recursive ? ' and its descendants' : ''}: ${sendTo.name}`);
+}
+
+/** The `send -nvP` dry run for the preview (not when the snapshot is yet to be taken). */
+function estimateStep(c: SyncContext, send: string[], what: string): PlanStep | undefined {
+  if (!c.srcFeat.estimate || c.sendTo.isNew) return undefined;
+  return commandStep(c.ids.next(), 'estimate', c.S, estimateArgv(send), `Estimate the size of ${what}`, { estimate: true });
+}
+
+/** One send (after its estimate). */
+function addSend(c: SyncContext, send: string[], what: string): void {
+  const e = estimateStep(c, send, what);
+  if (e) c.steps.push(e);
+  // push/pull: the stream does not pass through us; `-v -P` prints its progress where we can read it.
+  const sent = c.pair.route !== 'relay' && c.srcFeat.estimate ? progressSendArgv(send) : send;
+  c.steps.push(transferStep(c.pair, c.ids.next(), what + c.recvNote, sent, c.recv, c.options.route));
+}
+
+/** After the sends: bookmark the newest snapshot sent, so a prune of it on the source does not lose the base. */
+function bookmarkStep(c: SyncContext): PlanStep | undefined {
+  const { options, sendTo, S } = c;
+  if (!(options.bookmark ?? true) || c.recursive || !c.srcFeat.bookmarks) {
+    if (options.bookmark && c.recursive) c.warnings.push('No bookmark of the sent snapshot: zfs bookmark has no -r (recursive pair).');
+    else if (options.bookmark && !c.srcFeat.bookmarks) c.warnings.push(`No bookmark of the sent snapshot: ${S} has no bookmarks.`);
+    return undefined;
+  }
+  const name = syncBookmarkName(sendTo.name);
+  if (!isValidName(name, 'bookmark')) {
+    c.warnings.push(`No bookmark of the sent snapshot: ${name} is not a valid bookmark name (too long?).`);
+    return undefined;
+  }
+  if (c.srcEntry.bookmarks.some((b) => b.name === name || (sendTo.guid !== undefined && b.guid === sendTo.guid))) return undefined;
+  if (may(options.facts?.source, 'bookmark') === false) {
+    if (options.bookmark) c.warnings.push(`No bookmark of the sent snapshot: ${options.facts!.source!.user} may not bookmark on ${S} (zfs allow -u ${options.facts!.source!.user} bookmark ${c.srcDs}).`);
+    return undefined;
+  }
+  return commandStep(
+    c.ids.next(),
+    'bookmark',
+    S,
+    bookmarkArgv(c.zfs, sendTo.name, name),
+    `Bookmark the sent snapshot on the source (${name}): the next sync can start from it after @${snapName(sendTo.name)} is pruned`,
+    { mayFail: 'the data is sent: a missing bookmark only means the next sync needs @' + snapName(sendTo.name) + ' itself' },
+  );
+}
+
+function addBookmark(c: SyncContext): void {
+  const mark = bookmarkStep(c);
+  if (mark) c.steps.push(mark);
+}
+
+function part(c: SyncContext, title: string, summary: string): SyncPart {
+  return { title, summary, steps: c.steps, preconditions: c.pre, warnings: c.warnings, comparison: c.cmp };
+}
+
+function targetExists(c: SyncContext, dstEntry: DatasetEntry): Precondition {
+  return { kind: 'dataset-exists', host: c.T, dataset: c.dstDs, ...(dstEntry.object.guid ? { guid: dstEntry.object.guid } : {}) };
+}
+
+/**
+ * A partially received stream on the target: resume it (the next sync plans from there), or, when
+ * the source no longer has what it sends (a stale token), discard it, once confirmed. Undefined: nothing to resume.
+ */
+function resumePart(c: SyncContext): SyncPart | undefined {
+  const { T, dstDs, dstEntry } = c;
   const token = dstEntry?.object.receiveResumeToken;
-  if (token && srcFeat.resume && dstFeat.resume) {
-    const check = checkResumeToken(token, src, srcDs, recursive);
-    pre.push({ kind: 'dataset-exists', host: T, dataset: dstDs, ...(dstEntry!.object.guid ? { guid: dstEntry!.object.guid } : {}) });
-    pre.push({ kind: 'resume-token', host: T, dataset: dstDs, token });
-    if (check.stale) {
-      const first = dstEntry!.snapshots.length === 0;
-      const partial: HostObject = first
-        ? { host: T, name: dstDs, ...(dstEntry!.object.guid ? { guid: dstEntry!.object.guid } : {}), what: 'its first receive was cut: it holds only the partially received stream, no snapshot' }
-        : { host: T, name: `${dstDs}/%recv`, what: 'the partially received stream' };
-      steps.push({
-        id: ids.next(),
-        type: 'command',
-        op: 'destroy',
-        host: T,
-        argv: abortRecvArgv(zfs, dstDs),
-        description: `Discard the partially received stream in ${dstDs} (zfs recv -A): it cannot be resumed, ${check.stale}`,
-        destroys: { ...emptyDestroys(), datasets: [partial] },
-        confirm: true,
-      });
-      if (!first) pre.push({ kind: 'snapshots', host: T, dataset: dstDs, snapshots: cmp.targetSnapshots.map((x) => ({ name: x.name, guid: x.guid ?? '' })) });
-      warnings.push(
-        `${T}: the resume token of ${dstDs} is stale: ${check.stale}. ${first ? `${dstDs} received nothing complete yet: discarding the stream destroys the dataset (${dstEntry!.object.referenced ?? '?'} bytes referenced).` : `Its snapshots are kept; only the partial stream (${check.info?.bytes ?? '?'} bytes received) is destroyed.`} Plan the sync again afterwards.`,
-      );
-      return {
-        title: `Discard the stale partial receive ${T}:${dstDs}`,
-        summary: `The partially received stream in ${T}:${dstDs} cannot be resumed: resume token is stale: ${check.stale}. Discard it with zfs recv -A (confirmed), then sync again.`,
-        steps,
-        preconditions: pre,
-        warnings,
-        comparison: cmp,
-      };
-    }
-    if (check.sending) {
-      // Re-checked right before the resume: the snapshot it sends still exists with the same guid.
-      pre.push({ kind: 'snapshot-exists', host: S, name: check.sending.name, guid: check.sending.guid ?? '' });
-      if (check.from) pre.push({ kind: 'snapshot-exists', host: S, name: check.from.name, guid: check.from.guid ?? '' });
-    } else if (check.unreadable) {
-      warnings.push(`The resume token of ${dstDs} could not be read (${check.unreadable}): whether the source still has what it sends is known only when the resume runs.`);
-    }
-    pushSend(resumeSendArgv(zfs, token), `Resume the interrupted receive into ${dstDs}${check.sending ? ` (@${snapName(check.sending.name)}${check.info?.bytes !== undefined ? `, ${check.info.bytes} bytes already received` : ''})` : ''}`);
-    warnings.push(`${T}: ${dstDs} holds a partially received stream; this plan only resumes it. Plan the sync again afterwards to send what remains.`);
-    return { title: `Resume ${S}:${srcDs} → ${T}:${dstDs}`, summary: `Resume the interrupted receive into ${T}:${dstDs} (receive_resume_token).`, steps, preconditions: pre, warnings, comparison: cmp };
+  if (!dstEntry || !token || !c.srcFeat.resume || !c.dstFeat.resume) return undefined;
+  const check = checkResumeToken(token, c.src, c.srcDs, c.recursive);
+  c.pre.push(targetExists(c, dstEntry));
+  c.pre.push({ kind: 'resume-token', host: T, dataset: dstDs, token });
+  if (check.stale) return discardStalePart(c, dstEntry, check.stale, check.info?.bytes);
+  if (check.sending) {
+    // Re-checked right before the resume: the snapshot it sends still exists with the same guid.
+    c.pre.push({ kind: 'snapshot-exists', host: c.S, name: check.sending.name, guid: check.sending.guid ?? '' });
+    if (check.from) c.pre.push({ kind: 'snapshot-exists', host: c.S, name: check.from.name, guid: check.from.guid ?? '' });
+  } else if (check.unreadable) {
+    c.warnings.push(`The resume token of ${dstDs} could not be read (${check.unreadable}): whether the source still has what it sends is known only when the resume runs.`);
   }
+  addSend(c, resumeSendArgv(c.zfs, token), `Resume the interrupted receive into ${dstDs}${check.sending ? ` (@${snapName(check.sending.name)}${check.info?.bytes !== undefined ? `, ${check.info.bytes} bytes already received` : ''})` : ''}`);
+  c.warnings.push(`${T}: ${dstDs} holds a partially received stream; this plan only resumes it. Plan the sync again afterwards to send what remains.`);
+  return part(c, `Resume ${c.S}:${c.srcDs} → ${T}:${dstDs}`, `Resume the interrupted receive into ${T}:${dstDs} (receive_resume_token).`);
+}
 
-  // 3. Nothing received yet: a full send.
-  if (!dstEntry || dstEntry.snapshots.length === 0) {
-    if (dstEntry) {
-      if (dstEntry.children.length) throw new PlanError('target-exists', `${T}: ${dstDs} exists with child datasets and no snapshot; it cannot receive a full stream. Choose another target or remove it yourself.`);
-      steps.push({
-        id: ids.next(),
-        type: 'command',
-        op: 'destroy',
-        host: T,
-        argv: [zfs, 'destroy', dstDs],
-        description: `Destroy the empty target ${dstDs} (it exists without snapshots; a full stream needs a new dataset)`,
-        destroys: { ...emptyDestroys(), datasets: [ref(T, dstDs, dstEntry.object.guid)] },
-        confirm: true,
-      });
-      warnings.push(`${T}: ${dstDs} exists but has no snapshot; the plan destroys it (with any files in it${dstEntry.object.referenced !== undefined ? `: ${dstEntry.object.referenced} bytes referenced` : ''}) before the full receive.`);
-      pre.push({ kind: 'dataset-exists', host: T, dataset: dstDs, ...(dstEntry.object.guid ? { guid: dstEntry.object.guid } : {}) });
-      pre.push({ kind: 'snapshots', host: T, dataset: dstDs, snapshots: [] });
-    } else {
-      pre.push({ kind: 'dataset-absent', host: T, dataset: dstDs });
-      const parent = parentDataset(dstDs);
-      if (parent !== undefined && !dst.datasets.has(parent)) {
-        steps.push({
-          id: ids.next(),
-          type: 'command',
-          op: 'create',
-          host: T,
-          argv: [zfs, 'create', '-p', parent],
-          description: `Create the target's parent ${parent}`,
-          destroys: emptyDestroys(),
-          confirm: false,
-        });
-        pre.push({ kind: 'dataset-absent', host: T, dataset: parent });
-      }
-    }
-    if (sendTo.isNew) steps.push(snapshotStep());
-    const oldest = cmp.sourceSnapshots[0];
-    if (recursive || !intermediates || !oldest || oldest.name === sendTo.name) {
-      pushSend(sendArgv(zfs, flags, sendTo.name), `Full send of ${sendTo.name}${recursive ? ' with its descendants and all their snapshots (-R)' : ''} to ${T}:${dstDs}`);
-    } else {
-      pre.push({ kind: 'snapshot-exists', host: S, name: oldest.name, guid: oldest.guid ?? '' });
-      pushSend(sendArgv(zfs, flags, oldest.name), `Full send of the oldest snapshot ${oldest.name} to ${T}:${dstDs}`);
-      pushSend(sendArgv(zfs, flags, sendTo.name, { flag: '-I', name: oldest.name }), `Incremental send of every snapshot after @${snapName(oldest.name)} up to @${snapName(sendTo.name)} (-I)`);
-    }
-    const mark = bookmarkStep();
-    if (mark) steps.push(mark);
-    const n = recursive || !intermediates ? 1 : cmp.sourceSnapshots.length + (sendTo.isNew ? 1 : 0);
-    return {
-      title,
-      summary: `${T}:${dstDs} ${dstEntry ? 'has no snapshot' : 'does not exist'}: a full send creates it from ${S}:${srcDs} (${n} snapshot${n === 1 ? '' : 's'}, up to @${snapName(sendTo.name)}).`,
-      steps,
-      preconditions: pre,
-      warnings,
-      comparison: cmp,
-    };
-  }
+/** A stale resume token: discard the partial stream (zfs recv -A, confirmed); the sync is planned again afterwards. */
+function discardStalePart(c: SyncContext, dstEntry: DatasetEntry, stale: string, receivedBytes: number | undefined): SyncPart {
+  const { T, dstDs } = c;
+  const first = dstEntry.snapshots.length === 0;
+  const partial: HostObject = first
+    ? { host: T, name: dstDs, ...(dstEntry.object.guid ? { guid: dstEntry.object.guid } : {}), what: 'its first receive was cut: it holds only the partially received stream, no snapshot' }
+    : { host: T, name: `${dstDs}/%recv`, what: 'the partially received stream' };
+  c.steps.push(
+    commandStep(c.ids.next(), 'destroy', T, abortRecvArgv(c.zfs, dstDs), `Discard the partially received stream in ${dstDs} (zfs recv -A): it cannot be resumed, ${stale}`, {
+      destroys: { ...emptyDestroys(), datasets: [partial] },
+      confirm: true,
+    }),
+  );
+  if (!first) c.pre.push({ kind: 'snapshots', host: T, dataset: dstDs, snapshots: c.cmp.targetSnapshots.map((x) => ({ name: x.name, guid: x.guid ?? '' })) });
+  c.warnings.push(
+    `${T}: the resume token of ${dstDs} is stale: ${stale}. ${first ? `${dstDs} received nothing complete yet: discarding the stream destroys the dataset (${dstEntry.object.referenced ?? '?'} bytes referenced).` : `Its snapshots are kept; only the partial stream (${receivedBytes ?? '?'} bytes received) is destroyed.`} Plan the sync again afterwards.`,
+  );
+  return part(
+    c,
+    `Discard the stale partial receive ${T}:${dstDs}`,
+    `The partially received stream in ${T}:${dstDs} cannot be resumed: resume token is stale: ${stale}. Discard it with zfs recv -A (confirmed), then sync again.`,
+  );
+}
 
-  // 4. The target has snapshots.
-  if (options.incremental === 'full') {
-    throw new PlanError('target-exists', `${T}: ${dstDs} already has snapshots; a full send needs a target that does not exist (destroy or rename it yourself, or send incrementally).`);
+/** Nothing received yet: a full send (after making room for it), then the bookmark. */
+function fullSendPart(c: SyncContext, dstEntry: DatasetEntry | undefined): SyncPart {
+  const { S, T, srcDs, dstDs, sendTo, recursive, intermediates, cmp } = c;
+  if (dstEntry) destroyEmptyTarget(c, dstEntry);
+  else createTargetParent(c);
+  if (sendTo.isNew) c.steps.push(snapshotStep(c));
+  fullSends(c);
+  addBookmark(c);
+  const n = recursive || !intermediates ? 1 : cmp.sourceSnapshots.length + (sendTo.isNew ? 1 : 0);
+  return part(c, c.title, `${T}:${dstDs} ${dstEntry ? 'has no snapshot' : 'does not exist'}: a full send creates it from ${S}:${srcDs} (${n} snapshot${n === 1 ? '' : 's'}, up to @${snapName(sendTo.name)}).`);
+}
+
+/** The target exists without snapshots: destroy it (confirmed), unless it has children. */
+function destroyEmptyTarget(c: SyncContext, dstEntry: DatasetEntry): void {
+  const { T, dstDs } = c;
+  if (dstEntry.children.length) throw new PlanError('target-exists', `${T}: ${dstDs} exists with child datasets and no snapshot; it cannot receive a full stream. Choose another target or remove it yourself.`);
+  c.steps.push(
+    commandStep(c.ids.next(), 'destroy', T, [c.zfs, 'destroy', dstDs], `Destroy the empty target ${dstDs} (it exists without snapshots; a full stream needs a new dataset)`, {
+      destroys: { ...emptyDestroys(), datasets: [ref(T, dstDs, dstEntry.object.guid)] },
+      confirm: true,
+    }),
+  );
+  c.warnings.push(`${T}: ${dstDs} exists but has no snapshot; the plan destroys it (with any files in it${dstEntry.object.referenced !== undefined ? `: ${dstEntry.object.referenced} bytes referenced` : ''}) before the full receive.`);
+  c.pre.push(targetExists(c, dstEntry));
+  c.pre.push({ kind: 'snapshots', host: T, dataset: dstDs, snapshots: [] });
+}
+
+/** The target does not exist: create its parent when that is missing too. */
+function createTargetParent(c: SyncContext): void {
+  const { T, dstDs } = c;
+  c.pre.push({ kind: 'dataset-absent', host: T, dataset: dstDs });
+  const parent = parentDataset(dstDs);
+  if (parent === undefined || c.dst.datasets.has(parent)) return;
+  c.steps.push(commandStep(c.ids.next(), 'create', T, [c.zfs, 'create', '-p', parent], `Create the target's parent ${parent}`));
+  c.pre.push({ kind: 'dataset-absent', host: T, dataset: parent });
+}
+
+/** One full send of everything (-R, -i, one snapshot), or the oldest snapshot in full and then -I up to the newest. */
+function fullSends(c: SyncContext): void {
+  const { zfs, flags, sendTo, T, dstDs, recursive } = c;
+  const oldest = c.cmp.sourceSnapshots[0];
+  if (recursive || !c.intermediates || !oldest || oldest.name === sendTo.name) {
+    addSend(c, sendArgv(zfs, flags, sendTo.name), `Full send of ${sendTo.name}${recursive ? ' with its descendants and all their snapshots (-R)' : ''} to ${T}:${dstDs}`);
+    return;
   }
-  const inc = cmp.incremental;
-  if (!inc) {
-    const st = pairState(pair, src, dst);
-    throw new PlanError(
-      'no-common-base',
-      `${T}:${dstDs} and ${S}:${srcDs} have no snapshot in common (${st.noCommon?.reason ?? 'unrelated'}): ${st.noCommon?.detail ?? ''}. ` +
-        `An incremental send is impossible and a full send would have to destroy the target's ${cmp.targetSnapshots.length} snapshot(s); ` +
-        `ZFS Fleet does not plan that. Rename or destroy the target yourself, or replicate to a new target.`,
-    );
-  }
+  c.pre.push({ kind: 'snapshot-exists', host: c.S, name: oldest.name, guid: oldest.guid ?? '' });
+  addSend(c, sendArgv(zfs, flags, oldest.name), `Full send of the oldest snapshot ${oldest.name} to ${T}:${dstDs}`);
+  addSend(c, sendArgv(zfs, flags, sendTo.name, { flag: '-I', name: oldest.name }), `Incremental send of every snapshot after @${snapName(oldest.name)} up to @${snapName(sendTo.name)} (-I)`);
+}
+
+/** The target has snapshots: hold the base, roll back if needed, send from the base, bookmark, release. */
+function incrementalPart(c: SyncContext, dstEntry: DatasetEntry): SyncPart {
+  const { S, T, srcDs, dstDs, cmp, sendTo } = c;
+  const inc = incrementalBase(c);
   const written = dstEntry.object.written;
-  const modified = options.targetModified ? 'yes' : written === undefined ? 'unknown' : written > 0 ? 'yes' : 'no';
+  const modified = c.options.targetModified ? 'yes' : written === undefined ? 'unknown' : written > 0 ? 'yes' : 'no';
   const needsRollback = cmp.newerOnTarget.length > 0 || modified === 'yes';
-  if (recursive && needsRollback) {
+  if (c.recursive && needsRollback) {
     throw new PlanError('unsupported', `${T}: ${dstDs} has snapshots newer than the base or was modified; rolling back a recursive target (every descendant) is not planned yet: roll back each dataset first.`);
   }
   const baseLabel = inc.kind === 'bookmark' ? inc.source.name : `@${snapName(inc.source.name)}`;
-  if (!sendTo.isNew && cmp.newerOnSource.length === 0) {
-    const extra = cmp.newerOnTarget.length
-      ? ` The target has ${cmp.newerOnTarget.length} snapshot(s) newer than the base (${cmp.newerOnTarget.map((s) => '@' + snapName(s.name)).join(', ')}); nothing is destroyed since there is nothing to send.`
-      : '';
-    if (extra) warnings.push(extra.trim());
-    pre.push({ kind: 'newest-snapshot', host: T, dataset: dstDs, guid: dstEntry.snapshots[0]?.guid ?? null, name: dstEntry.snapshots[0]?.name });
-    return { title, summary: `Nothing to send: the target already has the source's newest snapshot ${baseLabel}.${extra}`, steps: [], preconditions: pre, warnings, comparison: cmp };
-  }
+  if (!sendTo.isNew && cmp.newerOnSource.length === 0) return nothingToSendPart(c, dstEntry, baseLabel);
 
-  pre.push({ kind: 'snapshot-exists', host: S, name: inc.source.name, guid: inc.guid });
-  const tag = options.holdTag ?? holdTagFor(pair.id);
-  const holds = srcFeat.holds && dstFeat.holds;
-  const releases: PlanStep[] = [];
-  if (sendTo.isNew) steps.push(snapshotStep());
-  // A hold is placed only where its user may also release it: a hold that cannot be released would
-  // stay until root releases it (and keep the snapshot from being destroyed).
-  const mayHold = (side: 'source' | 'target', host: string, ds: string): boolean => {
-    const u = options.facts?.[side];
-    const hold = may(u, 'hold');
-    const release = may(u, 'release');
-    if (hold !== false && release !== false) return true;
-    const fix = shellJoin([zfs, 'allow', '-u', u!.user, [hold === false ? 'hold' : '', release === false ? 'release' : ''].filter(Boolean).join(','), ds]);
-    warnings.push(
-      hold === false
-        ? `The base is not held on the ${side} during the send: ${u!.user} may not hold snapshots of ${host}:${ds}. To have it held: ${fix}`
-        : `The base is not held on the ${side} during the send: ${u!.user} may hold snapshots of ${host}:${ds} but not release them, and a hold it placed would stay until root releases it. To have it held: ${fix}`,
-    );
-    return false;
-  };
-  if (holds) {
-    const hold = (host: string, snap: string, side: string) => {
-      const h: PlanStep = { id: ids.next(), type: 'command', op: 'hold', host, argv: [zfs, 'hold', ...(recursive ? ['-r'] : []), tag, snap], description: `Hold the base on the ${side} (${snap}, tag ${tag}) so nothing prunes it during the send`, destroys: emptyDestroys(), confirm: false };
-      steps.push(h);
-      releases.unshift({ id: '', type: 'command', op: 'release', host, argv: [zfs, 'release', ...(recursive ? ['-r'] : []), tag, snap], description: `Release the hold ${tag} on ${snap}`, destroys: emptyDestroys(), confirm: false, cleanupOf: h.id });
-    };
-    if (inc.kind === 'snapshot' && mayHold('source', S, srcDs)) hold(S, inc.source.name, 'source');
-    if (mayHold('target', T, dstDs)) hold(T, inc.target.name, 'target');
-  } else {
-    warnings.push(`The base is not held during the send: ${!srcFeat.holds ? S : T} has no zfs hold.`);
-  }
-
-  let destroys: Destroys = emptyDestroys();
+  c.pre.push({ kind: 'snapshot-exists', host: S, name: inc.source.name, guid: inc.guid });
+  if (sendTo.isNew) c.steps.push(snapshotStep(c));
+  const releases = holdSteps(c, inc);
+  let destroyed = 0;
   if (needsRollback) {
-    const why = cmp.newerOnTarget.length ? 'the target must be exactly at the base to receive an incremental stream' : 'the target was modified since the base';
-    const part = rollbackPart(T, dst, inc.target.name, ids, { zfs, why });
-    pre.push(...part.preconditions);
-    warnings.push(...part.warnings);
-    if (part.steps.length === 0) {
-      const clones = part.blockingClones.map((c) => c.name);
-      const reason = `${T}: ${dstDs} must be rolled back to ${inc.target.name} to receive, but clone${clones.length > 1 ? 's' : ''} ${clones.join(', ')} of ${clones.length > 1 ? 'snapshots' : 'a snapshot'} newer than the base block${clones.length > 1 ? '' : 's'} the rollback.`;
-      return {
-        title: `${title} (blocked)`,
-        summary: `${reason} Re-base ${clones.length > 1 ? 'them' : 'it'} onto ${inc.target.name} first (see diagnose), then sync.`,
-        steps: [],
-        preconditions: pre,
-        warnings,
-        comparison: cmp,
-        blockedBy: { reason, clones: part.blockingClones, withDestroyClones: part.withR },
-        alternatives: ['rebase'],
-      };
-    }
-    steps.push(...part.steps);
-    destroys = part.destroys;
-    warnings.push(
-      cmp.newerOnTarget.length
-        ? `${T}: the target has ${cmp.newerOnTarget.length} snapshot(s) newer than the base; the plan rolls it back to ${inc.target.name}, destroying ${cmp.newerOnTarget.map((s) => '@' + snapName(s.name)).join(', ')} (zfs recv -F is never used).`
-        : `${T}: the target was modified since ${inc.target.name} (${written !== undefined ? `${written} bytes written` : 'as told'}); the plan rolls it back, discarding those changes (zfs recv -F is never used).`,
-    );
+    const rb = rollbackBeforeReceive(c, inc, written);
+    if ('blocked' in rb) return rb.blocked;
+    destroyed = rb.destroys.snapshots.length;
   } else {
-    pre.push(
-      { kind: 'dataset-exists', host: T, dataset: dstDs, ...(dstEntry.object.guid ? { guid: dstEntry.object.guid } : {}) },
-      { kind: 'snapshots', host: T, dataset: dstDs, snapshots: cmp.targetSnapshots.map((s) => ({ name: s.name, guid: s.guid ?? '' })) },
-    );
-    if (modified === 'unknown') {
-      warnings.push(`${T} cannot tell whether ${dstDs} was modified since ${inc.target.name} (no \`written\` property); if it was, the receive fails with "destination has been modified since most recent snapshot": then plan a rollback to ${inc.target.name}.`);
-    }
+    keepTargetAsIs(c, dstEntry, inc, modified === 'unknown');
   }
+  incrementalSends(c, inc);
+  addBookmark(c);
+  c.steps.push(...releases());
+  if (cmp.sourceSnapshots.length > 1 && inc.kind === 'snapshot' && cmp.sourceSnapshots[0] === inc.source) {
+    c.warnings.push(`The base @${snapName(inc.source.name)} is the source's oldest snapshot: had ${S} pruned it, no common snapshot would remain. Keep more snapshots on the source (never delete the last one sent).`);
+  }
+  const count = cmp.newerOnSource.length + (sendTo.isNew ? 1 : 0);
+  const sends = c.intermediates ? count : 1;
+  return part(
+    c,
+    c.title,
+    `Send ${sends} snapshot${sends === 1 ? '' : 's'} from ${S}:${srcDs} to ${T}:${dstDs}, from the common base ${baseLabel} up to @${snapName(sendTo.name)}` +
+      (needsRollback ? `, after rolling the target back to the base (destroying ${destroyed} snapshot${destroyed === 1 ? '' : 's'})` : '') +
+      '.',
+  );
+}
 
-  // The sends.
+type Incremental = NonNullable<CommonBase['incremental']>;
+
+/** The common base an incremental send starts from; a full send over existing snapshots or no common base is refused. */
+function incrementalBase(c: SyncContext): Incremental {
+  const { S, T, srcDs, dstDs, cmp } = c;
+  if (c.options.incremental === 'full') {
+    throw new PlanError('target-exists', `${T}: ${dstDs} already has snapshots; a full send needs a target that does not exist (destroy or rename it yourself, or send incrementally).`);
+  }
+  if (cmp.incremental) return cmp.incremental;
+  const st = pairState(c.pair, c.src, c.dst);
+  throw new PlanError(
+    'no-common-base',
+    `${T}:${dstDs} and ${S}:${srcDs} have no snapshot in common (${st.noCommon?.reason ?? 'unrelated'}): ${st.noCommon?.detail ?? ''}. ` +
+      `An incremental send is impossible and a full send would have to destroy the target's ${cmp.targetSnapshots.length} snapshot(s); ` +
+      `ZFS Fleet does not plan that. Rename or destroy the target yourself, or replicate to a new target.`,
+  );
+}
+
+/** The target already has the snapshot sent up to: no steps; the plan guards the target's newest snapshot. */
+function nothingToSendPart(c: SyncContext, dstEntry: DatasetEntry, baseLabel: string): SyncPart {
+  const newer = c.cmp.newerOnTarget;
+  const extra = newer.length
+    ? ` The target has ${newer.length} snapshot(s) newer than the base (${newer.map((s) => '@' + snapName(s.name)).join(', ')}); nothing is destroyed since there is nothing to send.`
+    : '';
+  if (extra) c.warnings.push(extra.trim());
+  c.pre.push({ kind: 'newest-snapshot', host: c.T, dataset: c.dstDs, guid: dstEntry.snapshots[0]?.guid ?? null, name: dstEntry.snapshots[0]?.name });
+  return { ...part(c, c.title, `Nothing to send: the target already has the source's newest snapshot ${baseLabel}.${extra}`), steps: [] };
+}
+
+/**
+ * A hold is placed only where its user may also release it: a hold that cannot be released would
+ * stay until root releases it (and keep the snapshot from being destroyed). False: warned why not.
+ */
+function mayHold(c: SyncContext, side: 'source' | 'target', host: string, ds: string): boolean {
+  const u = c.options.facts?.[side];
+  const hold = may(u, 'hold');
+  const release = may(u, 'release');
+  if (hold !== false && release !== false) return true;
+  const fix = shellJoin([c.zfs, 'allow', '-u', u!.user, [hold === false ? 'hold' : '', release === false ? 'release' : ''].filter(Boolean).join(','), ds]);
+  c.warnings.push(
+    hold === false
+      ? `The base is not held on the ${side} during the send: ${u!.user} may not hold snapshots of ${host}:${ds}. To have it held: ${fix}`
+      : `The base is not held on the ${side} during the send: ${u!.user} may hold snapshots of ${host}:${ds} but not release them, and a hold it placed would stay until root releases it. To have it held: ${fix}`,
+  );
+  return false;
+}
+
+/**
+ * Hold the base on both sides during the send (where both hosts have holds and the users may).
+ * Returns the builder of the release steps (cleanups of the holds, in reverse order), numbered when called.
+ */
+function holdSteps(c: SyncContext, inc: Incremental): () => PlanStep[] {
+  const { zfs, S, T } = c;
+  const tag = c.options.holdTag ?? holdTagFor(c.pair.id);
+  const r = c.recursive ? ['-r'] : [];
+  const held: { host: string; snap: string; holdId: string }[] = [];
+  if (c.srcFeat.holds && c.dstFeat.holds) {
+    const hold = (host: string, snap: string, side: string) => {
+      const h = commandStep(c.ids.next(), 'hold', host, [zfs, 'hold', ...r, tag, snap], `Hold the base on the ${side} (${snap}, tag ${tag}) so nothing prunes it during the send`);
+      c.steps.push(h);
+      held.unshift({ host, snap, holdId: h.id });
+    };
+    if (inc.kind === 'snapshot' && mayHold(c, 'source', S, c.srcDs)) hold(S, inc.source.name, 'source');
+    if (mayHold(c, 'target', T, c.dstDs)) hold(T, inc.target.name, 'target');
+  } else {
+    c.warnings.push(`The base is not held during the send: ${!c.srcFeat.holds ? S : T} has no zfs hold.`);
+  }
+  return () => held.map((x) => commandStep(c.ids.next(), 'release', x.host, [zfs, 'release', ...r, tag, x.snap], `Release the hold ${tag} on ${x.snap}`, { cleanupOf: x.holdId }));
+}
+
+/** Roll the target back to the base before the receive (never `recv -F`); blocked by clones of newer snapshots. */
+function rollbackBeforeReceive(c: SyncContext, inc: Incremental, written: number | undefined): { destroys: Destroys } | { blocked: SyncPart } {
+  const { T, dstDs, cmp } = c;
+  const why = cmp.newerOnTarget.length ? 'the target must be exactly at the base to receive an incremental stream' : 'the target was modified since the base';
+  const rb = rollbackPart(T, c.dst, inc.target.name, c.ids, { zfs: c.zfs, why });
+  c.pre.push(...rb.preconditions);
+  c.warnings.push(...rb.warnings);
+  if (rb.steps.length === 0) {
+    const clones = rb.blockingClones.map((x) => x.name);
+    const reason = `${T}: ${dstDs} must be rolled back to ${inc.target.name} to receive, but clone${clones.length > 1 ? 's' : ''} ${clones.join(', ')} of ${clones.length > 1 ? 'snapshots' : 'a snapshot'} newer than the base block${clones.length > 1 ? '' : 's'} the rollback.`;
+    return {
+      blocked: {
+        ...part(c, `${c.title} (blocked)`, `${reason} Re-base ${clones.length > 1 ? 'them' : 'it'} onto ${inc.target.name} first (see diagnose), then sync.`),
+        steps: [],
+        blockedBy: { reason, clones: rb.blockingClones, withDestroyClones: rb.withR },
+        alternatives: ['rebase'],
+      },
+    };
+  }
+  c.steps.push(...rb.steps);
+  c.warnings.push(
+    cmp.newerOnTarget.length
+      ? `${T}: the target has ${cmp.newerOnTarget.length} snapshot(s) newer than the base; the plan rolls it back to ${inc.target.name}, destroying ${cmp.newerOnTarget.map((s) => '@' + snapName(s.name)).join(', ')} (zfs recv -F is never used).`
+      : `${T}: the target was modified since ${inc.target.name} (${written !== undefined ? `${written} bytes written` : 'as told'}); the plan rolls it back, discarding those changes (zfs recv -F is never used).`,
+  );
+  return { destroys: rb.destroys };
+}
+
+/** No rollback: the target must stay exactly as listed (same dataset, same snapshots). */
+function keepTargetAsIs(c: SyncContext, dstEntry: DatasetEntry, inc: Incremental, modifiedUnknown: boolean): void {
+  const { T, dstDs } = c;
+  c.pre.push(targetExists(c, dstEntry), { kind: 'snapshots', host: T, dataset: dstDs, snapshots: c.cmp.targetSnapshots.map((s) => ({ name: s.name, guid: s.guid ?? '' })) });
+  if (modifiedUnknown) {
+    c.warnings.push(`${T} cannot tell whether ${dstDs} was modified since ${inc.target.name} (no \`written\` property); if it was, the receive fails with "destination has been modified since most recent snapshot": then plan a rollback to ${inc.target.name}.`);
+  }
+}
+
+/** The sends from the base: from a bookmark (-i first: a bookmark cannot start -I), or from the base snapshot. */
+function incrementalSends(c: SyncContext, inc: Incremental): void {
+  const { zfs, flags, sendTo, cmp, recursive, intermediates } = c;
   if (inc.kind === 'bookmark') {
     const first = cmp.newerOnSource[0];
     if (intermediates && !recursive && first && first.name !== sendTo.name) {
-      pushSend(sendArgv(zfs, flags, first.name, { flag: '-i', name: inc.source.name }), `Incremental send from the bookmark ${inc.source.name} to @${snapName(first.name)} (-i: a bookmark cannot start -I)`);
-      pushSend(sendArgv(zfs, flags, sendTo.name, { flag: '-I', name: first.name }), `Incremental send of every snapshot after @${snapName(first.name)} up to @${snapName(sendTo.name)} (-I)`);
+      addSend(c, sendArgv(zfs, flags, first.name, { flag: '-i', name: inc.source.name }), `Incremental send from the bookmark ${inc.source.name} to @${snapName(first.name)} (-i: a bookmark cannot start -I)`);
+      addSend(c, sendArgv(zfs, flags, sendTo.name, { flag: '-I', name: first.name }), `Incremental send of every snapshot after @${snapName(first.name)} up to @${snapName(sendTo.name)} (-I)`);
     } else {
-      pushSend(sendArgv(zfs, flags, sendTo.name, { flag: '-i', name: inc.source.name }), `Incremental send from the bookmark ${inc.source.name} to @${snapName(sendTo.name)}`);
+      addSend(c, sendArgv(zfs, flags, sendTo.name, { flag: '-i', name: inc.source.name }), `Incremental send from the bookmark ${inc.source.name} to @${snapName(sendTo.name)}`);
     }
-    warnings.push(`The base snapshot was pruned on ${S}; its bookmark ${inc.source.name} is the incremental source.`);
-  } else {
-    const skipped = intermediates ? 0 : cmp.newerOnSource.filter((s) => s.name !== sendTo.name).length;
-    pushSend(
-      sendArgv(zfs, flags, sendTo.name, { flag: incFlag, name: inc.source.name }),
-      `Incremental send from @${snapName(inc.source.name)} to @${snapName(sendTo.name)} (${incFlag}${incFlag === '-I' ? ': every snapshot in between' : ''})${recursive ? ' with descendants (-R)' : ''}`,
-    );
-    if (skipped) warnings.push(`-i sends only @${snapName(sendTo.name)}: the ${skipped} snapshot(s) in between are not replicated.`);
+    c.warnings.push(`The base snapshot was pruned on ${c.S}; its bookmark ${inc.source.name} is the incremental source.`);
+    return;
   }
-  const mark = bookmarkStep();
-  if (mark) steps.push(mark);
-  for (const r of releases) {
-    r.id = ids.next();
-    steps.push(r);
-  }
-  if (cmp.sourceSnapshots.length > 1 && inc.kind === 'snapshot' && cmp.sourceSnapshots[0] === inc.source) {
-    warnings.push(`The base @${snapName(inc.source.name)} is the source's oldest snapshot: had ${S} pruned it, no common snapshot would remain. Keep more snapshots on the source (never delete the last one sent).`);
-  }
-  const count = cmp.newerOnSource.length + (sendTo.isNew ? 1 : 0);
-  const sends = intermediates ? count : 1;
-  return {
-    title,
-    summary:
-      `Send ${sends} snapshot${sends === 1 ? '' : 's'} from ${S}:${srcDs} to ${T}:${dstDs}, from the common base ${baseLabel} up to @${snapName(sendTo.name)}` +
-      (needsRollback ? `, after rolling the target back to the base (destroying ${destroys.snapshots.length} snapshot${destroys.snapshots.length === 1 ? '' : 's'})` : '') +
-      '.',
-    steps,
-    preconditions: pre,
-    warnings,
-    comparison: cmp,
-  };
+  const incFlag: IncrementalFlag = intermediates ? '-I' : '-i';
+  const skipped = intermediates ? 0 : cmp.newerOnSource.filter((s) => s.name !== sendTo.name).length;
+  addSend(
+    c,
+    sendArgv(zfs, flags, sendTo.name, { flag: incFlag, name: inc.source.name }),
+    `Incremental send from @${snapName(inc.source.name)} to @${snapName(sendTo.name)} (${incFlag}${incFlag === '-I' ? ': every snapshot in between' : ''})${recursive ? ' with descendants (-R)' : ''}`,
+  );
+  if (skipped) c.warnings.push(`-i sends only @${snapName(sendTo.name)}: the ${skipped} snapshot(s) in between are not replicated.`);
 }
 
 export function planSync(pair: ReplicationPair, sourceListing: HostListing, targetListing: HostListing, options: SyncOptions = {}): Plan {
