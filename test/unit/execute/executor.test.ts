@@ -1,4 +1,9 @@
-/** executePlan against a scripted Runner: cleanups after a failure, steps that may fail, declined, cancelled, changed hosts. */
+/**
+ * executePlan against a scripted Runner: cleanups after a failure, steps that may fail, declined,
+ * cancelled, changed hosts. The Runner is a stand-in for what the lab cannot do on demand (make the
+ * Nth command of a plan fail, or a hold refuse); the plans come from listings recorded from real ZFS,
+ * and the real runs are tested against the lab (test/integration/execute.test.ts and the CLI tests).
+ */
 import { describe, expect, it } from 'vitest';
 import { executePlan, type ExecEvent } from '../../../src/core/execute/executor.js';
 import type { HostListing } from '../../../src/core/fleet/listing.js';
