@@ -66,7 +66,10 @@ const BIG_POOLS = process.env.BENCH_BIG_POOLS ?? 'auto';
 const CONCURRENCY = Math.floor(envNumber('BENCH_CONCURRENCY', 4));
 const ONLY = process.env.BENCH_ONLY ?? '';
 /** Benchmark 2's variants to run (keys: raw, ssh, sshGcm, relay, relay2, push, pushByHand); empty: all. */
-const VARIANTS = (process.env.BENCH_VARIANTS ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+const VARIANTS = (process.env.BENCH_VARIANTS ?? '')
+  .split(',')
+  .map((x) => x.trim())
+  .filter(Boolean);
 const SYNCOID = process.env.BENCH_SYNCOID ?? 'syncoid';
 /** How long to wait for another emulated VM (qemu-system) to go away before a run; a run during which one ran is discarded and repeated. */
 const WAIT_QEMU_MINUTES = envNumber('BENCH_WAIT_QEMU_MINUTES', 40);
@@ -242,7 +245,11 @@ async function childSync(job: SyncJob): Promise<SyncReport> {
         } catch (e) {
           return { pair: pair.id, outcome: 'plan-error', error: (e as Error).message, bytes: 0, durationMs: 0, transferMs: 0, steps: [] };
         }
-        const r = await executePlan(plan, { runner: (h) => fleet.host(h).runner, freshListing: (h) => fleet.host(h).refresh(), logger: silentLogger }, { confirmStep: async () => true });
+        const r = await executePlan(
+          plan,
+          { runner: (h) => fleet.host(h).runner, freshListing: (h) => fleet.host(h).refresh(), logger: silentLogger },
+          { confirmStep: async () => true },
+        );
         const sendIds = new Set(plan.steps.filter((s) => s.type === 'pipe').map((s) => s.id));
         const transferMs = r.steps.filter((s) => sendIds.has(s.id)).reduce((a, s) => a + (s.durationMs ?? 0), 0);
         return {
@@ -252,12 +259,26 @@ async function childSync(job: SyncJob): Promise<SyncReport> {
           bytes: r.bytes,
           durationMs: r.durationMs,
           transferMs,
-          steps: r.steps.filter((s) => s.status !== 'not-run' && s.status !== 'skipped').map((s) => ({ op: plan.steps.find((p) => p.id === s.id)!.op, ms: s.durationMs ?? 0 })),
+          steps: r.steps
+            .filter((s) => s.status !== 'not-run' && s.status !== 'skipped')
+            .map((s) => ({ op: plan.steps.find((p) => p.id === s.id)!.op, ms: s.durationMs ?? 0 })),
           ...(r.outcome !== 'ok' ? { plan: renderPlan(plan) } : {}),
         };
       });
       for (const [i, s] of settled.entries()) {
-        pairs.push(s.status === 'fulfilled' ? s.value : { pair: `${wave[i]!.source}->${wave[i]!.target}`, outcome: 'error', error: String((s.reason as Error)?.message ?? s.reason), bytes: 0, durationMs: 0, transferMs: 0, steps: [] });
+        pairs.push(
+          s.status === 'fulfilled'
+            ? s.value
+            : {
+                pair: `${wave[i]!.source}->${wave[i]!.target}`,
+                outcome: 'error',
+                error: String((s.reason as Error)?.message ?? s.reason),
+                bytes: 0,
+                durationMs: 0,
+                transferMs: 0,
+                steps: [],
+              },
+        );
       }
       if (pairs.some((p) => p.outcome !== 'ok')) break;
     }
@@ -366,7 +387,8 @@ if [ -f /root/.ssh/authorized_keys ]; then sed -i '/ ${PUSH_KEY_COMMENT}$/d' /ro
 rm -f ${PUSH_KEY} ${PUSH_KEY}.pub ${PUSH_KNOWN_HOSTS}`,
     false,
   );
-  if (r.code !== 0) console.error(`cleanup on the VM failed (exit ${r.code}): ${r.stderr.trim()}\n  left behind? check: ssh -F ${v.sshConfig} ${HOST} zfs list -r tank backup`);
+  if (r.code !== 0)
+    console.error(`cleanup on the VM failed (exit ${r.code}): ${r.stderr.trim()}\n  left behind? check: ssh -F ${v.sshConfig} ${HOST} zfs list -r tank backup`);
   return destroyBigPools(v);
 }
 
@@ -476,13 +498,23 @@ zpool create ${BIG_DST_POOL} ${VM_POOL_DIR}/dst.img`,
 
   // host-nbd
   const qemuNbd = await exec('qemu-nbd', ['--version']).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message, ms: 0 }));
-  if (qemuNbd.code !== 0) throw new Error(`the VM has ${vmFreeMiB} MiB free in /var/tmp (a ${BIG_MIB} MiB dataset needs about ${needMiB + 256} MiB) and qemu-nbd is not available here for host-backed pools: ${qemuNbd.stderr.trim()}`);
+  if (qemuNbd.code !== 0)
+    throw new Error(
+      `the VM has ${vmFreeMiB} MiB free in /var/tmp (a ${BIG_MIB} MiB dataset needs about ${needMiB + 256} MiB) and qemu-nbd is not available here for host-backed pools: ${qemuNbd.stderr.trim()}`,
+    );
   const dir = scratch();
   const hostFree = fs.statfsSync(dir);
   const hostFreeMiB = Math.floor((hostFree.bavail * hostFree.bsize) / (1 << 20));
   if (hostFreeMiB < needMiB + 1024) throw new Error(`${dir} has ${hostFreeMiB} MiB free; the two pool files need about ${needMiB} MiB`);
-  const check = await vmSh(v, `command -v python3 >/dev/null || { echo 'no python3 in the VM' >&2; exit 3; }; modprobe nbd nbds_max=16 2>&1 || { echo 'no nbd module in the VM' >&2; exit 3; }; ls /dev/nbd0 >/dev/null`, false);
-  if (check.code !== 0) throw new Error(`the VM cannot attach NBD disks for the pools (${check.stderr.trim()}), and its /var/tmp has ${vmFreeMiB} MiB free (about ${needMiB + 256} MiB needed for file-backed pools)`);
+  const check = await vmSh(
+    v,
+    `command -v python3 >/dev/null || { echo 'no python3 in the VM' >&2; exit 3; }; modprobe nbd nbds_max=16 2>&1 || { echo 'no nbd module in the VM' >&2; exit 3; }; ls /dev/nbd0 >/dev/null`,
+    false,
+  );
+  if (check.code !== 0)
+    throw new Error(
+      `the VM cannot attach NBD disks for the pools (${check.stderr.trim()}), and its /var/tmp has ${vmFreeMiB} MiB free (about ${needMiB + 256} MiB needed for file-backed pools)`,
+    );
   const put = await exec('ssh', [...cmArgs(v), HOST, `cat > ${VM_NBD_CLIENT}`], NBD_CLIENT_PY);
   if (put.code !== 0) throw new Error(`could not copy the NBD client to the VM: ${put.stderr.trim()}`);
   const devices: string[] = [];
@@ -495,7 +527,21 @@ zpool create ${BIG_DST_POOL} ${VM_POOL_DIR}/dst.img`,
     fs.truncateSync(img, POOL_FILE_MIB * (1 << 20));
     const port = await freePort();
     const pidFile = path.join(dir, `${file}.qemu-nbd.pid`);
-    const q = await exec('qemu-nbd', ['--fork', '--persistent', '--bind', '127.0.0.1', '--port', String(port), '--format', 'raw', '--cache', 'writeback', '--pid-file', pidFile, img]);
+    const q = await exec('qemu-nbd', [
+      '--fork',
+      '--persistent',
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--format',
+      'raw',
+      '--cache',
+      'writeback',
+      '--pid-file',
+      pidFile,
+      img,
+    ]);
     if (q.code !== 0) throw new Error(`qemu-nbd for ${img} failed: ${q.stderr.trim()}`);
     nbdPidFiles.push(pidFile);
     // The first free /dev/nbdN (no pid: not connected), attached by the client left running in NBD_DO_IT.
@@ -517,7 +563,10 @@ echo 'no free /dev/nbdN in the VM' >&2; exit 5`,
     );
     devices.push(r.stdout.trim());
   }
-  return { mode, where: `pools on sparse ${POOL_FILE_MIB} MiB files of this machine served by qemu-nbd, attached in the VM as /dev/${devices.join(', /dev/')} over QEMU's user network (the VM's disk has ${vmFreeMiB} MiB free)` };
+  return {
+    mode,
+    where: `pools on sparse ${POOL_FILE_MIB} MiB files of this machine served by qemu-nbd, attached in the VM as /dev/${devices.join(', /dev/')} over QEMU's user network (the VM's disk has ${vmFreeMiB} MiB free)`,
+  };
 }
 
 /**
@@ -624,13 +673,21 @@ zfs snapshot -r ${SRC50}@s2`,
   let fallbackReason: string | undefined;
   const jobFor = (): SyncJob =>
     mode === 'recursive'
-      ? { sshConfig: v.sshConfig, knownHosts: v.knownHosts, concurrency: 1, waves: [[{ source: `${HOST}:${SRC50}`, target: `${HOST}:${OURS50}`, route: 'relay', options: { recursive: true } }]] }
+      ? {
+          sshConfig: v.sshConfig,
+          knownHosts: v.knownHosts,
+          concurrency: 1,
+          waves: [[{ source: `${HOST}:${SRC50}`, target: `${HOST}:${OURS50}`, route: 'relay', options: { recursive: true } }]],
+        }
       : {
           sshConfig: v.sshConfig,
           knownHosts: v.knownHosts,
           concurrency: CONCURRENCY,
           // The parent first (it creates the target's parent), then the children side by side.
-          waves: [[{ source: `${HOST}:${SRC50}`, target: `${HOST}:${OURS50}`, route: 'relay' }], names.map((d) => ({ source: `${HOST}:${SRC50}/${d}`, target: `${HOST}:${OURS50}/${d}`, route: 'relay' as const }))],
+          waves: [
+            [{ source: `${HOST}:${SRC50}`, target: `${HOST}:${OURS50}`, route: 'relay' }],
+            names.map((d) => ({ source: `${HOST}:${SRC50}/${d}`, target: `${HOST}:${OURS50}/${d}`, route: 'relay' as const })),
+          ],
         };
   class RecursiveFailed extends Error {}
   const oursSync = async (what: string): Promise<number> => {
@@ -676,7 +733,9 @@ zfs snapshot -r ${SRC50}@s3`,
       await verifySame(v, SRC50, SYNCOID50, `run ${run + 1} incremental, syncoid`);
       if (await guard.tainted()) {
         if (++discarded > RUNS) throw new Error(`another qemu kept being busy during the runs (${discarded} discarded)`);
-        console.log(`[recursive] run ${run + 1} DISCARDED: another qemu was busy during it (full ours ${secs(fo)} s, syncoid ${secs(fs_)} s; incremental ours ${secs(io)} s, syncoid ${secs(is)} s); repeating it`);
+        console.log(
+          `[recursive] run ${run + 1} DISCARDED: another qemu was busy during it (full ours ${secs(fo)} s, syncoid ${secs(fs_)} s; incremental ours ${secs(io)} s, syncoid ${secs(is)} s); repeating it`,
+        );
         run--;
         continue;
       }
@@ -685,12 +744,16 @@ zfs snapshot -r ${SRC50}@s3`,
       res.incremental.ours.push(io);
       res.incremental.syncoid.push(is);
       res.snapshotsVerified = nInc;
-      console.log(`[recursive] run ${run + 1}/${RUNS} (${oursFirst ? 'ours first' : 'syncoid first'}): full ours ${secs(fo)} s, syncoid ${secs(fs_)} s (${nFull} snapshot guids match); incremental ours ${secs(io)} s, syncoid ${secs(is)} s (${nInc} match)`);
+      console.log(
+        `[recursive] run ${run + 1}/${RUNS} (${oursFirst ? 'ours first' : 'syncoid first'}): full ours ${secs(fo)} s, syncoid ${secs(fs_)} s (${nFull} snapshot guids match); incremental ours ${secs(io)} s, syncoid ${secs(is)} s (${nInc} match)`,
+      );
     } catch (e) {
       if (!(e instanceof RecursiveFailed)) throw e;
       fallbackReason = e.message;
       console.log(`[recursive] ZFS Fleet's recursive relay sync FAILED (${e.message})`);
-      console.log(`[recursive] falling back to ${DATASETS + 1} non-recursive pair syncs through one Fleet (concurrency ${CONCURRENCY}); repeating run ${run + 1}`);
+      console.log(
+        `[recursive] falling back to ${DATASETS + 1} non-recursive pair syncs through one Fleet (concurrency ${CONCURRENCY}); repeating run ${run + 1}`,
+      );
       mode = 'pairs';
       res.mode = mode;
       run--;
@@ -736,7 +799,20 @@ printf '127.0.0.1 %s\\n' "$(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub)" 
     false,
   );
   if (r.code !== 0) return { skipped: `could not set up a key for the VM to ssh to itself: ${r.stderr.trim()}` };
-  const ssh = ['ssh', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-i', PUSH_KEY, '-o', `UserKnownHostsFile=${PUSH_KNOWN_HOSTS}`, '-o', 'StrictHostKeyChecking=yes', 'root@127.0.0.1'];
+  const ssh = [
+    'ssh',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-i',
+    PUSH_KEY,
+    '-o',
+    `UserKnownHostsFile=${PUSH_KNOWN_HOSTS}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    'root@127.0.0.1',
+  ];
   const t = await vmSh(v, shellJoin([...ssh, 'true']), false);
   if (t.code !== 0) return { skipped: `the VM cannot ssh to itself with the benchmark key: ${t.stderr.trim()}` };
   return { ssh };
@@ -791,7 +867,15 @@ zfs snapshot ${BIG}@s1`,
 
   // The exact send/recv argv the product plans, so every peer does the same zfs work.
   const planner = new Fleet(
-    (spec) => createRunner(spec, { logger: silentLogger, sshConfigPath: v.sshConfig, knownHostsFiles: [v.knownHosts], connectTimeoutMs: 60_000, onUnknownHostKey: async () => 'cancel', getPassphrase: async () => undefined }),
+    (spec) =>
+      createRunner(spec, {
+        logger: silentLogger,
+        sshConfigPath: v.sshConfig,
+        knownHostsFiles: [v.knownHosts],
+        connectTimeoutMs: 60_000,
+        onUnknownHostKey: async () => 'cancel',
+        getPassphrase: async () => undefined,
+      }),
     { zfsPath: 'zfs', zpoolPath: 'zpool', commandTimeoutMs: 600_000 },
     silentLogger,
   );
@@ -862,13 +946,25 @@ zfs snapshot ${BIG}@s1`,
       run: (t) => shell(`${sshFresh(shellJoin(send), OURS_CIPHER)} | ${sshFresh(shellJoin(recvTo(t)), OURS_CIPHER)}`, '(b2) ssh -c | ssh -c'),
     },
     { key: 'relay', label: '(c) ours, relay', ms: [], transferMs: [], run: (t) => runOursBig(t, 'relay') },
-    { key: 'relay2', label: `(c2) ours, relay, target as a second alias (${HOST2}: 2 connections like (b))`, ms: [], transferMs: [], run: (t) => runOursBig(t, 'relay', HOST2) },
+    {
+      key: 'relay2',
+      label: `(c2) ours, relay, target as a second alias (${HOST2}: 2 connections like (b))`,
+      ms: [],
+      transferMs: [],
+      run: (t) => runOursBig(t, 'relay', HOST2),
+    },
   ];
   if (pushExec) {
     const line = pushExec;
     variants.push(
       { key: 'push', label: '(d) ours, push (VM: zfs send | ssh root@127.0.0.1 zfs recv)', ms: [], transferMs: [], run: (t) => runOursBig(t, 'push') },
-      { key: 'pushByHand', label: '(e) the same push pipeline by hand: ssh zfsvm "zfs send | ssh ... zfs recv"', ms: [], transferMs: [], run: () => shell(sshFresh(shellJoin(line)), '(e) push by hand') },
+      {
+        key: 'pushByHand',
+        label: '(e) the same push pipeline by hand: ssh zfsvm "zfs send | ssh ... zfs recv"',
+        ms: [],
+        transferMs: [],
+        run: () => shell(sshFresh(shellJoin(line)), '(e) push by hand'),
+      },
     );
   }
   if (VARIANTS.length) {
@@ -876,7 +972,9 @@ zfs snapshot ${BIG}@s1`,
     if (unknown.length) throw new Error(`BENCH_VARIANTS: no variant ${unknown.join(', ')} (there are ${variants.map((v) => v.key).join(', ')})`);
     variants.splice(0, variants.length, ...variants.filter((v) => VARIANTS.includes(v.key)));
   }
-  console.log(`[throughput] stream ${(streamBytes / 1e6).toFixed(1)} MB (${shellJoin(send)}); ${variants.length} variants x ${RUNS} runs${'skipped' in push ? `; push skipped: ${push.skipped}` : ''}`);
+  console.log(
+    `[throughput] stream ${(streamBytes / 1e6).toFixed(1)} MB (${shellJoin(send)}); ${variants.length} variants x ${RUNS} runs${'skipped' in push ? `; push skipped: ${push.skipped}` : ''}`,
+  );
   let discarded = 0;
   for (let run = 0; run < RUNS; run++) {
     const guard = await quietRun(v);
@@ -943,7 +1041,7 @@ async function otherQemuCpu(v: VmInfo, ms: number): Promise<{ line: string; perc
   const others = (await otherQemu(v)).map((line) => ({ line, pid: Number(line.split(' ')[0]) }));
   const before = others.map((o) => cpuTicks(o.pid));
   await new Promise((r) => setTimeout(r, ms));
-  return others.map((o, i) => ({ line: o.line, percent: ((cpuTicks(o.pid) ?? before[i] ?? 0) - (before[i] ?? 0)) / CLK_TCK / (ms / 1000) * 100 }));
+  return others.map((o, i) => ({ line: o.line, percent: (((cpuTicks(o.pid) ?? before[i] ?? 0) - (before[i] ?? 0)) / CLK_TCK / (ms / 1000)) * 100 }));
 }
 
 /** The load on this machine while the benchmark runs (other jobs share the 2 cores with the VM), and other qemus' CPU use: sampled every 10 s. */
@@ -1004,7 +1102,8 @@ async function quietRun(v: VmInfo): Promise<{ tainted(): Promise<boolean> }> {
   for (;;) {
     const others = await otherQemuCpu(v, 10_000);
     busy = others.filter((o) => o.percent > BUSY_PERCENT);
-    if (others.length && !busy.length) console.log(`another qemu runs but is idle (${others.map((o) => `${o.percent.toFixed(0)}% of a core: ${o.line.slice(0, 60)}`).join('; ')}); measuring`);
+    if (others.length && !busy.length)
+      console.log(`another qemu runs but is idle (${others.map((o) => `${o.percent.toFixed(0)}% of a core: ${o.line.slice(0, 60)}`).join('; ')}); measuring`);
     if (!busy.length || Date.now() > deadline) break;
     console.log(`waiting (up to ${WAIT_QEMU_MINUTES} min) for another qemu to go idle or end: ${busy[0]!.percent.toFixed(0)}% of a core, ${busy[0]!.line}`);
     await new Promise((r) => setTimeout(r, 30_000));
@@ -1056,11 +1155,18 @@ async function main(): Promise<void> {
       rec.mode === 'recursive'
         ? 'ours = one recursive relay pair (zfs send -R)'
         : `ours = FALLBACK: ${DATASETS + 1} non-recursive relay pairs, concurrency ${CONCURRENCY} (the recursive pair failed: ${rec.fallbackReason?.split('\n')[0]})`;
-    console.log(`recursive sync of ${SRC50} (1 + ${DATASETS} datasets; full: 2 snapshots, incremental: +1), ${RUNS} run(s); ${desc}; peer = ${rec.syncoidVersion} --recursive --no-sync-snap`);
-    for (const [what, r] of [['full', rec.full], ['incremental', rec.incremental]] as const) {
+    console.log(
+      `recursive sync of ${SRC50} (1 + ${DATASETS} datasets; full: 2 snapshots, incremental: +1), ${RUNS} run(s); ${desc}; peer = ${rec.syncoidVersion} --recursive --no-sync-snap`,
+    );
+    for (const [what, r] of [
+      ['full', rec.full],
+      ['incremental', rec.incremental],
+    ] as const) {
       const ratio = median(r.ours) / median(r.syncoid);
       goals.push(ratio <= 0.5);
-      console.log(`  ${what.padEnd(11)}: ours median ${secs(median(r.ours))} s vs syncoid ${secs(median(r.syncoid))} s -> ratio ${ratio.toFixed(2)}x (goal <= 0.5x) [ours ${list(r.ours)}; syncoid ${list(r.syncoid)}]`);
+      console.log(
+        `  ${what.padEnd(11)}: ours median ${secs(median(r.ours))} s vs syncoid ${secs(median(r.syncoid))} s -> ratio ${ratio.toFixed(2)}x (goal <= 0.5x) [ours ${list(r.ours)}; syncoid ${list(r.syncoid)}]`,
+      );
     }
     console.log(`  verified after every sync: both targets hold the source's ${rec.snapshotsVerified} snapshot guids`);
   }
@@ -1068,11 +1174,15 @@ async function main(): Promise<void> {
     const mbps = (ms: number) => thr!.streamBytes / 1e6 / (ms / 1000);
     const by = new Map(thr.variants.map((x) => [x.key, x]));
     const med = (k: Variant['key']) => median(by.get(k)!.ms);
-    console.log(`throughput: ${BIG_MIB} MiB of random data, stream ${(thr.streamBytes / 1e6).toFixed(1)} MB (${thr.sendLine}), ${RUNS} run(s), wall time end to end, MB = 10^6 bytes`);
+    console.log(
+      `throughput: ${BIG_MIB} MiB of random data, stream ${(thr.streamBytes / 1e6).toFixed(1)} MB (${thr.sendLine}), ${RUNS} run(s), wall time end to end, MB = 10^6 bytes`,
+    );
     console.log(`  pools: ${thr.pools}`);
     for (const x of thr.variants) {
       const extra = x.transferMs.length ? ` (send/recv step alone ${secs(median(x.transferMs))} s = ${mbps(median(x.transferMs)).toFixed(1)} MB/s)` : '';
-      console.log(`  ${x.label.padEnd(80)} median ${secs(median(x.ms)).padStart(6)} s = ${mbps(median(x.ms)).toFixed(1).padStart(5)} MB/s${extra} [${list(x.ms)}]`);
+      console.log(
+        `  ${x.label.padEnd(80)} median ${secs(median(x.ms)).padStart(6)} s = ${mbps(median(x.ms)).toFixed(1).padStart(5)} MB/s${extra} [${list(x.ms)}]`,
+      );
     }
     // Throughput ratio ours/peer = peer's time / ours; with the per-run ratios (both ran in the same run, minutes apart).
     const vs = (peer: Variant['key'], k: Variant['key']): string | undefined => {
@@ -1090,7 +1200,11 @@ async function main(): Promise<void> {
       const parts = [
         by.has('ssh') ? `ours/(b) ${vs('ssh', k)}${k === 'relay' ? ' (goal >= 0.9x)' : ' (information)'}` : '',
         vs('raw', k) && `ours/(a) ${vs('raw', k)}`,
-        k === 'push' ? (vs('pushByHand', k) ? `ours/(e) ${vs('pushByHand', k)} (goal >= 0.9x)` : 'no (e) in BENCH_VARIANTS') : vs('sshGcm', k) && `ours/(b2) ${vs('sshGcm', k)} (same cipher)`,
+        k === 'push'
+          ? vs('pushByHand', k)
+            ? `ours/(e) ${vs('pushByHand', k)} (goal >= 0.9x)`
+            : 'no (e) in BENCH_VARIANTS'
+          : vs('sshGcm', k) && `ours/(b2) ${vs('sshGcm', k)} (same cipher)`,
       ].filter(Boolean);
       const name = k === 'relay2' ? 'relay to a 2nd alias (c2)' : k === 'relay' ? 'relay (c)' : 'push (d)';
       console.log(`  ours ${name}: throughput ${parts.join(', ')}`);

@@ -47,7 +47,13 @@ async function main(): Promise<void> {
   execFileSync('bash', [path.join(root, 'test/lab/lab.sh'), 'many-snapshots', HOST, SMALL, '4'], { stdio: 'inherit' });
 
   // The exact listing command the product runs on this host, so the peer does the same work on the host.
-  const runner = createRunner(HOST, { logger: silentLogger, sshConfigPath: sshConfig, knownHostsFiles: [knownHosts], onUnknownHostKey: async () => 'cancel', getPassphrase: async () => undefined });
+  const runner = createRunner(HOST, {
+    logger: silentLogger,
+    sshConfigPath: sshConfig,
+    knownHostsFiles: [knownHosts],
+    onUnknownHostKey: async () => 'cancel',
+    getPassphrase: async () => undefined,
+  });
   const caps = await probeCapabilities(runner, { zfsPath: 'zfs', zpoolPath: 'zpool', timeoutMs: 60_000 });
   const cmd = listAllCommand(caps, 'zfs');
   await runner.dispose();
@@ -64,7 +70,11 @@ async function main(): Promise<void> {
     let objects = 0;
     const runOurs = () => {
       const t = performance.now();
-      const r = spawnSync(process.execPath, [cli, ...oursArgs, '--json', '--ssh-config', sshConfig, '--known-hosts', knownHosts], { encoding: 'utf8', maxBuffer: 1 << 30, env });
+      const r = spawnSync(process.execPath, [cli, ...oursArgs, '--json', '--ssh-config', sshConfig, '--known-hosts', knownHosts], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 30,
+        env,
+      });
       ours.push(performance.now() - t);
       if (r.status !== 0) throw new Error(`zfs-fleet failed: ${r.stderr}`);
       objects = (JSON.parse(r.stdout) as { objects: unknown[] }).objects.length;
@@ -86,7 +96,9 @@ async function main(): Promise<void> {
       }
     }
     const ratio = median(ours) / median(peer);
-    console.log(`${what} (${objects} objects listed, ${peerOut.split('\n').length - 1} raw lines): zfs-fleet median ${median(ours).toFixed(0)} ms vs raw ssh ${median(peer).toFixed(0)} ms over ${RUNS} runs -> ratio ${ratio.toFixed(2)}x (lower is better; goal <= 1.2x)`);
+    console.log(
+      `${what} (${objects} objects listed, ${peerOut.split('\n').length - 1} raw lines): zfs-fleet median ${median(ours).toFixed(0)} ms vs raw ssh ${median(peer).toFixed(0)} ms over ${RUNS} runs -> ratio ${ratio.toFixed(2)}x (lower is better; goal <= 1.2x)`,
+    );
     return { ratio, peerOut };
   };
   // Once before timing: the host's probe goes to the capability cache, as for any host listed before.
@@ -100,12 +112,19 @@ async function main(): Promise<void> {
   // Parse 100,000 lines of the real output, repeated as needed.
   const lines = peerOut.split('\n').filter((l) => l !== '');
   const need = 100_000;
-  const big = Array.from({ length: Math.ceil(need / lines.length) }, () => lines.join('\n')).join('\n').split('\n').slice(0, need).join('\n') + '\n';
+  const big =
+    Array.from({ length: Math.ceil(need / lines.length) }, () => lines.join('\n'))
+      .join('\n')
+      .split('\n')
+      .slice(0, need)
+      .join('\n') + '\n';
   const parse = (s: string) => (caps.listParsable ? parseZfsListTsv(s, cmd.argv[cmd.argv.indexOf('-o') + 1]!.split(',')) : parseZfsGetTriples(s));
   parse(big); // warm-up
   const parseMs = median(Array.from({ length: 7 }, () => time(() => parse(big))));
   const floorMs = median(Array.from({ length: 7 }, () => time(() => big.split('\n'))));
-  console.log(`parse ${need} lines of ${caps.listParsable ? 'zfs list -H -p' : 'zfs get -H -p'} output: median ${parseMs.toFixed(1)} ms (goal < 100 ms); split('\\n') alone ${floorMs.toFixed(1)} ms -> ratio ${(parseMs / floorMs).toFixed(1)}x`);
+  console.log(
+    `parse ${need} lines of ${caps.listParsable ? 'zfs list -H -p' : 'zfs get -H -p'} output: median ${parseMs.toFixed(1)} ms (goal < 100 ms); split('\\n') alone ${floorMs.toFixed(1)} ms -> ratio ${(parseMs / floorMs).toFixed(1)}x`,
+  );
   const ok = ratio <= 1.2 && parseMs < 100;
   console.log(ok ? 'bench: goals met' : 'bench: goals NOT met');
 }

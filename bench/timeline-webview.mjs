@@ -52,7 +52,14 @@ async function build() {
     logLevel: 'error',
   });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'zfs-fleet-bench-timeline-'));
-  await esbuild.build({ entryPoints: [path.join(REPO, 'bench/timelineModel.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: path.join(dir, 'model.cjs'), logLevel: 'error' });
+  await esbuild.build({
+    entryPoints: [path.join(REPO, 'bench/timelineModel.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    outfile: path.join(dir, 'model.cjs'),
+    logLevel: 'error',
+  });
   const mod = createRequire(import.meta.url)(path.join(dir, 'model.cjs'));
   rmSync(dir, { recursive: true, force: true });
   return mod;
@@ -95,7 +102,8 @@ async function run(browser, server, app, json) {
       const r = el.getBoundingClientRect();
       const cx = r.left + r.width / 2;
       const cy = r.top + Math.min(r.height / 2, 80);
-      const wheel = (dy) => () => el.dispatchEvent(new WheelEvent('wheel', { deltaY: dy, deltaMode: 0, clientX: cx, clientY: cy, bubbles: true, cancelable: true, view: window }));
+      const wheel = (dy) => () =>
+        el.dispatchEvent(new WheelEvent('wheel', { deltaY: dy, deltaMode: 0, clientX: cx, clientY: cy, bubbles: true, cancelable: true, view: window }));
       const mouse = (type, target, x, buttons) => () =>
         target.dispatchEvent(new MouseEvent(type, { clientX: x, clientY: cy, button: 0, buttons, bubbles: true, cancelable: true, view: window }));
       const actions = [];
@@ -143,7 +151,12 @@ function summarise(runs) {
     toPaint: median(runs.map((r) => r.first.toPaint)),
     reportMs: median(runs.map((r) => r.first.report.ms)),
     work: { p50: pct(work, 50), p95: pct(work, 95), max: Math.max(...work), over16: work.filter((w) => w > 16).length / work.length },
-    interval: { p50: pct(interval, 50), p95: pct(interval, 95), max: Math.max(...interval), dropped: interval.filter((i) => i > VSYNC * 1.5).length / interval.length },
+    interval: {
+      p50: pct(interval, 50),
+      p95: pct(interval, 95),
+      max: Math.max(...interval),
+      dropped: interval.filter((i) => i > VSYNC * 1.5).length / interval.length,
+    },
     frames: frames.length,
     marks: runs[0].first.report.marks,
     links: runs[0].first.report.links,
@@ -170,7 +183,14 @@ async function main() {
         t = performance.now();
         const r = await run(browser, server, app, json);
         results[app].push(r);
-        log(`  run ${i + 1} ${app.padEnd(8)} first render ${f1(r.first.toPaint)} ms, frame work p95 ${f1(pct(r.frames.map((f) => f.work), 95))} ms (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+        log(
+          `  run ${i + 1} ${app.padEnd(8)} first render ${f1(r.first.toPaint)} ms, frame work p95 ${f1(
+            pct(
+              r.frames.map((f) => f.work),
+              95,
+            ),
+          )} ms (${((performance.now() - t) / 1000).toFixed(1)} s)`,
+        );
       }
     }
     // A screenshot of the big model zoomed to the common base (dark theme).
@@ -195,7 +215,9 @@ async function main() {
   const ours = summarise(results.timeline);
   log('');
   log(`load average (1 min) at the start ${load0.toFixed(1)}, at the end ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
-  log(`Timeline webview, ${ours.marks.toLocaleString('en')} marks and ${ours.links.toLocaleString('en')} links, headless Chromium (${os.cpus().length} cores), medians/percentiles over ${RUNS} runs:`);
+  log(
+    `Timeline webview, ${ours.marks.toLocaleString('en')} marks and ${ours.links.toLocaleString('en')} links, headless Chromium (${os.cpus().length} cores), medians/percentiles over ${RUNS} runs:`,
+  );
   const row = (name, s) =>
     log(
       `  ${name.padEnd(22)} first render ${f1(s.toPaint).padStart(7)} ms (to 'rendered' ${f1(s.toRendered)} ms) | frame work p50 ${f1(s.work.p50)} p95 ${f1(s.work.p95)} max ${f1(s.work.max)} ms, ${(s.work.over16 * 100).toFixed(0)}% > 16 ms | frame interval p50 ${f1(s.interval.p50)} p95 ${f1(s.interval.p95)} max ${f1(s.interval.max)} ms, ${(s.interval.dropped * 100).toFixed(0)}% dropped`,
@@ -204,15 +226,49 @@ async function main() {
   for (const phase of ['zoom in', 'pan', 'zoom out']) {
     const fr = results.timeline.flatMap((r) => r.frames.filter((f) => f.phase === phase));
     log(
-      `    ${phase.padEnd(9)} work p50 ${f1(pct(fr.map((f) => f.work), 50))} p95 ${f1(pct(fr.map((f) => f.work), 95))} ms (draw p95 ${f1(pct(fr.map((f) => f.draw), 95))}, event p95 ${f1(pct(fr.map((f) => f.dispatch), 95))}) | interval p50 ${f1(pct(fr.map((f) => f.interval), 50))} p95 ${f1(pct(fr.map((f) => f.interval), 95))} ms`,
+      `    ${phase.padEnd(9)} work p50 ${f1(
+        pct(
+          fr.map((f) => f.work),
+          50,
+        ),
+      )} p95 ${f1(
+        pct(
+          fr.map((f) => f.work),
+          95,
+        ),
+      )} ms (draw p95 ${f1(
+        pct(
+          fr.map((f) => f.draw),
+          95,
+        ),
+      )}, event p95 ${f1(
+        pct(
+          fr.map((f) => f.dispatch),
+          95,
+        ),
+      )}) | interval p50 ${f1(
+        pct(
+          fr.map((f) => f.interval),
+          50,
+        ),
+      )} p95 ${f1(
+        pct(
+          fr.map((f) => f.interval),
+          95,
+        ),
+      )} ms`,
     );
   }
   if (PEER) {
     const peer = summarise(results.peer);
     row('peer (SVG per mark)', peer);
-    log(`  ratio ours/peer: first render ${(ours.toPaint / peer.toPaint).toFixed(3)}x, frame work p95 ${(ours.work.p95 / peer.work.p95).toFixed(3)}x, frame interval p95 ${(ours.interval.p95 / peer.interval.p95).toFixed(3)}x`);
+    log(
+      `  ratio ours/peer: first render ${(ours.toPaint / peer.toPaint).toFixed(3)}x, frame work p95 ${(ours.work.p95 / peer.work.p95).toFixed(3)}x, frame interval p95 ${(ours.interval.p95 / peer.interval.p95).toFixed(3)}x`,
+    );
   }
-  log(`  goals (issue 4): first render < 1000 ms -> ${ours.toPaint < 1000 ? 'met' : 'NOT met'} (${f1(ours.toPaint)} ms); frames <= 16 ms -> p95 frame work ${f1(ours.work.p95)} ms ${ours.work.p95 <= 16 ? 'met' : 'NOT met'}, ${(ours.work.over16 * 100).toFixed(1)}% of ${ours.frames} frames over 16 ms`);
+  log(
+    `  goals (issue 4): first render < 1000 ms -> ${ours.toPaint < 1000 ? 'met' : 'NOT met'} (${f1(ours.toPaint)} ms); frames <= 16 ms -> p95 frame work ${f1(ours.work.p95)} ms ${ours.work.p95 <= 16 ? 'met' : 'NOT met'}, ${(ours.work.over16 * 100).toFixed(1)}% of ${ours.frames} frames over 16 ms`,
+  );
 }
 
 main().catch((e) => {

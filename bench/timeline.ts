@@ -96,6 +96,8 @@ for (let i = 0; i < RUNS; i++) {
 }
 const [mm, ms, mj] = [median(model), median(state), median(json)];
 console.log(`timeline model, ${N.toLocaleString('en')} snapshots per lane, median of ${RUNS}:`);
-console.log(`  pairTimeline    ${mm.toFixed(1)} ms   (CPU ${median(cpu.model).toFixed(1)} ms; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores)`);
+console.log(
+  `  pairTimeline    ${mm.toFixed(1)} ms   (CPU ${median(cpu.model).toFixed(1)} ms; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores)`,
+);
 console.log(`  pairState       ${ms.toFixed(1)} ms   (CPU ${median(cpu.state).toFixed(1)} ms) (peer)  timeline / pairState = ${(mm / ms).toFixed(2)}x`);
 console.log(`  JSON.stringify  ${mj.toFixed(1)} ms   (peer)  timeline / stringify = ${(mm / mj).toFixed(2)}x  (${(size / 1e6).toFixed(1)} MB)`);

@@ -100,13 +100,37 @@ export function generatePair(n = 50_000): GeneratedPair {
   ];
   let txg = 500;
   for (let i = 0; i < old; i++) {
-    dst.push({ name: `b/fs@auto-old-${pad(i)}`, type: 'snapshot', creation: T0 - (old - i) * H, createtxg: txg++, guid: String(20_000_000_000n + BigInt(i)), used: used(), userrefs: 0 });
+    dst.push({
+      name: `b/fs@auto-old-${pad(i)}`,
+      type: 'snapshot',
+      creation: T0 - (old - i) * H,
+      createtxg: txg++,
+      guid: String(20_000_000_000n + BigInt(i)),
+      used: used(),
+      userrefs: 0,
+    });
   }
   for (let i = firstCommon; i <= baseIndex; i++) {
-    dst.push({ name: `b/fs@auto-${pad(i)}`, type: 'snapshot', creation: times[i]!, createtxg: txg++, guid: String(10_000_000_000n + BigInt(i)), used: used(), userrefs: i === baseIndex ? 1 : 0 });
+    dst.push({
+      name: `b/fs@auto-${pad(i)}`,
+      type: 'snapshot',
+      creation: times[i]!,
+      createtxg: txg++,
+      guid: String(10_000_000_000n + BigInt(i)),
+      used: used(),
+      userrefs: i === baseIndex ? 1 : 0,
+    });
   }
   for (let i = 0; i < tail; i++) {
-    dst.push({ name: `b/fs@local-${pad(i)}`, type: 'snapshot', creation: times[baseIndex]! + (i + 1) * H + 1800, createtxg: txg++, guid: String(30_000_000_000n + BigInt(i)), used: used(), userrefs: 0 });
+    dst.push({
+      name: `b/fs@local-${pad(i)}`,
+      type: 'snapshot',
+      creation: times[baseIndex]! + (i + 1) * H + 1800,
+      createtxg: txg++,
+      guid: String(30_000_000_000n + BigInt(i)),
+      used: used(),
+      userrefs: 0,
+    });
   }
   // Clones on the target: three single ones and one snapshot with four.
   const cloneOrigins = [firstCommon + 5000, firstCommon + 15000, firstCommon + 30000];
@@ -116,7 +140,13 @@ export function generatePair(n = 50_000): GeneratedPair {
     clones++;
   }
   for (let k = 0; k < 4; k++) {
-    dst.push({ name: `b/clones/test-${k}`, type: 'filesystem', creation: times[baseIndex - 200]! + 600, origin: `b/fs@auto-${pad(baseIndex - 200)}`, written: 0 });
+    dst.push({
+      name: `b/clones/test-${k}`,
+      type: 'filesystem',
+      creation: times[baseIndex - 200]! + 600,
+      origin: `b/fs@auto-${pad(baseIndex - 200)}`,
+      written: 0,
+    });
     clones++;
   }
 

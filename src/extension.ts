@@ -64,7 +64,18 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
       if (!e.affectsConfiguration(SECTION)) return;
       const old = settings;
       settings = readSettings();
-      const connectionChanged = (['sshConfigPath', 'knownHostsPath', 'zfsPath', 'zpoolPath', 'connectTimeoutMs', 'commandTimeoutMs', 'keepaliveIntervalMs', 'maxChannelsPerHost'] as const).some((k) => old[k] !== settings[k]);
+      const connectionChanged = (
+        [
+          'sshConfigPath',
+          'knownHostsPath',
+          'zfsPath',
+          'zpoolPath',
+          'connectTimeoutMs',
+          'commandTimeoutMs',
+          'keepaliveIntervalMs',
+          'maxChannelsPerHost',
+        ] as const
+      ).some((k) => old[k] !== settings[k]);
       fleet.setHosts(allowedHosts());
       if (connectionChanged) {
         fleet.updateSettings(hostSettings(settings));

@@ -62,7 +62,11 @@ export interface Interaction {
    * The outcome, after it is recorded. `replan` is offered when the hosts changed since the plan was
    * made; `diagnose` when a pair's sync failed. Returns what a re-plan led to.
    */
-  outcome(plan: Plan, result: ExecResult, offers: { replan?: () => Promise<FlowResult | undefined>; diagnose?: () => Promise<unknown> }): Promise<FlowResult | undefined>;
+  outcome(
+    plan: Plan,
+    result: ExecResult,
+    offers: { replan?: () => Promise<FlowResult | undefined>; diagnose?: () => Promise<unknown> },
+  ): Promise<FlowResult | undefined>;
 }
 
 /** What happened, for the caller and the tests. */
@@ -99,7 +103,12 @@ export async function reviewOf(app: App, plan: Plan, opts: FlowOptions = {}): Pr
   const own = opts.pair;
   const destroysSnapshots = plan.destroys.snapshots.length + plan.destroys.bookmarks.length > 0;
   const pairs = !destroysSnapshots ? [] : [...(await app.configuredPairs()).filter((p) => p.id !== own?.id), ...(own ? [own] : [])];
-  const losses = await planBasesLost(plan, pairs, (h) => app.fleet.host(h).listing(), (h, e) => app.logger.warn(`${h}: not listed, so the pairs on it are not checked for a lost base: ${e.message}`));
+  const losses = await planBasesLost(
+    plan,
+    pairs,
+    (h) => app.fleet.host(h).listing(),
+    (h, e) => app.logger.warn(`${h}: not listed, so the pairs on it are not checked for a lost base: ${e.message}`),
+  );
   return { plan, losses, ...(opts.extraPreview ? { extraPreview: opts.extraPreview } : {}), ...(opts.extraDetail ? { extraDetail: opts.extraDetail } : {}) };
 }
 
@@ -114,7 +123,10 @@ export async function reviewAndRun(app: App, ui: Interaction, plan: Plan, opts: 
 
   if (plan.blockedBy) {
     const alternatives = opts.alternatives ?? [];
-    const { label, ...asked } = await ui.chooseAlternative(review, alternatives.map((a) => a.label));
+    const { label, ...asked } = await ui.chooseAlternative(
+      review,
+      alternatives.map((a) => a.label),
+    );
     const next = await alternatives.find((a) => a.label === label)?.run();
     return { ...shown, ...asked, plan, losses, choice: 'blocked', ...(next ? { next } : {}) };
   }
@@ -139,7 +151,11 @@ export async function reviewAndRun(app: App, ui: Interaction, plan: Plan, opts: 
   const confirmedSteps: string[] = [];
   const result = await execute(app, ui, plan, confirmedSteps);
   await app.history
-    .append({ ...result, ...(opts.pair ? { pair: opts.pair.id } : {}), commands: Object.fromEntries(planToShell(plan, app.ssh ? { ssh: app.ssh } : {}).byHost) })
+    .append({
+      ...result,
+      ...(opts.pair ? { pair: opts.pair.id } : {}),
+      commands: Object.fromEntries(planToShell(plan, app.ssh ? { ssh: app.ssh } : {}).byHost),
+    })
     .catch((e: unknown) => app.logger.error(`could not write the replication history: ${(e as Error).message}`));
   await app.afterRun?.(plan);
   const out: FlowResult = { ...base, choice: 'run', result, confirmedSteps };
@@ -150,27 +166,31 @@ export async function reviewAndRun(app: App, ui: Interaction, plan: Plan, opts: 
 
 function execute(app: App, ui: Interaction, plan: Plan, confirmedSteps: string[]): Promise<ExecResult> {
   app.logger.info(`running plan ${plan.id}: ${plan.title}`);
-  return ui.running(plan, (onEvent, signal) =>
-    executePlan(
-      plan,
-      { runner: (h) => app.fleet.host(h).runner, freshListing: (h) => app.fleet.host(h).refresh(), logger: app.logger },
-      {
-        signal,
-        onEvent: (e) => {
-          logEvent(app, plan, e);
-          onEvent(e);
+  return ui
+    .running(plan, (onEvent, signal) =>
+      executePlan(
+        plan,
+        { runner: (h) => app.fleet.host(h).runner, freshListing: (h) => app.fleet.host(h).refresh(), logger: app.logger },
+        {
+          signal,
+          onEvent: (e) => {
+            logEvent(app, plan, e);
+            onEvent(e);
+          },
+          confirmStep: async (step) => {
+            const yes = await ui.confirmStep(plan, step);
+            if (yes) confirmedSteps.push(step.id);
+            return yes;
+          },
         },
-        confirmStep: async (step) => {
-          const yes = await ui.confirmStep(plan, step);
-          if (yes) confirmedSteps.push(step.id);
-          return yes;
-        },
-      },
-    ),
-  ).then((r) => {
-    app.logger.info(`plan ${plan.id} ${r.outcome} in ${(r.durationMs / 1000).toFixed(1)} s${r.bytes ? `, ${r.bytes} bytes` : ''}${r.error ? `: ${r.error}` : ''}`);
-    return r;
-  });
+      ),
+    )
+    .then((r) => {
+      app.logger.info(
+        `plan ${plan.id} ${r.outcome} in ${(r.durationMs / 1000).toFixed(1)} s${r.bytes ? `, ${r.bytes} bytes` : ''}${r.error ? `: ${r.error}` : ''}`,
+      );
+      return r;
+    });
 }
 
 function logEvent(app: App, plan: Plan, e: ExecEvent): void {

@@ -39,13 +39,19 @@ export async function inspectForPreview(fleet: Fleet, commands: readonly Inspect
       const r = await runInspect(fleet, c);
       if (r.purpose === 'share-properties') {
         const v = r.value;
-        lines.push(`  ${c.host}: ${c.subject}: mountpoint ${v.mountpoint ?? '?'}, mounted ${v.mounted ?? '?'}, sharenfs ${v.sharenfs ?? '?'}, sharesmb ${v.sharesmb ?? '?'}`);
-        for (const k of ['sharenfs', 'sharesmb']) if (v[k] && v[k] !== 'off' && v[k] !== '-') notes.push(`${c.subject} is shared (${k}=${v[k]}): stop its clients first.`);
+        lines.push(
+          `  ${c.host}: ${c.subject}: mountpoint ${v.mountpoint ?? '?'}, mounted ${v.mounted ?? '?'}, sharenfs ${v.sharenfs ?? '?'}, sharesmb ${v.sharesmb ?? '?'}`,
+        );
+        for (const k of ['sharenfs', 'sharesmb'])
+          if (v[k] && v[k] !== 'off' && v[k] !== '-') notes.push(`${c.subject} is shared (${k}=${v[k]}): stop its clients first.`);
       } else if (r.purpose === 'mount-users') {
         const p = r.value.processes;
         if (r.value.tool === 'none') lines.push(`  ${c.host}: who uses ${c.subject}: unknown (neither fuser nor lsof on the host)`);
         else lines.push(`  ${c.host}: ${p.length} process(es) use ${c.subject}${p.length ? ': ' + p.map((x) => `${x.pid} ${x.args}`).join('; ') : ''}`);
-        if (p.length) notes.push(`In use on ${c.host}: ${p.length} process(es) have files open under ${c.subject} (${p.map((x) => `pid ${x.pid} ${x.args}`).join(', ')}). Stop them first.`);
+        if (p.length)
+          notes.push(
+            `In use on ${c.host}: ${p.length} process(es) have files open under ${c.subject} (${p.map((x) => `pid ${x.pid} ${x.args}`).join(', ')}). Stop them first.`,
+          );
       } else if (r.purpose === 'processes') {
         lines.push(`  ${c.host}: ${r.value.length} processes`);
       } else {

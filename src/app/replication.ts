@@ -98,13 +98,20 @@ export async function rebaseChoices(app: App, host: string, clone: string, sugge
   const snaps = oldestFirst(l!.datasets.get(originDs)?.snapshots ?? []);
   const i = snaps.findIndex((s) => s.name === origin);
   const choices = snaps.slice(0, Math.max(0, i)).reverse();
-  if (choices.length === 0) throw new Error(`${host}: ${clone} is a clone of ${origin}, the oldest snapshot of ${originDs}: there is no older snapshot to re-base it onto.`);
+  if (choices.length === 0)
+    throw new Error(`${host}: ${clone} is a clone of ${origin}, the oldest snapshot of ${originDs}: there is no older snapshot to re-base it onto.`);
   choices.sort((a, b) => (a.name === suggested ? -1 : b.name === suggested ? 1 : 0));
   return { host, clone, origin, choices, ...(suggested ? { suggested } : {}) };
 }
 
 /** The rebase plan, with what the preview found (shares, processes using the clone) for the preview and the confirmation. */
-export async function rebasePlan(app: App, host: string, clone: string, onto: string, keepData: boolean): Promise<{ plan: Plan; extraPreview: string; notes: string[] }> {
+export async function rebasePlan(
+  app: App,
+  host: string,
+  clone: string,
+  onto: string,
+  keepData: boolean,
+): Promise<{ plan: Plan; extraPreview: string; notes: string[] }> {
   const [[l], localProperties] = await Promise.all([app.freshListings([host]), app.fleet.host(host).exec(localPropertiesCommand(app.zfs, clone))]);
   const plan = planCloneRebase(host, l!, clone, onto, { keepData, date: stamp(), localProperties, zfs: app.zfs });
   const { text, notes } = await inspectForPreview(app.fleet, plan.inspect ?? []);
@@ -165,7 +172,13 @@ export async function diagnosePair(app: App, pair: ReplicationPair, options: { s
 // Flows: plan -> review -> run, with the alternatives of a blocked plan.
 
 /** The clones in a blocked plan's way: re-base each (asked onto which snapshot), then `after` plans again. */
-function rebaseAlternatives(app: App, ui: ReplicationUI, plan: Plan, suggestedOnto: string | undefined, after: () => Promise<FlowResult | undefined>): Alternative[] {
+function rebaseAlternatives(
+  app: App,
+  ui: ReplicationUI,
+  plan: Plan,
+  suggestedOnto: string | undefined,
+  after: () => Promise<FlowResult | undefined>,
+): Alternative[] {
   const clones = plan.blockedBy?.clones ?? [];
   return clones.map((c) => ({
     label: clones.length > 1 ? `Re-base ${c.name} onto…` : 'Re-base Clone onto…',
@@ -237,7 +250,11 @@ export async function rebaseFlow(app: App, ui: ReplicationUI, host: string, clon
 
 export async function rebaseReview(app: App, ui: ReplicationUI, host: string, clone: string, onto: string, keepData: boolean): Promise<FlowResult> {
   const { plan, extraPreview, notes } = await rebasePlan(app, host, clone, onto, keepData);
-  return reviewAndRun(app, ui, plan, { replan: () => rebaseReview(app, ui, host, clone, onto, keepData), extraPreview, extraDetail: notes.length ? ['', ...notes] : [] });
+  return reviewAndRun(app, ui, plan, {
+    replan: () => rebaseReview(app, ui, host, clone, onto, keepData),
+    extraPreview,
+    extraDetail: notes.length ? ['', ...notes] : [],
+  });
 }
 
 export interface DiagnoseResult extends DiagnoseRun {
@@ -246,7 +263,12 @@ export interface DiagnoseResult extends DiagnoseRun {
   flow?: FlowResult;
 }
 
-export async function diagnoseFlow(app: App, ui: ReplicationUI, pair: ReplicationPair, options: { stalledAfterSeconds?: number } = {}): Promise<DiagnoseResult> {
+export async function diagnoseFlow(
+  app: App,
+  ui: ReplicationUI,
+  pair: ReplicationPair,
+  options: { stalledAfterSeconds?: number } = {},
+): Promise<DiagnoseResult> {
   const run = await diagnosePair(app, pair, options);
   const d = run.diagnosis;
   const { reviewFix, report } = await ui.diagnosis(pair, d, run.notes);

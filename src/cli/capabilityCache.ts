@@ -16,7 +16,14 @@ export function defaultCachePath(env: NodeJS.ProcessEnv = process.env): string {
 
 function isProbe(v: unknown): v is CachedProbe {
   const p = v as CachedProbe;
-  return typeof p === 'object' && p !== null && typeof p.identity === 'string' && typeof p.capabilities === 'object' && p.capabilities !== null && Array.isArray(p.capabilities.properties);
+  return (
+    typeof p === 'object' &&
+    p !== null &&
+    typeof p.identity === 'string' &&
+    typeof p.capabilities === 'object' &&
+    p.capabilities !== null &&
+    Array.isArray(p.capabilities.properties)
+  );
 }
 
 export class FileCapabilityCache implements CapabilityCache {

@@ -54,7 +54,20 @@ interface Options extends ReplicationOptions {
 const home = (p: string) => (p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p);
 
 export function parseArgs(argv: string[]): { command: string; opts: Options } {
-  const opts: Options = { yes: false, destroyClones: false, fix: false, sshConfig: '~/.ssh/config', knownHosts: '~/.ssh/known_hosts', zfs: 'zfs', zpool: 'zpool', timeoutS: 15, json: false, snapshots: false, verbose: false, positional: [] };
+  const opts: Options = {
+    yes: false,
+    destroyClones: false,
+    fix: false,
+    sshConfig: '~/.ssh/config',
+    knownHosts: '~/.ssh/known_hosts',
+    zfs: 'zfs',
+    zpool: 'zpool',
+    timeoutS: 15,
+    json: false,
+    snapshots: false,
+    verbose: false,
+    positional: [],
+  };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
@@ -65,27 +78,58 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
     const a = argv[i]!;
     if (a.startsWith('-') && a !== '-') seen.push(a);
     switch (a) {
-      case '--ssh-config': opts.sshConfig = value(i++, a); break;
-      case '--known-hosts': opts.knownHosts = value(i++, a); break;
-      case '--zfs': opts.zfs = value(i++, a); break;
-      case '--zpool': opts.zpool = value(i++, a); break;
+      case '--ssh-config':
+        opts.sshConfig = value(i++, a);
+        break;
+      case '--known-hosts':
+        opts.knownHosts = value(i++, a);
+        break;
+      case '--zfs':
+        opts.zfs = value(i++, a);
+        break;
+      case '--zpool':
+        opts.zpool = value(i++, a);
+        break;
       case '--timeout': {
         const t = Number(value(i++, a));
         if (!(t > 0)) throw new UsageError('--timeout takes a positive number of seconds');
         opts.timeoutS = t;
         break;
       }
-      case '--json': opts.json = true; break;
-      case '--yes': case '-y': opts.yes = true; break;
-      case '--fix': opts.fix = true; break;
-      case '--destroy-clones': opts.destroyClones = true; break;
-      case '--keep-data': opts.keepData = true; break;
-      case '--drop-data': opts.keepData = false; break;
-      case '--onto': opts.onto = value(i++, a); break;
-      case '--snapshot': opts.snapshot = value(i++, a); break;
-      case '--no-bookmark': opts.bookmark = false; break;
-      case '--pairs': opts.pairsFile = home(value(i++, a)); break;
-      case '--confirm-base': opts.confirmBase = value(i++, a); break;
+      case '--json':
+        opts.json = true;
+        break;
+      case '--yes':
+      case '-y':
+        opts.yes = true;
+        break;
+      case '--fix':
+        opts.fix = true;
+        break;
+      case '--destroy-clones':
+        opts.destroyClones = true;
+        break;
+      case '--keep-data':
+        opts.keepData = true;
+        break;
+      case '--drop-data':
+        opts.keepData = false;
+        break;
+      case '--onto':
+        opts.onto = value(i++, a);
+        break;
+      case '--snapshot':
+        opts.snapshot = value(i++, a);
+        break;
+      case '--no-bookmark':
+        opts.bookmark = false;
+        break;
+      case '--pairs':
+        opts.pairsFile = home(value(i++, a));
+        break;
+      case '--confirm-base':
+        opts.confirmBase = value(i++, a);
+        break;
       case '--stalled-after': {
         const t = Number(value(i++, a));
         if (!(t >= 0)) throw new UsageError('--stalled-after takes a number of seconds');
@@ -98,9 +142,18 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
         opts.route = r;
         break;
       }
-      case '--snapshots': case '-t': opts.snapshots = true; break;
-      case '-v': case '--verbose': opts.verbose = true; break;
-      case '-h': case '--help': opts.positional.unshift('help'); break;
+      case '--snapshots':
+      case '-t':
+        opts.snapshots = true;
+        break;
+      case '-v':
+      case '--verbose':
+        opts.verbose = true;
+        break;
+      case '-h':
+      case '--help':
+        opts.positional.unshift('help');
+        break;
       default:
         if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
         opts.positional.push(a);
@@ -113,7 +166,10 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
   const verb = VERBS[command];
   if (verb) {
     const wrong = seen.filter((f) => !COMMON_OPTIONS.includes(f) && !verb.options.includes(f));
-    if (wrong.length) throw new UsageError(`${command} does not take ${wrong.join(', ')}\nusage: zfs-fleet ${verb.usage}${verb.options.length ? `\n  its options: ${verb.options.join(' ')}` : ''}`);
+    if (wrong.length)
+      throw new UsageError(
+        `${command} does not take ${wrong.join(', ')}\nusage: zfs-fleet ${verb.usage}${verb.options.length ? `\n  its options: ${verb.options.join(' ')}` : ''}`,
+      );
   }
   return { command, opts };
 }
@@ -126,11 +182,26 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
   hosts: { usage: 'hosts [HOST...]', options: [] },
   ls: { usage: 'ls HOST[:DATASET] [--snapshots]', options: ['--snapshots', '-t'] },
   status: { usage: 'status SRC DST [--route R]', options: ['--route'] },
-  diagnose: { usage: 'diagnose SRC DST [--fix [--yes] [--confirm-base DATASET]] [--stalled-after SECONDS]', options: ['--fix', '--yes', '-y', '--stalled-after', '--route', '--pairs', '--confirm-base'] },
-  plan: { usage: 'plan sync SRC DST | plan rollback HOST:DS@SNAP | plan rebase HOST:CLONE --onto HOST:DS@SNAP', options: ['--route', '--snapshot', '--no-bookmark', '--destroy-clones', '--onto', '--keep-data', '--drop-data', '--pairs'] },
-  sync: { usage: 'sync SRC DST [--route relay|push|pull] [--snapshot NAME] [--no-bookmark] [--yes]', options: ['--route', '--snapshot', '--no-bookmark', '--yes', '-y', '--pairs', '--confirm-base'] },
-  rollback: { usage: 'rollback HOST:DS@SNAP [--destroy-clones] [--yes] [--confirm-base DATASET]', options: ['--destroy-clones', '--yes', '-y', '--pairs', '--confirm-base'] },
-  rebase: { usage: 'rebase HOST:CLONE --onto HOST:DS@SNAP --keep-data|--drop-data [--yes]', options: ['--onto', '--keep-data', '--drop-data', '--yes', '-y', '--pairs', '--confirm-base'] },
+  diagnose: {
+    usage: 'diagnose SRC DST [--fix [--yes] [--confirm-base DATASET]] [--stalled-after SECONDS]',
+    options: ['--fix', '--yes', '-y', '--stalled-after', '--route', '--pairs', '--confirm-base'],
+  },
+  plan: {
+    usage: 'plan sync SRC DST | plan rollback HOST:DS@SNAP | plan rebase HOST:CLONE --onto HOST:DS@SNAP',
+    options: ['--route', '--snapshot', '--no-bookmark', '--destroy-clones', '--onto', '--keep-data', '--drop-data', '--pairs'],
+  },
+  sync: {
+    usage: 'sync SRC DST [--route relay|push|pull] [--snapshot NAME] [--no-bookmark] [--yes]',
+    options: ['--route', '--snapshot', '--no-bookmark', '--yes', '-y', '--pairs', '--confirm-base'],
+  },
+  rollback: {
+    usage: 'rollback HOST:DS@SNAP [--destroy-clones] [--yes] [--confirm-base DATASET]',
+    options: ['--destroy-clones', '--yes', '-y', '--pairs', '--confirm-base'],
+  },
+  rebase: {
+    usage: 'rebase HOST:CLONE --onto HOST:DS@SNAP --keep-data|--drop-data [--yes]',
+    options: ['--onto', '--keep-data', '--drop-data', '--yes', '-y', '--pairs', '--confirm-base'],
+  },
   audit: { usage: 'audit SRC DST [--route R]', options: ['--route'] },
   history: { usage: 'history', options: [] },
 };
@@ -166,8 +237,12 @@ function makeFleet(opts: Options): Fleet {
         connectTimeoutMs: opts.timeoutS * 1000,
         onUnknownHostKey: async (q) => {
           const where = q.port === 22 ? q.host : `[${q.host}]:${q.port}`;
-          const ca = q.certAuthority ? `Your known_hosts trusts a certificate authority for this host (@cert-authority, ${q.certAuthority}); zfs-fleet does not verify host certificates and asks about the host's plain key instead.\n` : '';
-          const a = await ask(`The authenticity of host ${where} can't be established.\n${q.keyType} key fingerprint is ${q.fingerprint}.\n${ca}Are you sure you want to continue connecting and save the key to ${opts.knownHosts} (yes/no)? `);
+          const ca = q.certAuthority
+            ? `Your known_hosts trusts a certificate authority for this host (@cert-authority, ${q.certAuthority}); zfs-fleet does not verify host certificates and asks about the host's plain key instead.\n`
+            : '';
+          const a = await ask(
+            `The authenticity of host ${where} can't be established.\n${q.keyType} key fingerprint is ${q.fingerprint}.\n${ca}Are you sure you want to continue connecting and save the key to ${opts.knownHosts} (yes/no)? `,
+          );
           return a?.trim().toLowerCase() === 'yes' ? 'save' : 'cancel';
         },
         getPassphrase: async ({ keyPath, attempt }) => ask(`${attempt > 1 ? 'Wrong passphrase. ' : ''}Enter passphrase for key '${keyPath}': `, true),
@@ -189,7 +264,13 @@ function err(text: string): void {
 
 function table(rows: string[][]): void {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const r of rows) out(r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+  for (const r of rows)
+    out(
+      r
+        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
 async function cmdHosts(opts: Options): Promise<number> {
@@ -208,14 +289,27 @@ async function cmdHosts(opts: Options): Promise<number> {
     });
     const rows = results.map((r, i) =>
       r.status === 'fulfilled'
-        ? { host: hosts[i]!, reachable: true, zfs: r.value.capabilities.versionText, implementation: r.value.capabilities.implementation, version: r.value.capabilities.version ?? null, pools: r.value.pools.map((p) => p.name), datasets: r.value.datasets.size, snapshots: r.value.snapshotCount }
+        ? {
+            host: hosts[i]!,
+            reachable: true,
+            zfs: r.value.capabilities.versionText,
+            implementation: r.value.capabilities.implementation,
+            version: r.value.capabilities.version ?? null,
+            pools: r.value.pools.map((p) => p.name),
+            datasets: r.value.datasets.size,
+            snapshots: r.value.snapshotCount,
+          }
         : { host: hosts[i]!, reachable: false, error: (r.reason as Error).message },
     );
     if (opts.json) out(JSON.stringify(rows, null, 2));
     else
       table([
         ['HOST', 'STATE', 'ZFS', 'POOLS', 'DATASETS', 'SNAPSHOTS'],
-        ...rows.map((r) => ('error' in r ? [r.host, 'unreachable', r.error!.split('\n')[0]!, '', '', ''] : [r.host, 'ok', r.zfs!, r.pools!.join(','), String(r.datasets), String(r.snapshots)])),
+        ...rows.map((r) =>
+          'error' in r
+            ? [r.host, 'unreachable', r.error!.split('\n')[0]!, '', '', '']
+            : [r.host, 'ok', r.zfs!, r.pools!.join(','), String(r.datasets), String(r.snapshots)],
+        ),
       ]);
     return rows.every((r) => r.reachable) ? 0 : 1;
   } finally {
@@ -273,7 +367,15 @@ async function cmdLs(opts: Options): Promise<number> {
     } else {
       table([
         ['NAME', 'TYPE', 'USED', 'AVAIL', 'REFER', 'CREATION', 'MOUNTPOINT/ORIGIN'],
-        ...objs.map((o) => [o.name, o.type, formatBytes(o.used), o.type === 'snapshot' ? '-' : formatBytes(o.available), formatBytes(o.referenced), formatTime(o.creation), o.origin ? `origin ${o.origin}` : (o.mountpoint ?? '-')]),
+        ...objs.map((o) => [
+          o.name,
+          o.type,
+          formatBytes(o.used),
+          o.type === 'snapshot' ? '-' : formatBytes(o.available),
+          formatBytes(o.referenced),
+          formatTime(o.creation),
+          o.origin ? `origin ${o.origin}` : (o.mountpoint ?? '-'),
+        ]),
       ]);
     }
     return 0;

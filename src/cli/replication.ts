@@ -40,7 +40,6 @@ export function planFlags(plan: Plan): SyncPlanFlags {
   };
 }
 
-
 export interface ReplicationOptions {
   positional: string[];
   json: boolean;
@@ -120,7 +119,14 @@ function cliApp(fleet: Fleet, o: ReplicationOptions, logger: Logger): App {
 
 function printPlan(r: Review, o: ReplicationOptions, out: Out, rerun: string): void {
   if (o.json) {
-    const losses = r.losses.map((l) => ({ pair: l.pair.id, host: l.host, dataset: l.dataset, destroyed: l.destroyed, nextBase: l.nextBase ?? null, message: l.message }));
+    const losses = r.losses.map((l) => ({
+      pair: l.pair.id,
+      host: l.host,
+      dataset: l.dataset,
+      destroyed: l.destroyed,
+      nextBase: l.nextBase ?? null,
+      message: l.message,
+    }));
     out(JSON.stringify({ plan: r.plan, shell: Object.fromEntries(planToShell(r.plan).byHost), baseLosses: losses }, null, 2));
     return;
   }
@@ -300,7 +306,12 @@ export async function replicationCommand(command: string, fleet: Fleet, o: Repli
     case 'diagnose': {
       const pair = pairOf(o);
       fleet.setHosts([pair.source.host, pair.target.host]);
-      const r = await diagnoseFlow(app, cliUI(o, out, '--fix --yes', true), pair, o.stalledAfterSeconds !== undefined ? { stalledAfterSeconds: o.stalledAfterSeconds } : {});
+      const r = await diagnoseFlow(
+        app,
+        cliUI(o, out, '--fix --yes', true),
+        pair,
+        o.stalledAfterSeconds !== undefined ? { stalledAfterSeconds: o.stalledAfterSeconds } : {},
+      );
       return exitOf(r.flow, o, out);
     }
     case 'plan':
@@ -329,7 +340,13 @@ export async function replicationCommand(command: string, fleet: Fleet, o: Repli
         flags = planFlags(planSync(pair, src!, dst!, { zfs: o.zfs }));
       } catch {
         // No plan can be made yet (e.g. no common base): audit a plain sync with holds where the hosts have them.
-        flags = { holds: src!.capabilities.holds && dst!.capabilities.holds, snapshot: false, rollback: false, destroy: false, resume: dst!.capabilities.resumeTokens };
+        flags = {
+          holds: src!.capabilities.holds && dst!.capabilities.holds,
+          snapshot: false,
+          rollback: false,
+          destroy: false,
+          resume: dst!.capabilities.resumeTokens,
+        };
       }
       const host = (name: string) => ({ name, runner: fleet.host(name).runner, capabilities: () => fleet.host(name).capabilities() });
       const audit = await auditPairPermissions(pair, { source: host(pair.source.host), target: host(pair.target.host) }, flags, {
@@ -346,7 +363,10 @@ export async function replicationCommand(command: string, fleet: Fleet, o: Repli
       const { entries, unreadable } = await app.history.read();
       if (o.json) out(JSON.stringify(entries, null, 2));
       else {
-        for (const e of entries) out(`${e.finishedAt}  ${e.outcome.padEnd(9)} ${e.title}${e.bytes ? ` (${formatBytes(e.bytes)})` : ''}${e.error ? ` — ${e.error.split('\n')[0]}` : ''}`);
+        for (const e of entries)
+          out(
+            `${e.finishedAt}  ${e.outcome.padEnd(9)} ${e.title}${e.bytes ? ` (${formatBytes(e.bytes)})` : ''}${e.error ? ` — ${e.error.split('\n')[0]}` : ''}`,
+          );
         if (unreadable) out(`(${unreadable} unreadable line(s) skipped)`);
       }
       return 0;

@@ -198,7 +198,9 @@ export function checkHostKeyEntries(entries: readonly KnownHostsEntry[], keyBlob
   if (match) return withPlace({ status: 'known', fingerprint, keyType }, match);
   if (plain.length === 0) {
     const ca = entries.find((e) => e.marker === 'cert-authority');
-    return ca ? { status: 'unknown', fingerprint, keyType, certAuthority: `${ca.file ?? 'known_hosts'}:${ca.line}` } : { status: 'unknown', fingerprint, keyType };
+    return ca
+      ? { status: 'unknown', fingerprint, keyType, certAuthority: `${ca.file ?? 'known_hosts'}:${ca.line}` }
+      : { status: 'unknown', fingerprint, keyType };
   }
   // The host is known but none of its keys is the presented one: a changed key. (OpenSSH asks when only
   // keys of other types are known; we refuse, and SshRunner orders host key algorithms so that a server
@@ -219,12 +221,7 @@ function withPlace(check: HostKeyCheck, e: KnownHostsEntry): HostKeyCheck {
 }
 
 /** Verify a presented host key (raw SSH blob) for host:port against known_hosts files. */
-export async function verifyHostKey(
-  files: readonly string[],
-  host: string,
-  port: number,
-  keyBlob: Buffer,
-): Promise<HostKeyCheck> {
+export async function verifyHostKey(files: readonly string[], host: string, port: number, keyBlob: Buffer): Promise<HostKeyCheck> {
   return checkHostKeyEntries(await lookupKnownHost(files, host, port), keyBlob);
 }
 
@@ -238,13 +235,7 @@ export async function knownKeyTypes(files: readonly string[], host: string, port
 }
 
 /** The line appendKnownHost writes (without newline). */
-export function formatKnownHostLine(
-  host: string,
-  port: number,
-  keyType: string,
-  keyBase64: string,
-  options: { hashed?: boolean } = {},
-): string {
+export function formatKnownHostLine(host: string, port: number, keyType: string, keyBase64: string, options: { hashed?: boolean } = {}): string {
   const name = knownHostsName(host, port);
   return `${options.hashed ? hashHostName(name) : name} ${keyType} ${keyBase64}`;
 }

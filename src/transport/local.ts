@@ -156,7 +156,9 @@ export class LocalRunner implements Runner {
 
 /** A stream to pipe from (duck-typed, so streams from other copies of the stream module work too). */
 export function isReadable(x: unknown): x is Readable {
-  return x instanceof Readable || (typeof x === 'object' && x !== null && typeof (x as Readable).pipe === 'function' && typeof (x as Readable).on === 'function');
+  return (
+    x instanceof Readable || (typeof x === 'object' && x !== null && typeof (x as Readable).pipe === 'function' && typeof (x as Readable).on === 'function')
+  );
 }
 
 /** End a Writable and wait until everything written has been flushed (or it fails). */

@@ -238,15 +238,7 @@ const SOCKET_REASONS: Record<string, string> = {
   ECONNRESET: 'connection reset by peer (ECONNRESET)',
 };
 
-const DEFAULT_HOST_KEY_ALGOS = [
-  'ssh-ed25519',
-  'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521',
-  'rsa-sha2-512',
-  'rsa-sha2-256',
-  'ssh-rsa',
-];
+const DEFAULT_HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
 
 /** Put the algorithms of the key types already known for the host first (as OpenSSH does), so that a
  * server with several host keys presents the one we know. */
@@ -555,9 +547,13 @@ export class SshRunner implements Runner {
             const busy = this.semaphore.active > 0;
             if (!busy && ++refusals > 8) throw e.error;
             const ms = Math.min(50 * 2 ** Math.min(refusals, 5), 1000);
-            this.logger.debug(`ssh ${this.label}: server refused a session (${e.error.message}); retrying${busy ? ' when a command ends' : ''} in at most ${ms} ms`);
+            this.logger.debug(
+              `ssh ${this.label}: server refused a session (${e.error.message}); retrying${busy ? ' when a command ends' : ''} in at most ${ms} ms`,
+            );
             let timer: NodeJS.Timeout | undefined;
-            await Promise.race([new Promise((res) => (timer = setTimeout(res, ms))), this.semaphore.nextRelease(), cancel.promise]).finally(() => clearTimeout(timer));
+            await Promise.race([new Promise((res) => (timer = setTimeout(res, ms))), this.semaphore.nextRelease(), cancel.promise]).finally(() =>
+              clearTimeout(timer),
+            );
             continue;
           }
           // The command never started because the connection had just died: reconnect once.
@@ -657,7 +653,14 @@ export class SshRunner implements Runner {
       for (const c of clients.reverse()) c.end();
       throw e;
     }
-    const conn: Connection = { id: nextConnectionId++, client: clients[clients.length - 1]!, clients, closed: false, inflight: new Set(), closedClients: new Set() };
+    const conn: Connection = {
+      id: nextConnectionId++,
+      client: clients[clients.length - 1]!,
+      clients,
+      closed: false,
+      inflight: new Set(),
+      closedClients: new Set(),
+    };
     const lost = (why: string) => () => {
       if (conn.closed) return;
       this.logger.debug(`ssh ${this.label}: connection lost (${why})`);
@@ -673,7 +676,16 @@ export class SshRunner implements Runner {
         if (e.level === 'client-timeout') lost(`${name} stopped answering keepalives`)();
       });
     });
-    this.logger.debug(`ssh ${this.label}: connection #${conn.id} ready${chain.length > 1 ? ` via ${chain.slice(0, -1).map((h) => h.alias).join(', ')}` : ''}`);
+    this.logger.debug(
+      `ssh ${this.label}: connection #${conn.id} ready${
+        chain.length > 1
+          ? ` via ${chain
+              .slice(0, -1)
+              .map((h) => h.alias)
+              .join(', ')}`
+          : ''
+      }`,
+    );
     return conn;
   }
 
@@ -778,7 +790,9 @@ export class SshRunner implements Runner {
           (e: unknown) => {
             timer.resume();
             hostKeyError =
-              e instanceof RunnerError ? e : new RunnerError('hostkey-unknown', `Host key check for ${hostPort(t)} failed: ${(e as Error).message}`, this.label, { cause: e });
+              e instanceof RunnerError
+                ? e
+                : new RunnerError('hostkey-unknown', `Host key check for ${hostPort(t)} failed: ${(e as Error).message}`, this.label, { cause: e });
             verify(false);
           },
         );
@@ -819,10 +833,24 @@ export class SshRunner implements Runner {
       try {
         revoked = parseRevokedKeys(await fs.promises.readFile(t.revokedHostKeys));
       } catch (e) {
-        return new RunnerError('hostkey-changed', `RevokedHostKeys ${t.revokedHostKeys} cannot be read (${(e as Error).message}); refusing to connect to ${shown}, as OpenSSH does`, this.label);
+        return new RunnerError(
+          'hostkey-changed',
+          `RevokedHostKeys ${t.revokedHostKeys} cannot be read (${(e as Error).message}); refusing to connect to ${shown}, as OpenSSH does`,
+          this.label,
+        );
       }
-      if (revoked === 'krl') return new RunnerError('hostkey-changed', `RevokedHostKeys ${t.revokedHostKeys} is an OpenSSH KRL, which ZFS Fleet cannot read; refusing to connect to ${shown} rather than ignore it (list the revoked keys as public keys, one per line)`, this.label);
-      if (revoked.some((k) => k.equals(key))) return new RunnerError('hostkey-changed', `The ${check.keyType} host key presented by ${shown} (${check.fingerprint}) is listed in RevokedHostKeys ${t.revokedHostKeys}; refusing to connect.`, this.label);
+      if (revoked === 'krl')
+        return new RunnerError(
+          'hostkey-changed',
+          `RevokedHostKeys ${t.revokedHostKeys} is an OpenSSH KRL, which ZFS Fleet cannot read; refusing to connect to ${shown} rather than ignore it (list the revoked keys as public keys, one per line)`,
+          this.label,
+        );
+      if (revoked.some((k) => k.equals(key)))
+        return new RunnerError(
+          'hostkey-changed',
+          `The ${check.keyType} host key presented by ${shown} (${check.fingerprint}) is listed in RevokedHostKeys ${t.revokedHostKeys}; refusing to connect.`,
+          this.label,
+        );
     }
     switch (check.status) {
       case 'known':
@@ -854,9 +882,20 @@ export class SshRunner implements Runner {
     }
     let decision: HostKeyDecision;
     try {
-      decision = await this.options.onUnknownHostKey({ host, port, keyType: check.keyType, fingerprint: check.fingerprint, ...(check.certAuthority ? { certAuthority: check.certAuthority } : {}) });
+      decision = await this.options.onUnknownHostKey({
+        host,
+        port,
+        keyType: check.keyType,
+        fingerprint: check.fingerprint,
+        ...(check.certAuthority ? { certAuthority: check.certAuthority } : {}),
+      });
     } catch (e) {
-      return new RunnerError('hostkey-unknown', `The host key of ${shown} (${check.keyType} ${check.fingerprint}) was not accepted: ${(e as Error).message}`, this.label, { cause: e });
+      return new RunnerError(
+        'hostkey-unknown',
+        `The host key of ${shown} (${check.keyType} ${check.fingerprint}) was not accepted: ${(e as Error).message}`,
+        this.label,
+        { cause: e },
+      );
     }
     if (decision === 'save') {
       const file = t.userKnownHostsFiles[0];
@@ -1058,7 +1097,11 @@ export class SshRunner implements Runner {
             if (settled) return;
             if (exitCode === undefined) {
               finishError(
-                new RunnerError('disconnected', conn.closed ? `The connection to ${this.label} was lost while ${what} ran` : `${what} on ${this.label} ended without an exit status`, this.label),
+                new RunnerError(
+                  'disconnected',
+                  conn.closed ? `The connection to ${this.label} was lost while ${what} ran` : `${what} on ${this.label} ended without an exit status`,
+                  this.label,
+                ),
               );
               return;
             }
@@ -1089,7 +1132,9 @@ export class SshRunner implements Runner {
         });
       } catch (e) {
         // ssh2 throws synchronously when the socket is already gone.
-        finishError(new NotStarted(new RunnerError('disconnected', `The connection to ${this.label} was lost before ${what} started`, this.label, { cause: e })));
+        finishError(
+          new NotStarted(new RunnerError('disconnected', `The connection to ${this.label} was lost before ${what} started`, this.label, { cause: e })),
+        );
         void this.closeConnection(conn, new RunnerError('disconnected', `The connection to ${this.label} was lost`, this.label));
       }
     });

@@ -396,7 +396,9 @@ function applyLines(lines: SSHConfig, doc: ConfigDoc, st: EvalState, env: Env, d
     if (!isDirective(line)) continue;
     const param = line.param.toLowerCase();
     if (param === 'host') {
-      const pats = values(line).flatMap((v) => v.split(/\s+/)).filter((v) => v !== '');
+      const pats = values(line)
+        .flatMap((v) => v.split(/\s+/))
+        .filter((v) => v !== '');
       let ok = false;
       for (const p of pats) {
         if (p.startsWith('!')) {
@@ -590,20 +592,14 @@ function resolveWith(hs: HostSpec, L: Loaded, depth: number, chain: string[], no
   const where = `host "${hs.host}"`;
 
   if (get('proxycommand') !== undefined && get('proxycommand')!.toLowerCase() !== 'none' && !noJump) {
-    throw new RunnerError(
-      'config',
-      `ssh config for ${where} uses ProxyCommand, which ZFS Fleet does not support; use ProxyJump instead`,
-    );
+    throw new RunnerError('config', `ssh config for ${where} uses ProxyCommand, which ZFS Fleet does not support; use ProxyJump instead`);
   }
   const hostNameRaw = get('hostname');
   const hostName = hostNameRaw !== undefined ? expandHostName(hostNameRaw, hs.host) : hs.host;
   if (hostName === '' || /\s/.test(hostName)) throw new RunnerError('config', `Bad HostName "${hostName}" for ${where}`);
   const portText = get('port');
   const port =
-    hs.port ??
-    (portText !== undefined ? parsePort(portText, (why) => new RunnerError('config', `Bad Port for ${where}: ${why}`)) : undefined) ??
-    d.port ??
-    22;
+    hs.port ?? (portText !== undefined ? parsePort(portText, (why) => new RunnerError('config', `Bad Port for ${where}: ${why}`)) : undefined) ?? d.port ?? 22;
   const user = hs.user ?? get('user') ?? d.user ?? env.localUser;
   const hostKeyAlias = get('hostkeyalias');
   const jumpText = noJump ? undefined : get('proxyjump');
@@ -645,18 +641,15 @@ function resolveWith(hs: HostSpec, L: Loaded, depth: number, chain: string[], no
     const v = st.settings.get(key);
     if (v === undefined) return def;
     if (v.length === 1 && v[0]!.toLowerCase() === 'none') return [];
-    return v.flatMap((s) => s.split(/\s+/)).filter((s) => s !== '').map((f) => expandPath(f, tc, env, key));
+    return v
+      .flatMap((s) => s.split(/\s+/))
+      .filter((s) => s !== '')
+      .map((f) => expandPath(f, tc, env, key));
   };
   const userKnownHostsFiles =
     o.userKnownHostsFiles ??
-    knownFiles(
-      'userknownhostsfile',
-      d.userKnownHostsFiles ?? [path.join(env.home, '.ssh', 'known_hosts'), path.join(env.home, '.ssh', 'known_hosts2')],
-    );
-  const globalKnownHostsFiles = knownFiles(
-    'globalknownhostsfile',
-    d.globalKnownHostsFiles ?? ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'],
-  );
+    knownFiles('userknownhostsfile', d.userKnownHostsFiles ?? [path.join(env.home, '.ssh', 'known_hosts'), path.join(env.home, '.ssh', 'known_hosts2')]);
+  const globalKnownHostsFiles = knownFiles('globalknownhostsfile', d.globalKnownHostsFiles ?? ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']);
 
   const target: SshTarget = {
     alias: hs.host,
@@ -667,8 +660,7 @@ function resolveWith(hs: HostSpec, L: Loaded, depth: number, chain: string[], no
     identitiesOnly: yes(get('identitiesonly')) ?? false,
     proxyJump: [],
     connectTimeoutMs: o.connectTimeoutMs ?? parseSeconds(get('connecttimeout'), 'ConnectTimeout') ?? d.connectTimeoutMs ?? 15_000,
-    serverAliveIntervalMs:
-      o.serverAliveIntervalMs ?? parseSeconds(get('serveraliveinterval'), 'ServerAliveInterval') ?? d.serverAliveIntervalMs ?? 15_000,
+    serverAliveIntervalMs: o.serverAliveIntervalMs ?? parseSeconds(get('serveraliveinterval'), 'ServerAliveInterval') ?? d.serverAliveIntervalMs ?? 15_000,
     serverAliveCountMax: o.serverAliveCountMax ?? parseCount(get('serveralivecountmax'), 'ServerAliveCountMax') ?? d.serverAliveCountMax ?? 3,
     userKnownHostsFiles,
     globalKnownHostsFiles,

@@ -54,7 +54,11 @@ export function readSettings(): FleetSettings {
 /** Where a list setting is written: where it is defined now (folder, workspace settings), else the user settings. */
 function writeTarget(c: vscode.WorkspaceConfiguration, key: 'hosts' | 'pairs'): vscode.ConfigurationTarget {
   const info = c.inspect<unknown[]>(key);
-  return info?.workspaceFolderValue !== undefined ? vscode.ConfigurationTarget.WorkspaceFolder : info?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  return info?.workspaceFolderValue !== undefined
+    ? vscode.ConfigurationTarget.WorkspaceFolder
+    : info?.workspaceValue !== undefined
+      ? vscode.ConfigurationTarget.Workspace
+      : vscode.ConfigurationTarget.Global;
 }
 
 /** Write the host list where it is defined now (workspace or user settings), else to user settings. */
@@ -76,7 +80,12 @@ export async function addPairSetting(spec: PairSpec): Promise<void> {
   const c = config();
   const target = writeTarget(c, 'pairs');
   const info = c.inspect<unknown[]>('pairs');
-  const current = target === vscode.ConfigurationTarget.WorkspaceFolder ? info?.workspaceFolderValue : target === vscode.ConfigurationTarget.Workspace ? info?.workspaceValue : info?.globalValue;
+  const current =
+    target === vscode.ConfigurationTarget.WorkspaceFolder
+      ? info?.workspaceFolderValue
+      : target === vscode.ConfigurationTarget.Workspace
+        ? info?.workspaceValue
+        : info?.globalValue;
   await c.update('pairs', [...(Array.isArray(current) ? current : []), spec], target);
 }
 

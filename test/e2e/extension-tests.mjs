@@ -47,7 +47,9 @@ try {
     settings,
     timeout: Number(values.timeout) * 1000,
   });
-  console.log(`extension tests ${code === 0 ? 'passed' : 'FAILED'} (exit ${code}; server start ${timings.serverStartMs} ms, run ${timings.runMs} ms, total ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(
+    `extension tests ${code === 0 ? 'passed' : 'FAILED'} (exit ${code}; server start ${timings.serverStartMs} ms, run ${timings.runMs} ms, total ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+  );
   process.exit(code === 0 ? 0 : 1);
 } catch (e) {
   console.error(`extension tests could not run: ${e.message}`);

@@ -64,7 +64,8 @@ function fail(msg) {
 
 /** Which VS Code runs the tests: { vscodeExecutablePath?, version?, what }. */
 function vscodeRoute() {
-  if (process.env.VSCODE_EXECUTABLE) return { vscodeExecutablePath: path.resolve(process.env.VSCODE_EXECUTABLE), what: `VS Code at ${process.env.VSCODE_EXECUTABLE}` };
+  if (process.env.VSCODE_EXECUTABLE)
+    return { vscodeExecutablePath: path.resolve(process.env.VSCODE_EXECUTABLE), what: `VS Code at ${process.env.VSCODE_EXECUTABLE}` };
   if (opts.desktop) return { version: opts['vscode-version'], what: `VS Code ${opts['vscode-version']} downloaded by @vscode/test-electron` };
   return { vscodeExecutablePath: SHIM, what: 'code-server + headless Chromium (test/e2e/lib/vscode-shim)' };
 }
@@ -99,7 +100,12 @@ async function runOnce({ extensionDevelopmentPath, extensionTestsPath, folder, e
   const profile = mkdtempSync(path.join(os.tmpdir(), 'zfs-fleet-runtests-'));
   mkdirSync(path.join(profile, 'user-data', 'User'), { recursive: true });
   writeFileSync(path.join(profile, 'user-data', 'User', 'settings.json'), JSON.stringify({ ...DEFAULT_SETTINGS, ...settings }, null, 2) + '\n');
-  const launchArgs = [folder, '--disable-extensions', `--user-data-dir=${path.join(profile, 'user-data')}`, `--extensions-dir=${path.join(profile, 'extensions')}`];
+  const launchArgs = [
+    folder,
+    '--disable-extensions',
+    `--user-data-dir=${path.join(profile, 'user-data')}`,
+    `--extensions-dir=${path.join(profile, 'extensions')}`,
+  ];
   log(`runTests on ${route.what}`);
   const tap = countMochaOutput();
   try {
@@ -127,7 +133,12 @@ async function sampleSuite() {
   const dir = path.join(here, 'sample-suite');
   const workspace = path.join(dir, 'suite');
   const checks = [{ name: 'the sample suite passes: runTests resolves with 0', env: {}, expectPass: true }];
-  if (opts['check-failure']) checks.push({ name: 'a deliberately failing test (SAMPLE_SUITE_FAIL=1): runTests rejects with TestRunFailedError', env: { SAMPLE_SUITE_FAIL: '1' }, expectPass: false });
+  if (opts['check-failure'])
+    checks.push({
+      name: 'a deliberately failing test (SAMPLE_SUITE_FAIL=1): runTests rejects with TestRunFailedError',
+      env: { SAMPLE_SUITE_FAIL: '1' },
+      expectPass: false,
+    });
   let passed = 0;
   let failed = 0;
   for (const check of checks) {
@@ -174,7 +185,12 @@ async function replicationSuite() {
     const esbuild = await import('esbuild');
     await esbuild.build({
       // index.ts and every *.test.ts beside it (index.ts names the files mocha loads).
-      entryPoints: [path.join(suiteDir, 'index.ts'), ...readdirSync(suiteDir).filter((f) => f.endsWith('.test.ts')).map((f) => path.join(suiteDir, f))],
+      entryPoints: [
+        path.join(suiteDir, 'index.ts'),
+        ...readdirSync(suiteDir)
+          .filter((f) => f.endsWith('.test.ts'))
+          .map((f) => path.join(suiteDir, f)),
+      ],
       outdir: out,
       bundle: true,
       platform: 'node',
@@ -213,7 +229,11 @@ async function replicationSuite() {
       ['off1', `zfs-hdd/${root}`],
     ]) {
       try {
-        execFileSync('ssh', ['-F', path.join(LAB, 'ssh_config'), host, `zfs list -H -o name '${dataset}' >/dev/null 2>&1 && zfs destroy -r -R '${dataset}' || true`], { stdio: 'ignore' });
+        execFileSync(
+          'ssh',
+          ['-F', path.join(LAB, 'ssh_config'), host, `zfs list -H -o name '${dataset}' >/dev/null 2>&1 && zfs destroy -r -R '${dataset}' || true`],
+          { stdio: 'ignore' },
+        );
       } catch {
         // best effort; the suite's own teardown retries while zfs-fuse says busy
       }

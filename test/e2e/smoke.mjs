@@ -14,16 +14,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  closeBrowser,
-  codeServerBin,
-  installVsix,
-  launchBrowser,
-  makeProfile,
-  sleep,
-  startCodeServer,
-  waitFor,
-} from './lib/codeServer.mjs';
+import { closeBrowser, codeServerBin, installVsix, launchBrowser, makeProfile, sleep, startCodeServer, waitFor } from './lib/codeServer.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values: opts } = parseArgs({
@@ -186,7 +177,12 @@ async function rows() {
 }
 
 function describeRows(list) {
-  return list.map((r) => `${'  '.repeat(Math.max(0, r.level - 1))}${r.expanded === 'true' ? 'v ' : r.expanded === 'false' ? '> ' : '  '}${r.label}${r.description ? `  — ${r.description}` : ''}`).join('\n');
+  return list
+    .map(
+      (r) =>
+        `${'  '.repeat(Math.max(0, r.level - 1))}${r.expanded === 'true' ? 'v ' : r.expanded === 'false' ? '> ' : '  '}${r.label}${r.description ? `  — ${r.description}` : ''}`,
+    )
+    .join('\n');
 }
 
 /** Visible notifications, dialogs and quick picks (a host-key or passphrase prompt, an error). */
@@ -386,7 +382,14 @@ async function main() {
         },
         { timeout: 60_000, what: 'host rows off1, ovh3, off2' },
       ).catch(async (e) => {
-        throw new Error(`${e.message}\nthe sidebar shows:\n${describeRows(await rows())}\n${(await page.locator('.part.sidebar').innerText().catch(() => '')).slice(0, 800)}${await uiMessages()}`);
+        throw new Error(
+          `${e.message}\nthe sidebar shows:\n${describeRows(await rows())}\n${(
+            await page
+              .locator('.part.sidebar')
+              .innerText()
+              .catch(() => '')
+          ).slice(0, 800)}${await uiMessages()}`,
+        );
       });
       const top = list.filter((r) => r.level === 1).map((r) => r.label);
       if (JSON.stringify(top) !== JSON.stringify(HOSTS)) throw new Error(`top-level rows are ${JSON.stringify(top)}, expected ${JSON.stringify(HOSTS)}`);
@@ -436,100 +439,134 @@ async function main() {
       return descs.join('; ');
     });
 
-    await check('off1 > zfs-hdd > off lists the datasets products, images, users, "my data"', async () => {
-      const pools = await expand(['off1']);
-      await settledChildren(['off1']);
-      if (!pools.some((p) => p.label === 'zfs-hdd')) throw new Error(`off1's children: ${pools.map((p) => p.label).join(', ')}`);
-      await expand(['off1', 'zfs-hdd']);
-      const kids = await expand(['off1', 'zfs-hdd', 'off']);
-      const labels = kids.map((k) => k.label);
-      const missing = OFF1_DATASETS.filter((d) => !labels.includes(d));
-      if (missing.length) throw new Error(`missing under zfs-hdd/off: ${missing.join(', ')}; shown: ${labels.join(', ')}`);
-      return labels.join(', ');
-    }, { required: false });
+    await check(
+      'off1 > zfs-hdd > off lists the datasets products, images, users, "my data"',
+      async () => {
+        const pools = await expand(['off1']);
+        await settledChildren(['off1']);
+        if (!pools.some((p) => p.label === 'zfs-hdd')) throw new Error(`off1's children: ${pools.map((p) => p.label).join(', ')}`);
+        await expand(['off1', 'zfs-hdd']);
+        const kids = await expand(['off1', 'zfs-hdd', 'off']);
+        const labels = kids.map((k) => k.label);
+        const missing = OFF1_DATASETS.filter((d) => !labels.includes(d));
+        if (missing.length) throw new Error(`missing under zfs-hdd/off: ${missing.join(', ')}; shown: ${labels.join(', ')}`);
+        return labels.join(', ');
+      },
+      { required: false },
+    );
 
-    await check('the dataset with a space is shown as "my data"', async () => {
-      const r = findPath(await rows(), ['off1', 'zfs-hdd', 'off', 'my data']);
-      if (!r) throw new Error('no row labelled "my data" under off1 > zfs-hdd > off');
-      return r.description ? `description: ${r.description}` : undefined;
-    }, { required: false });
+    await check(
+      'the dataset with a space is shown as "my data"',
+      async () => {
+        const r = findPath(await rows(), ['off1', 'zfs-hdd', 'off', 'my data']);
+        if (!r) throw new Error('no row labelled "my data" under off1 > zfs-hdd > off');
+        return r.description ? `description: ${r.description}` : undefined;
+      },
+      { required: false },
+    );
 
-    await check('zfs-hdd/off/products has its snapshots, newest first', async () => {
-      const kids = await expand(['off1', 'zfs-hdd', 'off', 'products']);
-      const snaps = kids.find((k) => /^Snapshots \(\d+\)$/.test(k.label));
-      if (!snaps) throw new Error(`no "Snapshots (N)" row under products; its children: ${kids.map((k) => k.label).join(', ')}`);
-      const n = Number(/\((\d+)\)/.exec(snaps.label)[1]);
-      const rowsShown = await expand(['off1', 'zfs-hdd', 'off', 'products', snaps.label]);
-      const names = rowsShown.map((r) => r.label);
-      if (names.length !== n) throw new Error(`"${snaps.label}" but ${names.length} snapshot rows: ${names.join(', ')}`);
-      const missing = OFF1_PRODUCTS_SNAPSHOTS.filter((s) => !names.includes(s));
-      if (missing.length) throw new Error(`missing snapshots ${missing.join(', ')}; shown: ${names.join(', ')}`);
-      const order = names.filter((s) => OFF1_PRODUCTS_SNAPSHOTS.includes(s));
-      const expected = [...OFF1_PRODUCTS_SNAPSHOTS].reverse();
-      if (JSON.stringify(order) !== JSON.stringify(expected)) throw new Error(`snapshots not newest first: ${names.join(', ')}`);
-      // The lab's snapshot names are timestamps, so the whole list must be descending too.
-      const sorted = [...names].sort().reverse();
-      if (JSON.stringify(names) !== JSON.stringify(sorted)) throw new Error(`snapshots not newest first: ${names.join(', ')}`);
-      const newest = rowsShown[0];
-      return `${snaps.label}: ${names.join(', ')}; newest "${newest.label}" ${newest.description}`;
-    }, { required: false });
+    await check(
+      'zfs-hdd/off/products has its snapshots, newest first',
+      async () => {
+        const kids = await expand(['off1', 'zfs-hdd', 'off', 'products']);
+        const snaps = kids.find((k) => /^Snapshots \(\d+\)$/.test(k.label));
+        if (!snaps) throw new Error(`no "Snapshots (N)" row under products; its children: ${kids.map((k) => k.label).join(', ')}`);
+        const n = Number(/\((\d+)\)/.exec(snaps.label)[1]);
+        const rowsShown = await expand(['off1', 'zfs-hdd', 'off', 'products', snaps.label]);
+        const names = rowsShown.map((r) => r.label);
+        if (names.length !== n) throw new Error(`"${snaps.label}" but ${names.length} snapshot rows: ${names.join(', ')}`);
+        const missing = OFF1_PRODUCTS_SNAPSHOTS.filter((s) => !names.includes(s));
+        if (missing.length) throw new Error(`missing snapshots ${missing.join(', ')}; shown: ${names.join(', ')}`);
+        const order = names.filter((s) => OFF1_PRODUCTS_SNAPSHOTS.includes(s));
+        const expected = [...OFF1_PRODUCTS_SNAPSHOTS].reverse();
+        if (JSON.stringify(order) !== JSON.stringify(expected)) throw new Error(`snapshots not newest first: ${names.join(', ')}`);
+        // The lab's snapshot names are timestamps, so the whole list must be descending too.
+        const sorted = [...names].sort().reverse();
+        if (JSON.stringify(names) !== JSON.stringify(sorted)) throw new Error(`snapshots not newest first: ${names.join(', ')}`);
+        const newest = rowsShown[0];
+        return `${snaps.label}: ${names.join(', ')}; newest "${newest.label}" ${newest.description}`;
+      },
+      { required: false },
+    );
     await screenshot('off1-snapshots');
 
-    await check('ovh3 > rpool > off > clones > products is a clone naming its origin', async () => {
-      await expand(['ovh3']);
-      await settledChildren(['ovh3']);
-      await expand(['ovh3', 'rpool']);
-      const off = await expand(['ovh3', 'rpool', 'off']);
-      if (!off.some((k) => k.label === 'clones')) throw new Error(`ovh3 > rpool > off shows ${off.map((k) => k.label).join(', ')}`);
-      const clones = await expand(['ovh3', 'rpool', 'off', 'clones']);
-      const clone = clones.find((k) => k.label === 'products');
-      if (!clone) throw new Error(`ovh3 > rpool > off > clones shows ${clones.map((k) => k.label).join(', ')}`);
-      if (!/products@\S+/.test(clone.description) && !/clone|origin/i.test(clone.description)) {
-        throw new Error(`the clone's description "${clone.description}" does not mention its origin`);
-      }
-      if (!/@/.test(clone.description)) throw new Error(`the clone's description "${clone.description}" does not name the origin snapshot`);
-      return clone.description;
-    }, { required: false });
+    await check(
+      'ovh3 > rpool > off > clones > products is a clone naming its origin',
+      async () => {
+        await expand(['ovh3']);
+        await settledChildren(['ovh3']);
+        await expand(['ovh3', 'rpool']);
+        const off = await expand(['ovh3', 'rpool', 'off']);
+        if (!off.some((k) => k.label === 'clones')) throw new Error(`ovh3 > rpool > off shows ${off.map((k) => k.label).join(', ')}`);
+        const clones = await expand(['ovh3', 'rpool', 'off', 'clones']);
+        const clone = clones.find((k) => k.label === 'products');
+        if (!clone) throw new Error(`ovh3 > rpool > off > clones shows ${clones.map((k) => k.label).join(', ')}`);
+        if (!/products@\S+/.test(clone.description) && !/clone|origin/i.test(clone.description)) {
+          throw new Error(`the clone's description "${clone.description}" does not mention its origin`);
+        }
+        if (!/@/.test(clone.description)) throw new Error(`the clone's description "${clone.description}" does not name the origin snapshot`);
+        return clone.description;
+      },
+      { required: false },
+    );
 
-    await check('off2 shows its pool zfs-nvme', async () => {
-      const kids = await expand(['off2']);
-      const settled = await settledChildren(['off2']);
-      const labels = (settled.length ? settled : kids).map((k) => k.label);
-      if (!labels.includes('zfs-nvme')) throw new Error(`off2's children: ${labels.join(', ')}`);
-      return labels.join(', ');
-    }, { required: false });
+    await check(
+      'off2 shows its pool zfs-nvme',
+      async () => {
+        const kids = await expand(['off2']);
+        const settled = await settledChildren(['off2']);
+        const labels = (settled.length ? settled : kids).map((k) => k.label);
+        if (!labels.includes('zfs-nvme')) throw new Error(`off2's children: ${labels.join(', ')}`);
+        return labels.join(', ');
+      },
+      { required: false },
+    );
 
-    await check('screenshot of the expanded tree', async () => {
-      // Widen the sidebar (drag its sash, as a user would) so descriptions are not cut, move the
-      // focus out of the tree, and shoot.
-      const box = await page.locator('.part.sidebar').boundingBox();
-      if (box) {
-        await page.mouse.move(box.x + box.width + 1, box.y + box.height / 2);
-        await page.mouse.down();
-        await page.mouse.move(box.x + box.width + 260, box.y + box.height / 2, { steps: 5 });
-        await page.mouse.up();
-      }
-      // Clear the tree's selection (Escape in the list), then move the focus to the editor area.
-      await page.locator('.part.sidebar .monaco-list').first().focus().catch(() => {});
-      await page.keyboard.press('Escape');
-      await page.locator('.part.editor').click({ position: { x: 300, y: 300 } }).catch(() => {});
-      await page.mouse.move(1300, 900);
-      await sleep(300); // let the layout and hover effects settle
-      const file = await screenshot('tree');
-      if (!file) throw new Error('no screenshot');
-      writeFileSync(path.join(RESULTS, 'tree.txt'), `${describeRows(await rows())}\n`);
-      // For the README: the activity bar and the sidebar down to the last row.
-      const side = await page.locator('.part.sidebar').boundingBox();
-      const last = await page.locator(ROW).evaluateAll((els) => Math.max(...els.map((e) => e.getBoundingClientRect().bottom)));
-      const clipped = path.join(RESULTS, 'tree-sidebar.png');
-      const top = Math.floor(side.y);
-      await page.screenshot({ path: clipped, clip: { x: 0, y: top, width: Math.ceil(side.x + side.width), height: Math.min(side.height, Math.ceil(last) + 40 - top) } });
-      if (!opts['readme-screenshot'] || results.some((r) => !r.ok)) return `${path.relative(repo, file)}, ${path.relative(repo, clipped)}`;
-      const media = path.join(repo, 'media', 'screenshots');
-      mkdirSync(media, { recursive: true });
-      copyFileSync(clipped, path.join(media, 'tree.png'));
-      return `${path.relative(repo, file)}; ${path.relative(repo, clipped)} -> media/screenshots/tree.png`;
-    }, { required: false });
+    await check(
+      'screenshot of the expanded tree',
+      async () => {
+        // Widen the sidebar (drag its sash, as a user would) so descriptions are not cut, move the
+        // focus out of the tree, and shoot.
+        const box = await page.locator('.part.sidebar').boundingBox();
+        if (box) {
+          await page.mouse.move(box.x + box.width + 1, box.y + box.height / 2);
+          await page.mouse.down();
+          await page.mouse.move(box.x + box.width + 260, box.y + box.height / 2, { steps: 5 });
+          await page.mouse.up();
+        }
+        // Clear the tree's selection (Escape in the list), then move the focus to the editor area.
+        await page
+          .locator('.part.sidebar .monaco-list')
+          .first()
+          .focus()
+          .catch(() => {});
+        await page.keyboard.press('Escape');
+        await page
+          .locator('.part.editor')
+          .click({ position: { x: 300, y: 300 } })
+          .catch(() => {});
+        await page.mouse.move(1300, 900);
+        await sleep(300); // let the layout and hover effects settle
+        const file = await screenshot('tree');
+        if (!file) throw new Error('no screenshot');
+        writeFileSync(path.join(RESULTS, 'tree.txt'), `${describeRows(await rows())}\n`);
+        // For the README: the activity bar and the sidebar down to the last row.
+        const side = await page.locator('.part.sidebar').boundingBox();
+        const last = await page.locator(ROW).evaluateAll((els) => Math.max(...els.map((e) => e.getBoundingClientRect().bottom)));
+        const clipped = path.join(RESULTS, 'tree-sidebar.png');
+        const top = Math.floor(side.y);
+        await page.screenshot({
+          path: clipped,
+          clip: { x: 0, y: top, width: Math.ceil(side.x + side.width), height: Math.min(side.height, Math.ceil(last) + 40 - top) },
+        });
+        if (!opts['readme-screenshot'] || results.some((r) => !r.ok)) return `${path.relative(repo, file)}, ${path.relative(repo, clipped)}`;
+        const media = path.join(repo, 'media', 'screenshots');
+        mkdirSync(media, { recursive: true });
+        copyFileSync(clipped, path.join(media, 'tree.png'));
+        return `${path.relative(repo, file)}; ${path.relative(repo, clipped)} -> media/screenshots/tree.png`;
+      },
+      { required: false },
+    );
   } catch (e) {
     if (!(e instanceof Abort)) {
       results.push({ name: 'harness', ok: false, error: e.stack ?? String(e) });
@@ -559,9 +596,20 @@ async function main() {
   const passed = results.filter((r) => r.ok).length;
   const failed = results.length - passed;
   const skipped = Math.max(0, total - results.length);
-  console.log('\ntimings: ' + Object.entries(timings).map(([k, v]) => `${k} ${secs(v)}`).join(', ') + `, total ${secs(Date.now() - T0)}`);
+  console.log(
+    '\ntimings: ' +
+      Object.entries(timings)
+        .map(([k, v]) => `${k} ${secs(v)}`)
+        .join(', ') +
+      `, total ${secs(Date.now() - T0)}`,
+  );
   if (failed) {
-    console.log(`\nFAILED: ${results.filter((r) => !r.ok).map((r) => r.name).join('; ')}`);
+    console.log(
+      `\nFAILED: ${results
+        .filter((r) => !r.ok)
+        .map((r) => r.name)
+        .join('; ')}`,
+    );
     console.log(`screenshots and logs: ${path.relative(repo, RESULTS)}/`);
   }
   console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);

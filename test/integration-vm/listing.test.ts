@@ -8,14 +8,24 @@ const fleet = vmFleet(['zfsvm'], log);
 afterAll(() => fleet.dispose());
 
 const lines = (s: string) => s.split('\n').filter(Boolean);
-const names = (l: HostListing) => [...l.datasets.values()].flatMap((e) => [e.object.name, ...e.snapshots.map((s) => s.name), ...e.bookmarks.map((b) => b.name)]);
+const names = (l: HostListing) =>
+  [...l.datasets.values()].flatMap((e) => [e.object.name, ...e.snapshots.map((s) => s.name), ...e.bookmarks.map((b) => b.name)]);
 
 describe('listing OpenZFS 2.3.2', () => {
   it('probes OpenZFS 2.3.2 with parsable and JSON listings, bookmarks, holds and resume tokens, in ONE remote command', async () => {
     log.length = 0;
     const caps = await fleet.host('zfsvm').capabilities();
     expect(log, 'OpenZFS says what it is in the first batch: no feature probes').toHaveLength(1);
-    expect(caps).toMatchObject({ implementation: 'openzfs', version: '2.3.2', listParsable: true, json: true, bookmarks: true, holds: true, resumeTokens: true, allow: true });
+    expect(caps).toMatchObject({
+      implementation: 'openzfs',
+      version: '2.3.2',
+      listParsable: true,
+      json: true,
+      bookmarks: true,
+      holds: true,
+      resumeTokens: true,
+      allow: true,
+    });
     expect(caps.versionText).toMatch(/^zfs-2\.3\.2/);
     expect(caps.properties).toEqual(expect.arrayContaining(['createtxg', 'written', 'userrefs', 'receive_resume_token']));
   });

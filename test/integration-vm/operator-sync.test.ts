@@ -28,7 +28,26 @@ const CONTROL = '/home/operator/.ssh/it5-cm';
  * How the VM (the target) reaches the source, itself, as operator. One shared connection
  * (ControlMaster): an ssh handshake inside the emulated guest takes 2-12 s.
  */
-const SSH_FROM_TARGET = ['ssh', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-i', KEY, '-o', `UserKnownHostsFile=${KNOWN}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'ControlMaster=auto', '-o', `ControlPath=${CONTROL}`, '-o', 'ControlPersist=60', 'operator@127.0.0.1'];
+const SSH_FROM_TARGET = [
+  'ssh',
+  '-o',
+  'BatchMode=yes',
+  '-o',
+  'IdentitiesOnly=yes',
+  '-i',
+  KEY,
+  '-o',
+  `UserKnownHostsFile=${KNOWN}`,
+  '-o',
+  'StrictHostKeyChecking=yes',
+  '-o',
+  'ControlMaster=auto',
+  '-o',
+  `ControlPath=${CONTROL}`,
+  '-o',
+  'ControlPersist=60',
+  'operator@127.0.0.1',
+];
 
 const fleet = vmFleet([HOST]);
 const deps: ExecDeps = { runner: (h) => fleet.host(h).runner, freshListing: (h) => fleet.host(h).refresh(), logger: testLogger };
@@ -38,7 +57,10 @@ const host = { name: HOST, runner: fleet.host(HOST).runner, capabilities: () => 
 
 async function plan(options: SyncOptions & { withFacts: boolean }) {
   const { withFacts, ...rest } = options;
-  const [l, facts] = await Promise.all([fleet.host(HOST).refresh(), withFacts ? gatherSyncFacts(pair, { source: host, target: host }) : Promise.resolve<SyncFacts | undefined>(undefined)]);
+  const [l, facts] = await Promise.all([
+    fleet.host(HOST).refresh(),
+    withFacts ? gatherSyncFacts(pair, { source: host, target: host }) : Promise.resolve<SyncFacts | undefined>(undefined),
+  ]);
   return planSync(pair, l, l, { route: { sshFromTarget: SSH_FROM_TARGET }, ...(facts ? { facts } : {}), ...rest });
 }
 function writeAndSnap(mib: number, snap: string) {
@@ -145,7 +167,10 @@ describe('seed 001 operator, pull route, plans made with the users that run them
     const send = p.steps.find((s) => s.op === 'send')!;
     expect(send.type === 'pipe' && send.exec?.argv[2]).toContain(`'zfs send -v -P -L -c -I ${SRC}@s3 ${SRC}@s4'`);
     const seen: { bytes: number; total?: number; left?: number }[] = [];
-    const r = await executePlan(p, deps, { progressIntervalMs: 0, onEvent: (e) => void (e.type === 'progress' && seen.push({ bytes: e.bytes, total: e.totalBytes, left: e.secondsLeft })) });
+    const r = await executePlan(p, deps, {
+      progressIntervalMs: 0,
+      onEvent: (e) => void (e.type === 'progress' && seen.push({ bytes: e.bytes, total: e.totalBytes, left: e.secondsLeft })),
+    });
     expect(r.error).toBeUndefined();
     expect(r.outcome).toBe('ok');
     expect(snapshotGuids(DST)).toEqual(snapshotGuids(SRC));

@@ -16,7 +16,8 @@ afterAll(() => fleet.dispose());
 const PLAN: SyncPlanFlags = { holds: true, snapshot: false, rollback: true, destroy: true, resume: true };
 const host = fleet.host('zfsvm-operator');
 const hosts = { source: host, target: host };
-const pull = (spec: Partial<PairSpec> = {}) => parsePair({ source: 'zfsvm-operator:tank/off/products', target: 'zfsvm-operator:backup/off/products', route: 'pull', ...spec });
+const pull = (spec: Partial<PairSpec> = {}) =>
+  parsePair({ source: 'zfsvm-operator:tank/off/products', target: 'zfsvm-operator:backup/off/products', route: 'pull', ...spec });
 const report = (reports: HostPermissionReport[], side: 'source' | 'target') => {
   const r = reports.filter((x) => x.side === side);
   expect(r).toHaveLength(1);
@@ -33,7 +34,12 @@ describe('permission audit for an unprivileged operator (seed 001) on the VM', (
     expect(src).toMatchObject({ host: 'zfsvm-operator', user: 'operator', root: false, dataset: 'tank/off/products', required: ['hold', 'send'], lacking: [] });
     expect(src.warnings.join('\n')).toMatch(/may hold snapshots of tank\/off\/products but not release them/);
     const dst = report(audit.reports, 'target');
-    expect(dst).toMatchObject({ user: 'operator', dataset: 'backup/off/products', required: ['create', 'destroy', 'hold', 'mount', 'receive', 'release', 'rollback'], lacking: [] });
+    expect(dst).toMatchObject({
+      user: 'operator',
+      dataset: 'backup/off/products',
+      required: ['create', 'destroy', 'hold', 'mount', 'receive', 'release', 'rollback'],
+      lacking: [],
+    });
     expect(dst.fix).toBeUndefined();
     expect(audit.ok).toBe(true);
     // The gatherer read the delegations zfs prints.
@@ -89,7 +95,10 @@ describe('permission audit for an unprivileged operator (seed 001) on the VM', (
       expect(fixed.reports.map((r) => r.lacking)).toEqual([[], []]);
     } finally {
       // Undo in reverse: the fix grants first, then the original delegations.
-      const failed = undo.reverse().map((c) => ({ c, r: sshTry('zfsvm', c) })).filter((x) => x.r.status !== 0);
+      const failed = undo
+        .reverse()
+        .map((c) => ({ c, r: sshTry('zfsvm', c) }))
+        .filter((x) => x.r.status !== 0);
       const after = { tank: sshTry('zfsvm', 'zfs allow tank').stdout, backup: sshTry('zfsvm', 'zfs allow backup').stdout };
       expect(failed.map((f) => `${f.c}: ${f.r.stderr}`)).toEqual([]);
       expect(after).toEqual(before);

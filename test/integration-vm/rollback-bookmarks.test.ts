@@ -14,7 +14,10 @@ const objects = () => ssh('zfsvm', `zfs list -H -o name -t snapshot,bookmark -r 
 
 beforeAll(() => {
   sshTry('zfsvm', `zfs destroy -r ${DS}`);
-  ssh('zfsvm', `zfs create ${DS} && for s in a b c; do zfs snapshot ${DS}@$s; done && zfs bookmark ${DS}@a ${DS}#a-mark && zfs bookmark ${DS}@c ${DS}#zfs-fleet-c && zfs bookmark ${DS}@b ${DS}#b-mark`);
+  ssh(
+    'zfsvm',
+    `zfs create ${DS} && for s in a b c; do zfs snapshot ${DS}@$s; done && zfs bookmark ${DS}@a ${DS}#a-mark && zfs bookmark ${DS}@c ${DS}#zfs-fleet-c && zfs bookmark ${DS}@b ${DS}#b-mark`,
+  );
 });
 
 afterAll(async () => {
@@ -29,7 +32,11 @@ describe('rollback -r and bookmarks (OpenZFS 2.3)', () => {
     expect(plan.destroys.bookmarks.map((o) => o.name).sort()).toEqual([`${DS}#b-mark`, `${DS}#zfs-fleet-c`]);
     expect(plan.warnings.join('\n')).toMatch(/destroys tank\/it13-rb#zfs-fleet-c, the bookmark a sync keeps as its incremental base/);
     const before = objects();
-    const r = await executePlan(plan, { runner: (h) => fleet.host(h).runner, freshListing: (h) => fleet.host(h).refresh(), logger: testLogger }, { confirmStep: async () => true });
+    const r = await executePlan(
+      plan,
+      { runner: (h) => fleet.host(h).runner, freshListing: (h) => fleet.host(h).refresh(), logger: testLogger },
+      { confirmStep: async () => true },
+    );
     expect(r.outcome, r.error).toBe('ok');
     const after = objects();
     const destroyed = before.filter((n) => !after.includes(n)).sort();

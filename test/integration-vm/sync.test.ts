@@ -78,11 +78,15 @@ describe('a bookmark as the incremental source (the base snapshot pruned on the 
   it('the first sync bookmarks what it sent; after the base is destroyed on the source, the next sync sends -i from that bookmark', async () => {
     const n = 'bm';
     const first = await plan(n);
-    expect(first.steps.filter((s) => s.op === 'bookmark').map((s) => (s.type === 'command' ? s.argv : []))).toEqual([['zfs', 'bookmark', `${src(n)}@s1`, `${src(n)}#zfs-fleet-s1`]]);
+    expect(first.steps.filter((s) => s.op === 'bookmark').map((s) => (s.type === 'command' ? s.argv : []))).toEqual([
+      ['zfs', 'bookmark', `${src(n)}@s1`, `${src(n)}#zfs-fleet-s1`],
+    ]);
     const r1 = await executePlan(first, deps);
     expect(r1.error).toBeUndefined();
     expect(r1.outcome).toBe('ok');
-    expect(ssh('zfsvm', `zfs list -H -p -t bookmark -o name,guid ${src(n)}`).trim()).toBe(`${src(n)}#zfs-fleet-s1\t${snapshotGuids(src(n))[0]!.split('\t')[1]}`);
+    expect(ssh('zfsvm', `zfs list -H -p -t bookmark -o name,guid ${src(n)}`).trim()).toBe(
+      `${src(n)}#zfs-fleet-s1\t${snapshotGuids(src(n))[0]!.split('\t')[1]}`,
+    );
 
     // The source prunes its base; only the bookmark is left in common with the target.
     ssh('zfsvm', `zfs destroy ${src(n)}@s1`);
@@ -98,7 +102,11 @@ describe('a bookmark as the incremental source (the base snapshot pruned on the 
     expect(r2.outcome).toBe('ok');
     expectReplica(n, 's2');
     expect(snapshotGuids(dst(n)).map((x) => x.split('\t')[0])).toEqual(['@s1', '@s2']);
-    expect(ssh('zfsvm', `zfs list -H -o name -t bookmark ${src(n)}`).trim().split('\n')).toEqual([`${src(n)}#zfs-fleet-s1`, `${src(n)}#zfs-fleet-s2`]);
+    expect(
+      ssh('zfsvm', `zfs list -H -o name -t bookmark ${src(n)}`)
+        .trim()
+        .split('\n'),
+    ).toEqual([`${src(n)}#zfs-fleet-s1`, `${src(n)}#zfs-fleet-s2`]);
   });
 });
 
@@ -161,7 +169,12 @@ describe('holds, interrupted receives and resume tokens (relay, recv -s)', () =>
     expect(st.resume!.stale).toBeUndefined();
     const resume = planSync(pairOf(n), l, l);
     expect(resume.title).toBe(`Resume zfsvm:${src(n)} → zfsvm:${dst(n)}`);
-    expect(resume.steps.filter((s) => s.op === 'send').map((s) => (s.type === 'pipe' ? [s.from.argv, s.to.argv] : []))).toEqual([[['zfs', 'send', '-t', token], ['zfs', 'recv', '-s', dst(n)]]]);
+    expect(resume.steps.filter((s) => s.op === 'send').map((s) => (s.type === 'pipe' ? [s.from.argv, s.to.argv] : []))).toEqual([
+      [
+        ['zfs', 'send', '-t', token],
+        ['zfs', 'recv', '-s', dst(n)],
+      ],
+    ]);
     const rr = await executePlan(resume, deps);
     expect(rr.error).toBeUndefined();
     expect(rr.outcome).toBe('ok');
@@ -211,7 +224,10 @@ describe('a stale resume token: detected, discarded only with consent (zfs-fleet
   const history = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zf-it5-')), 'history.jsonl');
   const cli = (...args: string[]) => {
     const v = vm();
-    return runCli([path.join(root, 'dist/cli.js'), ...args, '--ssh-config', v.sshConfig, '--known-hosts', v.knownHosts], { ...process.env, XDG_STATE_HOME: path.dirname(history) });
+    return runCli([path.join(root, 'dist/cli.js'), ...args, '--ssh-config', v.sshConfig, '--known-hosts', v.knownHosts], {
+      ...process.env,
+      XDG_STATE_HOME: path.dirname(history),
+    });
   };
   beforeAll(() => {
     execFileSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, stdio: 'pipe' });
@@ -222,7 +238,11 @@ describe('a stale resume token: detected, discarded only with consent (zfs-fleet
     expect((await executePlan(await plan(n), deps)).outcome).toBe('ok');
     writeAndSnap(n, 4, 's2');
     const ac = new AbortController();
-    const r = await executePlan(await plan(n), deps, { signal: ac.signal, progressIntervalMs: 10, onEvent: (e) => e.type === 'progress' && e.bytes > 512 << 10 && ac.abort() });
+    const r = await executePlan(await plan(n), deps, {
+      signal: ac.signal,
+      progressIntervalMs: 10,
+      onEvent: (e) => e.type === 'progress' && e.bytes > 512 << 10 && ac.abort(),
+    });
     expect(r.outcome).toBe('cancelled');
     const token = resumeToken(dst(n))!;
     expect(token).toBeDefined();

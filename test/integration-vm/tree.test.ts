@@ -43,7 +43,10 @@ afterAll(async () => {
     if (r.status !== 0) failed.push(`${u.what}: ${r.stderr.trim()}`);
   }
   // Verify the VM is back: no hold of ours, no bookmark, no partial dataset.
-  const left = sshTry('zfsvm', `zfs holds -H ${HELD} | grep -w ${HOLD_TAG}; zfs list -H -o name -t bookmark ${BOOKMARK} 2>/dev/null; zfs list -H -o name ${PARTIAL} 2>/dev/null; true`).stdout.trim();
+  const left = sshTry(
+    'zfsvm',
+    `zfs holds -H ${HELD} | grep -w ${HOLD_TAG}; zfs list -H -o name -t bookmark ${BOOKMARK} 2>/dev/null; zfs list -H -o name ${PARTIAL} 2>/dev/null; true`,
+  ).stdout.trim();
   if (failed.length > 0 || left !== '') throw new Error(`cleanup of the VM failed: ${[...failed, left].filter(Boolean).join('; ')}`);
 });
 

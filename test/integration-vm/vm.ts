@@ -93,7 +93,10 @@ export function vmFleet(hosts: string[], log: CommandLog = []): Fleet {
 /** The files of a dataset (or of one of its snapshots) with their md5, as `md5sum` prints them inside the VM, sorted by path. Mounts the dataset as root if needed (a replica received with -u is not mounted). */
 export function md5Files(dataset: string, snapshot?: string): string {
   const dir = `"$(zfs get -H -o value mountpoint ${dataset})"${snapshot ? `/.zfs/snapshot/${snapshot}` : ''}`;
-  return ssh('zfsvm', `[ "$(zfs get -H -o value mounted ${dataset})" = yes ] || zfs mount ${dataset}; cd ${dir} && find . -type f | LC_ALL=C sort | xargs -r md5sum`);
+  return ssh(
+    'zfsvm',
+    `[ "$(zfs get -H -o value mounted ${dataset})" = yes ] || zfs mount ${dataset}; cd ${dir} && find . -type f | LC_ALL=C sort | xargs -r md5sum`,
+  );
 }
 
 /** name<TAB>guid of every snapshot of a dataset, oldest first (by createtxg), with the dataset part dropped (`@s1<TAB>123`). */

@@ -24,7 +24,11 @@ const T = `rpool/${R}/fs`;
 function run(...args: string[]) {
   const l = lab();
   const withPairs = args[0] === 'status' ? [] : ['--pairs', pairs];
-  return runCli([cli, ...args, '--ssh-config', l.sshConfig, '--known-hosts', l.knownHosts, ...withPairs], { ...process.env, XDG_STATE_HOME: tmp, XDG_CACHE_HOME: tmp });
+  return runCli([cli, ...args, '--ssh-config', l.sshConfig, '--known-hosts', l.knownHosts, ...withPairs], {
+    ...process.env,
+    XDG_STATE_HOME: tmp,
+    XDG_CACHE_HOME: tmp,
+  });
 }
 
 beforeAll(async () => {
@@ -45,7 +49,11 @@ describe('zfs-fleet and the newest common snapshot', () => {
   it('the preview names the pair, the base and the next base; --yes alone refuses and changes nothing', async () => {
     const preview = await run('rollback', `${DST}:${T}@b`);
     expect(preview.code).toBe(0);
-    expect(preview.stdout).toMatch(new RegExp(`BASE LOST: ovh3: this destroys ${T}@c, the newest common snapshot of the pair base guard .*the next sync starts from the older common snapshot ${S}@b`));
+    expect(preview.stdout).toMatch(
+      new RegExp(
+        `BASE LOST: ovh3: this destroys ${T}@c, the newest common snapshot of the pair base guard .*the next sync starts from the older common snapshot ${S}@b`,
+      ),
+    );
     expect(preview.stdout).toContain(`--confirm-base ${T}`);
     const refused = await run('rollback', `${DST}:${T}@b`, '--yes');
     expect(refused.code).toBe(1);

@@ -85,7 +85,9 @@ describe('zfs-fleet replication verbs on seed 000', () => {
     expect(md5Tree(DST, DST_DS)).toEqual(md5Tree(SRC, SRC_DS));
     // the clone was re-based (same name) and its own data kept in <clone>-pre-rebase-<date>
     expect(exists(DST, CLONE)).toBe(true);
-    const copy = sh(DST, `zfs list -H -o name -r ${q(`${R2}/clones`)}`).split('\n').find((n) => n.startsWith(`${CLONE}-pre-rebase-`));
+    const copy = sh(DST, `zfs list -H -o name -r ${q(`${R2}/clones`)}`)
+      .split('\n')
+      .find((n) => n.startsWith(`${CLONE}-pre-rebase-`));
     expect(copy).toBeDefined();
     expect(md5Tree(DST, copy!)).toEqual(cloneFiles);
     const h = await run('history', '--json');

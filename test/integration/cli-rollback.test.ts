@@ -25,7 +25,11 @@ const ROOT = `rpool/${randomRoot()}`;
 const FS = `${ROOT}/fs`;
 const C1 = `${ROOT}/c1`;
 const C2 = `${ROOT}/c2 with space`;
-const state = () => ssh(DST, `zfs list -H -o name -t all -r ${q(ROOT)}`).split('\n').filter(Boolean).sort();
+const state = () =>
+  ssh(DST, `zfs list -H -o name -t all -r ${q(ROOT)}`)
+    .split('\n')
+    .filter(Boolean)
+    .sort();
 
 /** The `Destroys:` section of a printed plan, as names. */
 function destroysOf(out: string): string[] {
@@ -45,7 +49,12 @@ beforeAll(async () => {
   execFileSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, stdio: 'pipe' });
   sh(DST, `zfs create ${q(ROOT)}`);
   await makeSource(FS, ['a', 'b', 'c', 'd'], { host: DST });
-  sh(DST, [`zfs clone ${q(`${FS}@c`)} ${q(C1)}`, `zfs create ${q(`${C1}/child`)}`, `zfs snapshot -r ${q(`${C1}@x`)}`, `zfs clone ${q(`${C1}@x`)} ${q(C2)}`].join('\n'));
+  sh(
+    DST,
+    [`zfs clone ${q(`${FS}@c`)} ${q(C1)}`, `zfs create ${q(`${C1}/child`)}`, `zfs snapshot -r ${q(`${C1}@x`)}`, `zfs clone ${q(`${C1}@x`)} ${q(C2)}`].join(
+      '\n',
+    ),
+  );
 }, 180_000);
 
 afterAll(async () => {

@@ -72,7 +72,15 @@ describe('zfs-fleet CLI', () => {
     const l = lab();
     const cfg = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zf-cli-')), 'ssh_config');
     fs.writeFileSync(cfg, `Host 127.0.0.1\n  IdentityFile ${l.identity}\n  IdentitiesOnly yes\n`);
-    const r = await runCli([cli, 'ls', `root@127.0.0.1:${l.hosts.find((h) => h.name === 'ovh3')!.port}:rpool/off`, '--ssh-config', cfg, '--known-hosts', l.knownHosts]);
+    const r = await runCli([
+      cli,
+      'ls',
+      `root@127.0.0.1:${l.hosts.find((h) => h.name === 'ovh3')!.port}:rpool/off`,
+      '--ssh-config',
+      cfg,
+      '--known-hosts',
+      l.knownHosts,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/rpool\/off\/clones\/products\s+filesystem.*origin rpool\/off\/products@/);

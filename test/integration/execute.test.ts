@@ -28,11 +28,20 @@ async function plan() {
   const [s, t] = await Promise.all([fleet.host('off1').refresh(), fleet.host('ovh3').refresh()]);
   return planSync(pair, s, t);
 }
-const newest = (host: string, ds: string) => ssh(host, `zfs list -H -t snapshot -o name -s creation -r ${q(ds)} | tail -1`).trim().split('@')[1];
+const newest = (host: string, ds: string) =>
+  ssh(host, `zfs list -H -t snapshot -o name -s creation -r ${q(ds)} | tail -1`)
+    .trim()
+    .split('@')[1];
 /** The guids of a dataset's snapshots, oldest first, as zfs prints them. */
-const guids = (host: string, ds: string) => ssh(host, `zfs get -H -p -r -o name,value guid ${q(ds)} | grep @ | cut -f2`).trim().split('\n');
+const guids = (host: string, ds: string) =>
+  ssh(host, `zfs get -H -p -r -o name,value guid ${q(ds)} | grep @ | cut -f2`)
+    .trim()
+    .split('\n');
 /** md5 of data.bin as the mounted dataset shows it (remounted first: zfs-fuse's FUSE mount may serve cached pages after a receive). */
-const md5 = (host: string, ds: string) => ssh(host, `zfs umount ${q(ds)} 2>/dev/null; zfs mount ${q(ds)} 2>/dev/null; cd "$(zfs get -H -o value mountpoint ${q(ds)})" && md5sum data.bin`).split(' ')[0];
+const md5 = (host: string, ds: string) =>
+  ssh(host, `zfs umount ${q(ds)} 2>/dev/null; zfs mount ${q(ds)} 2>/dev/null; cd "$(zfs get -H -o value mountpoint ${q(ds)})" && md5sum data.bin`).split(
+    ' ',
+  )[0];
 
 function writeAndSnap(mb: number, snap: string) {
   ssh('off1', `cd "$(zfs get -H -o value mountpoint ${q(SRC)})" && head -c ${mb}M /dev/urandom > data.bin && sync && zfs snapshot ${q(`${SRC}@${snap}`)}`);
@@ -48,9 +57,15 @@ afterAll(async () => {
   await fleet.dispose();
   // Release this pair's holds if a run stopped before its cleanup, then destroy (zfs-fuse says 'busy' for a moment after changes).
   const tag = holdTagFor(pair.id);
-  for (const [h, ds] of [['off1', SRC], ['ovh3', DST]] as const) {
+  for (const [h, ds] of [
+    ['off1', SRC],
+    ['ovh3', DST],
+  ] as const) {
     try {
-      ssh(h, `zfs list -H -t snapshot -o name -r ${q(ds)} 2>/dev/null | while IFS= read -r s; do zfs release ${tag} "$s" 2>/dev/null; done; for i in 1 2 3 4 5; do zfs destroy -r ${q(ds)} 2>/dev/null && break; zfs list ${q(ds)} >/dev/null 2>&1 || break; sleep 1; done; true`);
+      ssh(
+        h,
+        `zfs list -H -t snapshot -o name -r ${q(ds)} 2>/dev/null | while IFS= read -r s; do zfs release ${tag} "$s" 2>/dev/null; done; for i in 1 2 3 4 5; do zfs destroy -r ${q(ds)} 2>/dev/null && break; zfs list ${q(ds)} >/dev/null 2>&1 || break; sleep 1; done; true`,
+      );
     } catch {}
   }
 });
@@ -108,7 +123,7 @@ describe('executing sync plans on the lab (relay)', () => {
     const r = await executePlan(await plan(), deps(), {
       progressIntervalMs: 10,
       onEvent: (e) => {
-          if (!cut && e.type === 'progress' && e.bytes > 1 << 20) {
+        if (!cut && e.type === 'progress' && e.bytes > 1 << 20) {
           cut = true;
           // Cut the TCP connection to ovh3's sshd (the kernel destroys the socket, as a network failure would).
           execFileSync('ss', ['-K', 'state', 'established', `( dport = :${port} )`]);

@@ -88,7 +88,11 @@ describe('remote commands per operation (zfs-fuse, the costliest host to probe)'
 
   it('a cached probe from another ZFS build is not used: the host is probed again and listed again', async () => {
     const [key, probe] = [...cache.map][0]!;
-    cache.map.set(key, { ...probe, identity: 'zfs-2.3.2-1\nzfs-kmod-2.3.2-1', capabilities: { ...probe.capabilities, implementation: 'openzfs', listParsable: true } });
+    cache.map.set(key, {
+      ...probe,
+      identity: 'zfs-2.3.2-1\nzfs-kmod-2.3.2-1',
+      capabilities: { ...probe.capabilities, implementation: 'openzfs', listParsable: true },
+    });
     counter.reset();
     const l = await countedFleet(counter, cache).host('off1').listing();
     expect(l.capabilities.implementation).toBe('zfs-fuse');
@@ -120,7 +124,10 @@ describe('remote commands do not depend on the login shell (fish, tcsh)', () => 
         expect(direct.stdout.split('\0').slice(0, -1)).toEqual(nasty);
         const nested = await runner.run(['sh', '-c', shellJoin(['printf', '%s\\0', ...nasty])]);
         expect(nested.stdout.split('\0').slice(0, -1)).toEqual(nasty);
-        const [a, b] = await runBatch(runner, [['printf', '%s', ...nasty], ['sh', '-c', 'echo x >&2; exit 5']]);
+        const [a, b] = await runBatch(runner, [
+          ['printf', '%s', ...nasty],
+          ['sh', '-c', 'echo x >&2; exit 5'],
+        ]);
         expect(a!.stdout).toBe(nasty.join(''));
         expect(b).toEqual({ exitCode: 5, stdout: '', stderr: 'x' });
       } finally {

@@ -32,7 +32,10 @@ async function walk(m: FleetTreeModel, labels: string[]): Promise<FleetNode> {
 
 /** The SHA256 fingerprint OpenSSH prints for a lab host's key. */
 function labFingerprint(port: number): string {
-  const line = fs.readFileSync(lab().knownHosts, 'utf8').split('\n').find((l) => l.startsWith(`[127.0.0.1]:${port} `))!;
+  const line = fs
+    .readFileSync(lab().knownHosts, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`[127.0.0.1]:${port} `))!;
   const tmp = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zf-')), 'k.pub');
   fs.writeFileSync(tmp, line.split(' ').slice(1).join(' ') + '\n');
   return execFileSync('ssh-keygen', ['-lf', tmp], { encoding: 'utf8' }).split(' ')[1]!;
@@ -81,7 +84,14 @@ describe('the fleet tree against the lab', () => {
     expect(v.contextValue).toBe('zfs.dataset.clone');
     expect(v.description).toMatch(/clone of rpool\/off\/products@/);
     const origin = m.listing('ovh3')!.datasets.get('rpool/off/clones/products')!.object.origin!;
-    const originSnap = await walk(m, ['ovh3', 'rpool', 'off', 'products', `Snapshots (${m.listing('ovh3')!.datasets.get('rpool/off/products')!.snapshots.length})`, origin.split('@')[1]!]);
+    const originSnap = await walk(m, [
+      'ovh3',
+      'rpool',
+      'off',
+      'products',
+      `Snapshots (${m.listing('ovh3')!.datasets.get('rpool/off/products')!.snapshots.length})`,
+      origin.split('@')[1]!,
+    ]);
     expect(m.view(originSnap).contextValue).toBe('zfs.snapshot.withClones');
     expect(m.children(originSnap).map((n) => m.view(n).label)).toEqual(['rpool/off/clones/products']);
   });
@@ -102,7 +112,11 @@ describe('the fleet tree against the lab', () => {
     const empty = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zf-kh-')), 'known_hosts');
     fs.writeFileSync(empty, '');
     const asked: { fingerprint: string; port: number }[] = [];
-    const refuse = model(['off1'], { knownHostsFiles: [empty], sshConfigPath: sshConfigWithout(empty), onUnknownHostKey: async (q) => (asked.push(q), 'cancel') });
+    const refuse = model(['off1'], {
+      knownHostsFiles: [empty],
+      sshConfigPath: sshConfigWithout(empty),
+      onUnknownHostKey: async (q) => (asked.push(q), 'cancel'),
+    });
     const s1 = await refuse.loadHost('off1', false);
     expect(s1.state).toBe('error');
     expect(asked).toHaveLength(1);
@@ -115,7 +129,11 @@ describe('the fleet tree against the lab', () => {
   it('a changed host key refuses to connect, without asking', async () => {
     // off1's port with ovh3's key: what a man in the middle (or a reinstalled host) looks like.
     const lines = fs.readFileSync(lab().knownHosts, 'utf8').split('\n');
-    const ovh3Key = lines.find((l) => l.startsWith(`[127.0.0.1]:${port('ovh3')} `))!.split(' ').slice(1).join(' ');
+    const ovh3Key = lines
+      .find((l) => l.startsWith(`[127.0.0.1]:${port('ovh3')} `))!
+      .split(' ')
+      .slice(1)
+      .join(' ');
     const forged = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zf-kh-')), 'known_hosts');
     fs.writeFileSync(forged, `[127.0.0.1]:${port('off1')} ${ovh3Key}\n`);
     let asked = 0;

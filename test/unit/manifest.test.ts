@@ -20,18 +20,24 @@ describe('the command table and package.json', () => {
   const contributed = new Map(manifest.contributes.commands.map((c) => [c.command, c]));
 
   it('every command of the table is contributed, except the test-only ones, and nothing else is', () => {
-    expect([...contributed.keys()].sort()).toEqual(table.filter(([, s]) => !s.testOnly).map(([id]) => id).sort());
+    expect([...contributed.keys()].sort()).toEqual(
+      table
+        .filter(([, s]) => !s.testOnly)
+        .map(([id]) => id)
+        .sort(),
+    );
   });
 
   it('a mutating command is enabled only in a trusted workspace, and every menu item of it says so', () => {
     for (const [id, spec] of table) {
       if (!spec.mutating) continue;
       expect(contributed.get(id)?.enablement ?? '', id).toMatch(/isWorkspaceTrusted/);
-      for (const [menu, items] of Object.entries(manifest.contributes.menus)) for (const i of items) if (i.command === id) expect(i.when ?? '', `${menu}: ${id}`).toMatch(/isWorkspaceTrusted/);
+      for (const [menu, items] of Object.entries(manifest.contributes.menus))
+        for (const i of items) if (i.command === id) expect(i.when ?? '', `${menu}: ${id}`).toMatch(/isWorkspaceTrusted/);
     }
   });
 
-  it('menus and welcome links name only commands of the table (or VS Code\'s own)', () => {
+  it("menus and welcome links name only commands of the table (or VS Code's own)", () => {
     for (const items of Object.values(manifest.contributes.menus)) for (const i of items) expect(COMMANDS, i.command).toHaveProperty([i.command]);
     for (const w of manifest.contributes.viewsWelcome)
       for (const [, id] of w.contents.matchAll(/\(command:([\w.]+)\)/g)) if (id!.startsWith('zfsFleet.')) expect(COMMANDS, id).toHaveProperty([id!]);

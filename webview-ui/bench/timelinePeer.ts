@@ -100,6 +100,11 @@ window.addEventListener('message', (e: MessageEvent) => {
   const msg = parseToWebview(e.data);
   if (msg.type !== 'model') return;
   render(msg.model);
-  vscode.postMessage({ type: 'rendered', marks: msg.model.lanes.reduce((s, l) => s + l.marks.length, 0), links: msg.model.links.length, ms: performance.now() - t0 });
+  vscode.postMessage({
+    type: 'rendered',
+    marks: msg.model.lanes.reduce((s, l) => s + l.marks.length, 0),
+    links: msg.model.links.length,
+    ms: performance.now() - t0,
+  });
 });
 vscode.postMessage({ type: 'ready' });

@@ -84,10 +84,13 @@ export class Chart {
     this.svg = select(svg);
     this.axisG = this.svg.append('g').attr('class', 'axis');
     this.svg.append('g').attr('class', 'rules');
-    this.svg.append('g').attr('class', 'now').call((g) => {
-      g.append('line');
-      g.append('text').attr('text-anchor', 'end').text('listed');
-    });
+    this.svg
+      .append('g')
+      .attr('class', 'now')
+      .call((g) => {
+        g.append('line');
+        g.append('text').attr('text-anchor', 'end').text('listed');
+      });
     this.svg.append('g').attr('class', 'clones');
     this.svg.append('g').attr('class', 'empties');
     this.plot.append(this.canvas, svg);
@@ -543,14 +546,12 @@ export class Chart {
 
   /** SVG: the time axis along the top, local time, 24-hour clock. */
   private drawAxis(): void {
-    this.axisG
-      .attr('transform', `translate(0,${18})`)
-      .call(
-        axisTop<Date>(this.scale())
-          .ticks(Math.max(2, Math.floor(this.width / 110)))
-          .tickFormat(axisTickFormat)
-          .tickSizeOuter(0),
-      );
+    this.axisG.attr('transform', `translate(0,${18})`).call(
+      axisTop<Date>(this.scale())
+        .ticks(Math.max(2, Math.floor(this.width / 110)))
+        .tickFormat(axisTickFormat)
+        .tickSizeOuter(0),
+    );
   }
 
   /** SVG: the vertical line at the time of the listing. */
@@ -559,8 +560,12 @@ export class Chart {
       .select('g.now')
       .attr('transform', `translate(${Math.round(xNow) + 0.5},0)`)
       .call((g) => {
-        g.select('line').attr('y1', 20).attr('y2', this.height - 4);
-        g.select('text').attr('x', -3).attr('y', this.height - 6);
+        g.select('line')
+          .attr('y1', 20)
+          .attr('y2', this.height - 4);
+        g.select('text')
+          .attr('x', -3)
+          .attr('y', this.height - 6);
       });
   }
 

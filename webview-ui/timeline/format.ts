@@ -110,7 +110,11 @@ export function laneBadges(lane: TimelineLane): Badge[] {
     if (receiving) out.push({ kind: 'modified', text: 'modified', title: `Written to${w}; the next receive needs a rollback, which discards it` });
     else out.push({ kind: 'written', text: 'written', title: `Written to${w}` });
   } else if (lane.modified === 'unknown' && receiving) {
-    out.push({ kind: 'unknown', text: 'modified?', title: 'This host cannot tell whether the dataset was written since its newest snapshot (no `written` property)' });
+    out.push({
+      kind: 'unknown',
+      text: 'modified?',
+      title: 'This host cannot tell whether the dataset was written since its newest snapshot (no `written` property)',
+    });
   }
   if (lane.resumeToken) out.push({ kind: 'resume', text: 'resumable', title: 'A partially received stream can be resumed (receive_resume_token is set)' });
   return out;

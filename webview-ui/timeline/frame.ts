@@ -10,7 +10,10 @@ import { BOOKMARK, R_MAX, STACK_DY, STACK_MAX, STYLE_COUNT, lowerBound, visibleR
 export class Records {
   data: Float64Array;
   n = 0;
-  constructor(readonly size: number, capacity = 256) {
+  constructor(
+    readonly size: number,
+    capacity = 256,
+  ) {
     this.data = new Float64Array(size * capacity);
   }
   clear(): void {

@@ -198,7 +198,8 @@ export function prepare(model: TimelineModel): Prepared {
     hi = Math.max(hi, l.times[l.times.length - 1]!);
   }
   // The listing time is in view when it is near the newest mark (a quarter of the span, at least an hour).
-  const extent: [number, number] | undefined = lo <= hi ? [lo, model.takenAt > hi && model.takenAt - hi <= Math.max((hi - lo) / 4, 3600_000) ? model.takenAt : hi] : undefined;
+  const extent: [number, number] | undefined =
+    lo <= hi ? [lo, model.takenAt > hi && model.takenAt - hi <= Math.max((hi - lo) / 4, 3600_000) ? model.takenAt : hi] : undefined;
   return { model, lanes, links, clones, extent, marks };
 }
 

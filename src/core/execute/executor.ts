@@ -11,7 +11,16 @@ import type { HostListing } from '../fleet/listing.js';
 import type { Logger } from '../log.js';
 import type { Runner, RunResult } from '../runner.js';
 import { parseSendEstimate } from '../replication/argv.js';
-import { checkPreconditions, pipeShellLine, type Change, type CommandStep, type PipeEnd, type PipeStep, type Plan, type PlanStep } from '../replication/plan.js';
+import {
+  checkPreconditions,
+  pipeShellLine,
+  type Change,
+  type CommandStep,
+  type PipeEnd,
+  type PipeStep,
+  type Plan,
+  type PlanStep,
+} from '../replication/plan.js';
 import { classifyZfsError, ZfsError } from '../zfs/errors.js';
 import { guardedPipeArgv } from './pipeGuard.js';
 import { pipeFailureText, SendProgress } from '../replication/sendProgress.js';
@@ -278,7 +287,14 @@ async function runHostPipe(run: Run, step: PipeStep, exec: PipeEnd, signal: Abor
     const total = run.totalEstimate ?? progress.total;
     const secs = (Date.now() - t0) / 1000;
     const rate = secs > 0 ? progress.bytes / secs : 0;
-    run.emit({ type: 'progress', stepId: step.id, bytes: progress.bytes, bytesPerSecond: rate, totalBytes: total, secondsLeft: total && rate > 0 ? Math.max(0, (total - progress.bytes) / rate) : undefined });
+    run.emit({
+      type: 'progress',
+      stepId: step.id,
+      bytes: progress.bytes,
+      bytesPerSecond: rate,
+      totalBytes: total,
+      secondsLeft: total && rate > 0 ? Math.max(0, (total - progress.bytes) / rate) : undefined,
+    });
   };
   try {
     const r = await deps.runner(exec.host).run(guardedPipeArgv(pipeShellLine(step)!), { signal, timeoutMs: run.options.stepTimeoutMs, stdin: input, onStderr });
@@ -309,7 +325,14 @@ async function runRelay(run: Run, step: PipeStep, signal: AbortSignal | undefine
     const total = run.totalEstimate;
     const secs = (Date.now() - t0) / 1000;
     const rate = secs > 0 ? counter.bytes / secs : 0;
-    run.emit({ type: 'progress', stepId: step.id, bytes: counter.bytes, bytesPerSecond: rate, totalBytes: total, secondsLeft: total && rate > 0 ? Math.max(0, (total - counter.bytes) / rate) : undefined });
+    run.emit({
+      type: 'progress',
+      stepId: step.id,
+      bytes: counter.bytes,
+      bytesPerSecond: rate,
+      totalBytes: total,
+      secondsLeft: total && rate > 0 ? Math.max(0, (total - counter.bytes) / rate) : undefined,
+    });
   }, run.options.progressIntervalMs ?? 250);
   // If either side fails, stop the other: a receive that never sees the end of the stream discards it.
   const local = new AbortController();

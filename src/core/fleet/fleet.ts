@@ -62,7 +62,8 @@ export class Fleet {
   host(name: string): ZfsHost {
     let h = this.byName.get(name);
     if (!h) {
-      if (this.onlyListed && !this.order.includes(name)) throw new RunnerError('config', `${name} is not one of the configured hosts (zfsFleet.hosts): add it there to connect to it`, name);
+      if (this.onlyListed && !this.order.includes(name))
+        throw new RunnerError('config', `${name} is not one of the configured hosts (zfsFleet.hosts): add it there to connect to it`, name);
       h = new ZfsHost(name, this.runnerFactory(name), this.settings, this.logger, this.capabilityCache);
       this.byName.set(name, h);
     }

@@ -48,10 +48,12 @@ export class ZfsHost {
   /** Probe the host (one or two remote commands) once per ZfsHost; the result goes to the cache. */
   capabilities(): Promise<ZfsCapabilities> {
     if (!this.caps) {
-      const p = probeHost(this.runner, { zfsPath: this.settings.zfsPath, zpoolPath: this.settings.zpoolPath, timeoutMs: this.settings.commandTimeoutMs }).then((r) => {
-        this.cache?.set(this.cacheKey, r);
-        return r.capabilities;
-      });
+      const p = probeHost(this.runner, { zfsPath: this.settings.zfsPath, zpoolPath: this.settings.zpoolPath, timeoutMs: this.settings.commandTimeoutMs }).then(
+        (r) => {
+          this.cache?.set(this.cacheKey, r);
+          return r.capabilities;
+        },
+      );
       this.caps = p;
       p.catch(() => {
         if (this.caps === p) this.caps = undefined;
@@ -102,7 +104,9 @@ export class ZfsHost {
     const cached = this.caps ? undefined : this.cache?.get(this.cacheKey);
     if (cached) {
       const identity = identityCommands(this.settings);
-      const results = await runBatch(this.runner, [...identity, ...argvs(this.listingCommands(cached.capabilities, root))], { timeoutMs: this.settings.commandTimeoutMs });
+      const results = await runBatch(this.runner, [...identity, ...argvs(this.listingCommands(cached.capabilities, root))], {
+        timeoutMs: this.settings.commandTimeoutMs,
+      });
       if (zfsIdentity(results[0]!, results[1]!) === cached.identity) {
         this.caps ??= Promise.resolve(cached.capabilities);
         return this.finish(cached.capabilities, root, results.slice(identity.length), t0);
@@ -132,7 +136,9 @@ export class ZfsHost {
     const ms = performance.now() - t0;
     const listing = buildListing(this.name, caps, pools, objects, ms);
     for (const r of listing.rejected) this.logger.warn(`${this.name}: left out ${r.name}: ${r.reason}`);
-    this.logger.debug(`${this.name}: listed ${root === undefined ? '' : `${root}: `}${listing.datasets.size} datasets, ${listing.snapshotCount} snapshots in ${ms.toFixed(0)} ms`);
+    this.logger.debug(
+      `${this.name}: listed ${root === undefined ? '' : `${root}: `}${listing.datasets.size} datasets, ${listing.snapshotCount} snapshots in ${ms.toFixed(0)} ms`,
+    );
     return listing;
   }
 

@@ -9,9 +9,7 @@ import { DEFAULT_PAIR_OPTIONS, parsePair, type PairSpec, type ReplicationPair } 
 export const PAIRS_FILE = '.zfs-fleet.json';
 
 /** Where an entry was written. */
-export type PairOrigin =
-  | { kind: 'settings'; scope: 'user' | 'workspace' | 'folder'; index: number }
-  | { kind: 'file'; file: string; index: number };
+export type PairOrigin = { kind: 'settings'; scope: 'user' | 'workspace' | 'folder'; index: number } | { kind: 'file'; file: string; index: number };
 
 export interface ValidPair {
   ok: true;
@@ -53,14 +51,16 @@ export function entryName(entry: unknown, origin: PairOrigin): string {
 /** One entry checked: the pair, or why not. */
 export function checkEntry(entry: unknown, origin: PairOrigin): PairEntry {
   const bad = (reason: string): InvalidPair => ({ ok: false, origin, entry, reason });
-  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return bad('an entry must be an object {"source": "HOST:DATASET", "target": "HOST:DATASET"}');
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+    return bad('an entry must be an object {"source": "HOST:DATASET", "target": "HOST:DATASET"}');
   const e = entry as Record<string, unknown>;
   for (const k of Object.keys(e)) {
     if (!['source', 'target', 'route', 'label', 'options'].includes(k)) return bad(`unknown key "${k}" (expected source, target, route, label, options)`);
   }
   if (typeof e.source !== 'string' || e.source.trim() === '') return bad('"source" is missing (HOST:DATASET)');
   if (typeof e.target !== 'string' || e.target.trim() === '') return bad('"target" is missing (HOST:DATASET)');
-  if (e.route !== undefined && (typeof e.route !== 'string' || !ROUTES.includes(e.route))) return bad(`"route" must be relay, push or pull (got ${JSON.stringify(e.route)})`);
+  if (e.route !== undefined && (typeof e.route !== 'string' || !ROUTES.includes(e.route)))
+    return bad(`"route" must be relay, push or pull (got ${JSON.stringify(e.route)})`);
   if (e.label !== undefined && typeof e.label !== 'string') return bad('"label" must be a string');
   if (e.options !== undefined) {
     if (e.options === null || typeof e.options !== 'object' || Array.isArray(e.options)) return bad('"options" must be an object');
@@ -124,14 +124,25 @@ export function collectPairs(settings: { value: unknown; scope: 'user' | 'worksp
         prev.overrides ??= e.origin;
         return;
       }
-      return void out.push({ ok: false, origin: e.origin, entry: e.spec, reason: `duplicate: the pair ${e.pair.id} is already defined in ${describeOrigin(prev.origin)}` });
+      return void out.push({
+        ok: false,
+        origin: e.origin,
+        entry: e.spec,
+        reason: `duplicate: the pair ${e.pair.id} is already defined in ${describeOrigin(prev.origin)}`,
+      });
     }
     byId.set(e.pair.id, e);
     out.push(e);
   };
   const v = settings.value;
   if (v !== undefined && v !== null) {
-    if (!Array.isArray(v)) out.push({ ok: false, origin: { kind: 'settings', scope: settings.scope, index: -1 }, entry: v, reason: 'zfsFleet.pairs must be an array of {source, target, route?, label?, options?}' });
+    if (!Array.isArray(v))
+      out.push({
+        ok: false,
+        origin: { kind: 'settings', scope: settings.scope, index: -1 },
+        entry: v,
+        reason: 'zfsFleet.pairs must be an array of {source, target, route?, label?, options?}',
+      });
     else v.forEach((entry, index) => add(checkEntry(entry, { kind: 'settings', scope: settings.scope, index })));
   }
   for (const f of files) for (const e of fileEntries(f)) add(e);

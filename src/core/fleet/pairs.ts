@@ -45,9 +45,13 @@ export interface PairSpec {
 export function parsePair(spec: PairSpec): ReplicationPair {
   const source = parseEndpoint(spec.source);
   const target = parseEndpoint(spec.target);
-  for (const [side, e] of [['source', source], ['target', target]] as const) {
+  for (const [side, e] of [
+    ['source', source],
+    ['target', target],
+  ] as const) {
     if (!e.name) throw new EndpointError(spec[side], `the ${side} of a pair needs a dataset (HOST:DATASET)`);
-    if (e.name.kind === 'snapshot' || e.name.kind === 'bookmark') throw new EndpointError(spec[side], `the ${side} of a pair is a dataset, not a snapshot or bookmark`);
+    if (e.name.kind === 'snapshot' || e.name.kind === 'bookmark')
+      throw new EndpointError(spec[side], `the ${side} of a pair is a dataset, not a snapshot or bookmark`);
   }
   const route = spec.route ?? 'relay';
   if (!['relay', 'push', 'pull'].includes(route)) throw new EndpointError(String(route), 'route must be relay, push or pull');

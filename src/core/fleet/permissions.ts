@@ -211,7 +211,10 @@ interface Requirement {
   why: string;
 }
 
-function requirements(input: PermissionAuditInput, targetExists: boolean): { source: Requirement[]; target: Requirement[]; notes: { source: string[]; target: string[] } } {
+function requirements(
+  input: PermissionAuditInput,
+  targetExists: boolean,
+): { source: Requirement[]; target: Requirement[]; notes: { source: string[]; target: string[] } } {
   const { pair, plan, source, target } = input;
   const S = pair.source.name!.full;
   const T = pair.target.name!.full;
@@ -222,7 +225,9 @@ function requirements(input: PermissionAuditInput, targetExists: boolean): { sou
   const srcDatasets = recursive ? [S, ...(source.descendants ?? [])] : [S];
   const sendWhat = `zfs send${recursive ? ' -R' : ''}${pair.options.properties && !recursive ? ' -p' : ''}${pair.options.raw ? ' -w' : ''}${plan.resume ? ' (and send -t to resume)' : ''}`;
   for (const d of srcDatasets) src.push({ permission: 'send', dataset: d, on: 'descendants', role: 'stream', why: `${sendWhat} of ${d}@…` });
-  if (plan.snapshot) for (const d of srcDatasets) src.push({ permission: 'snapshot', dataset: d, on: 'dataset', role: 'commands', why: `zfs snapshot${recursive ? ' -r' : ''} ${d}@…` });
+  if (plan.snapshot)
+    for (const d of srcDatasets)
+      src.push({ permission: 'snapshot', dataset: d, on: 'dataset', role: 'commands', why: `zfs snapshot${recursive ? ' -r' : ''} ${d}@…` });
   const srcHolds = plan.holds && source.holds !== false;
   if (srcHolds) for (const d of srcDatasets) src.push({ permission: 'hold', dataset: d, on: 'dataset', role: 'commands', why: `zfs hold of the base ${d}@…` });
   if (plan.bookmark) src.push({ permission: 'bookmark', dataset: S, on: 'dataset', role: 'commands', why: `zfs bookmark ${S}@… ${S}#…` });
@@ -243,19 +248,28 @@ function requirements(input: PermissionAuditInput, targetExists: boolean): { sou
   if (recursive) for (const d of target.descendants ?? []) receivePerms(d, 'dataset', `zfs recv of the -R stream into ${d}`);
   if (pair.options.properties || recursive) {
     const props = input.streamProperties ?? ASSUMED_STREAM_PROPERTIES;
-    if (input.streamProperties === undefined) notes.target.push(`The properties the stream carries are not known: ${ASSUMED_STREAM_PROPERTIES.join(', ')} assumed.`);
+    if (input.streamProperties === undefined)
+      notes.target.push(`The properties the stream carries are not known: ${ASSUMED_STREAM_PROPERTIES.join(', ')} assumed.`);
     const perms = [...new Set(props.map(propertyPermission))].sort();
     for (const p of perms) {
       const names = props.filter((x) => propertyPermission(x) === p).join(', ');
-      dst.push({ permission: p, ...onT, role: 'stream', why: `the stream's ${names} propert${names.includes(',') ? 'ies' : 'y'} (zfs send ${recursive ? '-R' : '-p'}; without it the receive prints "cannot receive ${p === 'userprop' ? names.split(', ')[0] : p} property" and leaves it unset)` });
+      dst.push({
+        permission: p,
+        ...onT,
+        role: 'stream',
+        why: `the stream's ${names} propert${names.includes(',') ? 'ies' : 'y'} (zfs send ${recursive ? '-R' : '-p'}; without it the receive prints "cannot receive ${p === 'userprop' ? names.split(', ')[0] : p} property" and leaves it unset)`,
+      });
     }
   }
   if (plan.rollback) {
     dst.push({ permission: 'rollback', ...onT, role: 'commands', why: `zfs rollback -r on ${T}` });
     // Checked on the snapshots: even for a dataset the user created, its create-time (Local) grants do not reach them.
-    for (const p of ['destroy', 'mount']) dst.push({ permission: p, dataset: T, on: 'descendants', role: 'commands', why: `zfs rollback -r on ${T} destroys the newer snapshots` });
+    for (const p of ['destroy', 'mount'])
+      dst.push({ permission: p, dataset: T, on: 'descendants', role: 'commands', why: `zfs rollback -r on ${T} destroys the newer snapshots` });
   }
-  if (plan.destroy) for (const p of ['destroy', 'mount']) dst.push({ permission: p, dataset: T, on: 'descendants', role: 'commands', why: `zfs destroy of snapshots of ${T} (or recv -A of a partial receive)` });
+  if (plan.destroy)
+    for (const p of ['destroy', 'mount'])
+      dst.push({ permission: p, dataset: T, on: 'descendants', role: 'commands', why: `zfs destroy of snapshots of ${T} (or recv -A of a partial receive)` });
   const dstHolds = plan.holds && target.holds !== false;
   if (dstHolds) for (const p of ['hold', 'release']) dst.push({ permission: p, ...onT, role: 'commands', why: `zfs ${p} of the base on ${T}` });
   return { source: src, target: dst, notes };
@@ -292,9 +306,23 @@ function auditSide(
   for (const { user, roles, reqs: rs } of byUser.values()) {
     const root = isRoot(user);
     const required = [...new Set(rs.map((r) => r.permission))].sort();
-    const report: HostPermissionReport = { side, host, user: user.user, roles: [...roles].sort(), root, dataset, required, lacking: [], details: [], warnings: [], notes: [...sideNotes] };
+    const report: HostPermissionReport = {
+      side,
+      host,
+      user: user.user,
+      roles: [...roles].sort(),
+      root,
+      dataset,
+      required,
+      lacking: [],
+      details: [],
+      warnings: [],
+      notes: [...sideNotes],
+    };
     if (streamRemote && roles.has('stream') && !facts.streamUser)
-      report.notes.push(`${route}: zfs ${side === 'source' ? 'send' : 'recv'} runs as the user the ${side === 'source' ? 'target' : 'source'} host's ssh reaches ${host} as; assumed to be ${user.user} (the product's user).`);
+      report.notes.push(
+        `${route}: zfs ${side === 'source' ? 'send' : 'recv'} runs as the user the ${side === 'source' ? 'target' : 'source'} host's ssh reaches ${host} as; assumed to be ${user.user} (the product's user).`,
+      );
     if (root) {
       report.notes.push('root needs no delegation.');
       reports.push(report);
@@ -374,7 +402,9 @@ export function auditPermissions(input: PermissionAuditInput): PermissionAudit {
     }
   }
   if (!targetExists && parent !== undefined && targetFix !== parent)
-    notes.target.push(`${parent} does not exist: zfs recv needs the parent of ${T}; create it first (zfs create -u -p, as root or a user with create,mount on ${targetFix}).`);
+    notes.target.push(
+      `${parent} does not exist: zfs recv needs the parent of ${T}; create it first (zfs create -u -p, as root or a user with create,mount on ${targetFix}).`,
+    );
   const srcHolds = plan.holds && input.source.holds !== false;
   const reports = [
     ...auditSide('source', pair.source.host, S, input.source, source, pair.route, notes.source, S, new Set(), zfsPath, (user, has) => {
@@ -391,7 +421,9 @@ export function auditPermissions(input: PermissionAuditInput): PermissionAudit {
     ...auditSide('target', pair.target.host, T, input.target, target, pair.route, notes.target, targetFix, missing, zfsPath, (user, has) => {
       const out = { warnings: [] as string[], notes: [] as string[] };
       if (isRoot(user)) return out;
-      out.notes.push('Non-root cannot mount on Linux: receive with `zfs recv -u` (without it the data is received, the mount fails and zfs still exits 0); the replica stays unmounted.');
+      out.notes.push(
+        'Non-root cannot mount on Linux: receive with `zfs recv -u` (without it the data is received, the mount fails and zfs still exits 0); the replica stays unmounted.',
+      );
       if (!plan.force) {
         const r: Requirement = { permission: 'receive', dataset: targetExists ? T : (parent ?? T), on: 'dataset', role: 'stream', why: '' };
         if (!has('receive', r) && has('receive:append', r)) out.notes.push('receive:append (not receive) is delegated: zfs recv -F will be refused.');
@@ -499,7 +531,8 @@ export async function gatherPermissionFacts(
       allowOf(which, h, dataset),
       h.capabilities ? h.capabilities() : Promise.resolve(undefined),
     ]);
-    if (which === 'source' && !main.exists) throw new ZfsError(h.name, [zfs, 'allow', dataset], 1, `cannot open '${dataset}': dataset does not exist (the source of the pair)`, 'not-found');
+    if (which === 'source' && !main.exists)
+      throw new ZfsError(h.name, [zfs, 'allow', dataset], 1, `cannot open '${dataset}': dataset does not exist (the source of the pair)`, 'not-found');
     const outputs = [{ dataset: main.asked, allow: main.allow }];
     let descendants: string[] | undefined;
     if (recursive && main.exists && allowSupported[which]) {
@@ -549,7 +582,10 @@ export function formatPermissionAudit(audit: PermissionAudit): string {
   for (const r of audit.reports) {
     const head = `${r.side} ${r.host}:${r.dataset} as ${r.user}${r.root ? ' (root)' : ''} [${r.roles.join(', ')}]`;
     out.push(r.lacking.length === 0 ? `${head}: ok${r.required.length > 0 ? ` (${r.required.join(',')})` : ''}` : `${head}: lacks ${r.lacking.join(',')}`);
-    for (const d of r.details) out.push(`  - ${d.permission} on ${d.dataset}${d.on === 'descendants' ? ' (its snapshots)' : d.on === 'created' ? ' (once created)' : ''}: ${d.why.join('; ')}`);
+    for (const d of r.details)
+      out.push(
+        `  - ${d.permission} on ${d.dataset}${d.on === 'descendants' ? ' (its snapshots)' : d.on === 'created' ? ' (once created)' : ''}: ${d.why.join('; ')}`,
+      );
     if (r.fix) out.push(`  fix (as root on ${r.host}): ${r.fix.command}`);
     for (const w of r.warnings) out.push(`  warning: ${w}`);
     for (const n of r.notes) out.push(`  note: ${n}`);

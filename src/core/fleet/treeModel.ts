@@ -148,7 +148,17 @@ export class FleetTreeModel {
     const s = this.shown(node.host);
     if (node.kind === 'host') {
       if (!s || s.state === 'loading') return [this.node({ kind: 'message', id: id(node.host, 'loading'), host: node.host, text: 'Connecting…' })];
-      if (s.state === 'error') return [this.node({ kind: 'message', id: id(node.host, 'error'), host: node.host, text: s.error.message.split('\n')[0]!, detail: s.error.message, error: true })];
+      if (s.state === 'error')
+        return [
+          this.node({
+            kind: 'message',
+            id: id(node.host, 'error'),
+            host: node.host,
+            text: s.error.message.split('\n')[0]!,
+            detail: s.error.message,
+            error: true,
+          }),
+        ];
       if (s.listing.pools.length === 0) return [this.node({ kind: 'message', id: id(node.host, 'nopools'), host: node.host, text: 'No pools imported' })];
       return s.listing.pools.map((p) => this.node({ kind: 'pool', id: id(node.host, 'pool', p.name), host: node.host, pool: p.name }));
     }
@@ -164,11 +174,17 @@ export class FleetTreeModel {
         return e ? this.datasetChildren(node.host, e) : [];
       }
       case 'snapshots':
-        return (l.datasets.get(node.dataset)?.snapshots ?? []).map((o) => this.node({ kind: 'snapshot', id: id(node.host, 'snap', o.name), host: node.host, name: o.name }));
+        return (l.datasets.get(node.dataset)?.snapshots ?? []).map((o) =>
+          this.node({ kind: 'snapshot', id: id(node.host, 'snap', o.name), host: node.host, name: o.name }),
+        );
       case 'bookmarks':
-        return (l.datasets.get(node.dataset)?.bookmarks ?? []).map((o) => this.node({ kind: 'bookmark', id: id(node.host, 'bm', o.name), host: node.host, name: o.name }));
+        return (l.datasets.get(node.dataset)?.bookmarks ?? []).map((o) =>
+          this.node({ kind: 'bookmark', id: id(node.host, 'bm', o.name), host: node.host, name: o.name }),
+        );
       case 'snapshot':
-        return (l.clones.get(node.name) ?? []).map((c) => this.node({ kind: 'clone', id: id(node.host, 'clone', c), host: node.host, name: c, origin: node.name }));
+        return (l.clones.get(node.name) ?? []).map((c) =>
+          this.node({ kind: 'clone', id: id(node.host, 'clone', c), host: node.host, name: c, origin: node.name }),
+        );
       default:
         return [];
     }
@@ -184,7 +200,9 @@ export class FleetTreeModel {
   parent(node: FleetNode): FleetNode | undefined {
     const h = node.host;
     const datasetNode = (name: string): FleetNode =>
-      name.includes('/') ? this.node({ kind: 'dataset', id: id(h, 'ds', name), host: h, name }) : this.node({ kind: 'pool', id: id(h, 'pool', name), host: h, pool: name });
+      name.includes('/')
+        ? this.node({ kind: 'dataset', id: id(h, 'ds', name), host: h, name })
+        : this.node({ kind: 'pool', id: id(h, 'pool', name), host: h, pool: name });
     switch (node.kind) {
       case 'host':
         return undefined;
@@ -219,12 +237,29 @@ export class FleetTreeModel {
         const local = node.host === 'local';
         const contextValue = local ? 'zfs.host.local' : 'zfs.host.ssh';
         if (!s || s.state === 'loading') return { label: node.host, description: 'connecting…', icon: 'loading~spin', contextValue, collapsible: true };
-        if (s.state === 'error') return { label: node.host, description: 'unreachable', icon: 'error', iconColor: 'errorForeground', contextValue: 'zfs.host.unreachable', collapsible: true, tooltip: `${node.host}: unreachable\n\n${s.error.message}` };
+        if (s.state === 'error')
+          return {
+            label: node.host,
+            description: 'unreachable',
+            icon: 'error',
+            iconColor: 'errorForeground',
+            contextValue: 'zfs.host.unreachable',
+            collapsible: true,
+            tooltip: `${node.host}: unreachable\n\n${s.error.message}`,
+          };
         const c = s.listing.capabilities;
         const version = c.implementation === 'openzfs' ? `OpenZFS ${c.version}` : c.versionText;
         if (refreshing) return { label: node.host, description: `${version} · refreshing…`, icon: 'loading~spin', contextValue, collapsible: true };
         const rejected = s.listing.rejected.length;
-        if (rejected > 0) return { label: node.host, description: `${version} · ${rejected} invalid ${rejected === 1 ? 'object' : 'objects'} left out`, icon: 'warning', iconColor: 'list.warningForeground', contextValue, collapsible: true };
+        if (rejected > 0)
+          return {
+            label: node.host,
+            description: `${version} · ${rejected} invalid ${rejected === 1 ? 'object' : 'objects'} left out`,
+            icon: 'warning',
+            iconColor: 'list.warningForeground',
+            contextValue,
+            collapsible: true,
+          };
         return { label: node.host, description: version, icon: local ? 'device-desktop' : 'server', contextValue, collapsible: true };
       }
       case 'pool': {
@@ -256,16 +291,32 @@ export class FleetTreeModel {
         };
       }
       case 'snapshots':
-        return { label: `Snapshots (${l?.datasets.get(node.dataset)?.snapshots.length ?? 0})`, icon: 'versions', contextValue: 'zfs.snapshots', collapsible: true };
+        return {
+          label: `Snapshots (${l?.datasets.get(node.dataset)?.snapshots.length ?? 0})`,
+          icon: 'versions',
+          contextValue: 'zfs.snapshots',
+          collapsible: true,
+        };
       case 'bookmarks':
-        return { label: `Bookmarks (${l?.datasets.get(node.dataset)?.bookmarks.length ?? 0})`, icon: 'bookmark', contextValue: 'zfs.bookmarks', collapsible: true };
+        return {
+          label: `Bookmarks (${l?.datasets.get(node.dataset)?.bookmarks.length ?? 0})`,
+          icon: 'bookmark',
+          contextValue: 'zfs.bookmarks',
+          collapsible: true,
+        };
       case 'snapshot': {
         const o = findSnapshot(l, node.name);
         const clones = l?.clones.get(node.name) ?? [];
         const parts = [formatTime(o?.creation), formatBytes(o?.used)];
         if (o?.userrefs) parts.push(`${o.userrefs} hold${o.userrefs > 1 ? 's' : ''}`);
         if (clones.length > 0) parts.push(`${clones.length} clone${clones.length > 1 ? 's' : ''}`);
-        return { label: shortName(node.name), description: parts.join(' · '), icon: o?.userrefs ? 'lock-small' : 'device-camera', contextValue: clones.length > 0 ? 'zfs.snapshot.withClones' : 'zfs.snapshot', collapsible: clones.length > 0 };
+        return {
+          label: shortName(node.name),
+          description: parts.join(' · '),
+          icon: o?.userrefs ? 'lock-small' : 'device-camera',
+          contextValue: clones.length > 0 ? 'zfs.snapshot.withClones' : 'zfs.snapshot',
+          collapsible: clones.length > 0,
+        };
       }
       case 'bookmark': {
         const o = findBookmark(l, node.name);
@@ -274,7 +325,15 @@ export class FleetTreeModel {
       case 'clone':
         return { label: node.name, description: 'clone', icon: 'repo-forked', contextValue: 'zfs.dataset.clone', collapsible: false };
       case 'message':
-        return { label: node.text, icon: node.error ? 'warning' : 'info', iconColor: node.error ? 'errorForeground' : undefined, contextValue: node.error ? 'zfs.message.error' : 'zfs.message', collapsible: false, tooltip: node.detail, command: node.error ? 'zfsFleet.retryHost' : undefined };
+        return {
+          label: node.text,
+          icon: node.error ? 'warning' : 'info',
+          iconColor: node.error ? 'errorForeground' : undefined,
+          contextValue: node.error ? 'zfs.message.error' : 'zfs.message',
+          collapsible: false,
+          tooltip: node.detail,
+          command: node.error ? 'zfsFleet.retryHost' : undefined,
+        };
     }
   }
 
@@ -292,7 +351,20 @@ export class FleetTreeModel {
           ['Pools', String(l.pools.length)],
           ['Datasets', String(l.datasets.size)],
           ['Snapshots', String(l.snapshotCount)],
-          ['Features', [c.listParsable && 'list -p', c.json && 'JSON', c.holds && 'holds', c.bookmarks && 'bookmarks', c.resumeTokens && 'resume tokens', c.allow && 'zfs allow', ...c.properties].filter(Boolean).join(', ')],
+          [
+            'Features',
+            [
+              c.listParsable && 'list -p',
+              c.json && 'JSON',
+              c.holds && 'holds',
+              c.bookmarks && 'bookmarks',
+              c.resumeTokens && 'resume tokens',
+              c.allow && 'zfs allow',
+              ...c.properties,
+            ]
+              .filter(Boolean)
+              .join(', '),
+          ],
           ['Listed', `${l.takenAt.toLocaleString()} in ${l.durationMs.toFixed(0)} ms`],
           ...l.rejected.slice(0, 20).map((r): [string, string] => ['Left out (invalid)', `${r.name}: ${r.reason}`]),
         );
@@ -301,7 +373,14 @@ export class FleetTreeModel {
       }
       case 'pool': {
         const p = l.pools.find((x) => x.name === node.pool);
-        if (p) rows.push(['Pool', p.name], ['Health', p.health], ['Size', formatBytes(p.size)], ['Allocated', formatBytes(p.allocated)], ['Free', formatBytes(p.free)]);
+        if (p)
+          rows.push(
+            ['Pool', p.name],
+            ['Health', p.health],
+            ['Size', formatBytes(p.size)],
+            ['Allocated', formatBytes(p.allocated)],
+            ['Free', formatBytes(p.free)],
+          );
         break;
       }
       case 'dataset':

@@ -22,7 +22,9 @@ export interface BaseLoss {
 }
 
 function pairName(p: ReplicationPair): string {
-  return p.label ? `${p.label} (${p.source.host}:${p.source.name?.full} -> ${p.target.host}:${p.target.name?.full})` : `${p.source.host}:${p.source.name?.full} -> ${p.target.host}:${p.target.name?.full}`;
+  return p.label
+    ? `${p.label} (${p.source.host}:${p.source.name?.full} -> ${p.target.host}:${p.target.name?.full})`
+    : `${p.source.host}:${p.source.name?.full} -> ${p.target.host}:${p.target.name?.full}`;
 }
 
 function compare(src: HostListing, srcDs: string, dst: HostListing, dstDs: string, gone: (host: string, name: string) => boolean): CommonBase | undefined {
@@ -55,7 +57,11 @@ export function basesLost(destroys: Destroys, pairs: readonly ReplicationPair[],
     if (!srcDs || !dstDs || !src || !dst) continue;
     const before = compare(src, srcDs, dst, dstDs, () => false)?.incremental;
     if (!before) continue;
-    const hit = gone(pair.source.host, before.source.name) ? { host: pair.source.host, dataset: srcDs, name: before.source.name } : gone(pair.target.host, before.target.name) ? { host: pair.target.host, dataset: dstDs, name: before.target.name } : undefined;
+    const hit = gone(pair.source.host, before.source.name)
+      ? { host: pair.source.host, dataset: srcDs, name: before.source.name }
+      : gone(pair.target.host, before.target.name)
+        ? { host: pair.target.host, dataset: dstDs, name: before.target.name }
+        : undefined;
     if (!hit) continue;
     const after = compare(src, srcDs, dst, dstDs, gone)?.incremental;
     const cost = after
@@ -85,7 +91,9 @@ export async function planBasesLost(
   unlisted: (host: string, error: Error) => void,
 ): Promise<BaseLoss[]> {
   if (plan.destroys.snapshots.length + plan.destroys.bookmarks.length === 0) return [];
-  const touching = pairs.filter((p, i) => pairs.findIndex((q) => q.id === p.id) === i && (plan.hosts.includes(p.source.host) || plan.hosts.includes(p.target.host)));
+  const touching = pairs.filter(
+    (p, i) => pairs.findIndex((q) => q.id === p.id) === i && (plan.hosts.includes(p.source.host) || plan.hosts.includes(p.target.host)),
+  );
   const listings = new Map<string, HostListing>();
   await Promise.all(
     [...new Set(touching.flatMap((p) => [p.source.host, p.target.host]))].map(async (h) => {

@@ -13,7 +13,18 @@ import { shellJoin } from '../zfs/quote.js';
 import { hasControl, safeLine } from '../text.js';
 import { oldestFirst, snapName } from './commonBase.js';
 import { mountUsersCommand, type ProcessInfo } from './processes.js';
-import { makePlan, objectNames, PlanError, StepIds, type Destroys, type HostObject, type InspectCommand, type Plan, type PlanStep, type Precondition } from './plan.js';
+import {
+  makePlan,
+  objectNames,
+  PlanError,
+  StepIds,
+  type Destroys,
+  type HostObject,
+  type InspectCommand,
+  type Plan,
+  type PlanStep,
+  type Precondition,
+} from './plan.js';
 import { commandStep, pipeStep } from './steps.js';
 import { dependants, descendants } from './rollback.js';
 
@@ -80,7 +91,16 @@ export interface CloneUsage {
 }
 
 /** Properties a clone takes from its origin; `zfs clone -o` refuses them. */
-const NOT_SETTABLE_ON_CLONE = new Set(['encryption', 'keyformat', 'keylocation', 'pbkdf2iters', 'casesensitivity', 'normalization', 'utf8only', 'volblocksize']);
+const NOT_SETTABLE_ON_CLONE = new Set([
+  'encryption',
+  'keyformat',
+  'keylocation',
+  'pbkdf2iters',
+  'casesensitivity',
+  'normalization',
+  'utf8only',
+  'volblocksize',
+]);
 
 export interface CloneRebaseOptions {
   /** Copy the clone's current data to `<clone>-pre-rebase-<date>` first (send/recv on the same host). */
@@ -118,12 +138,17 @@ export function cloneRebasePart(host: string, listing: HostListing, clone: strin
   const ontoDataset = onto.slice(0, onto.indexOf('@'));
   const ontoSnap = listing.datasets.get(ontoDataset)?.snapshots.find((s) => s.name === onto);
   if (!onto.includes('@') || !ontoSnap) throw new PlanError('not-found', `${host}: snapshot ${onto} does not exist`);
-  if (ontoDataset.split('/')[0] !== clone.split('/')[0]) throw new PlanError('invalid', `${host}: ${onto} is in another pool than ${clone}; a clone must be in its origin's pool`);
+  if (ontoDataset.split('/')[0] !== clone.split('/')[0])
+    throw new PlanError('invalid', `${host}: ${onto} is in another pool than ${clone}; a clone must be in its origin's pool`);
   const children = descendants(listing, clone);
   if (children.length) {
-    throw new PlanError('unsupported', `${host}: ${clone} has child datasets (${children.map((c) => c.object.name).join(', ')}); re-basing a clone with children is not supported: move them first`);
+    throw new PlanError(
+      'unsupported',
+      `${host}: ${clone} has child datasets (${children.map((c) => c.object.name).join(', ')}); re-basing a clone with children is not supported: move them first`,
+    );
   }
-  if (!/^[A-Za-z0-9_.:-]+$/.test(options.date)) throw new PlanError('invalid', `the date "${options.date}" must be made of letters, digits, '-', '_', '.', ':'`);
+  if (!/^[A-Za-z0-9_.:-]+$/.test(options.date))
+    throw new PlanError('invalid', `the date "${options.date}" must be made of letters, digits, '-', '_', '.', ':'`);
   const tag = `pre-rebase-${options.date}`;
   const copy = `${clone}-${tag}`;
   const tagSnap = `${clone}@${tag}`;
@@ -137,7 +162,11 @@ export function cloneRebasePart(host: string, listing: HostListing, clone: strin
   if (entry.snapshots.some((s) => s.name === tagSnap)) throw new PlanError('target-exists', `${host}: ${tagSnap} already exists; choose another date`);
 
   const snaps = oldestFirst(entry.snapshots);
-  const deps = dependants(host, listing, snaps.map((s) => s.name));
+  const deps = dependants(
+    host,
+    listing,
+    snaps.map((s) => s.name),
+  );
   const usage: CloneUsage = {
     host,
     clone,
@@ -149,7 +178,8 @@ export function cloneRebasePart(host: string, listing: HostListing, clone: strin
   if (local.has('sharenfs')) usage.sharenfs = local.get('sharenfs')!;
   if (local.has('sharesmb')) usage.sharesmb = local.get('sharesmb')!;
   const inspect: InspectCommand[] = [{ host, purpose: 'share-properties', subject: clone, argv: shareCommand(zfs, clone).argv }];
-  if (usage.mountpoint && usage.mountpoint.startsWith('/')) inspect.push({ host, purpose: 'mount-users', subject: usage.mountpoint, argv: mountUsersCommand(usage.mountpoint).argv });
+  if (usage.mountpoint && usage.mountpoint.startsWith('/'))
+    inspect.push({ host, purpose: 'mount-users', subject: usage.mountpoint, argv: mountUsersCommand(usage.mountpoint).argv });
 
   const preconditions: Precondition[] = [
     { kind: 'origin', host, dataset: clone, origin },
@@ -182,7 +212,14 @@ export function cloneRebasePart(host: string, listing: HostListing, clone: strin
   };
   const destroyId = ids.next();
   // Right before the destroy (after its confirmation): the clone holds exactly what is listed, no child, no new snapshot.
-  preconditions.push({ kind: 'objects', host, dataset: clone, scope: 'subtree', names: [...objectNames(listing, clone, 'subtree'), ...(options.keepData ? [tagSnap] : [])].sort(), beforeStep: destroyId });
+  preconditions.push({
+    kind: 'objects',
+    host,
+    dataset: clone,
+    scope: 'subtree',
+    names: [...objectNames(listing, clone, 'subtree'), ...(options.keepData ? [tagSnap] : [])].sort(),
+    beforeStep: destroyId,
+  });
   const hasSnaps = destroyed.snapshots.length > 0;
   steps.push(
     commandStep(
@@ -203,7 +240,9 @@ export function cloneRebasePart(host: string, listing: HostListing, clone: strin
     // A value is host text: one with control characters (or a line break, which no remote shell can
     // take quoted) is not copied into a command; the plan says so, escaped.
     if (hasControl(p.property + p.value)) {
-      warnings.push(`${host}: the local property ${safeLine(p.property)} of ${clone} is not set again: its value has control characters (${safeLine(p.value).slice(0, 120)}); set it by hand after the rebase if it is yours`);
+      warnings.push(
+        `${host}: the local property ${safeLine(p.property)} of ${clone} is not set again: its value has control characters (${safeLine(p.value).slice(0, 120)}); set it by hand after the rebase if it is yours`,
+      );
       continue;
     }
     props.push('-o', `${p.property}=${p.value}`);
@@ -214,12 +253,20 @@ export function cloneRebasePart(host: string, listing: HostListing, clone: strin
       'clone',
       host,
       [zfs, 'clone', ...props, onto, clone],
-      `Re-create ${clone} as a clone of ${onto}${props.length ? ` with its local properties (${options.localProperties.filter((p) => !NOT_SETTABLE_ON_CLONE.has(p.property)).map((p) => p.property).join(', ')})` : ''}`,
+      `Re-create ${clone} as a clone of ${onto}${
+        props.length
+          ? ` with its local properties (${options.localProperties
+              .filter((p) => !NOT_SETTABLE_ON_CLONE.has(p.property))
+              .map((p) => p.property)
+              .join(', ')})`
+          : ''
+      }`,
     ),
   );
   warnings.push(
     `${host}: ${clone} is destroyed and re-created: whatever uses it (mounted at ${usage.mountpoint ?? '?'}${usage.sharenfs && usage.sharenfs !== 'off' ? `, NFS share ${usage.sharenfs}` : ''}${usage.sharesmb && usage.sharesmb !== 'off' ? `, SMB share ${usage.sharesmb}` : ''}) must be stopped first and restarted after.`,
-    `${host}: after the rebase ${clone} holds the data of ${onto}, not its current data` + (options.keepData ? `; the current data is kept in ${copy}.` : ' (which is lost: keepData is off).'),
+    `${host}: after the rebase ${clone} holds the data of ${onto}, not its current data` +
+      (options.keepData ? `; the current data is kept in ${copy}.` : ' (which is lost: keepData is off).'),
   );
   return { steps, preconditions, warnings, usage, inspect, ...(options.keepData ? { copy } : {}) };
 }
@@ -227,7 +274,14 @@ export function cloneRebasePart(host: string, listing: HostListing, clone: strin
 /** Re-base `clone` onto `onto` on one host. */
 export function planCloneRebase(host: string, listing: HostListing, clone: string, onto: string, options: CloneRebaseOptions): Plan {
   const part = cloneRebasePart(host, listing, clone, onto, options);
-  const base = { kind: 'rebase' as const, id: options.id, now: options.now, preconditions: part.preconditions, inspect: part.inspect, preview: { cloneUsage: part.usage } };
+  const base = {
+    kind: 'rebase' as const,
+    id: options.id,
+    now: options.now,
+    preconditions: part.preconditions,
+    inspect: part.inspect,
+    preview: { cloneUsage: part.usage },
+  };
   if (part.blockedBy) {
     return makePlan({
       ...base,

@@ -11,7 +11,16 @@ import type { ZfsObject } from '../zfs/types.js';
 import { snapName } from './commonBase.js';
 import { cloneRebasePart, localPropertiesCommand, type CloneUsage, type LocalProperty } from './cloneRebase.js';
 import { makePlan, PlanError, StepIds, type InspectCommand, type Plan, type PlanStep, type Precondition } from './plan.js';
-import { findZfsStreamProcesses, formatDuration, killArgv, mountUsersCommand, processListCommand, type MountUsers, type ProcessInfo, type ZfsStreamProcess } from './processes.js';
+import {
+  findZfsStreamProcesses,
+  formatDuration,
+  killArgv,
+  mountUsersCommand,
+  processListCommand,
+  type MountUsers,
+  type ProcessInfo,
+  type ZfsStreamProcess,
+} from './processes.js';
 import { pairState, type PairState } from './state.js';
 import { commandStep } from './steps.js';
 import { syncPart, type RouteOptions } from './sync.js';
@@ -97,7 +106,11 @@ export function withRebasedClones(listing: HostListing, rebases: readonly { clon
     if (!e) continue;
     const old = e.object.origin;
     datasets.set(r.clone, { ...e, object: { ...e.object, origin: r.onto }, snapshots: [] });
-    if (old) clones.set(old, (clones.get(old) ?? []).filter((c) => c !== r.clone));
+    if (old)
+      clones.set(
+        old,
+        (clones.get(old) ?? []).filter((c) => c !== r.clone),
+      );
     clones.set(r.onto, [...(clones.get(r.onto) ?? []), r.clone]);
   }
   return { ...listing, datasets, clones };
@@ -152,7 +165,16 @@ export function diagnose(pair: ReplicationPair, sourceListing: HostListing, targ
   const { blocking, busy } = listingFindings(c, kills.length > 0);
   // 2. The fix: kill, rebase, (rollback +) sync.
   const { fix, fixUnavailable } = fixPlan(c, kills, blocking, busy);
-  return { pairId: pair.id, state: c.state, findings: c.findings, summary: diagnosisSummary(c, fix, fixUnavailable), ...(fix ? { fix } : {}), ...(fixUnavailable ? { fixUnavailable } : {}), needs: c.needs, cloneUsage: c.cloneUsage };
+  return {
+    pairId: pair.id,
+    state: c.state,
+    findings: c.findings,
+    summary: diagnosisSummary(c, fix, fixUnavailable),
+    ...(fix ? { fix } : {}),
+    ...(fixUnavailable ? { fixUnavailable } : {}),
+    needs: c.needs,
+    cloneUsage: c.cloneUsage,
+  };
 }
 
 /** The pair's zfs send/recv processes: stalled ones (returned, to be killed) and running ones; hosts without `ps` go to `needs`. */
@@ -173,7 +195,12 @@ function processFindings(c: DiagnoseContext): ZfsStreamProcess[] {
     for (const p of findZfsStreamProcesses(list, [dataset], [verb])) {
       const age = formatDuration(p.elapsedSeconds);
       if (p.elapsedSeconds < stalledAfter) {
-        c.findings.push({ kind: 'running-process', host, process: p, message: `${host}: \`${p.args}\` (pid ${p.pid}) started ${age} ago: a sync may be in progress; wait for it before fixing anything.` });
+        c.findings.push({
+          kind: 'running-process',
+          host,
+          process: p,
+          message: `${host}: \`${p.args}\` (pid ${p.pid}) started ${age} ago: a sync may be in progress; wait for it before fixing anything.`,
+        });
         continue;
       }
       kills.push(p);
@@ -183,7 +210,9 @@ function processFindings(c: DiagnoseContext): ZfsStreamProcess[] {
         process: p,
         message:
           `${host}: \`${p.args}\` (pid ${p.pid}) has been running for ${age}` +
-          (verb === 'recv' ? `: a stalled receive keeps ${dataset} busy, so every new receive fails with "dataset is busy".` : `: a stalled send of ${dataset}; its receiver is gone or stuck.`),
+          (verb === 'recv'
+            ? `: a stalled receive keeps ${dataset} busy, so every new receive fails with "dataset is busy".`
+            : `: a stalled send of ${dataset}; its receiver is gone or stuck.`),
       });
     }
   }
@@ -239,7 +268,11 @@ function newerOnTargetFindings(c: DiagnoseContext, inc: Incremental): void {
 function modifiedFinding(c: DiagnoseContext): void {
   const { T, dstDs, state } = c;
   if (state.targetModified === 'yes') {
-    c.findings.push({ kind: 'target-modified', host: T, message: `${T}: ${dstDs} was modified since its newest snapshot (${state.targetWrittenBytes} bytes written): a receive fails until it is rolled back.` });
+    c.findings.push({
+      kind: 'target-modified',
+      host: T,
+      message: `${T}: ${dstDs} was modified since its newest snapshot (${state.targetWrittenBytes} bytes written): a receive fails until it is rolled back.`,
+    });
   } else if (state.targetModified === 'unknown') {
     c.findings.push({
       kind: 'target-modified-unknown',
@@ -296,7 +329,12 @@ function replicationFindings(c: DiagnoseContext, stalled: boolean): void {
   }
   if (state.retentionWarning) c.findings.push({ kind: 'retention', host: S, message: state.retentionWarning });
   if (state.behind) {
-    c.findings.push({ kind: 'behind', host: T, snapshots: state.behind.snapshots, message: `${T}: the target is behind by ${state.behind.count} snapshot(s), the newest unsent being ${at(state.behind.newestUnsent)}.` });
+    c.findings.push({
+      kind: 'behind',
+      host: T,
+      snapshots: state.behind.snapshots,
+      message: `${T}: the target is behind by ${state.behind.count} snapshot(s), the newest unsent being ${at(state.behind.newestUnsent)}.`,
+    });
   }
   if (state.status === 'in-sync' && !stalled && !state.retentionWarning) c.findings.push({ kind: 'in-sync', host: T, message: state.summary });
 }
@@ -312,7 +350,12 @@ interface FixDraft {
 }
 
 /** One ordered plan: stop the stalled processes, re-base the blocking clones, then the sync (with its rollback). */
-function fixPlan(c: DiagnoseContext, kills: readonly ZfsStreamProcess[], blocking: readonly BlockingClone[], busy: readonly string[]): { fix?: Plan; fixUnavailable?: string } {
+function fixPlan(
+  c: DiagnoseContext,
+  kills: readonly ZfsStreamProcess[],
+  blocking: readonly BlockingClone[],
+  busy: readonly string[],
+): { fix?: Plan; fixUnavailable?: string } {
   const f: FixDraft = { ids: new StepIds(), steps: [], pre: [], warnings: [...busy], words: [] };
   const running = c.findings.filter((x) => x.kind === 'running-process');
   if (running.length) {
@@ -347,7 +390,16 @@ function fixPlan(c: DiagnoseContext, kills: readonly ZfsStreamProcess[], blockin
 function killSteps(c: DiagnoseContext, f: FixDraft, kills: readonly ZfsStreamProcess[]): void {
   for (const p of kills) {
     const host = p.verb === 'recv' ? c.T : c.S;
-    f.steps.push(commandStep(f.ids.next(), 'kill', host, killArgv(p.pid, p.args), `Stop the stalled \`${p.args}\` (pid ${p.pid}, running for ${formatDuration(p.elapsedSeconds)}) on ${host}`, { confirm: true }));
+    f.steps.push(
+      commandStep(
+        f.ids.next(),
+        'kill',
+        host,
+        killArgv(p.pid, p.args),
+        `Stop the stalled \`${p.args}\` (pid ${p.pid}, running for ${formatDuration(p.elapsedSeconds)}) on ${host}`,
+        { confirm: true },
+      ),
+    );
     f.pre.push({ kind: 'process', host, pid: p.pid, args: p.args });
     f.words.push(`stop the stalled ${p.verb === 'recv' ? 'receive' : 'send'} (pid ${p.pid} on ${host})`);
   }
@@ -367,7 +419,13 @@ function rebaseSteps(c: DiagnoseContext, f: FixDraft, inc: Incremental, blocking
       continue;
     }
     try {
-      const part = cloneRebasePart(T, c.dst, b.clone, inc.target.name, { keepData: options.keepCloneData ?? true, date, localProperties: props, zfs: c.zfs, ids: f.ids });
+      const part = cloneRebasePart(T, c.dst, b.clone, inc.target.name, {
+        keepData: options.keepCloneData ?? true,
+        date,
+        localProperties: props,
+        zfs: c.zfs,
+        ids: f.ids,
+      });
       c.cloneUsage.push(part.usage);
       if (part.blockedBy) {
         f.unavailable ??= part.blockedBy.reason;
@@ -390,7 +448,12 @@ function rebaseSteps(c: DiagnoseContext, f: FixDraft, inc: Incremental, blocking
 function syncSteps(c: DiagnoseContext, f: FixDraft, rebases: readonly { clone: string; onto: string }[]): void {
   const { options } = c;
   try {
-    const part = syncPart(c.pair, c.src, rebases.length ? withRebasedClones(c.dst, rebases) : c.dst, { zfs: c.zfs, ids: f.ids, ...(options.route ? { route: options.route } : {}), ...(options.targetModified ? { targetModified: true } : {}) });
+    const part = syncPart(c.pair, c.src, rebases.length ? withRebasedClones(c.dst, rebases) : c.dst, {
+      zfs: c.zfs,
+      ids: f.ids,
+      ...(options.route ? { route: options.route } : {}),
+      ...(options.targetModified ? { targetModified: true } : {}),
+    });
     const steps = part.steps;
     if (part.blockedBy) {
       f.unavailable = part.blockedBy.reason;
@@ -403,7 +466,10 @@ function syncSteps(c: DiagnoseContext, f: FixDraft, rebases: readonly { clone: s
     f.steps.push(...steps);
     f.warnings.push(...part.warnings);
     const rb = steps.find((s) => s.op === 'rollback');
-    if (rb) f.words.push(`roll ${c.dstDs} back to ${c.state.comparison!.incremental!.target.name} (destroying ${rb.destroys.snapshots.map((s) => at(s.name)).join(', ')})`);
+    if (rb)
+      f.words.push(
+        `roll ${c.dstDs} back to ${c.state.comparison!.incremental!.target.name} (destroying ${rb.destroys.snapshots.map((s) => at(s.name)).join(', ')})`,
+      );
     f.words.push(part.summary.charAt(0).toLowerCase() + part.summary.slice(1).replace(/, after rolling the target back.*$|\.$/, ''));
   } catch (e) {
     if (!(e instanceof PlanError)) throw e;
@@ -416,6 +482,10 @@ function diagnosisSummary(c: DiagnoseContext, fix: Plan | undefined, fixUnavaila
   const causes = c.findings.filter((f) => f.kind !== 'in-sync').map((f) => f.message);
   return (
     (causes.length ? causes.join(' ') : c.state.summary) +
-    (fix ? ` Fix: ${fix.summary.replace(/^In order, each step confirmed on its own: /, '')}` : fixUnavailable ? ` No fix can be planned: ${fixUnavailable}` : ' Nothing to fix.')
+    (fix
+      ? ` Fix: ${fix.summary.replace(/^In order, each step confirmed on its own: /, '')}`
+      : fixUnavailable
+        ? ` No fix can be planned: ${fixUnavailable}`
+        : ' Nothing to fix.')
   );
 }

@@ -81,8 +81,8 @@ interface PreBase {
 }
 
 export type Precondition = PreBase &
+  /** A snapshot, or a bookmark (`pool/fs#mark`), with this guid. */
   (
-    /** A snapshot, or a bookmark (`pool/fs#mark`), with this guid. */
     | { kind: 'snapshot-exists'; host: string; name: string; guid: string }
     | { kind: 'snapshot-absent'; host: string; name: string }
     /** guid null: the dataset has no snapshot. */
@@ -140,14 +140,7 @@ export interface Plan {
 }
 
 export type PlanErrorCode =
-  | 'source-missing'
-  | 'no-source-snapshot'
-  | 'no-common-base'
-  | 'target-exists'
-  | 'not-found'
-  | 'not-a-clone'
-  | 'unsupported'
-  | 'invalid';
+  'source-missing' | 'no-source-snapshot' | 'no-common-base' | 'target-exists' | 'not-found' | 'not-a-clone' | 'unsupported' | 'invalid';
 
 /** A plan cannot be made; `reason` says why in words an operator can act on. */
 export class PlanError extends Error {
@@ -312,7 +305,8 @@ function checkOne(pre: Precondition, l: HostListing | undefined, processes: Read
       const now = new Map(e.snapshots.map((s) => [s.guid, s]));
       const then = new Set(pre.snapshots.map((s) => s.guid));
       const out: string[] = [];
-      for (const s of [...e.snapshots].reverse()) if (!then.has(s.guid ?? '')) out.push(`${h}: ${pre.dataset} has a new snapshot ${at(s.name)} since the plan was made`);
+      for (const s of [...e.snapshots].reverse())
+        if (!then.has(s.guid ?? '')) out.push(`${h}: ${pre.dataset} has a new snapshot ${at(s.name)} since the plan was made`);
       for (const s of pre.snapshots) if (!now.has(s.guid)) out.push(`${h}: snapshot ${at(s.name)} of ${pre.dataset} was destroyed since the plan was made`);
       return out;
     }
@@ -337,7 +331,10 @@ function checkOne(pre: Precondition, l: HostListing | undefined, processes: Read
     case 'resume-token': {
       const e = l.datasets.get(pre.dataset);
       if (!e) return [`${h}: ${pre.dataset} no longer exists`];
-      if (e.object.receiveResumeToken !== pre.token) return [`${h}: the partial receive into ${pre.dataset} ${e.object.receiveResumeToken ? 'has another resume token' : 'is gone (resumed or aborted)'} since the plan was made`];
+      if (e.object.receiveResumeToken !== pre.token)
+        return [
+          `${h}: the partial receive into ${pre.dataset} ${e.object.receiveResumeToken ? 'has another resume token' : 'is gone (resumed or aborted)'} since the plan was made`,
+        ];
       return [];
     }
     case 'objects': {
@@ -353,7 +350,8 @@ function checkOne(pre: Precondition, l: HostListing | undefined, processes: Read
     case 'origin': {
       const e = l.datasets.get(pre.dataset);
       if (!e) return [`${h}: ${pre.dataset} no longer exists`];
-      if (e.object.origin !== pre.origin) return [`${h}: ${pre.dataset} is now ${e.object.origin ? `a clone of ${e.object.origin}` : 'not a clone'} (was a clone of ${pre.origin})`];
+      if (e.object.origin !== pre.origin)
+        return [`${h}: ${pre.dataset} is now ${e.object.origin ? `a clone of ${e.object.origin}` : 'not a clone'} (was a clone of ${pre.origin})`];
       return [];
     }
   }
@@ -438,7 +436,12 @@ export function renderPlan(plan: Plan): string {
   const byStep = new Map(lines.map((l) => [l.stepId, l]));
   plan.steps.forEach((s, i) => {
     const l = byStep.get(s.id)!;
-    const marks = [s.confirm ? 'confirm' : '', s.estimate ? 'estimate' : '', s.cleanupOf ? `cleanup of ${s.cleanupOf}` : '', s.mayFail ? 'may fail' : ''].filter(Boolean);
+    const marks = [
+      s.confirm ? 'confirm' : '',
+      s.estimate ? 'estimate' : '',
+      s.cleanupOf ? `cleanup of ${s.cleanupOf}` : '',
+      s.mayFail ? 'may fail' : '',
+    ].filter(Boolean);
     out.push(`${i + 1}. ${s.description}${marks.length ? ` [${marks.join(', ')}]` : ''}`);
     out.push(`   ${l.runOn}$ ${l.line}`);
     for (const d of destroyLines(s.destroys)) out.push(`   destroys ${d}`);

@@ -50,7 +50,11 @@ export interface ZfsStreamProcess extends ProcessInfo {
 const WRAPPERS = new Set(['sudo', 'doas', 'nice', 'ionice', 'nohup', 'env']);
 
 /** `zfs send` / `zfs recv` processes whose command line names one of `datasets` (as the dataset, or a snapshot/bookmark of it). */
-export function findZfsStreamProcesses(processes: readonly ProcessInfo[], datasets: readonly string[], verbs: readonly ZfsStreamVerb[] = ['send', 'recv']): ZfsStreamProcess[] {
+export function findZfsStreamProcesses(
+  processes: readonly ProcessInfo[],
+  datasets: readonly string[],
+  verbs: readonly ZfsStreamVerb[] = ['send', 'recv'],
+): ZfsStreamProcess[] {
   const out: ZfsStreamProcess[] = [];
   for (const p of processes) {
     const words = p.args.split(' ');

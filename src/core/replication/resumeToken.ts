@@ -104,7 +104,8 @@ export function decodeResumeToken(token: string): DecodedToken {
   if (m[4]!.length % 2 !== 0) return { ok: false, reason: 'odd number of hex digits' };
   const compressed = Buffer.from(m[4]!, 'hex');
   const checksum = BigInt(`0x${m[2]}`);
-  if (fletcher4First(compressed, true) !== checksum && fletcher4First(compressed, false) !== checksum) return { ok: false, reason: 'checksum mismatch (the token is damaged)' };
+  if (fletcher4First(compressed, true) !== checksum && fletcher4First(compressed, false) !== checksum)
+    return { ok: false, reason: 'checksum mismatch (the token is damaged)' };
   let packed: Buffer;
   try {
     packed = inflateSync(compressed);
@@ -171,7 +172,8 @@ export function checkResumeToken(token: string, source: HostListing, sourceDatas
     const same = byName.get(info.toname);
     const where = `${source.host}:${sourceDataset}`;
     if (same) out.stale = `${snapLabel(info.toname)} on the source was re-created since the stream started (guid ${same.guid}, the stream's is ${info.toguid})`;
-    else if (info.toname.startsWith(`${sourceDataset}@`) || (recursive && info.toname.startsWith(`${sourceDataset}/`))) out.stale = `${snapLabel(info.toname)} no longer exists on the source`;
+    else if (info.toname.startsWith(`${sourceDataset}@`) || (recursive && info.toname.startsWith(`${sourceDataset}/`)))
+      out.stale = `${snapLabel(info.toname)} no longer exists on the source`;
     else out.stale = `the stream is of ${info.toname}, which is not a snapshot of the source ${where}`;
     return out;
   }

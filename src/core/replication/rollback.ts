@@ -7,7 +7,19 @@
 import type { DatasetEntry, HostListing } from '../fleet/listing.js';
 import type { ZfsObject } from '../zfs/types.js';
 import { oldestFirst, snapName } from './commonBase.js';
-import { emptyDestroys, makePlan, mergeDestroys, objectNames, PlanError, StepIds, type Destroys, type HostObject, type Plan, type PlanStep, type Precondition } from './plan.js';
+import {
+  emptyDestroys,
+  makePlan,
+  mergeDestroys,
+  objectNames,
+  PlanError,
+  StepIds,
+  type Destroys,
+  type HostObject,
+  type Plan,
+  type PlanStep,
+  type Precondition,
+} from './plan.js';
 import { commandStep } from './steps.js';
 
 export interface RollbackOptions {
@@ -113,9 +125,19 @@ export function rollbackPart(
   const snap = entry.snapshots.find((s) => s.name === snapshot);
   if (!snap) throw new PlanError('not-found', `${host}: ${snapshot} does not exist`);
   const newer = snapshotsNewerThan(entry, snapshot);
-  const groups = dependantGroups(host, listing, newer.map((s) => s.name));
+  const groups = dependantGroups(
+    host,
+    listing,
+    newer.map((s) => s.name),
+  );
   const withR = mergeDestroys(...groups.map((g) => g.destroys));
-  const blockingClones = newer.flatMap((s) => (listing.clones.get(s.name) ?? []).map((c) => ({ host, name: c, ...(listing.datasets.get(c)?.object.guid ? { guid: listing.datasets.get(c)!.object.guid! } : {}) })));
+  const blockingClones = newer.flatMap((s) =>
+    (listing.clones.get(s.name) ?? []).map((c) => ({
+      host,
+      name: c,
+      ...(listing.datasets.get(c)?.object.guid ? { guid: listing.datasets.get(c)!.object.guid! } : {}),
+    })),
+  );
   const warnings: string[] = [];
   const preconditions: Precondition[] = [
     { kind: 'dataset-exists', host, dataset, ...(entry.object.guid ? { guid: entry.object.guid } : {}) },
@@ -134,8 +156,16 @@ export function rollbackPart(
       preconditions.push(c.length ? { kind: 'clones', host, snapshot: s.name, clones: [...c] } : { kind: 'no-clones', host, snapshot: s.name });
     }
   }
-  for (const s of [...newer, ...(opts.destroyClones ? withR.snapshots.map((o) => listing.datasets.get(o.name.slice(0, o.name.indexOf('@')))?.snapshots.find((x) => x.name === o.name)) : [])]) {
-    if (s && (s.userrefs ?? 0) > 0) warnings.push(`${host}: ${s.name} has ${s.userrefs} user hold${s.userrefs === 1 ? '' : 's'}: the rollback fails until ${s.userrefs === 1 ? 'it is' : 'they are'} released (zfs holds / zfs release)`);
+  for (const s of [
+    ...newer,
+    ...(opts.destroyClones
+      ? withR.snapshots.map((o) => listing.datasets.get(o.name.slice(0, o.name.indexOf('@')))?.snapshots.find((x) => x.name === o.name))
+      : []),
+  ]) {
+    if (s && (s.userrefs ?? 0) > 0)
+      warnings.push(
+        `${host}: ${s.name} has ${s.userrefs} user hold${s.userrefs === 1 ? '' : 's'}: the rollback fails until ${s.userrefs === 1 ? 'it is' : 'they are'} released (zfs holds / zfs release)`,
+      );
   }
   const written = entry.object.written;
   const discard =
@@ -153,7 +183,14 @@ export function rollbackPart(
     const others = [...g.destroys.clones.slice(1), ...g.destroys.datasets].map((o) => o.name);
     const id = ids.next();
     // Right before this `destroy -r` (after its confirmation): exactly what it was listed to take.
-    preconditions.push({ kind: 'objects', host, dataset: g.clone.name, scope: 'subtree', names: objectNames(listing, g.clone.name, 'subtree').filter((n) => !destroyedBefore.has(n)), beforeStep: id });
+    preconditions.push({
+      kind: 'objects',
+      host,
+      dataset: g.clone.name,
+      scope: 'subtree',
+      names: objectNames(listing, g.clone.name, 'subtree').filter((n) => !destroyedBefore.has(n)),
+      beforeStep: id,
+    });
     for (const k of ['snapshots', 'bookmarks', 'clones', 'datasets'] as const) for (const o of g.destroys[k]) destroyedBefore.add(o.name);
     steps.push(
       commandStep(
@@ -168,12 +205,17 @@ export function rollbackPart(
       ),
     );
   }
-  if (groups.length) warnings.push(`${host}: ${groups.length} clone${groups.length === 1 ? ' is' : 's are'} destroyed with everything in ${groups.length === 1 ? 'it' : 'them'}; anything using ${groups.length === 1 ? 'it' : 'them'} loses ${groups.length === 1 ? 'it' : 'them'}`);
+  if (groups.length)
+    warnings.push(
+      `${host}: ${groups.length} clone${groups.length === 1 ? ' is' : 's are'} destroyed with everything in ${groups.length === 1 ? 'it' : 'them'}; anything using ${groups.length === 1 ? 'it' : 'them'} loses ${groups.length === 1 ? 'it' : 'them'}`,
+    );
   // `zfs rollback -r` destroys the bookmarks newer than the snapshot too.
   const newerMarks = snap.createtxg === undefined ? [] : entry.bookmarks.filter((b) => b.createtxg !== undefined && b.createtxg > snap.createtxg!);
   const destroys: Destroys = { ...emptyDestroys(), snapshots: newer.map((s) => obj(host, s)), bookmarks: newerMarks.map((b) => obj(host, b)) };
   for (const b of newerMarks.filter((x) => x.name.includes('#zfs-fleet-')))
-    warnings.push(`${host}: the rollback destroys ${b.name}, the bookmark a sync keeps as its incremental base: if no common snapshot is left either, the next sync of this pair is a full send`);
+    warnings.push(
+      `${host}: the rollback destroys ${b.name}, the bookmark a sync keeps as its incremental base: if no common snapshot is left either, the next sync of this pair is a full send`,
+    );
   const what =
     newer.length === 0
       ? `Roll back ${dataset} to @${snapName(snapshot)}`
@@ -182,7 +224,16 @@ export function rollbackPart(
   const rollbackId = ids.next();
   // Right before the rollback (after its confirmation): the dataset's snapshots and bookmarks are those listed.
   preconditions.push({ kind: 'objects', host, dataset, scope: 'dataset', names: objectNames(listing, dataset, 'dataset'), beforeStep: rollbackId });
-  steps.push(commandStep(rollbackId, 'rollback', host, [opts.zfs, 'rollback', ...(newer.length || newerMarks.length ? ['-r'] : []), snapshot], what + (opts.why ? ` (${opts.why})` : ''), { destroys, confirm: true }));
+  steps.push(
+    commandStep(
+      rollbackId,
+      'rollback',
+      host,
+      [opts.zfs, 'rollback', ...(newer.length || newerMarks.length ? ['-r'] : []), snapshot],
+      what + (opts.why ? ` (${opts.why})` : ''),
+      { destroys, confirm: true },
+    ),
+  );
   return { steps, preconditions, destroys: mergeDestroys(...steps.map((x) => x.destroys)), blockingClones, withR, warnings };
 }
 

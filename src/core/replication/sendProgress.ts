@@ -82,7 +82,8 @@ export function withoutSendVerbose(stderr: string): string {
 }
 
 /** What `zfs send -v` prints before a stream (a resume token's contents, estimates, the progress header). */
-const SEND_VERBOSE_TEXT = /^(?:resume token contents:|nvlist version: \d+|\t\S+ = |(?:full|incremental) send of \S.* estimated size is|total estimated size is|send from \S.* estimated size is|TIME\s+SENT\s+SNAPSHOT)/;
+const SEND_VERBOSE_TEXT =
+  /^(?:resume token contents:|nvlist version: \d+|\t\S+ = |(?:full|incremental) send of \S.* estimated size is|total estimated size is|send from \S.* estimated size is|TIME\s+SENT\s+SNAPSHOT)/;
 
 /** The lines that say why a pipe failed, in the order a user should read them. */
 const CAUSES: readonly RegExp[] = [

@@ -125,7 +125,11 @@ export function pairState(pair: ReplicationPair, sourceListing: HostListing, tar
     };
   }
 
-  const cmp = compareSnapshots({ dataset: srcName, snapshots: src.snapshots, bookmarks: src.bookmarks }, dst ? { dataset: dstName, snapshots: dst.snapshots } : undefined, dstName);
+  const cmp = compareSnapshots(
+    { dataset: srcName, snapshots: src.snapshots, bookmarks: src.bookmarks },
+    dst ? { dataset: dstName, snapshots: dst.snapshots } : undefined,
+    dstName,
+  );
   const statuses: PairStatus[] = [];
   const say: string[] = [];
   const state: PairState = { ...base, status: 'in-sync', statuses, summary: '', comparison: cmp, targetModified: 'unknown', nameClashes: cmp.nameClashes };
@@ -158,7 +162,13 @@ export function pairState(pair: ReplicationPair, sourceListing: HostListing, tar
     statuses.push('no-common');
     say.push(`No common snapshot: ${state.noCommon.detail}.`);
   } else {
-    state.base = { kind: inc.kind, source: inc.source.name, target: inc.target.name, guid: inc.guid, ...(inc.source.creation !== undefined ? { creation: inc.source.creation } : {}) };
+    state.base = {
+      kind: inc.kind,
+      source: inc.source.name,
+      target: inc.target.name,
+      guid: inc.guid,
+      ...(inc.source.creation !== undefined ? { creation: inc.source.creation } : {}),
+    };
     state.targetNewer = cmp.newerOnTarget.map((t) => t.name);
     if (cmp.newerOnTarget.length) {
       statuses.push('target-has-newer');
@@ -180,12 +190,16 @@ export function pairState(pair: ReplicationPair, sourceListing: HostListing, tar
       );
     } else {
       const what = r?.sending ? ` of ${at({ name: r.sending })}${r.bytes !== undefined ? ` (${r.bytes} bytes received)` : ''}` : '';
-      say.push(`The target holds a partially received stream${what} (receive_resume_token): the next sync resumes it with \`zfs send -t\` (or abort it with \`zfs recv -A\`).`);
+      say.push(
+        `The target holds a partially received stream${what} (receive_resume_token): the next sync resumes it with \`zfs send -t\` (or abort it with \`zfs recv -A\`).`,
+      );
     }
   }
   if (state.targetModified === 'yes') {
     statuses.push('target-modified');
-    say.push(`The target was modified since its newest snapshot (${state.targetWrittenBytes} bytes written); a receive fails until it is rolled back to that snapshot.`);
+    say.push(
+      `The target was modified since its newest snapshot (${state.targetWrittenBytes} bytes written); a receive fails until it is rolled back to that snapshot.`,
+    );
   }
   if (inc && cmp.newerOnSource.length) {
     const unsent = cmp.newerOnSource;
@@ -206,7 +220,9 @@ export function pairState(pair: ReplicationPair, sourceListing: HostListing, tar
     say.unshift(`In sync: the target has the source's newest snapshot ${at(inc!.source)}.`);
   }
   if (dst && state.targetModified === 'unknown' && !statuses.includes('no-common')) {
-    say.push(`Whether the target was modified since its newest snapshot is unknown (no \`written\` property on ${pair.target.host}): if it was, the receive will say so ("destination has been modified since most recent snapshot").`);
+    say.push(
+      `Whether the target was modified since its newest snapshot is unknown (no \`written\` property on ${pair.target.host}): if it was, the receive will say so ("destination has been modified since most recent snapshot").`,
+    );
   }
   // The base is the source's oldest snapshot: the next prune on the source deletes the last common snapshot.
   if (inc && inc.kind === 'snapshot' && cmp.sourceSnapshots.length > 1 && cmp.sourceSnapshots[0] === inc.source) {

@@ -27,7 +27,19 @@ import {
 } from './argv.js';
 import { compareAge, compareSnapshots, snapName, type CommonBase } from './commonBase.js';
 import type { ZfsObject } from '../zfs/types.js';
-import { emptyDestroys, makePlan, PlanError, StepIds, type Destroys, type HostObject, type PipeEnd, type PipeStep, type Plan, type PlanStep, type Precondition } from './plan.js';
+import {
+  emptyDestroys,
+  makePlan,
+  PlanError,
+  StepIds,
+  type Destroys,
+  type HostObject,
+  type PipeEnd,
+  type PipeStep,
+  type Plan,
+  type PlanStep,
+  type Precondition,
+} from './plan.js';
 import { checkResumeToken } from './resumeToken.js';
 import { rollbackPart } from './rollback.js';
 import { pairState } from './state.js';
@@ -117,7 +129,11 @@ export function syncFactsFrom(g: Pick<GatheredFacts, 'source' | 'target'>, pair:
  * the target, the user zfs recv runs as; `zfs allow` of both datasets) and turn it into SyncFacts.
  * Read-only. Pass `sshFromSource` as the plan's push route uses it.
  */
-export async function gatherSyncFacts(pair: ReplicationPair, hosts: { source: AuditHost; target: AuditHost }, options: Pick<GatherOptions, 'zfsPath' | 'timeoutMs' | 'signal' | 'sshFromSource'> = {}): Promise<SyncFacts> {
+export async function gatherSyncFacts(
+  pair: ReplicationPair,
+  hosts: { source: AuditHost; target: AuditHost },
+  options: Pick<GatherOptions, 'zfsPath' | 'timeoutMs' | 'signal' | 'sshFromSource'> = {},
+): Promise<SyncFacts> {
   const { sshFromSource, ...rest } = options;
   // Only the pair's own datasets matter here (not a recursive pair's descendants, nor the stream's properties).
   const g = await gatherPermissionFacts({ ...pair, options: { ...pair.options, recursive: false, properties: false } }, hosts, {
@@ -177,7 +193,10 @@ function limitTo(cmp: CommonBase, upTo: string, withNew: boolean, host: string, 
   if (!snap) throw new PlanError('invalid', `${host}: ${name} is not a snapshot of the source ${srcDs}`);
   const inc = cmp.incremental;
   if (inc && compareAge(snap, inc.source) < 0) {
-    throw new PlanError('invalid', `${name} is older than the common base ${inc.source.name}: the target already has everything up to it (roll the target back to it instead)`);
+    throw new PlanError(
+      'invalid',
+      `${name} is older than the common base ${inc.source.name}: the target already has everything up to it (roll the target back to it instead)`,
+    );
   }
   const keep = (s: ZfsObject) => compareAge(s, snap) <= 0;
   cmp.sourceSnapshots = cmp.sourceSnapshots.filter(keep);
@@ -242,7 +261,11 @@ function syncContext(pair: ReplicationPair, src: HostListing, dst: HostListing, 
   const srcEntry = src.datasets.get(srcDs);
   if (!srcEntry) throw new PlanError('source-missing', `${S}: the source ${srcDs} does not exist`);
   const dstEntry = dst.datasets.get(dstDs);
-  const cmp = compareSnapshots({ dataset: srcDs, snapshots: srcEntry.snapshots, bookmarks: srcEntry.bookmarks }, dstEntry ? { dataset: dstDs, snapshots: dstEntry.snapshots } : undefined, dstDs);
+  const cmp = compareSnapshots(
+    { dataset: srcDs, snapshots: srcEntry.snapshots, bookmarks: srcEntry.bookmarks },
+    dstEntry ? { dataset: dstDs, snapshots: dstEntry.snapshots } : undefined,
+    dstDs,
+  );
   if (options.upTo !== undefined) limitTo(cmp, options.upTo, options.newSnapshotName !== undefined, S, srcDs);
   const { flags, dropped } = effectiveSendFlags(pair.options, src.capabilities, dst.capabilities);
   const pre: Precondition[] = [{ kind: 'dataset-exists', host: S, dataset: srcDs, ...(srcEntry.object.guid ? { guid: srcEntry.object.guid } : {}) }];
@@ -268,7 +291,9 @@ function syncContext(pair: ReplicationPair, src: HostListing, dst: HostListing, 
     srcFeat: streamFeatures(src.capabilities),
     dstFeat: streamFeatures(dst.capabilities),
     recv: recvArgv(zfs, dstDs, dst.capabilities, { unmounted }),
-    recvNote: unmounted ? `; received with -u (left unmounted): ${receiver.user} is not root, and on Linux only root can mount (without -u the data arrives, the mount fails and zfs still exits 0)` : '',
+    recvNote: unmounted
+      ? `; received with -u (left unmounted): ${receiver.user} is not root, and on Linux only root can mount (without -u the data arrives, the mount fails and zfs still exits 0)`
+      : '',
     sendTo: sendTarget(options, S, srcDs, srcEntry, cmp, pre),
     title: `Sync ${S}:${srcDs} → ${T}:${dstDs}`,
     steps: [],
@@ -299,7 +324,13 @@ function sendTarget(options: SyncOptions, S: string, srcDs: string, srcEntry: Da
 
 function snapshotStep(c: SyncContext): PlanStep {
   const { recursive, sendTo } = c;
-  return commandStep(c.ids.next(), 'snapshot', c.S, [c.zfs, 'snapshot', ...(recursive ? ['-r'] : []), sendTo.name], `Snapshot the source${recursive ? ' and its descendants' : ''}: ${sendTo.name}`);
+  return commandStep(
+    c.ids.next(),
+    'snapshot',
+    c.S,
+    [c.zfs, 'snapshot', ...(recursive ? ['-r'] : []), sendTo.name],
+    `Snapshot the source${recursive ? ' and its descendants' : ''}: ${sendTo.name}`,
+  );
 }
 
 /** The `send -nvP` dry run for the preview (not when the snapshot is yet to be taken). */
@@ -332,7 +363,10 @@ function bookmarkStep(c: SyncContext): PlanStep | undefined {
   }
   if (c.srcEntry.bookmarks.some((b) => b.name === name || (sendTo.guid !== undefined && b.guid === sendTo.guid))) return undefined;
   if (may(options.facts?.source, 'bookmark') === false) {
-    if (options.bookmark) c.warnings.push(`No bookmark of the sent snapshot: ${options.facts!.source!.user} may not bookmark on ${S} (zfs allow -u ${options.facts!.source!.user} bookmark ${c.srcDs}).`);
+    if (options.bookmark)
+      c.warnings.push(
+        `No bookmark of the sent snapshot: ${options.facts!.source!.user} may not bookmark on ${S} (zfs allow -u ${options.facts!.source!.user} bookmark ${c.srcDs}).`,
+      );
     return undefined;
   }
   return commandStep(
@@ -375,9 +409,15 @@ function resumePart(c: SyncContext): SyncPart | undefined {
     c.pre.push({ kind: 'snapshot-exists', host: c.S, name: check.sending.name, guid: check.sending.guid ?? '' });
     if (check.from) c.pre.push({ kind: 'snapshot-exists', host: c.S, name: check.from.name, guid: check.from.guid ?? '' });
   } else if (check.unreadable) {
-    c.warnings.push(`The resume token of ${dstDs} could not be read (${check.unreadable}): whether the source still has what it sends is known only when the resume runs.`);
+    c.warnings.push(
+      `The resume token of ${dstDs} could not be read (${check.unreadable}): whether the source still has what it sends is known only when the resume runs.`,
+    );
   }
-  addSend(c, resumeSendArgv(c.zfs, token), `Resume the interrupted receive into ${dstDs}${check.sending ? ` (@${snapName(check.sending.name)}${check.info?.bytes !== undefined ? `, ${check.info.bytes} bytes already received` : ''})` : ''}`);
+  addSend(
+    c,
+    resumeSendArgv(c.zfs, token),
+    `Resume the interrupted receive into ${dstDs}${check.sending ? ` (@${snapName(check.sending.name)}${check.info?.bytes !== undefined ? `, ${check.info.bytes} bytes already received` : ''})` : ''}`,
+  );
   c.warnings.push(`${T}: ${dstDs} holds a partially received stream; this plan only resumes it. Plan the sync again afterwards to send what remains.`);
   return part(c, `Resume ${c.S}:${c.srcDs} → ${T}:${dstDs}`, `Resume the interrupted receive into ${T}:${dstDs} (receive_resume_token).`);
 }
@@ -387,13 +427,25 @@ function discardStalePart(c: SyncContext, dstEntry: DatasetEntry, stale: string,
   const { T, dstDs } = c;
   const first = dstEntry.snapshots.length === 0;
   const partial: HostObject = first
-    ? { host: T, name: dstDs, ...(dstEntry.object.guid ? { guid: dstEntry.object.guid } : {}), what: 'its first receive was cut: it holds only the partially received stream, no snapshot' }
+    ? {
+        host: T,
+        name: dstDs,
+        ...(dstEntry.object.guid ? { guid: dstEntry.object.guid } : {}),
+        what: 'its first receive was cut: it holds only the partially received stream, no snapshot',
+      }
     : { host: T, name: `${dstDs}/%recv`, what: 'the partially received stream' };
   c.steps.push(
-    commandStep(c.ids.next(), 'destroy', T, abortRecvArgv(c.zfs, dstDs), `Discard the partially received stream in ${dstDs} (zfs recv -A): it cannot be resumed, ${stale}`, {
-      destroys: { ...emptyDestroys(), datasets: [partial] },
-      confirm: true,
-    }),
+    commandStep(
+      c.ids.next(),
+      'destroy',
+      T,
+      abortRecvArgv(c.zfs, dstDs),
+      `Discard the partially received stream in ${dstDs} (zfs recv -A): it cannot be resumed, ${stale}`,
+      {
+        destroys: { ...emptyDestroys(), datasets: [partial] },
+        confirm: true,
+      },
+    ),
   );
   if (!first) c.pre.push({ kind: 'snapshots', host: T, dataset: dstDs, snapshots: c.cmp.targetSnapshots.map((x) => ({ name: x.name, guid: x.guid ?? '' })) });
   c.warnings.push(
@@ -415,20 +467,37 @@ function fullSendPart(c: SyncContext, dstEntry: DatasetEntry | undefined): SyncP
   fullSends(c);
   addBookmark(c);
   const n = recursive || !intermediates ? 1 : cmp.sourceSnapshots.length + (sendTo.isNew ? 1 : 0);
-  return part(c, c.title, `${T}:${dstDs} ${dstEntry ? 'has no snapshot' : 'does not exist'}: a full send creates it from ${S}:${srcDs} (${n} snapshot${n === 1 ? '' : 's'}, up to @${snapName(sendTo.name)}).`);
+  return part(
+    c,
+    c.title,
+    `${T}:${dstDs} ${dstEntry ? 'has no snapshot' : 'does not exist'}: a full send creates it from ${S}:${srcDs} (${n} snapshot${n === 1 ? '' : 's'}, up to @${snapName(sendTo.name)}).`,
+  );
 }
 
 /** The target exists without snapshots: destroy it (confirmed), unless it has children. */
 function destroyEmptyTarget(c: SyncContext, dstEntry: DatasetEntry): void {
   const { T, dstDs } = c;
-  if (dstEntry.children.length) throw new PlanError('target-exists', `${T}: ${dstDs} exists with child datasets and no snapshot; it cannot receive a full stream. Choose another target or remove it yourself.`);
+  if (dstEntry.children.length)
+    throw new PlanError(
+      'target-exists',
+      `${T}: ${dstDs} exists with child datasets and no snapshot; it cannot receive a full stream. Choose another target or remove it yourself.`,
+    );
   c.steps.push(
-    commandStep(c.ids.next(), 'destroy', T, [c.zfs, 'destroy', dstDs], `Destroy the empty target ${dstDs} (it exists without snapshots; a full stream needs a new dataset)`, {
-      destroys: { ...emptyDestroys(), datasets: [ref(T, dstDs, dstEntry.object.guid)] },
-      confirm: true,
-    }),
+    commandStep(
+      c.ids.next(),
+      'destroy',
+      T,
+      [c.zfs, 'destroy', dstDs],
+      `Destroy the empty target ${dstDs} (it exists without snapshots; a full stream needs a new dataset)`,
+      {
+        destroys: { ...emptyDestroys(), datasets: [ref(T, dstDs, dstEntry.object.guid)] },
+        confirm: true,
+      },
+    ),
   );
-  c.warnings.push(`${T}: ${dstDs} exists but has no snapshot; the plan destroys it (with any files in it${dstEntry.object.referenced !== undefined ? `: ${dstEntry.object.referenced} bytes referenced` : ''}) before the full receive.`);
+  c.warnings.push(
+    `${T}: ${dstDs} exists but has no snapshot; the plan destroys it (with any files in it${dstEntry.object.referenced !== undefined ? `: ${dstEntry.object.referenced} bytes referenced` : ''}) before the full receive.`,
+  );
   c.pre.push(targetExists(c, dstEntry));
   c.pre.push({ kind: 'snapshots', host: T, dataset: dstDs, snapshots: [] });
 }
@@ -448,12 +517,20 @@ function fullSends(c: SyncContext): void {
   const { zfs, flags, sendTo, T, dstDs, recursive } = c;
   const oldest = c.cmp.sourceSnapshots[0];
   if (recursive || !c.intermediates || !oldest || oldest.name === sendTo.name) {
-    addSend(c, sendArgv(zfs, flags, sendTo.name), `Full send of ${sendTo.name}${recursive ? ' with its descendants and all their snapshots (-R)' : ''} to ${T}:${dstDs}`);
+    addSend(
+      c,
+      sendArgv(zfs, flags, sendTo.name),
+      `Full send of ${sendTo.name}${recursive ? ' with its descendants and all their snapshots (-R)' : ''} to ${T}:${dstDs}`,
+    );
     return;
   }
   c.pre.push({ kind: 'snapshot-exists', host: c.S, name: oldest.name, guid: oldest.guid ?? '' });
   addSend(c, sendArgv(zfs, flags, oldest.name), `Full send of the oldest snapshot ${oldest.name} to ${T}:${dstDs}`);
-  addSend(c, sendArgv(zfs, flags, sendTo.name, { flag: '-I', name: oldest.name }), `Incremental send of every snapshot after @${snapName(oldest.name)} up to @${snapName(sendTo.name)} (-I)`);
+  addSend(
+    c,
+    sendArgv(zfs, flags, sendTo.name, { flag: '-I', name: oldest.name }),
+    `Incremental send of every snapshot after @${snapName(oldest.name)} up to @${snapName(sendTo.name)} (-I)`,
+  );
 }
 
 /** The target has snapshots: hold the base, roll back if needed, send from the base, bookmark, release. */
@@ -464,7 +541,10 @@ function incrementalPart(c: SyncContext, dstEntry: DatasetEntry): SyncPart {
   const modified = c.options.targetModified ? 'yes' : written === undefined ? 'unknown' : written > 0 ? 'yes' : 'no';
   const needsRollback = cmp.newerOnTarget.length > 0 || modified === 'yes';
   if (c.recursive && needsRollback) {
-    throw new PlanError('unsupported', `${T}: ${dstDs} has snapshots newer than the base or was modified; rolling back a recursive target (every descendant) is not planned yet: roll back each dataset first.`);
+    throw new PlanError(
+      'unsupported',
+      `${T}: ${dstDs} has snapshots newer than the base or was modified; rolling back a recursive target (every descendant) is not planned yet: roll back each dataset first.`,
+    );
   }
   const baseLabel = inc.kind === 'bookmark' ? inc.source.name : `@${snapName(inc.source.name)}`;
   if (!sendTo.isNew && cmp.newerOnSource.length === 0) return nothingToSendPart(c, dstEntry, baseLabel);
@@ -484,7 +564,9 @@ function incrementalPart(c: SyncContext, dstEntry: DatasetEntry): SyncPart {
   addBookmark(c);
   c.steps.push(...releases());
   if (cmp.sourceSnapshots.length > 1 && inc.kind === 'snapshot' && cmp.sourceSnapshots[0] === inc.source) {
-    c.warnings.push(`The base @${snapName(inc.source.name)} is the source's oldest snapshot: had ${S} pruned it, no common snapshot would remain. Keep more snapshots on the source (never delete the last one sent).`);
+    c.warnings.push(
+      `The base @${snapName(inc.source.name)} is the source's oldest snapshot: had ${S} pruned it, no common snapshot would remain. Keep more snapshots on the source (never delete the last one sent).`,
+    );
   }
   const count = cmp.newerOnSource.length + (sendTo.isNew ? 1 : 0);
   const sends = c.intermediates ? count : 1;
@@ -503,7 +585,10 @@ type Incremental = NonNullable<CommonBase['incremental']>;
 function incrementalBase(c: SyncContext): Incremental {
   const { S, T, srcDs, dstDs, cmp } = c;
   if (c.options.incremental === 'full') {
-    throw new PlanError('target-exists', `${T}: ${dstDs} already has snapshots; a full send needs a target that does not exist (destroy or rename it yourself, or send incrementally).`);
+    throw new PlanError(
+      'target-exists',
+      `${T}: ${dstDs} already has snapshots; a full send needs a target that does not exist (destroy or rename it yourself, or send incrementally).`,
+    );
   }
   if (cmp.incremental) return cmp.incremental;
   const st = pairState(c.pair, c.src, c.dst);
@@ -555,7 +640,13 @@ function holdSteps(c: SyncContext, inc: Incremental): () => PlanStep[] {
   const held: { host: string; snap: string; holdId: string }[] = [];
   if (c.srcFeat.holds && c.dstFeat.holds) {
     const hold = (host: string, snap: string, side: string) => {
-      const h = commandStep(c.ids.next(), 'hold', host, [zfs, 'hold', ...r, tag, snap], `Hold the base on the ${side} (${snap}, tag ${tag}) so nothing prunes it during the send`);
+      const h = commandStep(
+        c.ids.next(),
+        'hold',
+        host,
+        [zfs, 'hold', ...r, tag, snap],
+        `Hold the base on the ${side} (${snap}, tag ${tag}) so nothing prunes it during the send`,
+      );
       c.steps.push(h);
       held.unshift({ host, snap, holdId: h.id });
     };
@@ -564,7 +655,10 @@ function holdSteps(c: SyncContext, inc: Incremental): () => PlanStep[] {
   } else {
     c.warnings.push(`The base is not held during the send: ${!c.srcFeat.holds ? S : T} has no zfs hold.`);
   }
-  return () => held.map((x) => commandStep(c.ids.next(), 'release', x.host, [zfs, 'release', ...r, tag, x.snap], `Release the hold ${tag} on ${x.snap}`, { cleanupOf: x.holdId }));
+  return () =>
+    held.map((x) =>
+      commandStep(c.ids.next(), 'release', x.host, [zfs, 'release', ...r, tag, x.snap], `Release the hold ${tag} on ${x.snap}`, { cleanupOf: x.holdId }),
+    );
 }
 
 /** Roll the target back to the base before the receive (never `recv -F`); blocked by clones of newer snapshots. */
@@ -598,9 +692,16 @@ function rollbackBeforeReceive(c: SyncContext, inc: Incremental, written: number
 /** No rollback: the target must stay exactly as listed (same dataset, same snapshots). */
 function keepTargetAsIs(c: SyncContext, dstEntry: DatasetEntry, inc: Incremental, modifiedUnknown: boolean): void {
   const { T, dstDs } = c;
-  c.pre.push(targetExists(c, dstEntry), { kind: 'snapshots', host: T, dataset: dstDs, snapshots: c.cmp.targetSnapshots.map((s) => ({ name: s.name, guid: s.guid ?? '' })) });
+  c.pre.push(targetExists(c, dstEntry), {
+    kind: 'snapshots',
+    host: T,
+    dataset: dstDs,
+    snapshots: c.cmp.targetSnapshots.map((s) => ({ name: s.name, guid: s.guid ?? '' })),
+  });
   if (modifiedUnknown) {
-    c.warnings.push(`${T} cannot tell whether ${dstDs} was modified since ${inc.target.name} (no \`written\` property); if it was, the receive fails with "destination has been modified since most recent snapshot": then plan a rollback to ${inc.target.name}.`);
+    c.warnings.push(
+      `${T} cannot tell whether ${dstDs} was modified since ${inc.target.name} (no \`written\` property); if it was, the receive fails with "destination has been modified since most recent snapshot": then plan a rollback to ${inc.target.name}.`,
+    );
   }
 }
 
@@ -610,10 +711,22 @@ function incrementalSends(c: SyncContext, inc: Incremental): void {
   if (inc.kind === 'bookmark') {
     const first = cmp.newerOnSource[0];
     if (intermediates && !recursive && first && first.name !== sendTo.name) {
-      addSend(c, sendArgv(zfs, flags, first.name, { flag: '-i', name: inc.source.name }), `Incremental send from the bookmark ${inc.source.name} to @${snapName(first.name)} (-i: a bookmark cannot start -I)`);
-      addSend(c, sendArgv(zfs, flags, sendTo.name, { flag: '-I', name: first.name }), `Incremental send of every snapshot after @${snapName(first.name)} up to @${snapName(sendTo.name)} (-I)`);
+      addSend(
+        c,
+        sendArgv(zfs, flags, first.name, { flag: '-i', name: inc.source.name }),
+        `Incremental send from the bookmark ${inc.source.name} to @${snapName(first.name)} (-i: a bookmark cannot start -I)`,
+      );
+      addSend(
+        c,
+        sendArgv(zfs, flags, sendTo.name, { flag: '-I', name: first.name }),
+        `Incremental send of every snapshot after @${snapName(first.name)} up to @${snapName(sendTo.name)} (-I)`,
+      );
     } else {
-      addSend(c, sendArgv(zfs, flags, sendTo.name, { flag: '-i', name: inc.source.name }), `Incremental send from the bookmark ${inc.source.name} to @${snapName(sendTo.name)}`);
+      addSend(
+        c,
+        sendArgv(zfs, flags, sendTo.name, { flag: '-i', name: inc.source.name }),
+        `Incremental send from the bookmark ${inc.source.name} to @${snapName(sendTo.name)}`,
+      );
     }
     c.warnings.push(`The base snapshot was pruned on ${c.S}; its bookmark ${inc.source.name} is the incremental source.`);
     return;

@@ -23,7 +23,16 @@ import { snapName, type CommonBase } from '../replication/commonBase.js';
 import { formatDuration } from '../replication/processes.js';
 import { pairState, type PairState } from '../replication/state.js';
 import type { ZfsObject } from '../zfs/types.js';
-import { MarkFlag, type LaneRole, type MarkKind, type TimelineLane, type TimelineLink, type TimelineMark, type TimelineModel, type TimelineSubject } from '../../shared/protocol.js';
+import {
+  MarkFlag,
+  type LaneRole,
+  type MarkKind,
+  type TimelineLane,
+  type TimelineLink,
+  type TimelineMark,
+  type TimelineModel,
+  type TimelineSubject,
+} from '../../shared/protocol.js';
 
 /** A host's listing, or why there is none (unreachable, still loading). */
 export type ListingOrProblem = HostListing | { problem: string };
@@ -324,8 +333,14 @@ export function pairSentences(p: PairBuild, now: number): string[] {
         `a receive needs the target rolled back to the base, which destroys them.`,
     );
   }
-  if (st.resumeToken) out.push(`The target holds a partially received stream (receive_resume_token): the next sync can resume it with \`zfs send -t\`, or abort it with \`zfs recv -A\`.`);
-  if (st.targetModified === 'yes') out.push(`The target was modified since its newest snapshot (${formatBytes(st.targetWrittenBytes)} written): a receive fails until it is rolled back to that snapshot.`);
+  if (st.resumeToken)
+    out.push(
+      `The target holds a partially received stream (receive_resume_token): the next sync can resume it with \`zfs send -t\`, or abort it with \`zfs recv -A\`.`,
+    );
+  if (st.targetModified === 'yes')
+    out.push(
+      `The target was modified since its newest snapshot (${formatBytes(st.targetWrittenBytes)} written): a receive fails until it is rolled back to that snapshot.`,
+    );
   if (st.behind) {
     const age = st.behind.newestUnsentAgeSeconds;
     out.push(
@@ -340,12 +355,18 @@ export function pairSentences(p: PairBuild, now: number): string[] {
     const sb = p.source.find(inc.source);
     const tb = p.target.find(inc.target);
     if (sb !== undefined && src.marks[sb]!.flags & MarkFlag.AtRisk) {
-      out.push(`At risk: the common base ${baseName} is the next snapshot retention prunes on ${src.host} (its oldest without holds or clones); once it is gone, the pair can only be re-seeded with a full send. Sync now, or hold the base (or keep a bookmark of it).`);
+      out.push(
+        `At risk: the common base ${baseName} is the next snapshot retention prunes on ${src.host} (its oldest without holds or clones); once it is gone, the pair can only be re-seeded with a full send. Sync now, or hold the base (or keep a bookmark of it).`,
+      );
     } else if (st.retentionWarning && sb !== undefined && src.marks[sb]!.flags & MarkFlag.Held) {
-      out.push(`The common base ${baseName} is the source's oldest snapshot, but it is held (${plural(src.marks[sb]!.holds ?? 0, 'hold')}): retention cannot destroy it while the hold stays.`);
+      out.push(
+        `The common base ${baseName} is the source's oldest snapshot, but it is held (${plural(src.marks[sb]!.holds ?? 0, 'hold')}): retention cannot destroy it while the hold stays.`,
+      );
     }
     if (tb !== undefined && dst.marks[tb]!.flags & MarkFlag.AtRisk) {
-      out.push(`At risk: the common base ${at(inc.target.name)} is the next snapshot retention prunes on ${dst.host} (the target's oldest without holds or clones); once it is gone, the pair can only be re-seeded with a full send.`);
+      out.push(
+        `At risk: the common base ${at(inc.target.name)} is the next snapshot retention prunes on ${dst.host} (the target's oldest without holds or clones); once it is gone, the pair can only be re-seeded with a full send.`,
+      );
     }
   }
   if (cmp.nameClashes.length && st.noCommon?.reason !== 'unrelated') {
@@ -362,7 +383,9 @@ function laneSentences(lane: TimelineLane, label: string, covered: boolean): str
   if (snaps.length === 0 && !covered) out.push(`${label} has no snapshots.`);
   const gaps = snaps.filter((m) => m.flags & MarkFlag.GapBefore);
   if (gaps.length && lane.interval) {
-    out.push(`${label}: ${plural(gaps.length, 'gap')} in the schedule (usually one snapshot every ${formatDuration(Math.round(lane.interval))}), before ${nameList(gaps.map((m) => m.name))}.`);
+    out.push(
+      `${label}: ${plural(gaps.length, 'gap')} in the schedule (usually one snapshot every ${formatDuration(Math.round(lane.interval))}), before ${nameList(gaps.map((m) => m.name))}.`,
+    );
   }
   return out;
 }
@@ -377,7 +400,12 @@ function finish(title: string, subject: TimelineSubject, builds: LaneBuild[], pa
   const summary: string[] = [];
   for (const p of pairs) {
     const s = pairSentences(p, now);
-    if (pairs.length > 1 || subject.kind === 'dataset') summary.push(...s.map((x, i) => (i === 0 ? `${p.pair.label ?? `${p.pair.source.host}:${p.pair.source.name!.full} → ${p.pair.target.host}:${p.pair.target.name!.full}`}: ${x}` : x)));
+    if (pairs.length > 1 || subject.kind === 'dataset')
+      summary.push(
+        ...s.map((x, i) =>
+          i === 0 ? `${p.pair.label ?? `${p.pair.source.host}:${p.pair.source.name!.full} → ${p.pair.target.host}:${p.pair.target.name!.full}`}: ${x}` : x,
+        ),
+      );
     else summary.push(...s);
   }
   if (subject.kind === 'dataset' && pairs.length === 0) summary.push('No replication pair has this dataset as its source or target.');
@@ -411,7 +439,12 @@ const same = (a: { host: string; dataset: string }, b: { host: string; dataset: 
  * The timeline of a replication pair: the source lane, the target lane, and a lane for each other
  * target of the same source among `otherPairs` (role 'replica', linked to the source).
  */
-export function pairTimeline(pair: ReplicationPair, listings: Listings, otherPairs: readonly ReplicationPair[] = [], options: TimelineOptions = {}): TimelineModel {
+export function pairTimeline(
+  pair: ReplicationPair,
+  listings: Listings,
+  otherPairs: readonly ReplicationPair[] = [],
+  options: TimelineOptions = {},
+): TimelineModel {
   const s = endpoint(pair.source);
   const t = endpoint(pair.target);
   const src = buildLane(s.host, s.dataset, 'source', listings(s.host));
@@ -434,7 +467,13 @@ export function pairTimeline(pair: ReplicationPair, listings: Listings, otherPai
  * where it is the target (role 'source', above), its own lane (role 'dataset'), and a lane for each
  * target where it is the source (role 'replica', below).
  */
-export function datasetTimeline(host: string, dataset: string, listings: Listings, pairs: readonly ReplicationPair[] = [], options: TimelineOptions = {}): TimelineModel {
+export function datasetTimeline(
+  host: string,
+  dataset: string,
+  listings: Listings,
+  pairs: readonly ReplicationPair[] = [],
+  options: TimelineOptions = {},
+): TimelineModel {
   const me = { host, dataset };
   const self = buildLane(host, dataset, 'dataset', listings(host));
   const above: LaneBuild[] = [];

@@ -21,7 +21,10 @@ export interface BatchResult {
 /** A marker no command's output contains by chance. */
 export function batchMarker(): string {
   let s = 'zfs-fleet-batch-';
-  for (let i = 0; i < 4; i++) s += Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
+  for (let i = 0; i < 4; i++)
+    s += Math.floor(Math.random() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0');
   return s;
 }
 
@@ -70,7 +73,11 @@ export function parseBatch(stdout: string, count: number, marker: string, what =
  * Run the commands in one remote command. A batch that could not run at all (the shell failed, the
  * connection dropped) throws; each command's own failure is in its BatchResult.
  */
-export async function runBatch(runner: Runner, commands: readonly (readonly string[])[], options: Pick<RunOptions, 'timeoutMs' | 'signal'> = {}): Promise<BatchResult[]> {
+export async function runBatch(
+  runner: Runner,
+  commands: readonly (readonly string[])[],
+  options: Pick<RunOptions, 'timeoutMs' | 'signal'> = {},
+): Promise<BatchResult[]> {
   const marker = batchMarker();
   const res = await runner.run(batchArgv(commands, marker), options);
   try {

@@ -50,7 +50,10 @@ const FUSE_VERSION = ['sh', '-c', "command -v zfs-fuse >/dev/null 2>&1 && echo z
  * zfs-fuse is installed with a checksum of the zfs binary the host runs (any upgrade changes it).
  */
 export function identityCommands(opts: Pick<ProbeOptions, 'zfsPath'>): string[][] {
-  return [[opts.zfsPath, 'version'], ['sh', '-c', 'command -v zfs-fuse >/dev/null 2>&1 && echo zfs-fuse; p=$(command -v "$1") && cksum <"$p"', 'zfs-fleet-id', opts.zfsPath]];
+  return [
+    [opts.zfsPath, 'version'],
+    ['sh', '-c', 'command -v zfs-fuse >/dev/null 2>&1 && echo zfs-fuse; p=$(command -v "$1") && cksum <"$p"', 'zfs-fleet-id', opts.zfsPath],
+  ];
 }
 
 /** What identifies a host's ZFS build (from the identity commands' results): a cached probe is valid while this stays the same. */
@@ -73,14 +76,19 @@ export async function probeCapabilities(runner: Runner, opts: ProbeOptions): Pro
 }
 
 export async function probeHost(runner: Runner, opts: ProbeOptions): Promise<ProbeResult> {
-  const [version, build, pools, fuse] = await runBatch(runner, [...identityCommands(opts), [opts.zpoolPath, 'list', '-H', '-o', 'name'], FUSE_VERSION], { timeoutMs: opts.timeoutMs });
+  const [version, build, pools, fuse] = await runBatch(runner, [...identityCommands(opts), [opts.zpoolPath, 'list', '-H', '-o', 'name'], FUSE_VERSION], {
+    timeoutMs: opts.timeoutMs,
+  });
   const identity = zfsIdentity(version!, build!);
   if (version!.exitCode === 0) {
     const v = parseOpenZfsVersion(version!.stdout);
     if (v) return { capabilities: openZfsCapabilities(v, version!.stdout.trim().split('\n')[0]!), identity };
   }
   if (version!.exitCode === 127 || (/not found/.test(version!.stderr) && !/unrecognized/.test(version!.stderr))) {
-    throw Object.assign(new Error(`${runner.label}: ${opts.zfsPath} was not found on the host (${(version!.stderr || version!.stdout).trim()}); set zfsFleet.zfsPath`), { code: 'command-not-found' });
+    throw Object.assign(
+      new Error(`${runner.label}: ${opts.zfsPath} was not found on the host (${(version!.stderr || version!.stdout).trim()}); set zfsFleet.zfsPath`),
+      { code: 'command-not-found' },
+    );
   }
   // Not OpenZFS: probe. The first pool's root dataset is the probe target; with no pool, assume the least.
   const pool = pools!.exitCode === 0 ? pools!.stdout.split('\n').find((l) => l !== '') : undefined;

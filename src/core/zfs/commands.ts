@@ -24,7 +24,17 @@ export function listAllCommand(caps: ZfsCapabilities, zfsPath: string, root?: st
     return { argv, parse: (out) => parseZfsListTsv(out, props, argv.join(' ')) };
   }
   // No `list -p` (zfs-fuse): `zfs get -p` prints exact numbers, one line per object and property.
-  const argv = [zfsPath, 'get', '-H', '-p', ...(root === undefined ? [] : ['-r']), '-o', 'name,property,value', props.slice(1).join(','), ...(root === undefined ? [] : [root])];
+  const argv = [
+    zfsPath,
+    'get',
+    '-H',
+    '-p',
+    ...(root === undefined ? [] : ['-r']),
+    '-o',
+    'name,property,value',
+    props.slice(1).join(','),
+    ...(root === undefined ? [] : [root]),
+  ];
   return { argv, parse: (out) => parseZfsGetTriples(out, argv.join(' ')) };
 }
 

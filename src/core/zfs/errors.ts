@@ -27,7 +27,10 @@ export type ZfsErrorKind =
 const RULES: readonly [ZfsErrorKind, RegExp][] = [
   ['command-not-found', /(?:zfs|zpool)?: (?:command )?not found|No such file or directory.*\b(?:zfs|zpool)\b|exec: "?(?:zfs|zpool)"?: not found/i],
   // OpenZFS wraps long messages: "most recent snapshot of X does not\nmatch incremental source".
-  ['incremental-mismatch', /does not\s+match\s+incremental\s+source|incremental\s+source\s+.*\s+no\s+longer\s+exists|destination\s+.*\s+(?:has|contains)\s+(?:a\s+)?snapshots?\s+newer/i],
+  [
+    'incremental-mismatch',
+    /does not\s+match\s+incremental\s+source|incremental\s+source\s+.*\s+no\s+longer\s+exists|destination\s+.*\s+(?:has|contains)\s+(?:a\s+)?snapshots?\s+newer/i,
+  ],
   ['target-modified', /has\s+been\s+modified\s+since\s+most\s+recent\s+snapshot/i],
   ['held', /it's being held|is being held|has user holds/i],
   ['has-clones', /clones of previous snapshots exist|snapshot has dependent clones/i],
@@ -36,12 +39,21 @@ const RULES: readonly [ZfsErrorKind, RegExp][] = [
   ['busy', /dataset is busy|pool or dataset is busy|\bis busy\b|device busy|Device or resource busy/i],
   ['zfs-unavailable', /failed to initialize ZFS library|\/dev\/zfs.*(?:No such file|not found)|The ZFS modules are not loaded/i],
   ['permission', /permission denied|Operation not permitted|must be superuser|insufficient privileges/i],
-  ['not-found', /dataset does not exist|does not exist|no such pool|no such dataset|could not find any snapshots|no datasets available|cannot open '.*': (?:dataset|pool) does not exist/i],
+  [
+    'not-found',
+    /dataset does not exist|does not exist|no such pool|no such dataset|could not find any snapshots|no datasets available|cannot open '.*': (?:dataset|pool) does not exist/i,
+  ],
   ['exists', /already exists|destination '[^']*' exists/i],
   ['stream-invalid', /invalid backup stream|checksum mismatch|incomplete stream|unexpected end of stream|stream is truncated/i],
   ['no-space', /out of space|no space left/i],
-  ['invalid-name', /invalid character|name is too long|invalid dataset name|leading slash|trailing slash|empty component|multiple '@'|invalid snapshot name|invalid name/i],
-  ['unsupported', /invalid option|invalid type '|unrecognized command|bad property list|invalid property|unknown property|unsupported|not supported|unrecognized option|pyzfs\.py not found|illegal option/i],
+  [
+    'invalid-name',
+    /invalid character|name is too long|invalid dataset name|leading slash|trailing slash|empty component|multiple '@'|invalid snapshot name|invalid name/i,
+  ],
+  [
+    'unsupported',
+    /invalid option|invalid type '|unrecognized command|bad property list|invalid property|unknown property|unsupported|not supported|unrecognized option|pyzfs\.py not found|illegal option/i,
+  ],
 ];
 
 export function classifyZfsError(stderr: string, exitCode?: number | null): ZfsErrorKind {
@@ -74,7 +86,9 @@ export class ZfsParseError extends Error {
     readonly line: string,
     readonly reason: string,
   ) {
-    super(`unrecognised output of \`${safeLine(command)}\` at line ${lineNumber}: ${safeLine(reason)}: ${JSON.stringify(line.length > 200 ? line.slice(0, 200) + '…' : line)}`);
+    super(
+      `unrecognised output of \`${safeLine(command)}\` at line ${lineNumber}: ${safeLine(reason)}: ${JSON.stringify(line.length > 200 ? line.slice(0, 200) + '…' : line)}`,
+    );
     this.name = 'ZfsParseError';
   }
 }

@@ -38,23 +38,15 @@ export interface ZfsName {
 }
 
 function validChar(c: string): boolean {
-  return (
-    (c >= 'a' && c <= 'z') ||
-    (c >= 'A' && c <= 'Z') ||
-    (c >= '0' && c <= '9') ||
-    c === '-' ||
-    c === '_' ||
-    c === '.' ||
-    c === ':' ||
-    c === ' '
-  );
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c === '-' || c === '_' || c === '.' || c === ':' || c === ' ';
 }
 
 function describeChar(c: string): string {
   if (c === '\t') return 'a tab';
   if (c === '\n') return 'a newline';
   const code = c.codePointAt(0) ?? 0;
-  if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069)) return `control character U+${code.toString(16).padStart(4, '0')}`;
+  if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069))
+    return `control character U+${code.toString(16).padStart(4, '0')}`;
   return `'${c}'`;
 }
 
@@ -82,7 +74,7 @@ function entityProblem(path: string, allowPercent: boolean): string | undefined 
       if (foundDelim) return "multiple '@' and/or '#' delimiters in name";
       foundDelim = true;
     }
-    if (start === end) return 'empty component or misplaced \'@\' or \'#\' delimiter in name';
+    if (start === end) return "empty component or misplaced '@' or '#' delimiter in name";
     if (end === path.length) return undefined;
     if (path[end] === '/' && foundDelim) return "a snapshot or bookmark name cannot contain '/'";
     start = end + 1;

@@ -161,7 +161,8 @@ export function parseZpoolList(stdout: string, exact: boolean, command = 'zpool 
     const line = lines[i]!;
     if (line === '') continue;
     const f = line.split('\t');
-    if (f.length !== POOL_COLUMNS.length) throw new ZfsParseError(command, i + 1, line, `expected ${POOL_COLUMNS.length} tab-separated fields, found ${f.length}`);
+    if (f.length !== POOL_COLUMNS.length)
+      throw new ZfsParseError(command, i + 1, line, `expected ${POOL_COLUMNS.length} tab-separated fields, found ${f.length}`);
     const size = (v: string): number | undefined => {
       const n = exact ? num(v) : parseHumanSize(v);
       if (Number.isNaN(n)) throw new ZfsParseError(command, i + 1, line, `'${v}' is not a size`);

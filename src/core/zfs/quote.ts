@@ -15,7 +15,9 @@ const SAFE = /^[A-Za-z0-9_@+=:,./-]+$/;
 
 export class ShellQuoteError extends Error {
   constructor(word: string) {
-    super(`cannot pass ${JSON.stringify(word.length > 80 ? word.slice(0, 80) + '…' : word)} to a remote shell: it contains a line break (csh and tcsh cannot take one inside a quoted word)`);
+    super(
+      `cannot pass ${JSON.stringify(word.length > 80 ? word.slice(0, 80) + '…' : word)} to a remote shell: it contains a line break (csh and tcsh cannot take one inside a quoted word)`,
+    );
     this.name = 'ShellQuoteError';
   }
 }
@@ -44,9 +46,7 @@ export function shellJoin(argv: readonly string[]): string {
  * statements joined with `;`, except after a line that already ends a command or opens a block.
  */
 export function shellScript(lines: readonly string[]): string {
-  return lines
-    .map((l, i) => (i === lines.length - 1 || /(?:[{&;|]|\bthen|\bdo|\belse)$/.test(l.trimEnd()) ? l.trimEnd() : `${l.trimEnd()};`))
-    .join(' ');
+  return lines.map((l, i) => (i === lines.length - 1 || /(?:[{&;|]|\bthen|\bdo|\belse)$/.test(l.trimEnd()) ? l.trimEnd() : `${l.trimEnd()};`)).join(' ');
 }
 
 /** A pipeline of commands, each quoted, joined with `|`. */

@@ -6,7 +6,18 @@ import { addHost, importSshHosts, removeHost } from './hosts.js';
 import { copyName, forgetPassphrases, openTerminal, showLog } from './misc.js';
 import { refreshAll, refreshHost, retryHost } from './refresh.js';
 import { openTimeline, registerTimeline, timelineDebugState } from './timeline.js';
-import { addPair, diagnosePair, openPairDefinition, rebaseClone, refreshPairs, removePair, rollbackToSnapshot, showReplicationHistory, syncPair, syncPairWithOptions } from './replication.js';
+import {
+  addPair,
+  diagnosePair,
+  openPairDefinition,
+  rebaseClone,
+  refreshPairs,
+  removePair,
+  rollbackToSnapshot,
+  showReplicationHistory,
+  syncPair,
+  syncPairWithOptions,
+} from './replication.js';
 
 /**
  * A command: its handler, whether it changes ZFS or the user's configuration (`mutating`: the

@@ -40,7 +40,12 @@ async function resolvePair(ctx: FleetContext, arg: unknown): Promise<ValidPair> 
   }
   if (pairs.length === 0) throw new Error('No replication pairs: add one with "Add Replication Pair…" or in .zfs-fleet.json.');
   const pick = await ctx.input.quickPick(
-    pairs.map((p) => ({ label: pairLabel(p), description: `${p.pair.source.host}:${p.pair.source.name!.full} → ${p.pair.target.host}:${p.pair.target.name!.full}`, detail: `${p.pair.route} · ${describeOrigin(p.origin)}`, p })),
+    pairs.map((p) => ({
+      label: pairLabel(p),
+      description: `${p.pair.source.host}:${p.pair.source.name!.full} → ${p.pair.target.host}:${p.pair.target.name!.full}`,
+      detail: `${p.pair.route} · ${describeOrigin(p.origin)}`,
+      p,
+    })),
     { title: 'Replication pair', placeHolder: 'Choose a pair' },
   );
   if (!pick) throw new UserCancelled();
@@ -60,7 +65,8 @@ function endpointProblem(v: string): string | undefined {
 }
 
 export const addPair: Command = async (ctx, node) => {
-  const prefill = isFleetNode(node) && (node.kind === 'dataset' || node.kind === 'pool') ? `${node.host}:${node.kind === 'pool' ? node.pool : node.name}` : undefined;
+  const prefill =
+    isFleetNode(node) && (node.kind === 'dataset' || node.kind === 'pool') ? `${node.host}:${node.kind === 'pool' ? node.pool : node.name}` : undefined;
   const source = await ctx.input.inputBox({
     title: 'Add Replication Pair (1/4): source',
     prompt: 'The dataset to replicate, HOST:DATASET (HOST as in zfsFleet.hosts)',
@@ -85,9 +91,18 @@ export const addPair: Command = async (ctx, node) => {
   ];
   const route = await ctx.input.quickPick(routes, { title: 'Add Replication Pair (3/4): route', placeHolder: 'How the stream travels' });
   if (!route) throw new UserCancelled();
-  const label = await ctx.input.inputBox({ title: 'Add Replication Pair (4/4): label (optional)', prompt: 'A short name for the Replication view; empty for none', ignoreFocusOut: true });
+  const label = await ctx.input.inputBox({
+    title: 'Add Replication Pair (4/4): label (optional)',
+    prompt: 'A short name for the Replication view; empty for none',
+    ignoreFocusOut: true,
+  });
   if (label === undefined) throw new UserCancelled();
-  const spec: PairSpec = { source: source.trim(), target: target.trim(), ...(route.route !== 'relay' ? { route: route.route } : {}), ...(label.trim() ? { label: label.trim() } : {}) };
+  const spec: PairSpec = {
+    source: source.trim(),
+    target: target.trim(),
+    ...(route.route !== 'relay' ? { route: route.route } : {}),
+    ...(label.trim() ? { label: label.trim() } : {}),
+  };
   const pair = parsePair(spec);
   const existing = (await ctx.replication.pairs.pairs()).find((p) => p.pair.id === pair.id);
   if (existing) throw new Error(`the pair ${pair.id} already exists (${describeOrigin(existing.origin)})`);
@@ -99,7 +114,9 @@ export const addPair: Command = async (ctx, node) => {
 const sameEntry = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 export const removePair: Command = async (ctx, node, nodes) => {
-  const list = ((nodes?.length ? nodes : node ? [node] : []) as unknown[]).filter((n): n is PairNode => isPairNode(n) || (!!n && (n as PairNode).kind === 'invalid'));
+  const list = ((nodes?.length ? nodes : node ? [node] : []) as unknown[]).filter(
+    (n): n is PairNode => isPairNode(n) || (!!n && (n as PairNode).kind === 'invalid'),
+  );
   if (list.length === 0) list.push({ kind: 'pair', id: '', entry: await resolvePair(ctx, undefined) });
   let removed = 0;
   for (const n of list) {
@@ -107,12 +124,16 @@ export const removePair: Command = async (ctx, node, nodes) => {
     const origin = n.entry.origin;
     if (origin.kind === 'file') {
       await openDefinition(ctx, n);
-      void ctx.input.info(`${n.kind === 'pair' ? n.entry.pair.id : 'This entry'} is defined in ${origin.file}, a file of the workspace (maybe committed): remove it there.`);
+      void ctx.input.info(
+        `${n.kind === 'pair' ? n.entry.pair.id : 'This entry'} is defined in ${origin.file}, a file of the workspace (maybe committed): remove it there.`,
+      );
       continue;
     }
     if (n.kind === 'pair') {
       const id = n.entry.pair.id;
-      removed += await removePairSettings((e) => !!e && typeof e === 'object' && `${String((e as PairSpec).source).trim()}->${String((e as PairSpec).target).trim()}` === id);
+      removed += await removePairSettings(
+        (e) => !!e && typeof e === 'object' && `${String((e as PairSpec).source).trim()}->${String((e as PairSpec).target).trim()}` === id,
+      );
     } else {
       const raw = n.entry.entry;
       removed += await removePairSettings((e) => sameEntry(e, raw));
@@ -208,7 +229,13 @@ export const diagnosePair: Command = async (ctx, node) => diagnoseFlow(ctx.app, 
 async function pickHost(ctx: FleetContext, title: string): Promise<string> {
   const names = [...ctx.fleet.names];
   if (names.length === 0) throw new Error('No hosts in zfsFleet.hosts.');
-  const pick = names.length === 1 ? { label: names[0]! } : await ctx.input.quickPick(names.map((label) => ({ label })), { title });
+  const pick =
+    names.length === 1
+      ? { label: names[0]! }
+      : await ctx.input.quickPick(
+          names.map((label) => ({ label })),
+          { title },
+        );
   if (!pick) throw new UserCancelled();
   return pick.label;
 }

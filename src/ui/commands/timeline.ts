@@ -61,7 +61,11 @@ async function pick(ctx: FleetContext): Promise<Target> {
   if (pairs.length) items.push({ label: 'Replication pairs', kind: vscode.QuickPickItemKind.Separator });
   for (const v of pairs) {
     const p = v.pair;
-    items.push({ label: `$(arrow-swap) ${p.label ?? p.source.name!.full}`, description: `${p.source.host}:${p.source.name!.full} → ${p.target.host}:${p.target.name!.full}`, target: { subject: { kind: 'pair', pairId: p.id } } });
+    items.push({
+      label: `$(arrow-swap) ${p.label ?? p.source.name!.full}`,
+      description: `${p.source.host}:${p.source.name!.full} → ${p.target.host}:${p.target.name!.full}`,
+      target: { subject: { kind: 'pair', pairId: p.id } },
+    });
   }
   for (const h of ctx.fleet.names) {
     const l = ctx.tree.model.listing(h);
@@ -69,10 +73,19 @@ async function pick(ctx: FleetContext): Promise<Target> {
     const ds = [...l.datasets.values()].filter((e) => e.snapshots.length > 0 || e.bookmarks.length > 0);
     if (ds.length === 0) continue;
     items.push({ label: h, kind: vscode.QuickPickItemKind.Separator });
-    for (const e of ds) items.push({ label: `$(folder) ${e.object.name}`, description: `${h} · ${e.snapshots.length} snapshot${e.snapshots.length === 1 ? '' : 's'}`, target: { subject: { kind: 'dataset', host: h, dataset: e.object.name } } });
+    for (const e of ds)
+      items.push({
+        label: `$(folder) ${e.object.name}`,
+        description: `${h} · ${e.snapshots.length} snapshot${e.snapshots.length === 1 ? '' : 's'}`,
+        target: { subject: { kind: 'dataset', host: h, dataset: e.object.name } },
+      });
   }
   if (!items.some((i) => i.target)) throw new Error('Nothing to show yet: add a replication pair, or wait until the hosts are listed in the Hosts view.');
-  const chosen = await ctx.input.quickPick(items, { title: 'Show Timeline', placeHolder: 'A replication pair, or a dataset with snapshots', matchOnDescription: true });
+  const chosen = await ctx.input.quickPick(items, {
+    title: 'Show Timeline',
+    placeHolder: 'A replication pair, or a dataset with snapshots',
+    matchOnDescription: true,
+  });
   if (!chosen?.target) throw new UserCancelled();
   return chosen.target;
 }
@@ -89,4 +102,7 @@ export const openTimeline: Command = async (ctx, node) => {
 };
 
 /** Tests: every open timeline, its last model and what the webview reported rendering. */
-export const timelineDebugState: Command = (ctx): TimelinePanelState[] => timelineHost(ctx).all().map((p) => p.state());
+export const timelineDebugState: Command = (ctx): TimelinePanelState[] =>
+  timelineHost(ctx)
+    .all()
+    .map((p) => p.state());

@@ -77,9 +77,18 @@ export function validPairView(v: ValidPair, src: HostState | undefined, dst: Hos
     ['Defined in', describeOrigin(v.origin) + (v.overrides ? ` (overrides ${describeOrigin(v.overrides)})` : '')],
   ];
   const base = { label: pairLabel(v), contextValue };
-  const down = [src, dst].map((s, i) => (s?.state === 'error' ? `${i === 0 ? p.source.host : p.target.host}: ${s.error.message}` : undefined)).filter((x): x is string => !!x);
+  const down = [src, dst]
+    .map((s, i) => (s?.state === 'error' ? `${i === 0 ? p.source.host : p.target.host}: ${s.error.message}` : undefined))
+    .filter((x): x is string => !!x);
   if (down.length) {
-    return { ...base, description: 'unreachable', icon: 'error', iconColor: 'errorForeground', tooltip: [['State', `unreachable: ${down.join('; ')}`], ...rows, ...lastRun(last)], hosts: 'unreachable' };
+    return {
+      ...base,
+      description: 'unreachable',
+      icon: 'error',
+      iconColor: 'errorForeground',
+      tooltip: [['State', `unreachable: ${down.join('; ')}`], ...rows, ...lastRun(last)],
+      hosts: 'unreachable',
+    };
   }
   if (src?.state !== 'ok' || dst?.state !== 'ok') {
     return { ...base, description: 'checking…', icon: 'loading~spin', tooltip: [['State', 'listing the hosts…'], ...rows, ...lastRun(last)], hosts: 'loading' };

@@ -54,7 +54,13 @@ export class PairsStore implements vscode.Disposable {
       e.ok ? { kind: 'pair', id: `pair:${e.pair.id}`, entry: e } : { kind: 'invalid', id: `invalid:${i}:${describeOrigin(e.origin)}`, entry: e },
     );
     for (const f of config.ignoredFiles) {
-      nodes.push({ kind: 'notice', id: `ignored:${f}`, text: `${f} ignored`, detail: `${f} is not read because this workspace is not trusted: its pairs name hosts to connect to. Trust the workspace to use them.`, file: f });
+      nodes.push({
+        kind: 'notice',
+        id: `ignored:${f}`,
+        text: `${f} ignored`,
+        detail: `${f} is not read because this workspace is not trusted: its pairs name hosts to connect to. Trust the workspace to use them.`,
+        file: f,
+      });
     }
     this.nodes = nodes;
     this.changed.fire();

@@ -58,7 +58,14 @@ export class PairsTreeProvider implements vscode.TreeDataProvider<PairNode>, vsc
       case 'invalid':
         return invalidPairView(node.entry);
       case 'notice':
-        return { label: node.text, description: 'untrusted workspace', icon: 'shield', contextValue: 'zfs.pair.notice', tooltip: [['', node.detail]], hosts: 'ok' };
+        return {
+          label: node.text,
+          description: 'untrusted workspace',
+          icon: 'shield',
+          contextValue: 'zfs.pair.notice',
+          tooltip: [['', node.detail]],
+          hosts: 'ok',
+        };
     }
   }
 

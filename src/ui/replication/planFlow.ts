@@ -44,7 +44,10 @@ export function confirmationDetail(plan: Plan, extra: string[] = []): string {
   }
   if (plan.warnings.length) out.push('', 'Warnings:', ...plan.warnings.map(bullet));
   const confirmed = plan.steps.filter((s) => s.confirm && !s.estimate).length;
-  out.push('', `Hosts: ${plan.hosts.join(', ')}. ${plan.steps.filter((s) => !s.estimate).length} step(s)${confirmed ? `, ${confirmed} confirmed one by one` : ''}. The plan is re-checked against the hosts right before it runs.`);
+  out.push(
+    '',
+    `Hosts: ${plan.hosts.join(', ')}. ${plan.steps.filter((s) => !s.estimate).length} step(s)${confirmed ? `, ${confirmed} confirmed one by one` : ''}. The plan is re-checked against the hosts right before it runs.`,
+  );
   return out.join('\n');
 }
 
@@ -146,7 +149,11 @@ export function vscodeReplicationUI(ctx: FleetContext): ReplicationUI {
 
 async function askRebaseTarget(ctx: FleetContext, q: RebaseQuestion): Promise<{ onto: string; keepData: boolean }> {
   const originDs = q.origin.slice(0, q.origin.indexOf('@'));
-  const items = q.choices.map((s) => ({ label: `@${snapName(s.name)}`, description: `${formatTime(s.creation)}${s.name === q.suggested ? ' · suggested' : ''}`, name: s.name }));
+  const items = q.choices.map((s) => ({
+    label: `@${snapName(s.name)}`,
+    description: `${formatTime(s.creation)}${s.name === q.suggested ? ' · suggested' : ''}`,
+    name: s.name,
+  }));
   const onto = await ctx.input.quickPick(items, { title: `Re-base ${q.clone} (now a clone of @${snapName(q.origin)}) onto an older snapshot of ${originDs}` });
   if (!onto) throw new UserCancelled();
   const copy = `${shortName(q.clone)}-pre-rebase-…`;
@@ -168,7 +175,10 @@ async function showDiagnosis(ctx: FleetContext, pair: ReplicationPair, d: Diagno
     void ctx.input.info(`Diagnosis of ${label}: ${d.fixUnavailable ? `no fix can be planned: ${d.fixUnavailable}` : 'nothing to fix.'}`);
     return { reviewFix: false, report };
   }
-  const b = await ctx.input.info(`Diagnosis of ${label}: ${d.findings.length} finding(s); a fix plan of ${d.fix.steps.length} step(s) is ready.`, 'Review Fix Plan…');
+  const b = await ctx.input.info(
+    `Diagnosis of ${label}: ${d.findings.length} finding(s); a fix plan of ${d.fix.steps.length} step(s) is ready.`,
+    'Review Fix Plan…',
+  );
   return { reviewFix: b === 'Review Fix Plan…', report };
 }
 
@@ -215,7 +225,12 @@ function withProgress(plan: Plan, run: (onEvent: (e: ExecEvent) => void, signal:
   );
 }
 
-async function reportOutcome(ctx: FleetContext, plan: Plan, r: ExecResult, offers: { replan?: () => Promise<FlowResult | undefined>; diagnose?: () => Promise<unknown> }): Promise<FlowResult | undefined> {
+async function reportOutcome(
+  ctx: FleetContext,
+  plan: Plan,
+  r: ExecResult,
+  offers: { replan?: () => Promise<FlowResult | undefined>; diagnose?: () => Promise<unknown> },
+): Promise<FlowResult | undefined> {
   const took = `${(r.durationMs / 1000).toFixed(1)} s`;
   switch (r.outcome) {
     case 'ok':

@@ -22,7 +22,16 @@ function code(s: string): string {
 export function diagnosisMarkdown(pair: ReplicationPair, d: Diagnosis, notes: string[] = []): string {
   const src = `${pair.source.host}:${pair.source.name!.full}`;
   const dst = `${pair.target.host}:${pair.target.name!.full}`;
-  const out = [`# Diagnosis: ${mdEscape(src)} → ${mdEscape(dst)}`, '', `Route: ${pair.route}. State: **${mdEscape(d.state.status)}**.`, '', '## Summary', '', mdEscape(d.summary), ''];
+  const out = [
+    `# Diagnosis: ${mdEscape(src)} → ${mdEscape(dst)}`,
+    '',
+    `Route: ${pair.route}. State: **${mdEscape(d.state.status)}**.`,
+    '',
+    '## Summary',
+    '',
+    mdEscape(d.summary),
+    '',
+  ];
   out.push('## Findings', '');
   if (d.findings.length === 0) out.push('None.');
   d.findings.forEach((f, i) => out.push(`${i + 1}. **${f.kind}** on ${code(f.host)}: ${mdEscape(f.message)}`));
@@ -60,7 +69,12 @@ export function diagnosisMarkdown(pair: ReplicationPair, d: Diagnosis, notes: st
 }
 
 export function historyMarkdown(entries: readonly HistoryEntry[], unreadable: number, file: string): string {
-  const out = ['# Replication history', '', `${entries.length} run${entries.length === 1 ? '' : 's'}, newest first, from ${code(file)}.${unreadable ? ` ${unreadable} line(s) could not be read.` : ''}`, ''];
+  const out = [
+    '# Replication history',
+    '',
+    `${entries.length} run${entries.length === 1 ? '' : 's'}, newest first, from ${code(file)}.${unreadable ? ` ${unreadable} line(s) could not be read.` : ''}`,
+    '',
+  ];
   if (entries.length === 0) out.push('Nothing has run yet.');
   for (const e of entries) {
     out.push(`## ${mdEscape(e.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))} — ${e.outcome.toUpperCase()}: ${mdEscape(e.title)}`, '');

@@ -31,7 +31,11 @@ export class Replication implements vscode.Disposable {
     this.history = new History(defaultHistoryFile());
     const legacy = path.join(context.globalStorageUri.fsPath, 'replication-history.jsonl');
     void this.history.adopt(legacy).catch(() => undefined);
-    this.pairs = new PairsStore(hosts, () => this.isTrusted(), async () => (await this.history.read(500)).entries);
+    this.pairs = new PairsStore(
+      hosts,
+      () => this.isTrusted(),
+      async () => (await this.history.read(500)).entries,
+    );
     this.pairsView = new PairsTreeProvider(this.pairs, hosts);
     this.view = vscode.window.createTreeView<PairNode>('zfsFleet.pairs', { treeDataProvider: this.pairsView });
     const watcher = vscode.workspace.createFileSystemWatcher(`**/${PAIRS_FILE}`);
@@ -61,7 +65,10 @@ export class Replication implements vscode.Disposable {
 
   /** The runtime half of the workspace-trust rule (the menus' `when` is the other half). */
   requireTrust(what: string): void {
-    if (!this.isTrusted()) throw new Error(`${what} is not available in an untrusted workspace: it changes ZFS on your hosts. Trust the workspace first (Workspaces: Manage Workspace Trust).`);
+    if (!this.isTrusted())
+      throw new Error(
+        `${what} is not available in an untrusted workspace: it changes ZFS on your hosts. Trust the workspace first (Workspaces: Manage Workspace Trust).`,
+      );
   }
 
   dispose(): void {

@@ -14,7 +14,9 @@ import { hasControl, safeLine } from '../../core/text.js';
 
 export class TerminalTextError extends Error {
   constructor(runOn: string, text: string) {
-    super(`Not typed into a terminal: the commands for ${runOn} contain control characters from a host (${safeLine(text).slice(0, 200)}). Run the plan instead, or copy the commands from the preview.`);
+    super(
+      `Not typed into a terminal: the commands for ${runOn} contain control characters from a host (${safeLine(text).slice(0, 200)}). Run the plan instead, or copy the commands from the preview.`,
+    );
     this.name = 'TerminalTextError';
   }
 }

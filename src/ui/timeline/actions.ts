@@ -48,7 +48,10 @@ export async function runTimelineAction(ctx: FleetContext, r: ActionRequest): Pr
       let chosen = clones;
       if (clones.length > 1) {
         const pick = await ctx.input.quickPick(
-          [{ label: `All ${clones.length} clones`, description: 'one after the other', all: true }, ...clones.map((c) => ({ label: c, description: `clone of @${r.mark.name}`, all: false }))],
+          [
+            { label: `All ${clones.length} clones`, description: 'one after the other', all: true },
+            ...clones.map((c) => ({ label: c, description: `clone of @${r.mark.name}`, all: false })),
+          ],
           { title: `Re-base which clone of ${name}?` },
         );
         if (!pick) throw new UserCancelled();
@@ -74,7 +77,11 @@ async function pairFor(ctx: FleetContext, r: ActionRequest): Promise<Replication
   if (candidates.length === 0) throw new Error(`${r.lane.id} is not the source of a replication pair: "Sync up to here" works on a source's snapshots.`);
   if (candidates.length === 1) return candidates[0]!;
   const pick = await ctx.input.quickPick(
-    candidates.map((p) => ({ label: p.label ?? `${p.target.host}:${p.target.name!.full}`, description: `${p.source.host}:${p.source.name!.full} → ${p.target.host}:${p.target.name!.full}`, p })),
+    candidates.map((p) => ({
+      label: p.label ?? `${p.target.host}:${p.target.name!.full}`,
+      description: `${p.source.host}:${p.source.name!.full} → ${p.target.host}:${p.target.name!.full}`,
+      p,
+    })),
     { title: `Sync @${r.mark.name} to which replica?` },
   );
   if (!pick) throw new UserCancelled();

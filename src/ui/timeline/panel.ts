@@ -11,7 +11,16 @@
 import * as vscode from 'vscode';
 import type { ReplicationPair } from '../../core/fleet/pairs.js';
 import { datasetTimeline, pairTimeline, type Listings, type TimelineOptions } from '../../core/timeline/model.js';
-import { parseFromWebview, unhandled, type ActionMessage, type ActionResultMessage, type FromWebview, type TimelineModel, type TimelineSubject, type ToWebview } from '../../shared/protocol.js';
+import {
+  parseFromWebview,
+  unhandled,
+  type ActionMessage,
+  type ActionResultMessage,
+  type FromWebview,
+  type TimelineModel,
+  type TimelineSubject,
+  type ToWebview,
+} from '../../shared/protocol.js';
 import type { FleetContext } from '../context.js';
 import { makeNonce, restoredSubject, timelineHtml } from './html.js';
 import { runTimelineAction } from './actions.js';
@@ -226,7 +235,10 @@ export class TimelinePanel implements vscode.Disposable {
 
   /** The action's result, after `busy: false` (a page reloaded meanwhile has no pending request of that id: it still shows a failure). */
   private answer(m: ActionMessage, outcome: ActionOutcome): void {
-    if (!outcome.ok) this.host.ctx.log.info(`timeline ${this.key}: ${m.action} (request ${m.requestId}) ${outcome.cancelled ? 'cancelled' : `failed: ${outcome.message ?? ''}`}`);
+    if (!outcome.ok)
+      this.host.ctx.log.info(
+        `timeline ${this.key}: ${m.action} (request ${m.requestId}) ${outcome.cancelled ? 'cancelled' : `failed: ${outcome.message ?? ''}`}`,
+      );
     this.lastActionResult = { type: 'actionResult', requestId: m.requestId, ...outcome };
     void this.post(this.lastActionResult);
   }
@@ -325,7 +337,12 @@ export class TimelinePanel implements vscode.Disposable {
       void this.hosts().then(async (hosts) => {
         const tree = this.host.ctx.tree.model;
         if (hosts.some((h) => tree.state(h)?.state === 'loading')) return;
-        if (hosts.length + 1 === this.builtFrom.size && hosts.every((h) => this.builtFrom.get(h) === tree.state(h)) && this.builtFrom.get(PAIRS_KEY) === (await this.pairsSignature())) return;
+        if (
+          hosts.length + 1 === this.builtFrom.size &&
+          hosts.every((h) => this.builtFrom.get(h) === tree.state(h)) &&
+          this.builtFrom.get(PAIRS_KEY) === (await this.pairsSignature())
+        )
+          return;
         void this.sendModel(false);
       });
     }, 150);
@@ -379,7 +396,10 @@ export class TimelineHost implements vscode.Disposable {
       open.reveal(focus);
       return open;
     }
-    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, titleOf(subject), vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.ctx.extension.extensionUri, ...BUNDLE)] });
+    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, titleOf(subject), vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.ctx.extension.extensionUri, ...BUNDLE)],
+    });
     const p = new TimelinePanel(this, panel, subject, focus);
     this.panels.set(key, p);
     return p;

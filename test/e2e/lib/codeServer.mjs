@@ -166,8 +166,14 @@ export async function makeProfile({ root, settings = {}, prefix = 'zfs-fleet-e2e
       await rm(root, { recursive: true, force: true, maxRetries: 3 });
     },
   };
-  for (const d of [profile.userDataDir, profile.extensionsDir, profile.browserProfileDir, profile.workspaceDir,
-    path.join(root, 'xdg-data'), path.join(root, 'xdg-config')]) {
+  for (const d of [
+    profile.userDataDir,
+    profile.extensionsDir,
+    profile.browserProfileDir,
+    profile.workspaceDir,
+    path.join(root, 'xdg-data'),
+    path.join(root, 'xdg-config'),
+  ]) {
     await mkdir(d, { recursive: true });
   }
   // Without --config code-server writes ~/.config/code-server/config.yaml with a password.
@@ -256,8 +262,10 @@ async function startOnce(profile, port, { smokeTestDriver, env, timeout, extraAr
   const launch = smokeTestDriver ? smokeTestDriverLaunch() : { command: codeServerBin(), prefix: [], args: [] };
   const args = [
     ...launch.prefix,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
@@ -578,7 +586,9 @@ export async function runExtensionTests({
     timings.runMs = Date.now() - t1;
     if (result.code === 'aborted') throw new Error(`the extension tests were stopped (${signal.reason ?? 'aborted'})`);
     if (result.code === 'timeout') {
-      throw new Error(`the extension tests did not report within ${timeout} ms (is code-server started with the smoke-test driver? does run() settle?)\n--- code-server output ---\n${server.output().slice(-4000)}`);
+      throw new Error(
+        `the extension tests did not report within ${timeout} ms (is code-server started with the smoke-test driver? does run() settle?)\n--- code-server output ---\n${server.output().slice(-4000)}`,
+      );
     }
     if (result.code === 'server-exit') {
       throw new Error(`code-server exited during the tests\n${server.output().slice(-4000)}`);

@@ -203,7 +203,13 @@ export async function main(argv) {
     return 0;
   }
   if (options.has('help')) {
-    process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n') + '\n');
+    process.stdout.write(
+      readFileSync(new URL(import.meta.url), 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('//'))
+        .map((l) => l.slice(3))
+        .join('\n') + '\n',
+    );
     return 0;
   }
   if (options.has('install-extension') || options.has('uninstall-extension') || options.has('list-extensions')) {
@@ -286,7 +292,9 @@ export async function main(argv) {
         (type === 'error' || type === 'warn' ? process.stderr : process.stdout).write(`${text}\n`);
       },
     });
-    say(`run() ${code === 0 ? 'resolved' : 'rejected'}: exit ${code} (code-server ${CODE_SERVER_VERSION} start ${timings.serverStartMs} ms, tests ${timings.runMs} ms, total ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    say(
+      `run() ${code === 0 ? 'resolved' : 'rejected'}: exit ${code} (code-server ${CODE_SERVER_VERSION} start ${timings.serverStartMs} ms, tests ${timings.runMs} ms, total ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+    );
     return code === 0 ? 0 : typeof code === 'number' ? code : 1;
   } catch (e) {
     say(`the tests could not run: ${e.message}`);

@@ -18,7 +18,15 @@ describe('pairs from the settings and the workspace file', () => {
   const a = { source: 'off1:zfs-hdd/off/products', target: 'ovh3:rpool/off/products' };
   it('settings first, then the file; the settings entry wins on the same id and says so', () => {
     const out = collectPairs({ value: [{ ...a, label: 'settings' }], scope: 'user' }, [
-      { file: '.zfs-fleet.json', text: JSON.stringify({ pairs: [{ ...a, label: 'file' }, { source: 'off1:zfs-hdd/off/images', target: 'ovh3:rpool/off/images', route: 'pull' }] }) },
+      {
+        file: '.zfs-fleet.json',
+        text: JSON.stringify({
+          pairs: [
+            { ...a, label: 'file' },
+            { source: 'off1:zfs-hdd/off/images', target: 'ovh3:rpool/off/images', route: 'pull' },
+          ],
+        }),
+      },
     ]);
     expect(out.map((e) => e.ok && [e.pair.label ?? e.pair.id, e.origin.kind])).toEqual([
       ['settings', 'settings'],
@@ -45,7 +53,11 @@ describe('pairs from the settings and the workspace file', () => {
         ],
         scope: 'workspace',
       },
-      [{ file: '.zfs-fleet.json', text: '{"pairs": [' }, { file: 'b/.zfs-fleet.json', text: '{"pairs": {}}' }, { file: 'c/.zfs-fleet.json', error: 'EACCES' }],
+      [
+        { file: '.zfs-fleet.json', text: '{"pairs": [' },
+        { file: 'b/.zfs-fleet.json', text: '{"pairs": {}}' },
+        { file: 'c/.zfs-fleet.json', error: 'EACCES' },
+      ],
     );
     const reasons = out.filter((e): e is InvalidPair => !e.ok).map((e) => `${describeOrigin(e.origin)}: ${e.reason}`);
     expect(reasons).toEqual([
@@ -107,7 +119,11 @@ describe('the Replication view row of a pair', () => {
   });
   it('an unreachable host: "unreachable", with the reason in the tooltip', () => {
     const pair = scenarioPair('insync');
-    const v = validPairView({ ok: true, pair, spec: { source: '', target: '' }, origin: { kind: 'file', file: '.zfs-fleet.json', index: 0 } }, { state: 'ok', listing: fuseListing('insync', 'off1') }, { state: 'error', error: new Error('connect ECONNREFUSED 127.0.0.1:2232') });
+    const v = validPairView(
+      { ok: true, pair, spec: { source: '', target: '' }, origin: { kind: 'file', file: '.zfs-fleet.json', index: 0 } },
+      { state: 'ok', listing: fuseListing('insync', 'off1') },
+      { state: 'error', error: new Error('connect ECONNREFUSED 127.0.0.1:2232') },
+    );
     expect(v).toMatchObject({ description: 'unreachable', hosts: 'unreachable', contextValue: 'zfs.pair.file' });
     expect(v.tooltip[0]![1]).toContain('ovh3: connect ECONNREFUSED');
   });
@@ -128,7 +144,15 @@ describe('Send to Terminal', () => {
   it('a rollback: one line on the host, never a newline', () => {
     const plan = planRollback('ovh3', fuseListing('newer', 'ovh3'), `${R2}/newer/fs@20230515-0000`);
     const s = terminalScript(plan, ssh);
-    expect(s.groups).toEqual([{ runOn: 'ovh3', text: `zfs rollback -r ${R2}/newer/fs@20230515-0000`, lines: [`zfs rollback -r ${R2}/newer/fs@20230515-0000`], descriptions: [expect.any(String)], destructive: true }]);
+    expect(s.groups).toEqual([
+      {
+        runOn: 'ovh3',
+        text: `zfs rollback -r ${R2}/newer/fs@20230515-0000`,
+        lines: [`zfs rollback -r ${R2}/newer/fs@20230515-0000`],
+        descriptions: [expect.any(String)],
+        destructive: true,
+      },
+    ]);
     expect(s.groups[0]!.text).not.toMatch(/[\r\n]/);
   });
   it('a sync that rolls the target back first: the target host, then this machine, in plan order', () => {

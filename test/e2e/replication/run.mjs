@@ -100,7 +100,11 @@ function cleanupLab() {
     ['off1', `zfs-hdd/${root}`],
   ]) {
     try {
-      execFileSync('ssh', ['-F', path.join(LAB, 'ssh_config'), host, `zfs list -H -o name '${dataset}' >/dev/null 2>&1 && zfs destroy -r -R '${dataset}' || true`], { stdio: 'ignore' });
+      execFileSync(
+        'ssh',
+        ['-F', path.join(LAB, 'ssh_config'), host, `zfs list -H -o name '${dataset}' >/dev/null 2>&1 && zfs destroy -r -R '${dataset}' || true`],
+        { stdio: 'ignore' },
+      );
     } catch {
       // best effort; the suite's own teardown retries while zfs-fuse says busy
     }
@@ -129,7 +133,10 @@ try {
     keepProfile: opts.keep,
     onLog: (line) => process.stdout.write(`   | ${line.replace(/\n/g, '\n   | ')}\n`),
   });
-  const result = logs.map((l) => /RESULT passed=(\d+) failed=(\d+)/.exec(l.text)).filter(Boolean).pop();
+  const result = logs
+    .map((l) => /RESULT passed=(\d+) failed=(\d+)/.exec(l.text))
+    .filter(Boolean)
+    .pop();
   passed = result ? Number(result[1]) : 0;
   failed = result ? Number(result[2]) : code === 0 ? 0 : 1;
   log(`extension tests exit ${code}; server start ${timings.serverStartMs} ms, run ${timings.runMs} ms`);

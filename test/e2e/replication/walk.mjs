@@ -44,8 +44,16 @@ const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
 const ssh = (host, script) => execFileSync('ssh', ['-F', path.join(LAB, 'ssh_config'), host, `set -e\n${script}`], { encoding: 'utf8' });
 
 function guids(host, ds) {
-  const out = ssh(host, `zfs list -H -t snapshot -o name -r ${q(ds)} | while IFS= read -r s; do printf '%s\\t%s\\n' "\${s#*@}" "$(zfs get -H -p -o value guid "$s")"; done`);
-  return Object.fromEntries(out.split('\n').filter(Boolean).map((l) => l.split('\t')));
+  const out = ssh(
+    host,
+    `zfs list -H -t snapshot -o name -r ${q(ds)} | while IFS= read -r s; do printf '%s\\t%s\\n' "\${s#*@}" "$(zfs get -H -p -o value guid "$s")"; done`,
+  );
+  return Object.fromEntries(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t')),
+  );
 }
 
 const results = [];
@@ -86,7 +94,12 @@ const pane = () => page.locator('.part.sidebar .pane').filter({ has: page.locato
 const pairRows = async () =>
   pane()
     .locator('.monaco-list-row[role="treeitem"]')
-    .evaluateAll((els) => els.map((r) => ({ label: (r.querySelector('.label-name')?.textContent ?? '').trim(), description: (r.querySelector('.label-description')?.textContent ?? '').trim() })));
+    .evaluateAll((els) =>
+      els.map((r) => ({
+        label: (r.querySelector('.label-name')?.textContent ?? '').trim(),
+        description: (r.querySelector('.label-description')?.textContent ?? '').trim(),
+      })),
+    );
 const pairRow = async () => (await pairRows()).find((r) => r.label === LABEL);
 
 async function main() {
@@ -120,7 +133,18 @@ async function main() {
     });
 
     await check('a pair one snapshot behind is prepared on the lab (off1 -> ovh3)', async () => {
-      ssh('off1', [`zfs create -p ${q(SRC)}`, `mp=$(zfs get -H -o value mountpoint ${q(SRC)})`, ...['s1', 's2', 's3'].flatMap((s, i) => [`head -c ${64 * 1024 * (i + 1)} /dev/urandom > "$mp/${s}.bin"`, `zfs snapshot ${q(`${SRC}@${s}`)}`, 'sleep 1'])].join('\n'));
+      ssh(
+        'off1',
+        [
+          `zfs create -p ${q(SRC)}`,
+          `mp=$(zfs get -H -o value mountpoint ${q(SRC)})`,
+          ...['s1', 's2', 's3'].flatMap((s, i) => [
+            `head -c ${64 * 1024 * (i + 1)} /dev/urandom > "$mp/${s}.bin"`,
+            `zfs snapshot ${q(`${SRC}@${s}`)}`,
+            'sleep 1',
+          ]),
+        ].join('\n'),
+      );
       ssh('ovh3', `zfs create -p ${q(`rpool/${ROOT}`)}`);
       const cfg = path.join(LAB, 'ssh_config');
       const relay = (send, recv) => execFileSync('bash', ['-o', 'pipefail', '-c', `ssh -F ${q(cfg)} off1 ${q(send)} | ssh -F ${q(cfg)} ovh3 ${q(recv)}`]);
@@ -156,10 +180,13 @@ async function main() {
       // Both views share the container: make sure the Replication pane is expanded.
       const header = pane().locator('.pane-header');
       if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-      const row = await waitFor(async () => {
-        const r = await pairRow();
-        return r && r.description && !/checking/.test(r.description) ? r : false;
-      }, { timeout: 60_000, what: `the row "${LABEL}" with its state` }).catch(async (e) => {
+      const row = await waitFor(
+        async () => {
+          const r = await pairRow();
+          return r && r.description && !/checking/.test(r.description) ? r : false;
+        },
+        { timeout: 60_000, what: `the row "${LABEL}" with its state` },
+      ).catch(async (e) => {
         throw new Error(`${e.message}\nrows: ${JSON.stringify(await pairRows())}`);
       });
       if (row.description !== 'behind 1') throw new Error(`the row says "${row.description}"`);
@@ -167,7 +194,7 @@ async function main() {
       return `${row.label} — ${row.description}`;
     });
 
-    await check('Sync Pair (the row\'s inline action) opens the plan preview and a modal confirmation', async () => {
+    await check("Sync Pair (the row's inline action) opens the plan preview and a modal confirmation", async () => {
       const row = pane().locator('.monaco-list-row[role="treeitem"]', { has: page.locator('.label-name', { hasText: LABEL }) });
       await row.hover();
       await row.locator('.actions a.action-label[aria-label="Sync Pair"]').click();
@@ -190,13 +217,23 @@ async function main() {
     await check('clicking "Run" syncs: the row becomes "in sync" and the guids match', async () => {
       await page.locator('.monaco-dialog-box .dialog-buttons .monaco-button', { hasText: /^Run$/ }).click();
       // A notification with the progress, then the result.
-      await page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'visible', timeout: 30_000 }).catch(() => {});
+      await page
+        .locator('.notifications-toasts .notification-toast')
+        .first()
+        .waitFor({ state: 'visible', timeout: 30_000 })
+        .catch(() => {});
       await screenshot('running');
-      const row = await waitFor(async () => {
-        const r = await pairRow();
-        return r?.description === 'in sync' ? r : false;
-      }, { timeout: 90_000, what: 'the row to say "in sync"' }).catch(async (e) => {
-        const toasts = await page.locator('.notifications-toasts .notification-toast').allInnerTexts().catch(() => []);
+      const row = await waitFor(
+        async () => {
+          const r = await pairRow();
+          return r?.description === 'in sync' ? r : false;
+        },
+        { timeout: 90_000, what: 'the row to say "in sync"' },
+      ).catch(async (e) => {
+        const toasts = await page
+          .locator('.notifications-toasts .notification-toast')
+          .allInnerTexts()
+          .catch(() => []);
         throw new Error(`${e.message}\nrows: ${JSON.stringify(await pairRows())}\nnotifications: ${toasts.join(' | ')}`);
       });
       const src = guids('off1', SRC);
@@ -208,18 +245,33 @@ async function main() {
       return `${row.label} — ${row.description}; ${Object.keys(dst).join(', ')}`;
     });
 
-    await check('Show Replication History lists the sync', async () => {
-      await page.keyboard.press('F1');
-      const box = page.locator('.quick-input-widget .quick-input-box input');
-      await box.waitFor({ state: 'visible', timeout: 10_000 });
-      await box.fill('>ZFS Fleet: Show Replication History');
-      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Show Replication History' }).first().waitFor({ timeout: 10_000 });
-      await page.keyboard.press('Enter');
-      const editor = page.locator('.editor-instance .view-lines');
-      await waitFor(async () => /OK: Sync off1:/.test((await editor.first().innerText().catch(() => '')).replace(/\u00a0/g, ' ')), { timeout: 20_000, what: 'the history document' });
-      await screenshot('history');
-      return 'OK: Sync …';
-    }, { required: false });
+    await check(
+      'Show Replication History lists the sync',
+      async () => {
+        await page.keyboard.press('F1');
+        const box = page.locator('.quick-input-widget .quick-input-box input');
+        await box.waitFor({ state: 'visible', timeout: 10_000 });
+        await box.fill('>ZFS Fleet: Show Replication History');
+        await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Show Replication History' }).first().waitFor({ timeout: 10_000 });
+        await page.keyboard.press('Enter');
+        const editor = page.locator('.editor-instance .view-lines');
+        await waitFor(
+          async () =>
+            /OK: Sync off1:/.test(
+              (
+                await editor
+                  .first()
+                  .innerText()
+                  .catch(() => '')
+              ).replace(/\u00a0/g, ' '),
+            ),
+          { timeout: 20_000, what: 'the history document' },
+        );
+        await screenshot('history');
+        return 'OK: Sync …';
+      },
+      { required: false },
+    );
   } catch (e) {
     if (!(e instanceof Abort)) {
       results.push({ name: 'harness', ok: false });
@@ -228,7 +280,10 @@ async function main() {
     }
   } finally {
     await stopAll();
-    for (const [host, ds] of [['ovh3', `rpool/${ROOT}`], ['off1', `zfs-hdd/${ROOT}`]]) {
+    for (const [host, ds] of [
+      ['ovh3', `rpool/${ROOT}`],
+      ['off1', `zfs-hdd/${ROOT}`],
+    ]) {
       for (let i = 0; i < 10; i++) {
         const out = ssh(host, `zfs list -H -o name ${q(ds)} >/dev/null 2>&1 || { echo gone; exit 0; }; zfs destroy -r -R ${q(ds)} 2>&1 && echo gone || true`);
         if (out.includes('gone')) break;

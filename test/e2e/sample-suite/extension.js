@@ -6,9 +6,7 @@
 const vscode = require('vscode');
 
 function activate(context) {
-  context.subscriptions.push(
-    vscode.commands.registerCommand('zfsFleetSample.hello', (name) => `hello ${name ?? 'world'}`),
-  );
+  context.subscriptions.push(vscode.commands.registerCommand('zfsFleetSample.hello', (name) => `hello ${name ?? 'world'}`));
 }
 
 function deactivate() {}

@@ -11,7 +11,11 @@ import { fileURLToPath } from 'node:url';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..', '..');
 const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf', '.html': 'text/html', '.map': 'application/json' };
-const ROOTS = { '/harness/': path.join(HERE, 'harness'), '/dist/webview/': path.join(REPO, 'dist', 'webview'), '/dist/bench/': path.join(REPO, 'dist', 'bench') };
+const ROOTS = {
+  '/harness/': path.join(HERE, 'harness'),
+  '/dist/webview/': path.join(REPO, 'dist', 'webview'),
+  '/dist/bench/': path.join(REPO, 'dist', 'bench'),
+};
 const APPS = { timeline: '/dist/webview/timeline.js', peer: '/dist/bench/timeline-peer.js' };
 
 export async function startHarnessServer() {

@@ -59,8 +59,16 @@ const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
 const ssh = (host, script) => execFileSync('ssh', ['-F', path.join(LAB, 'ssh_config'), host, `set -e\n${script}`], { encoding: 'utf8' });
 
 function guids(host, ds) {
-  const out = ssh(host, `zfs list -H -t snapshot -o name -r ${q(ds)} | while IFS= read -r s; do printf '%s\\t%s\\n' "\${s#*@}" "$(zfs get -H -p -o value guid "$s")"; done`);
-  return Object.fromEntries(out.split('\n').filter(Boolean).map((l) => l.split('\t')));
+  const out = ssh(
+    host,
+    `zfs list -H -t snapshot -o name -r ${q(ds)} | while IFS= read -r s; do printf '%s\\t%s\\n' "\${s#*@}" "$(zfs get -H -p -o value guid "$s")"; done`,
+  );
+  return Object.fromEntries(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t')),
+  );
 }
 
 const results = [];
@@ -92,7 +100,12 @@ async function check(name, fn, { required = true } = {}) {
   } catch (e) {
     results.push({ name, ok: false });
     console.log(`FAIL ${name}\n     ${String(e.message).replace(/\n/g, '\n     ')}`);
-    await screenshot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 60)}`);
+    await screenshot(
+      `FAILED-${name
+        .replace(/[^a-z0-9]+/gi, '-')
+        .toLowerCase()
+        .slice(0, 60)}`,
+    );
     if (required) throw new Abort(name);
   }
 }
@@ -128,7 +141,13 @@ async function rows(title) {
     );
 }
 
-const describeRows = (list) => list.map((r) => `${'  '.repeat(Math.max(0, r.level - 1))}${r.expanded === 'true' ? 'v ' : r.expanded === 'false' ? '> ' : '  '}${r.label}${r.description ? `  — ${r.description}` : ''}`).join('\n');
+const describeRows = (list) =>
+  list
+    .map(
+      (r) =>
+        `${'  '.repeat(Math.max(0, r.level - 1))}${r.expanded === 'true' ? 'v ' : r.expanded === 'false' ? '> ' : '  '}${r.label}${r.description ? `  — ${r.description}` : ''}`,
+    )
+    .join('\n');
 
 /** The row at a path of labels (a label may be a RegExp), or undefined. */
 function findPath(list, labels) {
@@ -241,10 +260,13 @@ async function keys(...list) {
     const before = await announcement();
     await plot.press(k);
     // The live region changes when the selection moves; it may not (an edge): then keep polling briefly.
-    const now = await waitFor(async () => {
-      const t = await announcement();
-      return t !== before ? t : false;
-    }, { timeout: 1500, interval: 50, what: `the announcement after ${k}` }).catch(() => announcement());
+    const now = await waitFor(
+      async () => {
+        const t = await announcement();
+        return t !== before ? t : false;
+      },
+      { timeout: 1500, interval: 50, what: `the announcement after ${k}` },
+    ).catch(() => announcement());
     heard.push(`${k}: ${now}`);
   }
   return heard;
@@ -281,13 +303,23 @@ async function main() {
       }
       if (!existsSync(opts.vsix)) throw new Error(`no ${opts.vsix}: run npm run package (or pass --build)`);
       const listing = execFileSync('unzip', ['-l', opts.vsix], { encoding: 'utf8' });
-      const webviewFiles = listing.split('\n').filter((l) => /extension\/dist\/webview\//.test(l)).map((l) => l.trim().split(/\s+/).pop());
+      const webviewFiles = listing
+        .split('\n')
+        .filter((l) => /extension\/dist\/webview\//.test(l))
+        .map((l) => l.trim().split(/\s+/).pop());
       if (!webviewFiles.some((f) => f.endsWith('.js'))) throw new Error(`the .vsix has no dist/webview/*.js:\n${listing}`);
       return `${path.relative(repo, opts.vsix)}: ${webviewFiles.join(', ')}`;
     });
 
     await check('a pair three snapshots behind is prepared on the lab (off1 -> ovh3)', async () => {
-      ssh('off1', [`zfs create -p ${q(SRC)}`, `mp=$(zfs get -H -o value mountpoint ${q(SRC)})`, ...SNAPS.flatMap((s, i) => [`head -c ${64 * 1024 * (i + 1)} /dev/urandom > "$mp/${s}.bin"`, `zfs snapshot ${q(`${SRC}@${s}`)}`, 'sleep 1'])].join('\n'));
+      ssh(
+        'off1',
+        [
+          `zfs create -p ${q(SRC)}`,
+          `mp=$(zfs get -H -o value mountpoint ${q(SRC)})`,
+          ...SNAPS.flatMap((s, i) => [`head -c ${64 * 1024 * (i + 1)} /dev/urandom > "$mp/${s}.bin"`, `zfs snapshot ${q(`${SRC}@${s}`)}`, 'sleep 1']),
+        ].join('\n'),
+      );
       ssh('ovh3', `zfs create -p ${q(`rpool/${ROOT}`)}`);
       const cfg = path.join(LAB, 'ssh_config');
       const relay = (send, recv) => execFileSync('bash', ['-o', 'pipefail', '-c', `ssh -F ${q(cfg)} off1 ${q(send)} | ssh -F ${q(cfg)} ovh3 ${q(recv)}`]);
@@ -353,10 +385,13 @@ async function main() {
 
     await check('the Replication view lists the pair as "behind 3"', async () => {
       await expandPane('Replication');
-      const row = await waitFor(async () => {
-        const r = await pairRow();
-        return r && r.description && !/checking|loading/i.test(r.description) ? r : false;
-      }, { timeout: 60_000, what: `the row "${LABEL}" with its state` }).catch(async (e) => {
+      const row = await waitFor(
+        async () => {
+          const r = await pairRow();
+          return r && r.description && !/checking|loading/i.test(r.description) ? r : false;
+        },
+        { timeout: 60_000, what: `the row "${LABEL}" with its state` },
+      ).catch(async (e) => {
         throw new Error(`${e.message}\nrows: ${describeRows(await rows('Replication'))}`);
       });
       if (row.description !== 'behind 3') throw new Error(`the row says "${row.description}"`);
@@ -368,18 +403,27 @@ async function main() {
       await row.click({ button: 'right' });
       const item = page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: /^Show Timeline$/ });
       await item.waitFor({ state: 'visible', timeout: 10_000 }).catch(async (e) => {
-        const items = await page.locator('.context-view .monaco-menu .action-item .action-label').allInnerTexts().catch(() => []);
+        const items = await page
+          .locator('.context-view .monaco-menu .action-item .action-label')
+          .allInnerTexts()
+          .catch(() => []);
         throw new Error(`${e.message}\nthe context menu has: ${items.join(' | ')}`);
       });
       // VS Code's menu runs an item on mouse up after a mouse down inside the menu; a hover (which
       // focuses the item) then Enter is what works reliably in headless Chromium.
       await item.hover();
       await page.keyboard.press('Enter');
-      const t = await waitFor(async () => {
-        const r = await readTimeline().catch(() => undefined);
-        return r && r.lanes.length >= 2 && r.summary.length > 0 ? r : false;
-      }, { timeout: 60_000, what: 'the timeline webview with its lanes and summary' }).catch(async (e) => {
-        const tabs = await page.locator('.tabs-container .tab .label-name').allInnerTexts().catch(() => []);
+      const t = await waitFor(
+        async () => {
+          const r = await readTimeline().catch(() => undefined);
+          return r && r.lanes.length >= 2 && r.summary.length > 0 ? r : false;
+        },
+        { timeout: 60_000, what: 'the timeline webview with its lanes and summary' },
+      ).catch(async (e) => {
+        const tabs = await page
+          .locator('.tabs-container .tab .label-name')
+          .allInnerTexts()
+          .catch(() => []);
         throw new Error(`${e.message}\neditor tabs: ${tabs.join(', ')}`);
       });
       const tabs = await page.locator('.tabs-container .tab .label-name').allInnerTexts();
@@ -393,14 +437,16 @@ async function main() {
       const names = before.lanes.map((l) => l.name);
       if (JSON.stringify(names) !== JSON.stringify([`off1:${SRC}`, `ovh3:${DST}`])) throw new Error(`lane labels: ${JSON.stringify(names)}`);
       const summary = before.summary.join(' ');
-      if (!/behind by 3\b/i.test(summary) || !/s5/.test(summary)) throw new Error(`the summary does not say behind by 3 (s3..s5): ${JSON.stringify(before.summary)}`);
+      if (!/behind by 3\b/i.test(summary) || !/s5/.test(summary))
+        throw new Error(`the summary does not say behind by 3 (s3..s5): ${JSON.stringify(before.summary)}`);
       const sr = before.lanes.map((l) => l.sr);
-      if (!sr.some((s) => s.includes(`@s2`) && /common base/.test(s))) throw new Error(`no lane names its common base @s2 for screen readers: ${JSON.stringify(sr)}`);
+      if (!sr.some((s) => s.includes(`@s2`) && /common base/.test(s)))
+        throw new Error(`no lane names its common base @s2 for screen readers: ${JSON.stringify(sr)}`);
       if (!/2 lanes/.test(before.plotLabel)) throw new Error(`the plot's aria-label: ${before.plotLabel}`);
       return `lanes ${names.join(' | ')}; summary: ${before.summary.join(' / ')}`;
     });
 
-    await check('keyboard: the source lane\'s marks are announced; @s2 is the common base, @s5 not sent yet', async () => {
+    await check("keyboard: the source lane's marks are announced; @s2 is the common base, @s5 not sent yet", async () => {
       const heard = await keys('Home', 'ArrowUp', 'Home', 'ArrowRight');
       texts.keyboardBefore = heard;
       const base = heard[heard.length - 1];
@@ -414,10 +460,13 @@ async function main() {
     await check('hovering @s4 shows its tooltip (name, host and role, guid, state)', async () => {
       await webview().locator('vscode-button', { hasText: 'Zoom to Fit' }).click();
       await sleep(400); // the zoom transition (300 ms)
-      const pos = await waitFor(async () => {
-        const p = await markPosition(0, 's4');
-        return p?.inside ? p : false;
-      }, { timeout: 5000, what: 'the mark @s4 inside the plot' });
+      const pos = await waitFor(
+        async () => {
+          const p = await markPosition(0, 's4');
+          return p?.inside ? p : false;
+        },
+        { timeout: 5000, what: 'the mark @s4 inside the plot' },
+      );
       const plot = webview().locator('.plot');
       await plot.hover({ position: { x: pos.x, y: pos.y } });
       const tip = webview().locator('.tooltip');
@@ -434,7 +483,9 @@ async function main() {
 
     await check('"Sync up to Here" on @s4 (right click) asks for confirmation in a modal naming what it sends', async () => {
       const pos = await markPosition(0, 's4');
-      await webview().locator('.plot').click({ button: 'right', position: { x: pos.x, y: pos.y } });
+      await webview()
+        .locator('.plot')
+        .click({ button: 'right', position: { x: pos.x, y: pos.y } });
       const menu = webview().locator('ul.menu[role="menu"]');
       await menu.waitFor({ state: 'visible', timeout: 5000 });
       const items = await menu.locator('li[role="menuitem"]').allInnerTexts();
@@ -460,11 +511,18 @@ async function main() {
     await check('clicking "Run" syncs up to s4: the pair is "behind 1", the tree shows the target\'s new snapshots', async () => {
       await page.locator('.monaco-dialog-box .dialog-buttons .monaco-button', { hasText: /^Run$/ }).click();
       const toastsSeen = new Set();
-      const row = await waitFor(async () => {
-        for (const t of await page.locator('.notifications-toasts .notification-toast').allInnerTexts().catch(() => [])) toastsSeen.add(t.replace(/\s+/g, ' ').trim());
-        const r = await pairRow();
-        return r?.description === 'behind 1' ? r : false;
-      }, { timeout: 120_000, what: 'the pair\'s row to say "behind 1"' }).catch(async (e) => {
+      const row = await waitFor(
+        async () => {
+          for (const t of await page
+            .locator('.notifications-toasts .notification-toast')
+            .allInnerTexts()
+            .catch(() => []))
+            toastsSeen.add(t.replace(/\s+/g, ' ').trim());
+          const r = await pairRow();
+          return r?.description === 'behind 1' ? r : false;
+        },
+        { timeout: 120_000, what: 'the pair\'s row to say "behind 1"' },
+      ).catch(async (e) => {
         throw new Error(`${e.message}\nReplication: ${describeRows(await rows('Replication'))}\nnotifications seen: ${[...toastsSeen].join(' | ')}`);
       });
       texts.notifications = [...toastsSeen];
@@ -472,17 +530,23 @@ async function main() {
       // (as a user would) and say so.
       const list = await rows('Hosts');
       if (!findPath(list, dstSnapshots) || findPath(list, dstSnapshots).expanded !== 'true') {
-        const shown = describeRows(list).split('\n').filter((l) => /ovh3|rpool|e2e-tl|products|Snapshots/.test(l)).join(' / ');
+        const shown = describeRows(list)
+          .split('\n')
+          .filter((l) => /ovh3|rpool|e2e-tl|products|Snapshots/.test(l))
+          .join(' / ');
         notes.push(`after the sync's refresh the Hosts view showed: ${shown.trim()} (rows collapsed); expanded again`);
         for (const p of [['ovh3'], ['ovh3', 'rpool'], ['ovh3', 'rpool', ROOT], ['ovh3', 'rpool', ROOT, 'products']]) await expand(p);
         await expand(dstSnapshots);
       }
-      const snaps = await waitFor(async () => {
-        const l = await rows('Hosts');
-        const r = findPath(l, dstSnapshots);
-        const kids = childrenOf(l, dstSnapshots).map((k) => k.label);
-        return r?.label === 'Snapshots (4)' && kids.join(',') === 's4,s3,s2,s1' ? kids : false;
-      }, { timeout: 30_000, what: 'the target\'s Snapshots (4): s4, s3, s2, s1' }).catch(async (e) => {
+      const snaps = await waitFor(
+        async () => {
+          const l = await rows('Hosts');
+          const r = findPath(l, dstSnapshots);
+          const kids = childrenOf(l, dstSnapshots).map((k) => k.label);
+          return r?.label === 'Snapshots (4)' && kids.join(',') === 's4,s3,s2,s1' ? kids : false;
+        },
+        { timeout: 30_000, what: "the target's Snapshots (4): s4, s3, s2, s1" },
+      ).catch(async (e) => {
         throw new Error(`${e.message}\nthe Hosts view shows:\n${describeRows(await rows('Hosts'))}`);
       });
       await screenshot('tree-after-sync');
@@ -493,13 +557,16 @@ async function main() {
       return `${row.label} — ${row.description}; target ${snaps.join(', ')}; guids equal; s5 not sent${notes.length ? `; NOTE ${notes.join('; ')}` : ''}`;
     });
 
-    await check('the timeline updates: the target lane\'s newest mark is @s4, the new common base; the summary says 1 behind', async () => {
+    await check("the timeline updates: the target lane's newest mark is @s4, the new common base; the summary says 1 behind", async () => {
       // The plan's preview opened as a tab in the timeline's editor group: show the timeline again.
       await page.locator('.tabs-container .tab', { hasText: 'Timeline:' }).click();
-      const after = await waitFor(async () => {
-        const t = await readTimeline();
-        return t.lanes.some((l) => l.sr.includes('@s4')) ? t : false;
-      }, { timeout: 60_000, what: 'a lane naming @s4 as the common base' }).catch(async (e) => {
+      const after = await waitFor(
+        async () => {
+          const t = await readTimeline();
+          return t.lanes.some((l) => l.sr.includes('@s4')) ? t : false;
+        },
+        { timeout: 60_000, what: 'a lane naming @s4 as the common base' },
+      ).catch(async (e) => {
         throw new Error(`${e.message}\nthe timeline shows: ${JSON.stringify(await readTimeline())}`);
       });
       texts.after = after;
@@ -508,7 +575,8 @@ async function main() {
       const heard = await keys('Home', 'ArrowDown', 'End');
       texts.keyboardAfter = heard;
       const newest = heard[heard.length - 1];
-      if (!newest.includes(`ovh3`) || !newest.includes('@s4') || !/common base/.test(newest)) throw new Error(`the target lane's newest (Down, End): ${heard.join(' || ')}`);
+      if (!newest.includes(`ovh3`) || !newest.includes('@s4') || !/common base/.test(newest))
+        throw new Error(`the target lane's newest (Down, End): ${heard.join(' || ')}`);
       const summary = after.summary.join(' ');
       if (summary === before.summary.join(' ')) throw new Error(`the summary did not change: ${summary}`);
       if (!/behind by 1\b/i.test(summary) || !/s5/.test(summary)) throw new Error(`the summary does not say behind by 1 (s5): ${summary}`);
@@ -521,20 +589,24 @@ async function main() {
       return `${newest.replace(/^End: /, '')}; summary: ${after.summary.join(' / ')}`;
     });
 
-    await check('the lab\'s seeded pair (read only): behind by 1, the target lane shows the clone of @20230515-0000', async () => {
+    await check("the lab's seeded pair (read only): behind by 1, the target lane shows the clone of @20230515-0000", async () => {
       const row = paneOf('Replication').locator(ROW, { has: page.locator('.label-name', { hasText: SEED_LABEL }) });
       await row.click({ button: 'right' });
       const item = page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: /^Show Timeline$/ });
       await item.waitFor({ state: 'visible', timeout: 10_000 });
       await item.hover();
       await page.keyboard.press('Enter');
-      const t = await waitFor(async () => {
-        const r = await readTimeline().catch(() => undefined);
-        return r && r.title.includes(SEED_LABEL) && r.lanes.length >= 2 && r.summary.length > 0 ? r : false;
-      }, { timeout: 60_000, what: `the timeline of ${SEED_LABEL}` });
+      const t = await waitFor(
+        async () => {
+          const r = await readTimeline().catch(() => undefined);
+          return r && r.title.includes(SEED_LABEL) && r.lanes.length >= 2 && r.summary.length > 0 ? r : false;
+        },
+        { timeout: 60_000, what: `the timeline of ${SEED_LABEL}` },
+      );
       texts.seed = t;
       const names = t.lanes.map((l) => l.name);
-      if (JSON.stringify(names.slice(0, 2)) !== JSON.stringify(['off1:zfs-hdd/off/products', 'ovh3:rpool/off/products'])) throw new Error(`lanes: ${JSON.stringify(names)}`);
+      if (JSON.stringify(names.slice(0, 2)) !== JSON.stringify(['off1:zfs-hdd/off/products', 'ovh3:rpool/off/products']))
+        throw new Error(`lanes: ${JSON.stringify(names)}`);
       const summary = t.summary.join(' ');
       if (!/behind by 1\b/i.test(summary) || !summary.includes('20230608-1130')) throw new Error(`the summary: ${summary}`);
       if (!t.lanes[1].sr.includes('@20230530-2330')) throw new Error(`the target lane's common base: ${t.lanes[1].sr}`);
@@ -555,7 +627,10 @@ async function main() {
   } finally {
     writeFileSync(path.join(RESULTS, 'timeline-read.json'), JSON.stringify(texts, null, 2) + '\n');
     await stopAll();
-    for (const [host, ds] of [['ovh3', `rpool/${ROOT}`], ['off1', `zfs-hdd/${ROOT}`]]) {
+    for (const [host, ds] of [
+      ['ovh3', `rpool/${ROOT}`],
+      ['off1', `zfs-hdd/${ROOT}`],
+    ]) {
       for (let i = 0; i < 10; i++) {
         const out = ssh(host, `zfs list -H -o name ${q(ds)} >/dev/null 2>&1 || { echo gone; exit 0; }; zfs destroy -r -R ${q(ds)} 2>&1 && echo gone || true`);
         if (out.includes('gone')) break;

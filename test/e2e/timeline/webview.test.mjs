@@ -28,7 +28,14 @@ async function loadModels() {
   const esbuild = await import('esbuild');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'zfs-fleet-timeline-models-'));
   const out = path.join(dir, 'models.cjs');
-  await esbuild.build({ entryPoints: [path.join(REPO, 'test/unit/webview/models.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: out, logLevel: 'error' });
+  await esbuild.build({
+    entryPoints: [path.join(REPO, 'test/unit/webview/models.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    outfile: out,
+    logLevel: 'error',
+  });
   const models = createRequire(import.meta.url)(out);
   rmSync(dir, { recursive: true, force: true });
   return models;
@@ -42,7 +49,10 @@ async function cssRgb(page, colour) {
     document.body.append(e);
     const v = getComputedStyle(e).color;
     e.remove();
-    return v.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
+    return v
+      .match(/\d+(\.\d+)?/g)
+      .slice(0, 3)
+      .map(Number);
   }, colour);
 }
 
@@ -137,14 +147,20 @@ describe('seed 000 (zfs-fuse lab recording): diverged target, clone, base at ris
     assert.equal(rendered.links, 1);
     assert.ok(rendered.ms >= 0);
     const labels = await page.locator('.lane-label .name').allTextContents();
-    assert.deepEqual(labels, model.lanes.map((l) => `${l.host}:${l.dataset}`));
+    assert.deepEqual(
+      labels,
+      model.lanes.map((l) => `${l.host}:${l.dataset}`),
+    );
     const details = await page.locator('.lane-label .detail').allTextContents();
     assert.deepEqual(details, ['source · 2 snapshots', 'target · 3 snapshots']);
     assert.deepEqual(await page.locator('.lane-label .badge').allTextContents(), ['modified?']);
     assert.equal(await page.locator('.summary li').count(), model.summary.length);
     // For screen readers: each lane names its common base.
     const sr = await page.locator('.lane-label .sr-only').allTextContents();
-    assert.deepEqual(sr, model.lanes.map((l) => `common base ${l.dataset}@20230501-0000`));
+    assert.deepEqual(
+      sr,
+      model.lanes.map((l) => `common base ${l.dataset}@20230501-0000`),
+    );
     // On the canvas: the base is at risk (retention prunes it next): orange fill, red ring; the target-only ones red.
     const base = await point(page, 0, '20230501-0000');
     assert.ok(close(await pixel(page, base.x, base.y), await cssRgb(page, 'var(--vscode-charts-orange)')), 'base filled in the warning colour');
@@ -217,12 +233,19 @@ describe('seed 000 (zfs-fuse lab recording): diverged target, clone, base at ris
     assert.equal(await page.evaluate(() => document.activeElement?.className), 'plot', 'Escape gives the focus back to the chart');
     const cloned = await point(page, 1, '20230515-0000');
     await page.mouse.click(cloned.x, cloned.y, { button: 'right' });
-    assert.deepEqual(await menu.locator('[role=menuitem]').allTextContents(), ['Reveal in Tree', 'Copy Name', 'Roll Back to Here', 'Rebase Clones of This Snapshot']);
+    assert.deepEqual(await menu.locator('[role=menuitem]').allTextContents(), [
+      'Reveal in Tree',
+      'Copy Name',
+      'Roll Back to Here',
+      'Rebase Clones of This Snapshot',
+    ]);
     // Keyboard in the menu: End, Enter.
     from = await page.evaluate(() => window.__harness.sent.length);
     await page.keyboard.press('End');
     await page.keyboard.press('Enter');
-    assert.deepEqual(await sentSince(page, from), [{ type: 'action', requestId: 3, action: 'rebaseClones', lane: model.lanes[1].id, kind: 'snapshot', name: '20230515-0000' }]);
+    assert.deepEqual(await sentSince(page, from), [
+      { type: 'action', requestId: 3, action: 'rebaseClones', lane: model.lanes[1].id, kind: 'snapshot', name: '20230515-0000' },
+    ]);
     await noViolations(page);
     await page.close();
   });
@@ -268,11 +291,12 @@ describe('seed 000 (zfs-fuse lab recording): diverged target, clone, base at ris
       return sent.requestId;
     };
     // The extension answers as the panel does: busy, busy false, then the result with the same id.
-    const answer = (result) => page.evaluate((r) => {
-      window.__harness.deliver({ type: 'busy', busy: true });
-      window.__harness.deliver({ type: 'busy', busy: false });
-      window.__harness.deliver({ type: 'actionResult', ...r });
-    }, result);
+    const answer = (result) =>
+      page.evaluate((r) => {
+        window.__harness.deliver({ type: 'busy', busy: true });
+        window.__harness.deliver({ type: 'busy', busy: false });
+        window.__harness.deliver({ type: 'actionResult', ...r });
+      }, result);
 
     const first = await sync();
     await answer({ requestId: first, ok: false, message: 'cannot receive: destination has been modified' });
@@ -317,13 +341,17 @@ describe('seed 000 (zfs-fuse lab recording): diverged target, clone, base at ris
     assert.match(await live.textContent(), /@20230530-2330, target only/);
     let from = await page.evaluate(() => window.__harness.sent.length);
     await page.keyboard.press('Enter');
-    assert.deepEqual(await sentSince(page, from), [{ type: 'action', requestId: 1, action: 'reveal', lane: model.lanes[1].id, kind: 'snapshot', name: '20230530-2330' }]);
+    assert.deepEqual(await sentSince(page, from), [
+      { type: 'action', requestId: 1, action: 'reveal', lane: model.lanes[1].id, kind: 'snapshot', name: '20230530-2330' },
+    ]);
     await page.keyboard.press('Shift+F10');
     await page.locator('[role=menu]').waitFor({ state: 'visible' });
     await page.keyboard.press('ArrowDown');
     from = await page.evaluate(() => window.__harness.sent.length);
     await page.keyboard.press('Enter');
-    assert.deepEqual(await sentSince(page, from), [{ type: 'action', requestId: 2, action: 'copyName', lane: model.lanes[1].id, kind: 'snapshot', name: '20230530-2330' }]);
+    assert.deepEqual(await sentSince(page, from), [
+      { type: 'action', requestId: 2, action: 'copyName', lane: model.lanes[1].id, kind: 'snapshot', name: '20230530-2330' },
+    ]);
     assert.equal(await page.locator('.plot').getAttribute('role'), 'application');
     assert.match(await page.locator('.plot').getAttribute('aria-label'), /2 lanes, 5 marks/);
     await noViolations(page);
@@ -356,7 +384,10 @@ describe('seed 000 (zfs-fuse lab recording): diverged target, clone, base at ris
     const afterReload = await page.evaluate(() => window.__zfsTimeline.view());
     assert.deepEqual(afterReload.selected, before.selected);
     for (const k of ['k', 'x']) assert.ok(Math.abs(afterReload.transform[k] - before.transform[k]) < 1e-6, `transform.${k} restored`);
-    assert.deepEqual(await page.locator('.lane-label .name').allTextContents(), model.lanes.map((l) => `${l.host}:${l.dataset}`));
+    assert.deepEqual(
+      await page.locator('.lane-label .name').allTextContents(),
+      model.lanes.map((l) => `${l.host}:${l.dataset}`),
+    );
     // The same model again from the extension keeps the view.
     await deliverModel(page, model);
     assert.deepEqual((await page.evaluate(() => window.__zfsTimeline.view())).selected, before.selected);
@@ -453,12 +484,22 @@ describe('a large model (generated listings built by the same builder: bench/tim
   it('is left out of the saved state (too large to serialise on every save); zoom and selection wait for the next model', async () => {
     const esbuild = await import('esbuild');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'zfs-fleet-timeline-big-'));
-    await esbuild.build({ entryPoints: [path.join(REPO, 'bench/timelineModel.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: path.join(dir, 'm.cjs'), logLevel: 'error' });
+    await esbuild.build({
+      entryPoints: [path.join(REPO, 'bench/timelineModel.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      outfile: path.join(dir, 'm.cjs'),
+      logLevel: 'error',
+    });
     const { model } = createRequire(import.meta.url)(path.join(dir, 'm.cjs')).generatePair(12_000);
     rmSync(dir, { recursive: true, force: true });
     const page = await open();
     const rendered = await deliverModel(page, model);
-    assert.equal(rendered.marks, model.lanes.reduce((s, l) => s + l.marks.length, 0));
+    assert.equal(
+      rendered.marks,
+      model.lanes.reduce((s, l) => s + l.marks.length, 0),
+    );
     assert.ok(rendered.marks > 20_000);
     await page.locator('vscode-button[icon=target]').click();
     await page.waitForFunction(() => JSON.parse(sessionStorage.getItem('zfs-fleet-harness-state') ?? '{}').transform?.k > 2);

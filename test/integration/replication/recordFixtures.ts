@@ -11,7 +11,22 @@ import { listAllCommand } from '../../../src/core/zfs/commands.js';
 import { localPropertiesCommand } from '../../../src/core/replication/cloneRebase.js';
 import { mountUsersCommand, processListCommand } from '../../../src/core/replication/processes.js';
 import { labFleet, ssh } from '../lab.js';
-import { DST, SNAPS, SRC, destroyRoot, destroySnapshot, makeSource, mountpoint, q, replicate, sh, snapshot, startStalledRecv, waitForRecv, writeFile } from './scenarios.js';
+import {
+  DST,
+  SNAPS,
+  SRC,
+  destroyRoot,
+  destroySnapshot,
+  makeSource,
+  mountpoint,
+  q,
+  replicate,
+  sh,
+  snapshot,
+  startStalledRecv,
+  waitForRecv,
+  writeFile,
+} from './scenarios.js';
 
 /** Run from the repository root. */
 const OUT = path.resolve('test/unit/replication/fixtures');
@@ -133,13 +148,19 @@ async function record(): Promise<void> {
           if (!exists) continue;
           const cmd = listAllCommand(caps, 'zfs', root);
           write(`${s}.${h}.txt`, await run(h, cmd.argv));
-          (meta.commands ??= {} as Record<string, string>);
+          meta.commands ??= {} as Record<string, string>;
           (meta.commands as Record<string, string>)[`${s}.${h}.txt`] = cmd.argv.join(' ');
         }
       }
       const ps = await run(DST, processListCommand().argv);
       // The sandbox's own tooling (JSON environment dumps) is left out; every other line is as ps printed it.
-      write('seed000.ovh3.ps.txt', ps.split('\n').filter((l) => !/binary_backend|qemu-system/.test(l)).join('\n'));
+      write(
+        'seed000.ovh3.ps.txt',
+        ps
+          .split('\n')
+          .filter((l) => !/binary_backend|qemu-system/.test(l))
+          .join('\n'),
+      );
       write('seed000.ovh3.local-props.txt', await run(DST, localPropertiesCommand('zfs', `${R2}/seed000/clones/products`).argv));
       write('seed000.ovh3.mount-users.txt', await run(DST, mountUsersCommand(cloneMp).argv));
       meta.recordedEnd = new Date().toISOString();

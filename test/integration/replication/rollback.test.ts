@@ -90,17 +90,24 @@ describe('rollback on the lab', () => {
 
   /** Runs the plan; `whileAsked(stepArgv)` runs while each step's confirmation is open. */
   async function runAsking(plan: ReturnType<typeof planRollback>, whileAsked: (argv: readonly string[]) => void) {
-    return executePlan(plan, { runner: (h) => fleet.host(h).runner, freshListing: (h) => fleet.host(h).refresh(), logger: testLogger }, {
-      confirmStep: async (step) => {
-        whileAsked(step.type === 'command' ? step.argv : []);
-        return true;
+    return executePlan(
+      plan,
+      { runner: (h) => fleet.host(h).runner, freshListing: (h) => fleet.host(h).refresh(), logger: testLogger },
+      {
+        confirmStep: async (step) => {
+          whileAsked(step.type === 'command' ? step.argv : []);
+          return true;
+        },
       },
-    });
+    );
   }
 
   it('a snapshot taken on the clone while its destroy is being confirmed stops the run: nothing unlisted is destroyed', async () => {
     const plan = planRollback(DST, await fleet.host(DST).refresh(), `${ROOT}/late@b`, { destroyClones: true });
-    expect(plan.steps.map((s) => (s.type === 'command' ? s.argv.slice(1, 3) : []))).toEqual([['destroy', '-r'], ['rollback', '-r']]);
+    expect(plan.steps.map((s) => (s.type === 'command' ? s.argv.slice(1, 3) : []))).toEqual([
+      ['destroy', '-r'],
+      ['rollback', '-r'],
+    ]);
     const r = await runAsking(plan, (argv) => {
       if (argv[1] === 'destroy') sh(DST, `zfs snapshot ${q(`${ROOT}/late clone@auto-while-asked`)}`);
     });
@@ -118,7 +125,13 @@ describe('rollback on the lab', () => {
     });
     expect(r.outcome).toBe('changed');
     expect(r.changes?.join('\n')).toMatch(/late@auto-while-asked is new since the plan was made/);
-    expect(snapshotNames(DST, `${ROOT}/late`)).toEqual([`${ROOT}/late@a`, `${ROOT}/late@auto-while-asked`, `${ROOT}/late@b`, `${ROOT}/late@c`, `${ROOT}/late@d`]);
+    expect(snapshotNames(DST, `${ROOT}/late`)).toEqual([
+      `${ROOT}/late@a`,
+      `${ROOT}/late@auto-while-asked`,
+      `${ROOT}/late@b`,
+      `${ROOT}/late@c`,
+      `${ROOT}/late@d`,
+    ]);
     const again = planRollback(DST, await fleet.host(DST).refresh(), `${ROOT}/late@b`);
     expect(again.destroys.snapshots.map((x) => x.name)).toContain(`${ROOT}/late@auto-while-asked`);
     expect((await runAsking(again, () => {})).outcome).toBe('ok');

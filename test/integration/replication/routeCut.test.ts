@@ -60,7 +60,8 @@ function localPorts(dport: number, pid: number): number[] {
 /** Destroy (the kernel sends a reset) the connections from local `sport` to `dport`. */
 function cut(dport: number, sports: number[]): void {
   // (ss prints 'RTNETLINK answers: Invalid argument' for sockets it cannot destroy, e.g. already closing: not ours to show)
-  for (const sport of sports) execFileSync('ss', ['-K', 'state', 'established', `( dport = :${dport} and sport = :${sport} )`], { stdio: ['ignore', 'ignore', 'ignore'] });
+  for (const sport of sports)
+    execFileSync('ss', ['-K', 'state', 'established', `( dport = :${dport} and sport = :${sport} )`], { stdio: ['ignore', 'ignore', 'ignore'] });
 }
 
 async function waitFor<T>(what: string, f: () => T | undefined, timeoutMs = 15_000): Promise<T> {
@@ -78,7 +79,9 @@ function writeAndSnap(ds: string, snap: string, mb: number): void {
 }
 /** md5 of data.bin (remounted first: zfs-fuse's FUSE mount may serve cached pages after a receive). */
 const md5 = (host: string, ds: string) =>
-  ssh(host, `zfs umount ${q(ds)} 2>/dev/null; zfs mount ${q(ds)} 2>/dev/null; cd "$(zfs get -H -o value mountpoint ${q(ds)})" && md5sum data.bin`).split(' ')[0];
+  ssh(host, `zfs umount ${q(ds)} 2>/dev/null; zfs mount ${q(ds)} 2>/dev/null; cd "$(zfs get -H -o value mountpoint ${q(ds)})" && md5sum data.bin`).split(
+    ' ',
+  )[0];
 
 function route(r: Route) {
   return r === 'push' ? { sshFromSource: ['ssh', '-F', cfg, '-o', 'BatchMode=yes', DST] } : { sshFromTarget: ['ssh', '-F', cfg, '-o', 'BatchMode=yes', SRC] };
@@ -122,7 +125,10 @@ async function cutMidStream(r: Route, which: Which, src: string, dst: string): P
   const send = p.steps.find((s) => s.op === 'send')!;
   expect(send.type === 'pipe' && send.exec?.host).toBe(pipeHost);
   const ac = new AbortController();
-  const run = executePlan(p, deps(), { signal: ac.signal, onEvent: (e: ExecEvent) => void (e.type === 'step-start' && e.step.op === 'send' && (sendStarted = true)) });
+  const run = executePlan(p, deps(), {
+    signal: ac.signal,
+    onEvent: (e: ExecEvent) => void (e.type === 'step-start' && e.step.op === 'send' && (sendStarted = true)),
+  });
   // Mid-stream: the receive runs and has been receiving for a moment.
   await waitFor('the send step', () => (sendStarted ? true : undefined));
   await waitFor('zfs recv into the target', () => ours().find((x) => /zfs recv/.test(x.args) && !x.args.startsWith('sh ') && !x.args.startsWith('ssh ')));
@@ -154,28 +160,36 @@ describe.each(['push', 'pull'] as const)('%s: an SSH connection cut mid-sync', (
     ssh(DST, `zfs set readonly=on ${q(dst)}`);
   });
 
-  it.each(['host-to-host', 'extension', 'cancel'] as const)('%s: the target stays at its previous snapshot, nothing is left running, the retry succeeds', async (which) => {
-    const before = [...snapshotGuids(DST, dst).values()];
-    const snap = `cut-${which}`;
-    writeAndSnap(src, snap, MB);
-    const t0 = Date.now();
-    const res = await cutMidStream(r, which, src, dst);
-    console.log(`${r}/${which}: ${res.outcome} after ${Date.now() - t0} ms: ${res.error}`);
-    if (which === 'cancel') expect({ outcome: res.outcome, error: res.error }).toEqual({ outcome: 'cancelled', error: 'cancelled by the user' });
-    else {
-      expect(res.outcome).toBe('failed');
-      expect(res.error).toMatch(/connection|closed|lost|reset|broken pipe/i);
-    }
-    // Nothing of the pipe is left on either host (they share this machine's process table).
-    await waitFor('the pipe to end on both hosts', () => (ours().length === 0 ? true : undefined), 10_000).catch(() => {
-      throw new Error(`left running:\n${ours().map((p) => `${p.pid} ${p.args}`).join('\n')}`);
-    });
-    expect([...snapshotGuids(DST, dst).values()]).toEqual(before);
+  it.each(['host-to-host', 'extension', 'cancel'] as const)(
+    '%s: the target stays at its previous snapshot, nothing is left running, the retry succeeds',
+    async (which) => {
+      const before = [...snapshotGuids(DST, dst).values()];
+      const snap = `cut-${which}`;
+      writeAndSnap(src, snap, MB);
+      const t0 = Date.now();
+      const res = await cutMidStream(r, which, src, dst);
+      console.log(`${r}/${which}: ${res.outcome} after ${Date.now() - t0} ms: ${res.error}`);
+      if (which === 'cancel') expect({ outcome: res.outcome, error: res.error }).toEqual({ outcome: 'cancelled', error: 'cancelled by the user' });
+      else {
+        expect(res.outcome).toBe('failed');
+        expect(res.error).toMatch(/connection|closed|lost|reset|broken pipe/i);
+      }
+      // Nothing of the pipe is left on either host (they share this machine's process table).
+      await waitFor('the pipe to end on both hosts', () => (ours().length === 0 ? true : undefined), 10_000).catch(() => {
+        throw new Error(
+          `left running:\n${ours()
+            .map((p) => `${p.pid} ${p.args}`)
+            .join('\n')}`,
+        );
+      });
+      expect([...snapshotGuids(DST, dst).values()]).toEqual(before);
 
-    const retry = await executePlan(await plan(r, src, dst), deps());
-    expect(retry.error).toBeUndefined();
-    expect(retry.outcome).toBe('ok');
-    expect([...snapshotGuids(DST, dst).values()]).toEqual([...snapshotGuids(SRC, src).values()]);
-    expect(md5(DST, dst)).toBe(md5(SRC, src));
-  }, 180_000);
+      const retry = await executePlan(await plan(r, src, dst), deps());
+      expect(retry.error).toBeUndefined();
+      expect(retry.outcome).toBe('ok');
+      expect([...snapshotGuids(DST, dst).values()]).toEqual([...snapshotGuids(SRC, src).values()]);
+      expect(md5(DST, dst)).toBe(md5(SRC, src));
+    },
+    180_000,
+  );
 });

@@ -56,11 +56,17 @@ export function snapshotGuids(host: string, dataset: string): Map<string, string
 }
 
 export function snapshotNames(host: string, root: string): string[] {
-  return ssh(host, `zfs list -H -t snapshot -o name -r ${q(root)} 2>/dev/null || true`).split('\n').filter(Boolean).sort();
+  return ssh(host, `zfs list -H -t snapshot -o name -r ${q(root)} 2>/dev/null || true`)
+    .split('\n')
+    .filter(Boolean)
+    .sort();
 }
 
 export function datasetNames(host: string, root: string): string[] {
-  return ssh(host, `zfs list -H -t filesystem,volume -o name -r ${q(root)} 2>/dev/null || true`).split('\n').filter(Boolean).sort();
+  return ssh(host, `zfs list -H -t filesystem,volume -o name -r ${q(root)} 2>/dev/null || true`)
+    .split('\n')
+    .filter(Boolean)
+    .sort();
 }
 
 export function exists(host: string, name: string): boolean {
@@ -140,7 +146,10 @@ export function startStalledRecv(host: string, dataset: string): { token: string
   const stop = async () => {
     // only our own pipeline: the sleep with our token and a zfs recv whose parent shell is the sleep's
     const ps = ssh(host, 'ps -ww -eo pid=,ppid=,args=');
-    const lines = ps.split('\n').map((l) => /^\s*(\d+)\s+(\d+)\s(.*)$/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+    const lines = ps
+      .split('\n')
+      .map((l) => /^\s*(\d+)\s+(\d+)\s(.*)$/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null);
     const sleeper = lines.find((m) => m[3]!.trim() === `sleep 600.${token}`);
     const pids: string[] = [];
     if (sleeper) {

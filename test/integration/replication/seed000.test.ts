@@ -14,19 +14,7 @@ import { renderPlan } from '../../../src/core/replication/plan.js';
 import { mountUsersCommand, processListCommand } from '../../../src/core/replication/processes.js';
 import { pairState } from '../../../src/core/replication/state.js';
 import { labFleet, ssh } from '../lab.js';
-import {
-  DST,
-  SNAPS,
-  SRC,
-  buildSeed000,
-  destroyRoot,
-  md5Tree,
-  mountpoint,
-  q,
-  randomRoot,
-  snapshotGuids,
-  startStalledRecv,
-} from './scenarios.js';
+import { DST, SNAPS, SRC, buildSeed000, destroyRoot, md5Tree, mountpoint, q, randomRoot, snapshotGuids, startStalledRecv } from './scenarios.js';
 import { listings, runPlan } from './run.js';
 
 const NAME = randomRoot();
@@ -43,7 +31,14 @@ let stalled: ReturnType<typeof startStalledRecv> | undefined;
 let cloneFiles: Map<string, string>;
 
 beforeAll(async () => {
-  ({ stalled, cloneFiles } = await buildSeed000({ r1: R1, r2: R2, srcDs: SRC_DS, dstDs: DST_DS, clone: CLONE, cloneProperties: ['atime=off', 'org.zfs-fleet:purpose=staging over NFS'] }));
+  ({ stalled, cloneFiles } = await buildSeed000({
+    r1: R1,
+    r2: R2,
+    srcDs: SRC_DS,
+    dstDs: DST_DS,
+    clone: CLONE,
+    cloneProperties: ['atime=off', 'org.zfs-fleet:purpose=staging over NFS'],
+  }));
 });
 
 afterAll(async () => {
@@ -77,7 +72,14 @@ describe('seed 000 on the lab', () => {
       date: DATE,
     });
     // the chain, in seed 000's order
-    expect(d.findings.map((f) => f.kind)).toEqual(['stalled-process', 'base-pruned', 'target-modified-unknown', 'clone-blocks-rollback', 'retention', 'behind']);
+    expect(d.findings.map((f) => f.kind)).toEqual([
+      'stalled-process',
+      'base-pruned',
+      'target-modified-unknown',
+      'clone-blocks-rollback',
+      'retention',
+      'behind',
+    ]);
     const stalledFinding = d.findings[0]!;
     expect(stalledFinding.process?.args).toBe(`zfs recv -F ${DST_DS}`);
     expect(d.findings[1]!.snapshots).toEqual([`${DST_DS}@${B}`, `${DST_DS}@${C}`]);
@@ -96,7 +98,11 @@ describe('seed 000 on the lab', () => {
     await runPlan(fleet, fix);
 
     // the stalled receive is gone
-    expect(ssh(DST, 'ps -ww -eo args=').split('\n').some((l) => l === `zfs recv -F ${DST_DS}`)).toBe(false);
+    expect(
+      ssh(DST, 'ps -ww -eo args=')
+        .split('\n')
+        .some((l) => l === `zfs recv -F ${DST_DS}`),
+    ).toBe(false);
     // in sync: same snapshots (guids) on both sides
     const src = snapshotGuids(SRC, SRC_DS);
     const dst = snapshotGuids(DST, DST_DS);
@@ -111,7 +117,11 @@ describe('seed 000 on the lab', () => {
     // the clone is re-based onto the base, with its local properties; its old data is kept in the copy
     const clone = after.get(DST)!.datasets.get(CLONE)!.object;
     expect(clone.origin).toBe(`${DST_DS}@${A}`);
-    expect(ssh(DST, `zfs get -H -o value atime,org.zfs-fleet:purpose ${q(CLONE)}`).trim().split('\n')).toEqual(['off', 'staging over NFS']);
+    expect(
+      ssh(DST, `zfs get -H -o value atime,org.zfs-fleet:purpose ${q(CLONE)}`)
+        .trim()
+        .split('\n'),
+    ).toEqual(['off', 'staging over NFS']);
     expect(md5Tree(DST, COPY)).toEqual(cloneFiles);
     expect(cloneFiles.has('./staging only.txt')).toBe(true);
   });

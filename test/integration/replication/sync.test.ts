@@ -54,14 +54,27 @@ describe('sync plans on the lab', () => {
     const after = await listings(fleet, [SRC, DST]);
     expect(pairState(pair, after.get(SRC)!, after.get(DST)!).status).toBe('in-sync');
     // the holds were released on both sides
-    expect(after.get(SRC)!.datasets.get(`${R1}/behind`)!.snapshots.every((s) => s.userrefs === 0)).toBe(true);
-    expect(after.get(DST)!.datasets.get(`${R2}/behind`)!.snapshots.every((s) => s.userrefs === 0)).toBe(true);
+    expect(
+      after
+        .get(SRC)!
+        .datasets.get(`${R1}/behind`)!
+        .snapshots.every((s) => s.userrefs === 0),
+    ).toBe(true);
+    expect(
+      after
+        .get(DST)!
+        .datasets.get(`${R2}/behind`)!
+        .snapshots.every((s) => s.userrefs === 0),
+    ).toBe(true);
   });
 
   it('push: names with spaces survive both shell layers (sh -c on the source, ssh to the target), with a new snapshot', async () => {
     const pair = parsePair({ source: `${SRC}:${R1}/my data`, target: `${DST}:${R2}/my data`, route: 'push' });
     const ls = await listings(fleet, [SRC, DST]);
-    const plan = planSync(pair, ls.get(SRC)!, ls.get(DST)!, { newSnapshotName: 'snap three:30', route: { sshFromSource: ['ssh', '-F', cfg, '-o', 'BatchMode=yes', DST] } });
+    const plan = planSync(pair, ls.get(SRC)!, ls.get(DST)!, {
+      newSnapshotName: 'snap three:30',
+      route: { sshFromSource: ['ssh', '-F', cfg, '-o', 'BatchMode=yes', DST] },
+    });
     const send = plan.steps.find((s) => s.op === 'send')!;
     expect(send.type === 'pipe' && send.exec?.host).toBe(SRC);
     expect(plan.steps[0]!.op).toBe('snapshot');
@@ -75,7 +88,11 @@ describe('sync plans on the lab', () => {
     const ls = await listings(fleet, [SRC, DST]);
     const plan = planSync(pair, ls.get(SRC)!, ls.get(DST)!, { route: { sshFromSource: ['ssh', '-o', 'BatchMode=yes', '--', 'no-such-host.invalid'] } });
     const logged: string[] = [];
-    const r = await executePlan(plan, { runner: (h) => fleet.host(h).runner, freshListing: (h) => fleet.host(h).refresh(), logger: { ...testLogger, warn: (m) => logged.push(m) } });
+    const r = await executePlan(plan, {
+      runner: (h) => fleet.host(h).runner,
+      freshListing: (h) => fleet.host(h).refresh(),
+      logger: { ...testLogger, warn: (m) => logged.push(m) },
+    });
     expect(r.outcome).toBe('failed');
     const failed = r.steps.find((s) => s.status === 'failed')!;
     expect(failed.error!.split('failed: ')[1]!.split('\n')[0]).toMatch(/^ssh: Could not resolve hostname no-such-host\.invalid/);

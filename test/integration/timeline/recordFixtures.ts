@@ -34,7 +34,16 @@ async function build(): Promise<void> {
   await makeSource(src, ['s1', 's2', 's3', 's4', 's5'], { gapSeconds: 1 });
   await sleep(6000);
   const mp = sh(SRC, `zfs get -H -o value mountpoint ${q(src)}`).trim();
-  sh(SRC, [`date > ${q(`${mp}/after-the-gap.txt`)}`, `zfs snapshot ${q(`${src}@s6`)}`, 'sleep 1', `date >> ${q(`${mp}/after-the-gap.txt`)}`, `zfs snapshot ${q(`${src}@s7`)}`].join('\n'));
+  sh(
+    SRC,
+    [
+      `date > ${q(`${mp}/after-the-gap.txt`)}`,
+      `zfs snapshot ${q(`${src}@s6`)}`,
+      'sleep 1',
+      `date >> ${q(`${mp}/after-the-gap.txt`)}`,
+      `zfs snapshot ${q(`${src}@s7`)}`,
+    ].join('\n'),
+  );
   sh(SRC, `zfs hold keep ${q(`${src}@s1`)}`);
   replicate(src, `${R2}/schedule/fs`, 's1', 's5');
   replicate(src, `${R2}/schedule/second`, 's1', 's3');

@@ -324,14 +324,22 @@ describe('SshRunner: host keys', () => {
       const text = fs.readFileSync(kh, 'utf8');
       expect(text.startsWith(hashed ? '|1|' : `[127.0.0.1]:${server.port} ssh-ed25519 `)).toBe(true);
       const out = sh('ssh', [
-        '-F', '/dev/null',
-        '-o', `UserKnownHostsFile=${kh}`,
-        '-o', 'GlobalKnownHostsFile=/dev/null',
-        '-o', 'StrictHostKeyChecking=yes',
-        '-o', 'BatchMode=yes',
-        '-o', 'IdentitiesOnly=yes',
-        '-i', clientKey,
-        '-p', String(server.port),
+        '-F',
+        '/dev/null',
+        '-o',
+        `UserKnownHostsFile=${kh}`,
+        '-o',
+        'GlobalKnownHostsFile=/dev/null',
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'IdentitiesOnly=yes',
+        '-i',
+        clientKey,
+        '-p',
+        String(server.port),
         `${LOCAL_USER}@127.0.0.1`,
         'echo openssh-ok',
       ]);
@@ -367,7 +375,10 @@ describe('SshRunner: host keys', () => {
   it('refuses a changed key without asking, naming fingerprint, file and line, and how to fix it', async () => {
     const otherDir = tempDir('zf-other-');
     const other = keygen(otherDir, 'other_host_key');
-    const [type, b64] = fs.readFileSync(other + '.pub', 'utf8').trim().split(/\s+/);
+    const [type, b64] = fs
+      .readFileSync(other + '.pub', 'utf8')
+      .trim()
+      .split(/\s+/);
     const kh = path.join(work, `kh_changed_${++khCount}`);
     fs.writeFileSync(kh, `# a comment\nexample.org ${type} ${b64}\n[127.0.0.1]:${server.port} ${type} ${b64}\n`);
     let asked = 0;
@@ -391,7 +402,10 @@ describe('SshRunner: host keys', () => {
   it('refuses a host known only with a key of another type (a server that cannot present it)', async () => {
     const otherDir = tempDir('zf-other-');
     const other = keygen(otherDir, 'other_host_key', 'ecdsa');
-    const [type, b64] = fs.readFileSync(other + '.pub', 'utf8').trim().split(/\s+/);
+    const [type, b64] = fs
+      .readFileSync(other + '.pub', 'utf8')
+      .trim()
+      .split(/\s+/);
     const kh = path.join(work, `kh_type_${++khCount}`);
     fs.writeFileSync(kh, `[127.0.0.1]:${server.port} ${type} ${b64}\n`);
     const r = runner(target({ knownHosts: kh }));
@@ -426,7 +440,10 @@ describe('SshRunner: host keys', () => {
       const ecdsa = keygen(multi.dir, 'host_key_ecdsa', 'ecdsa');
       multi.addConfig(`HostKey ${ecdsa}`);
       await multi.restart();
-      const [type, b64] = fs.readFileSync(ecdsa + '.pub', 'utf8').trim().split(/\s+/);
+      const [type, b64] = fs
+        .readFileSync(ecdsa + '.pub', 'utf8')
+        .trim()
+        .split(/\s+/);
       const kh = path.join(work, `kh_multi_${++khCount}`);
       fs.writeFileSync(kh, `[127.0.0.1]:${multi.port} ${type} ${b64}\n`);
       const r = runner(target({ server: multi, knownHosts: kh }));
@@ -451,7 +468,9 @@ describe('SshRunner: @cert-authority and RevokedHostKeys', () => {
       },
     });
     await expectRunnerError(r.run(['true']), 'hostkey-unknown');
-    expect(asked).toEqual([{ host: '127.0.0.1', port: server.port, keyType: 'ssh-ed25519', fingerprint: keygenFingerprint(server.hostKeyPub), certAuthority: `${kh}:1` }]);
+    expect(asked).toEqual([
+      { host: '127.0.0.1', port: server.port, keyType: 'ssh-ed25519', fingerprint: keygenFingerprint(server.hostKeyPub), certAuthority: `${kh}:1` },
+    ]);
     await r.dispose();
   });
 
@@ -483,7 +502,10 @@ describe('SshRunner: connection errors', () => {
   it('fails fast with a connect error on a closed port', async () => {
     const port = (await import('./sshd.js')).freePort;
     const p = await port();
-    const t = resolveSshTarget(`127.0.0.1:${p}`, { configText: '', defaults: { homeDir: work, env: {}, globalKnownHostsFiles: [], userKnownHostsFiles: [emptyKnownHosts()] } });
+    const t = resolveSshTarget(`127.0.0.1:${p}`, {
+      configText: '',
+      defaults: { homeDir: work, env: {}, globalKnownHostsFiles: [], userKnownHostsFiles: [emptyKnownHosts()] },
+    });
     const r = runner(t);
     const t0 = Date.now();
     const e = await expectRunnerError(r.run(['true']), 'connect');
@@ -682,10 +704,18 @@ describe('SshRunner: ProxyJump', () => {
   it('refuses a changed key on the jump host', async () => {
     const otherDir = tempDir('zf-other-');
     const other = keygen(otherDir, 'k');
-    const [type, b64] = fs.readFileSync(other + '.pub', 'utf8').trim().split(/\s+/);
+    const [type, b64] = fs
+      .readFileSync(other + '.pub', 'utf8')
+      .trim()
+      .split(/\s+/);
     const kh = path.join(work, `kh_jump_${++khCount}`);
     fs.writeFileSync(kh, `[127.0.0.1]:${jump.port} ${type} ${b64}\n${inner.knownHostsLine()}\n`);
-    const t = target({ server: inner, knownHosts: kh, extra: ['  ProxyJump jumphost'], moreConfig: `Host jumphost\n  HostName 127.0.0.1\n  Port ${jump.port}\n  User ${LOCAL_USER}\n  IdentityFile ${clientKey}\n  UserKnownHostsFile ${kh}\n  IdentityAgent none\n` });
+    const t = target({
+      server: inner,
+      knownHosts: kh,
+      extra: ['  ProxyJump jumphost'],
+      moreConfig: `Host jumphost\n  HostName 127.0.0.1\n  Port ${jump.port}\n  User ${LOCAL_USER}\n  IdentityFile ${clientKey}\n  UserKnownHostsFile ${kh}\n  IdentityAgent none\n`,
+    });
     const e = await expectRunnerError(runner(t).run(['true']), 'hostkey-changed');
     expect(e.message).toContain(`[127.0.0.1]:${jump.port}`);
     fs.rmSync(otherDir, { recursive: true, force: true });
@@ -760,7 +790,10 @@ describe('createRunner', () => {
   it('resolves an alias through an ssh config file and runs over ssh', async () => {
     const cfg = path.join(work, 'ssh_config_create');
     const kh = knownHostsWith([server]);
-    fs.writeFileSync(cfg, `Host zfs-box\n  HostName 127.0.0.1\n  Port ${server.port}\n  User ${LOCAL_USER}\n  IdentityFile ${clientKey}\n  IdentityAgent none\n`);
+    fs.writeFileSync(
+      cfg,
+      `Host zfs-box\n  HostName 127.0.0.1\n  Port ${server.port}\n  User ${LOCAL_USER}\n  IdentityFile ${clientKey}\n  IdentityAgent none\n`,
+    );
     const r = createRunner('zfs-box', {
       logger,
       sshConfigPath: cfg,

@@ -20,7 +20,14 @@ const CC = `${R2}/clonechain`;
 
 function appWith(listing: HostListing, trusted = true): { app: App; history: History } {
   const history = new History(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zf-flow-')), 'history.jsonl'));
-  const fleet = new Proxy({}, { get: () => () => { throw new Error('this test must not reach a host'); } }) as unknown as Fleet;
+  const fleet = new Proxy(
+    {},
+    {
+      get: () => () => {
+        throw new Error('this test must not reach a host');
+      },
+    },
+  ) as unknown as Fleet;
   const app: App = {
     fleet,
     zfs: 'zfs',
@@ -54,7 +61,12 @@ function scripted(answers: { alternative?: string; confirm?: 'run' | 'cancelled'
     },
     outcome: async () => undefined,
   };
-  const rui: ReplicationUI = { ...ui, cannotPlan: () => asked.push('cannot'), rebaseTarget: () => Promise.reject(new Error('not asked here')), diagnosis: async () => ({ reviewFix: false }) };
+  const rui: ReplicationUI = {
+    ...ui,
+    cannotPlan: () => asked.push('cannot'),
+    rebaseTarget: () => Promise.reject(new Error('not asked here')),
+    diagnosis: async () => ({ reviewFix: false }),
+  };
   return { ui: rui, asked, typed };
 }
 
@@ -69,7 +81,8 @@ describe('the plan flow (src/app)', () => {
     expect(s.asked).toContain(`alternatives Re-base Clone onto… | ${DESTROY_CLONES}`);
     // What the -R rollback would destroy is in the blocked prompt, before it is chosen.
     expect(s.asked).toContain(`"${DESTROY_CLONES}" destroys 7 objects:`);
-    for (const o of ['c1/child (dataset)', 'c2 (clone)', 'c1 (clone)', 'c1@x', 'c1/child@x', 'fs@20230515-0000', 'fs@20230530-2330']) expect(s.asked).toContain(`  • ovh3: ${CC}/${o}`);
+    for (const o of ['c1/child (dataset)', 'c2 (clone)', 'c1 (clone)', 'c1@x', 'c1/child@x', 'fs@20230515-0000', 'fs@20230530-2330'])
+      expect(s.asked).toContain(`  • ovh3: ${CC}/${o}`);
     expect((await history.read()).entries).toEqual([]);
   });
 

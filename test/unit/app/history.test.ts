@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultHistoryFile, History, type HistoryEntry } from '../../../src/app/history.js';
 
-const entry = (title: string, finishedAt: string): HistoryEntry => ({ planId: title, title, kind: 'sync', outcome: 'ok', startedAt: finishedAt, finishedAt, durationMs: 1, steps: [], hosts: [] }) as unknown as HistoryEntry;
+const entry = (title: string, finishedAt: string): HistoryEntry =>
+  ({ planId: title, title, kind: 'sync', outcome: 'ok', startedAt: finishedAt, finishedAt, durationMs: 1, steps: [], hosts: [] }) as unknown as HistoryEntry;
 
 describe('history', () => {
   it('lives under XDG_STATE_HOME (or ~/.local/state), ZFS_FLEET_HISTORY wins, LOCALAPPDATA on Windows', () => {

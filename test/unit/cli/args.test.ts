@@ -25,13 +25,15 @@ describe('zfs-fleet arguments', () => {
 
 describe('options per verb', () => {
   it('a verb refuses an option it does not take, naming it and its own options', () => {
-    expect(() => parseArgs(['ls', 'off1', '--destroy-clones'])).toThrow(/^ls does not take --destroy-clones\nusage: zfs-fleet ls HOST\[:DATASET\] \[--snapshots\]\n {2}its options: --snapshots -t$/);
+    expect(() => parseArgs(['ls', 'off1', '--destroy-clones'])).toThrow(
+      /^ls does not take --destroy-clones\nusage: zfs-fleet ls HOST\[:DATASET\] \[--snapshots\]\n {2}its options: --snapshots -t$/,
+    );
     expect(() => parseArgs(['status', 'a:b', 'c:d', '--yes'])).toThrow(/status does not take --yes/);
     expect(() => parseArgs(['history', '--fix'])).toThrow(/history does not take --fix/);
     expect(parseArgs(['rollback', 'h:p/a@s', '--destroy-clones', '--yes', '--confirm-base', 'p/a', '--json']).command).toBe('rollback');
   });
 
-  it('VERB --help asks for that verb\'s usage', () => {
+  it("VERB --help asks for that verb's usage", () => {
     expect(parseArgs(['ls', '--help'])).toMatchObject({ command: 'help', opts: { positional: ['ls'] } });
     expect(parseArgs(['--help', 'sync'])).toMatchObject({ command: 'help', opts: { positional: ['sync'] } });
   });

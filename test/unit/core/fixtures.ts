@@ -21,5 +21,14 @@ export function recorded(dialect: 'zfs-fuse' | 'openzfs-2.3', name: string): Rec
 export function recordedNames(dialect: 'zfs-fuse' | 'openzfs-2.3', re: RegExp): string[] {
   const dir = path.join(root, dialect);
   if (!fs.existsSync(dir)) return [];
-  return [...new Set(fs.readdirSync(dir).filter((f) => f.endsWith('.cmd')).map((f) => f.slice(0, -4)))].filter((n) => re.test(n)).sort();
+  return [
+    ...new Set(
+      fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.cmd'))
+        .map((f) => f.slice(0, -4)),
+    ),
+  ]
+    .filter((n) => re.test(n))
+    .sort();
 }

@@ -9,7 +9,13 @@ import { RunnerError } from '../../../src/core/runner.js';
 describe('which hosts connect', () => {
   it('with onlyListed (the extension), a host that is not configured does not get a connection', () => {
     const made: string[] = [];
-    const fleet = new Fleet((spec) => (made.push(spec), new LocalRunner()), { zfsPath: 'zfs', zpoolPath: 'zpool', commandTimeoutMs: 1000 }, silentLogger, undefined, true);
+    const fleet = new Fleet(
+      (spec) => (made.push(spec), new LocalRunner()),
+      { zfsPath: 'zfs', zpoolPath: 'zpool', commandTimeoutMs: 1000 },
+      silentLogger,
+      undefined,
+      true,
+    );
     fleet.setHosts(['local']);
     expect(() => fleet.host('attacker.example')).toThrow(RunnerError);
     expect(() => fleet.host('attacker.example')).toThrow(/not one of the configured hosts/);
@@ -22,6 +28,17 @@ describe('which hosts connect', () => {
   it('an untrusted workspace cannot change what decides where and how long commands run, or turn passphrase storage on', () => {
     const manifest = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8'));
     const restricted: string[] = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
-    for (const k of ['hosts', 'sshConfigPath', 'knownHostsPath', 'zfsPath', 'zpoolPath', 'pairs', 'commandTimeoutSeconds', 'maxChannelsPerHost', 'rememberPassphrases']) expect(restricted).toContain(`zfsFleet.${k}`);
+    for (const k of [
+      'hosts',
+      'sshConfigPath',
+      'knownHostsPath',
+      'zfsPath',
+      'zpoolPath',
+      'pairs',
+      'commandTimeoutSeconds',
+      'maxChannelsPerHost',
+      'rememberPassphrases',
+    ])
+      expect(restricted).toContain(`zfsFleet.${k}`);
   });
 });

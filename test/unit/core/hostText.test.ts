@@ -14,7 +14,19 @@ import { parseZfsGetTriples } from '../../../src/core/zfs/parse.js';
 import type { ZfsCapabilities } from '../../../src/core/zfs/types.js';
 import { recorded } from './fixtures.js';
 
-const caps = { implementation: 'zfs-fuse', versionText: 'zfs-fuse 0.7.0', listParsable: false, json: false, zpoolParsable: false, properties: ['createtxg', 'userrefs'], holds: true, bookmarks: false, resumeTokens: false, allow: false, sendEstimate: false } as ZfsCapabilities;
+const caps = {
+  implementation: 'zfs-fuse',
+  versionText: 'zfs-fuse 0.7.0',
+  listParsable: false,
+  json: false,
+  zpoolParsable: false,
+  properties: ['createtxg', 'userrefs'],
+  holds: true,
+  bookmarks: false,
+  resumeTokens: false,
+  allow: false,
+  sendEstimate: false,
+} as ZfsCapabilities;
 
 /** Each hostile object as `zfs get` triples. */
 function triples(name: string, props: Record<string, string>): string {
@@ -57,7 +69,7 @@ describe('names read from a host', () => {
   it('the fast path for common names agrees with the full OpenZFS name check', () => {
     const alphabet = ['a', 'Z', '9', '-', '-', '/', '_', '.', ':', ' ', '%', '/', '@', '#', '\x1b', '\x15', '\x7f', 'é', '\t', '\n', '+'];
     let seed = 7;
-    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
     for (let i = 0; i < 20_000; i++) {
       let name = rnd(4) === 0 ? '' : 'tank';
       const len = rnd(24);
@@ -88,9 +100,15 @@ describe('host text on its way out', () => {
 });
 
 describe('host text in the log and in errors', () => {
-  it('safeLogger escapes what reaches the log (the extension\'s channel and the CLI\'s stderr)', () => {
+  it("safeLogger escapes what reaches the log (the extension's channel and the CLI's stderr)", () => {
     const seen: string[] = [];
-    const inner = { trace: (m: string) => seen.push(m), debug: (m: string) => seen.push(m), info: (m: string) => seen.push(m), warn: (m: string) => seen.push(m), error: (m: string) => seen.push(m) };
+    const inner = {
+      trace: (m: string) => seen.push(m),
+      debug: (m: string) => seen.push(m),
+      info: (m: string) => seen.push(m),
+      warn: (m: string) => seen.push(m),
+      error: (m: string) => seen.push(m),
+    };
     const log = safeLogger(inner);
     log.warn('off1: left out \x1b[2Jx\x15y\r');
     log.error('multi\nline\tok');

@@ -1,10 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { isValidName, parentDataset, parseZfsName, shortName, validateDatasetName, validateName, validatePoolName, validateSnapshotName, ZfsNameError } from '../../../src/core/zfs/names.js';
+import {
+  isValidName,
+  parentDataset,
+  parseZfsName,
+  shortName,
+  validateDatasetName,
+  validateName,
+  validatePoolName,
+  validateSnapshotName,
+  ZfsNameError,
+} from '../../../src/core/zfs/names.js';
 
 describe('OpenZFS name rules (zfs_namecheck.c)', () => {
   it('accepts the names of the seeds, names with spaces, colons and dots', () => {
-    for (const n of ['zfs-hdd/off/products', 'rpool/off/clones/products', 'zfs-hdd/off/my data', 'tank/a:b.c_d-e', 'rpool']) expect(isValidName(n, 'dataset') || isValidName(n, 'pool')).toBe(true);
-    expect(validateSnapshotName('rpool/off/products@20230501-0000')).toMatchObject({ pool: 'rpool', dataset: 'rpool/off/products', snapshot: '20230501-0000', kind: 'snapshot' });
+    for (const n of ['zfs-hdd/off/products', 'rpool/off/clones/products', 'zfs-hdd/off/my data', 'tank/a:b.c_d-e', 'rpool'])
+      expect(isValidName(n, 'dataset') || isValidName(n, 'pool')).toBe(true);
+    expect(validateSnapshotName('rpool/off/products@20230501-0000')).toMatchObject({
+      pool: 'rpool',
+      dataset: 'rpool/off/products',
+      snapshot: '20230501-0000',
+      kind: 'snapshot',
+    });
     expect(validateName('tank/x#mark')).toMatchObject({ dataset: 'tank/x', bookmark: 'mark', kind: 'bookmark' });
   });
 

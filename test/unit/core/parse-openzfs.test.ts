@@ -24,17 +24,38 @@ describe('OpenZFS 2.3 output', () => {
     expect(objs.length).toBe(r.stdout.split('\n').filter(Boolean).length);
     // The expectations come from the recorded line's own columns, so a re-recording keeps them true.
     const cols = columnsOf(r.cmd);
-    const raw = (name: string) => Object.fromEntries(r.stdout.split('\n').find((l) => l.startsWith(name + '\t'))!.split('\t').map((v, i) => [cols[i], v]));
+    const raw = (name: string) =>
+      Object.fromEntries(
+        r.stdout
+          .split('\n')
+          .find((l) => l.startsWith(name + '\t'))!
+          .split('\t')
+          .map((v, i) => [cols[i], v]),
+      );
     const clone = objs.find((o) => o.name === 'backup/clones/products')!;
     const cloneRaw = raw('backup/clones/products');
-    expect(clone).toMatchObject({ type: 'filesystem', origin: 'backup/off/products@20230515-0000', createtxg: Number(cloneRaw.createtxg), guid: cloneRaw.guid, used: Number(cloneRaw.used), mountpoint: '/backup/clones/products', readonly: false });
+    expect(clone).toMatchObject({
+      type: 'filesystem',
+      origin: 'backup/off/products@20230515-0000',
+      createtxg: Number(cloneRaw.createtxg),
+      guid: cloneRaw.guid,
+      used: Number(cloneRaw.used),
+      mountpoint: '/backup/clones/products',
+      readonly: false,
+    });
     expect(clone.guid).toMatch(/^\d{6,}$/);
     const partial = objs.find((o) => o.receiveResumeToken);
     expect(partial?.name).toBe('backup/off/images');
     expect(partial?.receiveResumeToken).toMatch(/^1-[0-9a-f]+-/);
     const snap = objs.find((o) => o.name === 'backup/off/products@20230501-0000')!;
     const snapRaw = raw('backup/off/products@20230501-0000');
-    expect(snap).toMatchObject({ type: 'snapshot', creation: Number(snapRaw.creation), createtxg: Number(snapRaw.createtxg), userrefs: Number(snapRaw.userrefs), written: Number(snapRaw.written) });
+    expect(snap).toMatchObject({
+      type: 'snapshot',
+      creation: Number(snapRaw.creation),
+      createtxg: Number(snapRaw.createtxg),
+      userrefs: Number(snapRaw.userrefs),
+      written: Number(snapRaw.written),
+    });
     expect(snap.written).toBeGreaterThan(0);
     expect(snap.available).toBeUndefined();
     expect(snap.mountpoint).toBeUndefined();
@@ -53,10 +74,13 @@ describe('OpenZFS 2.3 output', () => {
 
   it('parses `zpool list -H -p`', () => {
     const r = recorded('openzfs-2.3', 'root_zpool_list_hp');
-    const expected = r.stdout.split('\n').filter(Boolean).map((l) => {
-      const [name, health, size, allocated, free] = l.split('\t');
-      return { name, health, size: Number(size), allocated: Number(allocated), free: Number(free) };
-    });
+    const expected = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [name, health, size, allocated, free] = l.split('\t');
+        return { name, health, size: Number(size), allocated: Number(allocated), free: Number(free) };
+      });
     expect(expected.map((p) => p.name)).toEqual(['backup', 'tank']);
     expect(parseZpoolList(r.stdout, true, r.cmd)).toEqual(expected);
   });

@@ -6,7 +6,20 @@ import { parseZfsGetTriples, parseZpoolList } from '../../../src/core/zfs/parse.
 import type { ZfsCapabilities } from '../../../src/core/zfs/types.js';
 import { recorded } from './fixtures.js';
 
-const fuse: ZfsCapabilities = { implementation: 'zfs-fuse', version: '0.7.0', versionText: 'zfs-fuse 0.7.0', listParsable: false, json: false, zpoolParsable: false, properties: ['createtxg', 'userrefs', 'mounted'], holds: true, bookmarks: false, resumeTokens: false, allow: false, sendEstimate: false };
+const fuse: ZfsCapabilities = {
+  implementation: 'zfs-fuse',
+  version: '0.7.0',
+  versionText: 'zfs-fuse 0.7.0',
+  listParsable: false,
+  json: false,
+  zpoolParsable: false,
+  properties: ['createtxg', 'userrefs', 'mounted'],
+  holds: true,
+  bookmarks: false,
+  resumeTokens: false,
+  allow: false,
+  sendEstimate: false,
+};
 
 describe('zfs-fuse output', () => {
   it('parses `zfs get -H -p -r` triples into objects with exact numbers, snapshots included', () => {

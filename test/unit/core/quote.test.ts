@@ -18,8 +18,42 @@ function through(shell: string, line: string): string[] {
 
 describe('quoting for every login shell (the one quoting function)', () => {
   const nasty = [
-    'zfs', 'send', '-I', 'zfs-hdd/off/my data@2023 05', "it's", '$(rm -rf /)', '`x`', 'a"b', 'back\\slash', "a\\'b", 'x\\\\y', '*', '~', '~root',
-    'semi;colon', '', '-', 'é ü', 'x'.repeat(255), '!bang', 'a!b', '%self', '{a,b}', '=ls', 'a=b', '#c', '^x', '\x1b[31mred', 'tab\tx', '\x15kill', '\x7f', '$HOME', '&', '|', '<>', '(x)',
+    'zfs',
+    'send',
+    '-I',
+    'zfs-hdd/off/my data@2023 05',
+    "it's",
+    '$(rm -rf /)',
+    '`x`',
+    'a"b',
+    'back\\slash',
+    "a\\'b",
+    'x\\\\y',
+    '*',
+    '~',
+    '~root',
+    'semi;colon',
+    '',
+    '-',
+    'é ü',
+    'x'.repeat(255),
+    '!bang',
+    'a!b',
+    '%self',
+    '{a,b}',
+    '=ls',
+    'a=b',
+    '#c',
+    '^x',
+    '\x1b[31mred',
+    'tab\tx',
+    '\x15kill',
+    '\x7f',
+    '$HOME',
+    '&',
+    '|',
+    '<>',
+    '(x)',
   ];
 
   for (const shell of SHELLS) {
@@ -49,6 +83,11 @@ describe('quoting for every login shell (the one quoting function)', () => {
     expect(shellQuote("it's")).toBe("'it'\\''s'");
     expect(shellQuote('%s')).toBe("'%s'");
     expect(shellQuote('a!b')).toBe("'a'\\!'b'");
-    expect(shellPipeline([['zfs', 'send', 'a b@s'], ['zfs', 'recv', 'c']])).toBe("zfs send 'a b@s' | zfs recv c");
+    expect(
+      shellPipeline([
+        ['zfs', 'send', 'a b@s'],
+        ['zfs', 'recv', 'c'],
+      ]),
+    ).toBe("zfs send 'a b@s' | zfs recv c");
   });
 });

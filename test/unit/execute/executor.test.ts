@@ -56,13 +56,22 @@ describe('executePlan', () => {
     expect(r.outcome).toBe('ok');
     expect(r.bytes).toBe(1000);
     expect(r.steps.map((s) => s.status)).toEqual(plan.steps.map(() => 'ok'));
-    expect(ran.map((l) => l.split(' ').slice(0, 3).join(' '))).toEqual(['off1: zfs hold', 'ovh3: zfs hold', 'off1: zfs send', 'ovh3: zfs recv', 'ovh3: zfs release', 'off1: zfs release']);
+    expect(ran.map((l) => l.split(' ').slice(0, 3).join(' '))).toEqual([
+      'off1: zfs hold',
+      'ovh3: zfs hold',
+      'off1: zfs send',
+      'ovh3: zfs recv',
+      'ovh3: zfs release',
+      'off1: zfs release',
+    ]);
     expect(events.filter((t) => t !== 'progress')).toEqual(['checking', ...plan.steps.flatMap(() => ['step-start', 'step-done'])]);
   });
 
   it('a failed receive fails the run; the holds taken are still released (cleanup)', async () => {
     const plan = behind();
-    const { ran, deps } = fakeDeps(listings, (_h, argv) => (argv[1] === 'recv' ? fail('cannot receive incremental stream: destination has been modified since most recent snapshot\n') : undefined));
+    const { ran, deps } = fakeDeps(listings, (_h, argv) =>
+      argv[1] === 'recv' ? fail('cannot receive incremental stream: destination has been modified since most recent snapshot\n') : undefined,
+    );
     const r = await executePlan(plan, deps);
     expect(r.outcome).toBe('failed');
     expect(r.error).toContain('destination has been modified');

@@ -17,7 +17,12 @@ const L = 'tank/zfs-fleet-allow';
 describe('parseZfsAllow', () => {
   it('reads the VM delegations of seed 001 (Local+Descendent user lines)', () => {
     expect(parse('root_zfs_allow_tank')).toEqual([
-      { dataset: 'tank', sets: {}, createTime: [], grants: [{ grantee: { kind: 'user', name: 'operator' }, scope: 'local+descendent', permissions: ['hold', 'send'] }] },
+      {
+        dataset: 'tank',
+        sets: {},
+        createTime: [],
+        grants: [{ grantee: { kind: 'user', name: 'operator' }, scope: 'local+descendent', permissions: ['hold', 'send'] }],
+      },
     ]);
     const backup = parse('operator_zfs_allow_backup');
     expect(backup).toHaveLength(1);
@@ -34,7 +39,12 @@ describe('parseZfsAllow', () => {
 
   it('reads every section and line kind: sets (nested), create time, Local, Descendent, Local+Descendent, user/group/everyone, unresolved ids', () => {
     const [child, parent, tank] = parse('root_zfs_allow_shapes_child');
-    expect(child).toEqual({ dataset: `${L}/child`, sets: {}, createTime: [], grants: [{ grantee: { kind: 'user', name: 'operator' }, scope: 'local', permissions: ['compression', 'snapshot'] }] });
+    expect(child).toEqual({
+      dataset: `${L}/child`,
+      sets: {},
+      createTime: [],
+      grants: [{ grantee: { kind: 'user', name: 'operator' }, scope: 'local', permissions: ['compression', 'snapshot'] }],
+    });
     expect(parent!.sets).toEqual({ '@nested': ['@recv', 'rollback'], '@recv': ['create', 'mount', 'receive'] });
     expect(parent!.createTime).toEqual(['create', 'mount', 'receive']);
     expect(parent!.grants).toEqual([
@@ -56,7 +66,12 @@ describe('parseZfsAllow', () => {
 
   it('create-time permissions reach the creator as Local grants on the new dataset', () => {
     const [made] = parse('root_zfs_allow_created_by_operator');
-    expect(made).toEqual({ dataset: `${L}/made`, sets: {}, createTime: [], grants: [{ grantee: { kind: 'user', name: 'operator' }, scope: 'local', permissions: ['create', 'mount', 'receive'] }] });
+    expect(made).toEqual({
+      dataset: `${L}/made`,
+      sets: {},
+      createTime: [],
+      grants: [{ grantee: { kind: 'user', name: 'operator' }, scope: 'local', permissions: ['create', 'mount', 'receive'] }],
+    });
   });
 
   it('a missing dataset or a snapshot is an error (exit 255), classified not-found / the snapshot message', () => {
@@ -88,18 +103,49 @@ describe('parseZfsAllow', () => {
 describe('effectivePermissions (the rules verified on the VM)', () => {
   const sections = allowSections(parse('root_zfs_allow_shapes_child'), parse('root_zfs_allow_created_by_operator'));
 
-  it('on a dataset: its Local and Local+Descendent grants, the ancestors\' Descendent and Local+Descendent ones; by user and by group', () => {
-    expect(sorted(effectivePermissions(sections, L, operator))).toEqual(['create', 'diff', 'hold', 'mount', 'receive:append', 'release', 'send', 'snapshot', 'userprop']);
-    expect(sorted(effectivePermissions(sections, `${L}/child`, operator))).toEqual(
-      ['bookmark', 'compression', 'create', 'destroy', 'hold', 'mount', 'receive', 'receive:append', 'release', 'send', 'snapshot', 'userprop'],
-    );
+  it("on a dataset: its Local and Local+Descendent grants, the ancestors' Descendent and Local+Descendent ones; by user and by group", () => {
+    expect(sorted(effectivePermissions(sections, L, operator))).toEqual([
+      'create',
+      'diff',
+      'hold',
+      'mount',
+      'receive:append',
+      'release',
+      'send',
+      'snapshot',
+      'userprop',
+    ]);
+    expect(sorted(effectivePermissions(sections, `${L}/child`, operator))).toEqual([
+      'bookmark',
+      'compression',
+      'create',
+      'destroy',
+      'hold',
+      'mount',
+      'receive',
+      'receive:append',
+      'release',
+      'send',
+      'snapshot',
+      'userprop',
+    ]);
     expect(sorted(effectivePermissions(sections, 'tank', operator))).toEqual(['hold', 'send']);
   });
 
   it('on its snapshots (send, destroy): Local grants on the dataset do not count', () => {
-    expect(sorted(effectivePermissions(sections, `${L}/child`, operator, 'descendants'))).toEqual(
-      ['bookmark', 'create', 'destroy', 'hold', 'mount', 'receive', 'receive:append', 'release', 'send', 'snapshot', 'userprop'],
-    );
+    expect(sorted(effectivePermissions(sections, `${L}/child`, operator, 'descendants'))).toEqual([
+      'bookmark',
+      'create',
+      'destroy',
+      'hold',
+      'mount',
+      'receive',
+      'receive:append',
+      'release',
+      'send',
+      'snapshot',
+      'userprop',
+    ]);
     expect(sorted(effectivePermissions(sections, L, operator, 'descendants'))).not.toContain('diff');
   });
 
@@ -113,7 +159,7 @@ describe('effectivePermissions (the rules verified on the VM)', () => {
     expect(sorted(effectivePermissions(sections, L, staff))).toEqual(['snapshot', 'userprop']);
   });
 
-  it('for a dataset the user creates: the ancestors\' Descendent grants plus every ancestor\'s create-time permissions', () => {
+  it("for a dataset the user creates: the ancestors' Descendent grants plus every ancestor's create-time permissions", () => {
     const created = effectivePermissions(sections, `${L}/new`, operator, 'created');
     expect(sorted(created)).toEqual(['bookmark', 'create', 'destroy', 'hold', 'mount', 'receive', 'receive:append', 'release', 'send', 'snapshot', 'userprop']);
     // Once created, the grant zfs wrote for the creator gives the same.
@@ -127,8 +173,18 @@ describe('effectivePermissions (the rules verified on the VM)', () => {
   it('a set granted on a dataset may be defined on an ancestor (the nearest definition wins)', () => {
     // The shape `zfs allow` printed on the VM for `zfs allow -s @recv ... tank; zfs allow -u operator @recv tank/zfplab` (see verify-permissions.sh).
     const s: DatasetAllow[] = [
-      { dataset: 'tank/zfplab', sets: {}, createTime: [], grants: [{ grantee: { kind: 'user', name: 'operator' }, scope: 'local+descendent', permissions: ['@recv'] }] },
-      { dataset: 'tank', sets: { '@recv': ['create', 'mount', 'receive'] }, createTime: [], grants: [{ grantee: { kind: 'user', name: 'operator' }, scope: 'local+descendent', permissions: ['hold', 'send'] }] },
+      {
+        dataset: 'tank/zfplab',
+        sets: {},
+        createTime: [],
+        grants: [{ grantee: { kind: 'user', name: 'operator' }, scope: 'local+descendent', permissions: ['@recv'] }],
+      },
+      {
+        dataset: 'tank',
+        sets: { '@recv': ['create', 'mount', 'receive'] },
+        createTime: [],
+        grants: [{ grantee: { kind: 'user', name: 'operator' }, scope: 'local+descendent', permissions: ['hold', 'send'] }],
+      },
     ];
     expect(sorted(effectivePermissions(allowSections(s), 'tank/zfplab/a', operator, 'created'))).toEqual(['create', 'hold', 'mount', 'receive', 'send']);
     const shadowed = [{ ...s[0]!, sets: { '@recv': ['receive'] } }, s[1]!];

@@ -36,11 +36,17 @@ const vmTarget = (user: UserIdentity = operator): AuditSide => ({ user, delegati
 const NO_EXTRAS: SyncPlanFlags = { holds: false, snapshot: false, rollback: false, destroy: false, resume: false };
 const FULL_PLAN: SyncPlanFlags = { holds: true, snapshot: false, rollback: true, destroy: true, resume: true };
 
-function input(spec: Partial<PairSpec> & { options?: PairSpec['options'] }, plan: SyncPlanFlags, source = vmSource(), target = vmTarget()): PermissionAuditInput {
+function input(
+  spec: Partial<PairSpec> & { options?: PairSpec['options'] },
+  plan: SyncPlanFlags,
+  source = vmSource(),
+  target = vmTarget(),
+): PermissionAuditInput {
   const pair = parsePair({ source: 'zfsvm-operator:tank/off/products', target: 'zfsvm-operator:backup/off/products', route: 'pull', ...spec });
   return { pair, plan, source, target };
 }
-const side = (reports: HostPermissionReport[], s: 'source' | 'target', user?: string) => reports.filter((r) => r.side === s && (user === undefined || r.user === user));
+const side = (reports: HostPermissionReport[], s: 'source' | 'target', user?: string) =>
+  reports.filter((r) => r.side === s && (user === undefined || r.user === user));
 const one = (reports: HostPermissionReport[], s: 'source' | 'target', user?: string) => {
   const r = side(reports, s, user);
   expect(r).toHaveLength(1);
@@ -66,13 +72,27 @@ describe('auditPermissions on the VM delegations (seed 001: operator with hold,s
     const a = auditPermissions(input({}, FULL_PLAN));
     expect(a.ok).toBe(true);
     const src = one(a.reports, 'source');
-    expect(src).toMatchObject({ host: 'zfsvm-operator', user: 'operator', root: false, dataset: 'tank/off/products', required: ['hold', 'send'], lacking: [], roles: ['commands', 'stream'] });
+    expect(src).toMatchObject({
+      host: 'zfsvm-operator',
+      user: 'operator',
+      root: false,
+      dataset: 'tank/off/products',
+      required: ['hold', 'send'],
+      lacking: [],
+      roles: ['commands', 'stream'],
+    });
     expect(src.fix).toBeUndefined();
     expect(src.warnings).toHaveLength(1);
     expect(src.warnings[0]).toMatch(/may hold snapshots of tank\/off\/products but not release them/);
     expect(src.warnings[0]).toContain('zfs allow -u operator release tank/off/products');
     const dst = one(a.reports, 'target');
-    expect(dst).toMatchObject({ user: 'operator', dataset: 'backup/off/products', required: ['create', 'destroy', 'hold', 'mount', 'receive', 'release', 'rollback'], lacking: [], warnings: [] });
+    expect(dst).toMatchObject({
+      user: 'operator',
+      dataset: 'backup/off/products',
+      required: ['create', 'destroy', 'hold', 'mount', 'receive', 'release', 'rollback'],
+      lacking: [],
+      warnings: [],
+    });
     expect(dst.notes.join('\n')).toMatch(/zfs recv -u/);
   });
 
@@ -82,14 +102,21 @@ describe('auditPermissions on the VM delegations (seed 001: operator with hold,s
     const src = one(a.reports, 'source');
     expect(src.lacking).toEqual(['snapshot']);
     expect(src.details).toEqual([{ permission: 'snapshot', dataset: 'tank/off/products', on: 'dataset', why: ['zfs snapshot tank/off/products@…'] }]);
-    expect(src.fix).toEqual({ dataset: 'tank/off/products', argv: ['zfs', 'allow', '-u', 'operator', 'snapshot', 'tank/off/products'], command: 'zfs allow -u operator snapshot tank/off/products' });
+    expect(src.fix).toEqual({
+      dataset: 'tank/off/products',
+      argv: ['zfs', 'allow', '-u', 'operator', 'snapshot', 'tank/off/products'],
+      command: 'zfs allow -u operator snapshot tank/off/products',
+    });
     expect(one(a.reports, 'target').lacking).toEqual([]);
   });
 
   it('with -p, each property the stream carries: recorded images has recordsize, which backup does not delegate', () => {
     const props = recorded('openzfs-2.3', 'operator_zfs_get_props_images').stdout.split('\n').filter(Boolean);
     expect(props).toEqual(['recordsize']);
-    const a = auditPermissions({ ...input({ source: 'zfsvm-operator:tank/off/images', target: 'zfsvm-operator:backup/off/images', options: { properties: true } }, NO_EXTRAS), streamProperties: props });
+    const a = auditPermissions({
+      ...input({ source: 'zfsvm-operator:tank/off/images', target: 'zfsvm-operator:backup/off/images', options: { properties: true } }, NO_EXTRAS),
+      streamProperties: props,
+    });
     const dst = one(a.reports, 'target');
     expect(dst.lacking).toEqual(['recordsize']);
     // backup/off/images does not exist: the grant goes on the parent, where the first receive is checked.
@@ -100,8 +127,11 @@ describe('auditPermissions on the VM delegations (seed 001: operator with hold,s
     expect(auditPermissions({ ...input({ options: { properties: true } }, NO_EXTRAS), streamProperties: [] }).ok).toBe(true);
   });
 
-  it('user properties need userprop; an unknown property list assumes the seed\'s compression,mountpoint (delegated on backup)', () => {
-    const props = recorded('openzfs-2.3', 'root_zfs_get_local_received').stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[1]!);
+  it("user properties need userprop; an unknown property list assumes the seed's compression,mountpoint (delegated on backup)", () => {
+    const props = recorded('openzfs-2.3', 'root_zfs_get_local_received')
+      .stdout.split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t')[1]!);
     expect(props.sort()).toEqual(['compression', 'mountpoint', 'org.example:tag', 'recordsize']);
     const a = auditPermissions({ ...input({ options: { properties: true } }, NO_EXTRAS), streamProperties: props });
     expect(one(a.reports, 'target').lacking).toEqual(['recordsize', 'userprop']);
@@ -117,7 +147,7 @@ describe('auditPermissions on the VM delegations (seed 001: operator with hold,s
     for (const r of a.reports) expect(r).toMatchObject({ root: true, lacking: [], warnings: [] });
   });
 
-  it('pull: zfs send runs as the user the target reaches the source as; the product\'s own commands as its user there', () => {
+  it("pull: zfs send runs as the user the target reaches the source as; the product's own commands as its user there", () => {
     const a = auditPermissions(input({}, { ...FULL_PLAN, snapshot: true }, { ...vmSource(root), streamUser: operator }));
     const reports = side(a.reports, 'source');
     expect(reports.map((r) => [r.user, r.roles, r.lacking])).toEqual([
@@ -138,7 +168,9 @@ describe('auditPermissions on the VM delegations (seed 001: operator with hold,s
 
   it('without streamUser, a pull says whose identity it assumed', () => {
     const a = auditPermissions(input({}, NO_EXTRAS));
-    expect(one(a.reports, 'source').notes.join('\n')).toMatch(/pull: zfs send runs as the user the target host's ssh reaches zfsvm-operator as; assumed to be operator/);
+    expect(one(a.reports, 'source').notes.join('\n')).toMatch(
+      /pull: zfs send runs as the user the target host's ssh reaches zfsvm-operator as; assumed to be operator/,
+    );
   });
 
   it('a host without delegation (zfs-fuse) cannot be used by non-root', () => {
@@ -168,27 +200,44 @@ describe('auditPermissions on recorded shapes', () => {
     expect(one(plain.reports, 'target').lacking).toEqual([]);
     expect(one(plain.reports, 'target').notes.join('\n')).toMatch(/receive:append \(not receive\) is delegated: zfs recv -F will be refused/);
     const forced = auditPermissions(input({ target: T }, { ...NO_EXTRAS, force: true }, vmSource(), target));
-    expect(one(forced.reports, 'target').details).toEqual([{ permission: 'receive', dataset: 'tank/zfs-fleet-allow', on: 'dataset', why: [expect.stringMatching(/recv -F .*first, full receive/)] }]);
+    expect(one(forced.reports, 'target').details).toEqual([
+      { permission: 'receive', dataset: 'tank/zfs-fleet-allow', on: 'dataset', why: [expect.stringMatching(/recv -F .*first, full receive/)] },
+    ]);
     const rollback = auditPermissions(input({ target: T }, FULL_PLAN, vmSource(), target));
     expect(one(rollback.reports, 'target').lacking).toEqual(['rollback']);
     // push with a different receiving user: root's rollback... the product user (uid 4242-like) is not the creator.
     const other: UserIdentity = { user: 'backupbot', uid: 4242, groups: ['backupbot'], gids: [4242] };
-    const push = auditPermissions(input({ route: 'push', target: T }, { ...NO_EXTRAS, holds: true }, vmSource(), { ...target, user: other, streamUser: operator }));
+    const push = auditPermissions(
+      input({ route: 'push', target: T }, { ...NO_EXTRAS, holds: true }, vmSource(), { ...target, user: other, streamUser: operator }),
+    );
     expect(one(push.reports, 'target', 'operator').lacking).toEqual([]);
     expect(one(push.reports, 'target', 'backupbot').lacking).toEqual(['hold', 'release']);
   });
 
   it('send is checked on snapshots: a Local-only send on the source does not count; recursive pairs check every descendant', () => {
     const u4242: UserIdentity = { user: 'u4242', uid: 4242, groups: [], gids: [] };
-    const source: AuditSide = { user: u4242, delegations: hostDelegations([allow('root_zfs_allow_shapes_child'), allow('root_zfs_allow_created_by_operator')]), descendants: ['tank/zfs-fleet-allow/child', 'tank/zfs-fleet-allow/made'] };
-    const a = auditPermissions(input({ source: 'vm:tank/zfs-fleet-allow', options: { recursive: true } }, { ...NO_EXTRAS, snapshot: true }, source, { ...vmTarget(root) }));
+    const source: AuditSide = {
+      user: u4242,
+      delegations: hostDelegations([allow('root_zfs_allow_shapes_child'), allow('root_zfs_allow_created_by_operator')]),
+      descendants: ['tank/zfs-fleet-allow/child', 'tank/zfs-fleet-allow/made'],
+    };
+    const a = auditPermissions(
+      input({ source: 'vm:tank/zfs-fleet-allow', options: { recursive: true } }, { ...NO_EXTRAS, snapshot: true }, source, { ...vmTarget(root) }),
+    );
     const src = one(a.reports, 'source');
     expect(src.required).toEqual(['send', 'snapshot']);
     expect(src.lacking).toEqual(['snapshot']);
     expect(src.details.map((d) => d.dataset)).toEqual(['tank/zfs-fleet-allow', 'tank/zfs-fleet-allow/child', 'tank/zfs-fleet-allow/made']);
     expect(src.fix?.command).toBe('zfs allow -u u4242 snapshot tank/zfs-fleet-allow');
     // The operator's Local `compression,snapshot` on child: snapshot there comes from the group grant on the parent anyway.
-    const op = auditPermissions(input({ source: 'vm:tank/zfs-fleet-allow', options: { recursive: true } }, { ...NO_EXTRAS, snapshot: true }, { ...source, user: operator }, vmTarget(root)));
+    const op = auditPermissions(
+      input(
+        { source: 'vm:tank/zfs-fleet-allow', options: { recursive: true } },
+        { ...NO_EXTRAS, snapshot: true },
+        { ...source, user: operator },
+        vmTarget(root),
+      ),
+    );
     expect(one(op.reports, 'source').lacking).toEqual([]);
   });
 
@@ -199,10 +248,20 @@ describe('auditPermissions on recorded shapes', () => {
 
   it('every permission the audit can ask for is one OpenZFS 2.3.2 knows (its `zfs allow` list, plus receive:append)', () => {
     const usage = recorded('openzfs-2.3', 'root_zfs_allow_usage');
-    const known = new Set(usage.stderr.split('\n').map((l) => /^(\S+)\s+(subcommand|other|property)\b/.exec(l)?.[1]).filter((x): x is string => !!x));
+    const known = new Set(
+      usage.stderr
+        .split('\n')
+        .map((l) => /^(\S+)\s+(subcommand|other|property)\b/.exec(l)?.[1])
+        .filter((x): x is string => !!x),
+    );
     known.add('receive:append');
     const everything = auditPermissions({
-      ...input({ options: { properties: true } }, { holds: true, snapshot: true, rollback: true, destroy: true, resume: true, force: true, bookmark: true }, vmSource({ user: 'x', uid: 5, groups: [] }), vmTarget({ user: 'x', uid: 5, groups: [] })),
+      ...input(
+        { options: { properties: true } },
+        { holds: true, snapshot: true, rollback: true, destroy: true, resume: true, force: true, bookmark: true },
+        vmSource({ user: 'x', uid: 5, groups: [] }),
+        vmTarget({ user: 'x', uid: 5, groups: [] }),
+      ),
       streamProperties: ['compression', 'mountpoint', 'recordsize', 'org.example:tag'],
     });
     const asked = everything.reports.flatMap((r) => r.required);
@@ -243,25 +302,41 @@ class ReplayRunner implements Runner {
 describe('gatherPermissionFacts, replaying the VM', () => {
   const operatorNames = recordedNames('openzfs-2.3', /^operator_(id_names|zfs_allow_images|zfs_allow_backup_off|err_allow_missing|zfs_get_props_)/);
 
-  it('asks id, zfs allow of each dataset (walking up from a missing target) and the stream\'s properties; the audit follows', async () => {
+  it("asks id, zfs allow of each dataset (walking up from a missing target) and the stream's properties; the audit follows", async () => {
     const runner = new ReplayRunner('zfsvm-operator', operatorNames);
     const host = { name: 'zfsvm-operator', runner };
-    const pair = parsePair({ source: 'zfsvm-operator:tank/off/images', target: 'zfsvm-operator:backup/off/zfs-fleet-missing', route: 'pull', options: { properties: true } });
+    const pair = parsePair({
+      source: 'zfsvm-operator:tank/off/images',
+      target: 'zfsvm-operator:backup/off/zfs-fleet-missing',
+      route: 'pull',
+      options: { properties: true },
+    });
     const audit = await auditPairPermissions(pair, { source: host, target: host }, FULL_PLAN);
     expect(runner.asked.sort()).toEqual(
-      [ID_COMMAND, ID_COMMAND, 'zfs allow tank/off/images', 'zfs allow backup/off/zfs-fleet-missing', 'zfs allow backup/off', 'zfs get -H -s local,received -o property all tank/off/images'].sort(),
+      [
+        ID_COMMAND,
+        ID_COMMAND,
+        'zfs allow tank/off/images',
+        'zfs allow backup/off/zfs-fleet-missing',
+        'zfs allow backup/off',
+        'zfs get -H -s local,received -o property all tank/off/images',
+      ].sort(),
     );
     expect(audit.facts.target.exists).toBe(false);
     expect(audit.facts.streamProperties).toEqual(['recordsize']);
     expect(one(audit.reports, 'target').fix?.command).toBe('zfs allow -u operator recordsize backup/off');
   });
 
-  it('reads the pull\'s send identity through the target\'s ssh when its argv is given; recursive pairs ask each descendant', async () => {
+  it("reads the pull's send identity through the target's ssh when its argv is given; recursive pairs ask each descendant", async () => {
     const source = new ReplayRunner('zfsvm', ['root_id_names', 'operator_zfs_allow_images']);
     const target = new ReplayRunner('zfsvm-operator', operatorNames);
     const pair = parsePair({ source: 'zfsvm:tank/off/images', target: 'zfsvm-operator:backup/off/zfs-fleet-missing', route: 'pull' });
     const sshFromTarget = ['ssh', '-o', 'BatchMode=yes', 'operator@vm'];
-    const facts = await gatherPermissionFacts(pair, { source: { name: 'zfsvm', runner: source }, target: { name: 'zfsvm-operator', runner: target } }, { sshFromTarget });
+    const facts = await gatherPermissionFacts(
+      pair,
+      { source: { name: 'zfsvm', runner: source }, target: { name: 'zfsvm-operator', runner: target } },
+      { sshFromTarget },
+    );
     expect(facts.source.user.user).toBe('root');
     expect(facts.source.streamUser?.user).toBe('operator');
     expect(facts.commands.filter((c) => c.host === 'zfsvm-operator').map((c) => c.argv[0])).toContain('ssh');
@@ -277,13 +352,23 @@ describe('gatherPermissionFacts, replaying the VM', () => {
     const runner = new ReplayRunner('zfsvm-operator', operatorNames);
     const host = { name: 'zfsvm-operator', runner };
     const pair = parsePair({ source: 'zfsvm-operator:backup/off/zfs-fleet-missing', target: 'zfsvm-operator:tank/off/images', route: 'pull' });
-    await expect(gatherPermissionFacts(pair, { source: host, target: host })).rejects.toThrow(/backup\/off\/zfs-fleet-missing': dataset does not exist \(the source of the pair\)/);
+    await expect(gatherPermissionFacts(pair, { source: host, target: host })).rejects.toThrow(
+      /backup\/off\/zfs-fleet-missing': dataset does not exist \(the source of the pair\)/,
+    );
   });
 
-  it('a recursive pair lists the source\'s descendants, asks zfs allow of each, and the properties of all', async () => {
-    const runner = new ReplayRunner('zfsvm-operator', recordedNames('openzfs-2.3', /^operator_(id_names|zfs_allow_|err_allow_missing|zfs_list_off_children|zfs_get_props_off_r)/));
+  it("a recursive pair lists the source's descendants, asks zfs allow of each, and the properties of all", async () => {
+    const runner = new ReplayRunner(
+      'zfsvm-operator',
+      recordedNames('openzfs-2.3', /^operator_(id_names|zfs_allow_|err_allow_missing|zfs_list_off_children|zfs_get_props_off_r)/),
+    );
     const host = { name: 'zfsvm-operator', runner };
-    const pair = parsePair({ source: 'zfsvm-operator:tank/off', target: 'zfsvm-operator:backup/off/zfs-fleet-missing', route: 'relay', options: { recursive: true } });
+    const pair = parsePair({
+      source: 'zfsvm-operator:tank/off',
+      target: 'zfsvm-operator:backup/off/zfs-fleet-missing',
+      route: 'relay',
+      options: { recursive: true },
+    });
     const audit = await auditPairPermissions(pair, { source: host, target: host }, FULL_PLAN);
     expect(audit.facts.source.descendants).toEqual(['tank/off/images', 'tank/off/products', 'tank/off/users']);
     expect(runner.asked).toEqual(expect.arrayContaining(['zfs allow tank/off/images', 'zfs allow tank/off/products', 'zfs allow tank/off/users']));

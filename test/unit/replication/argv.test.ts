@@ -1,7 +1,16 @@
 /** zfs send/recv argv by capability, the ssh argv of push/pull, hold tags, `-nvP` parsing (recorded OpenZFS output). */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PAIR_OPTIONS } from '../../../src/core/fleet/pairs.js';
-import { effectiveSendFlags, estimateArgv, holdTagFor, parseSendEstimate, recvArgv, sendArgv, sshArgvFor, streamFeatures } from '../../../src/core/replication/argv.js';
+import {
+  effectiveSendFlags,
+  estimateArgv,
+  holdTagFor,
+  parseSendEstimate,
+  recvArgv,
+  sendArgv,
+  sshArgvFor,
+  streamFeatures,
+} from '../../../src/core/replication/argv.js';
 import { capabilities, openzfsCapabilities, openzfsOutput } from './fixtures.js';
 
 const fuse = capabilities('off1');

@@ -15,8 +15,15 @@ describe('basesLost', () => {
     const plan = planRollback('ovh3', dst, `${R2}/behind/fs@20230501-0000`);
     const [loss, ...rest] = basesLost(plan.destroys, [pair], listing);
     expect(rest).toEqual([]);
-    expect(loss).toMatchObject({ host: 'ovh3', dataset: `${R2}/behind/fs`, destroyed: `${R2}/behind/fs@20230515-0000`, nextBase: `${R1}/behind/fs@20230501-0000` });
-    expect(loss!.message).toMatch(/newest common snapshot of the pair off1:.* -> ovh3:.*: the next sync starts from the older common snapshot .*@20230501-0000/);
+    expect(loss).toMatchObject({
+      host: 'ovh3',
+      dataset: `${R2}/behind/fs`,
+      destroyed: `${R2}/behind/fs@20230515-0000`,
+      nextBase: `${R1}/behind/fs@20230501-0000`,
+    });
+    expect(loss!.message).toMatch(
+      /newest common snapshot of the pair off1:.* -> ovh3:.*: the next sync starts from the older common snapshot .*@20230501-0000/,
+    );
   });
 
   it('a rollback of the source that leaves no common snapshot: a full send', () => {

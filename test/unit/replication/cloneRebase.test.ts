@@ -53,7 +53,7 @@ describe('planCloneRebase', () => {
     expect(p.warnings.join('\n')).toContain('which is lost');
   });
 
-  it('blocked while clones of the clone\'s snapshots exist', () => {
+  it("blocked while clones of the clone's snapshots exist", () => {
     // clonechain without c1's child (its lines left out): c1 has a snapshot @x, and c2 is a clone of it
     const CC = `${R2}/clonechain`;
     const chain = fuseListingWithout('clonechain', 'ovh3', (n) => n.startsWith(`${CC}/c1/child`));
@@ -67,12 +67,16 @@ describe('planCloneRebase', () => {
     const chain = fuseListing('clonechain', 'ovh3');
     const CC = `${R2}/clonechain`;
     // c1 has a child dataset
-    expect(() => planCloneRebase('ovh3', chain, `${CC}/c1`, `${CC}/fs@20230501-0000`, { keepData: true, date: 'd', localProperties: [] })).toThrow(/child datasets/);
+    expect(() => planCloneRebase('ovh3', chain, `${CC}/c1`, `${CC}/fs@20230501-0000`, { keepData: true, date: 'd', localProperties: [] })).toThrow(
+      /child datasets/,
+    );
     // c2 is a clone of c1@x: re-basing c2 onto fs@20230501-0000 is fine; re-basing c1 would need c2 gone
     const p = planCloneRebase('ovh3', chain, `${CC}/c2`, `${CC}/fs@20230501-0000`, { keepData: false, date: 'd', localProperties: [] });
     expect(p.steps.map((s) => s.op)).toEqual(['destroy', 'clone']);
     expect(() => planCloneRebase('ovh3', chain, `${CC}/fs`, `${CC}/fs@20230501-0000`, { keepData: true, date: 'd', localProperties: [] })).toThrow(PlanError);
-    expect(() => planCloneRebase('ovh3', seed, CLONE, `${R2}/seed000/products@20230515-0000`, { keepData: true, date: 'd', localProperties: [] })).toThrow(/already a clone of/);
+    expect(() => planCloneRebase('ovh3', seed, CLONE, `${R2}/seed000/products@20230515-0000`, { keepData: true, date: 'd', localProperties: [] })).toThrow(
+      /already a clone of/,
+    );
     expect(() => planCloneRebase('ovh3', seed, CLONE, BASE, { keepData: true, date: 'a b', localProperties: [] })).toThrow(/date/);
   });
 });

@@ -108,7 +108,10 @@ describe('commonBase (OpenZFS 2.3)', () => {
     const e = pruned.datasets.get('tank/off/products')!;
     expect(e.bookmarks.map((b) => b.name)).toEqual(['tank/off/products#20230501-0000']);
     // backup/pull/products has only @20230501-0000
-    const c = compareSnapshots({ dataset: 'tank/off/products', snapshots: e.snapshots, bookmarks: e.bookmarks }, { dataset: 'backup/pull/products', snapshots: backup.datasets.get('backup/pull/products')!.snapshots });
+    const c = compareSnapshots(
+      { dataset: 'tank/off/products', snapshots: e.snapshots, bookmarks: e.bookmarks },
+      { dataset: 'backup/pull/products', snapshots: backup.datasets.get('backup/pull/products')!.snapshots },
+    );
     expect(c.base).toBeUndefined();
     expect(c.incremental?.kind).toBe('bookmark');
     expect(c.incremental?.source.name).toBe('tank/off/products#20230501-0000');

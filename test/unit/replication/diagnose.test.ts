@@ -29,8 +29,18 @@ describe('diagnose seed 000', () => {
   const d = diagnose(pair, src, dst, full);
 
   it('explains the chain of causes in order', () => {
-    expect(d.findings.map((f) => f.kind)).toEqual(['stalled-process', 'base-pruned', 'target-modified-unknown', 'clone-blocks-rollback', 'busy-mount', 'retention', 'behind']);
-    expect(d.findings[0]!.message).toMatch(/ovh3: `zfs recv -F rpool\/rtest-fx\/seed000\/products` \(pid \d+\) has been running for \d+s: a stalled receive keeps .* busy/);
+    expect(d.findings.map((f) => f.kind)).toEqual([
+      'stalled-process',
+      'base-pruned',
+      'target-modified-unknown',
+      'clone-blocks-rollback',
+      'busy-mount',
+      'retention',
+      'behind',
+    ]);
+    expect(d.findings[0]!.message).toMatch(
+      /ovh3: `zfs recv -F rpool\/rtest-fx\/seed000\/products` \(pid \d+\) has been running for \d+s: a stalled receive keeps .* busy/,
+    );
     expect(d.findings[1]!.message).toContain('@20230515-0000, @20230530-2330 no longer exist on the source (pruned by retention)');
     expect(d.findings[1]!.message).toContain('the newest snapshot both sides still have is @20230501-0000');
     expect(d.findings[3]!.message).toContain(`${CLONE} is a clone of ${DST}@20230515-0000`);
@@ -50,7 +60,13 @@ describe('diagnose seed 000', () => {
     const rb = fix.steps[7]!;
     expect(rb.type === 'command' && rb.argv).toEqual(['zfs', 'rollback', '-r', `${DST}@20230501-0000`]);
     const send = fix.steps[8]!;
-    expect(send.type === 'pipe' && send.from.argv).toEqual(['zfs', 'send', '-I', `${R1}/seed000/products@20230501-0000`, `${R1}/seed000/products@20230608-1130`]);
+    expect(send.type === 'pipe' && send.from.argv).toEqual([
+      'zfs',
+      'send',
+      '-I',
+      `${R1}/seed000/products@20230501-0000`,
+      `${R1}/seed000/products@20230608-1130`,
+    ]);
     expect(fix.destroys.clones.map((c) => c.name)).toEqual([CLONE]);
     expect(fix.destroys.snapshots.map((c) => c.name)).not.toContain(`${DST}@20230501-0000`);
     expect(fix.warnings.join('\n')).toContain('stop what uses');
@@ -79,11 +95,18 @@ describe('diagnose seed 000', () => {
     expect(gone.map((c) => c.message)).toEqual([expect.stringContaining('is no longer running')]);
   });
 
-  it('without the clone\'s local properties: no fix, and the command that reads them', () => {
+  it("without the clone's local properties: no fix, and the command that reads them", () => {
     const x = diagnose(pair, src, dst, { ...full, cloneProperties: new Map() });
     expect(x.fix).toBeUndefined();
     expect(x.fixUnavailable).toContain('locally set properties');
-    expect(x.needs).toEqual([{ host: 'ovh3', purpose: 'local-properties', subject: CLONE, argv: ['zfs', 'get', '-H', '-p', '-s', 'local', '-o', 'property,value,source', 'all', CLONE] }]);
+    expect(x.needs).toEqual([
+      {
+        host: 'ovh3',
+        purpose: 'local-properties',
+        subject: CLONE,
+        argv: ['zfs', 'get', '-H', '-p', '-s', 'local', '-o', 'property,value,source', 'all', CLONE],
+      },
+    ]);
   });
 
   it('without process lists: asks for ps on both hosts, still plans the rest', () => {
@@ -101,7 +124,12 @@ describe('diagnose seed 000', () => {
 });
 
 describe('diagnose other scenarios', () => {
-  const none = { processes: new Map([['off1', []], ['ovh3', []]]) };
+  const none = {
+    processes: new Map([
+      ['off1', []],
+      ['ovh3', []],
+    ]),
+  };
 
   it('in sync: nothing to fix', () => {
     const d = diagnose(scenarioPair('insync'), fuseListing('insync', 'off1'), fuseListing('insync', 'ovh3'), none);

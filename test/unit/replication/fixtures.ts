@@ -14,7 +14,12 @@ import type { ZfsCapabilities } from '../../../src/core/zfs/types.js';
 const HERE = path.resolve('test/unit/replication/fixtures');
 const OPENZFS = path.resolve('test/fixtures/openzfs-2.3');
 
-export const meta = JSON.parse(fs.readFileSync(path.join(HERE, 'meta.json'), 'utf8')) as { recordedAt: string; recordedEnd: string; roots: Record<string, string>; commands: Record<string, string> };
+export const meta = JSON.parse(fs.readFileSync(path.join(HERE, 'meta.json'), 'utf8')) as {
+  recordedAt: string;
+  recordedEnd: string;
+  roots: Record<string, string>;
+  commands: Record<string, string>;
+};
 /** The time the fixtures were recorded: "now" for ages. */
 export const RECORDED = new Date(meta.recordedEnd);
 export const R1 = meta.roots.off1!;

@@ -4,7 +4,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkPreconditions, destroyLines, emptyDestroys, makePlan, mergeDestroys, planToShell, renderPlan, type PipeStep, type PlanStep } from '../../../src/core/replication/plan.js';
+import {
+  checkPreconditions,
+  destroyLines,
+  emptyDestroys,
+  makePlan,
+  mergeDestroys,
+  planToShell,
+  renderPlan,
+  type PipeStep,
+  type PlanStep,
+} from '../../../src/core/replication/plan.js';
 import { planRollback } from '../../../src/core/replication/rollback.js';
 import { planSync } from '../../../src/core/replication/sync.js';
 import { shellJoin } from '../../../src/core/zfs/quote.js';
@@ -20,13 +30,27 @@ describe('checkPreconditions', () => {
     ]);
     expect(checkPreconditions(plan, now).map((c) => c.message)).toEqual([`ovh3: ${R2}/newer/fs has a new snapshot @taken-on-target since the plan was made`]);
     // against the listings it was made from: still valid
-    expect(checkPreconditions(plan, new Map([['off1', fuseListing('newer', 'off1')], ['ovh3', before]]))).toEqual([]);
+    expect(
+      checkPreconditions(
+        plan,
+        new Map([
+          ['off1', fuseListing('newer', 'off1')],
+          ['ovh3', before],
+        ]),
+      ),
+    ).toEqual([]);
   });
 
   it('a full send planned before the target existed: "exists now"', () => {
     const before = fuseListingWithout('neversent', 'ovh3', (n) => n.startsWith(`${R2}/neversent/empty`));
     const plan = planSync(scenarioPair('neversent', 'empty'), fuseListing('neversent', 'off1'), before);
-    const changes = checkPreconditions(plan, new Map([['off1', fuseListing('neversent', 'off1')], ['ovh3', fuseListing('neversent', 'ovh3')]]));
+    const changes = checkPreconditions(
+      plan,
+      new Map([
+        ['off1', fuseListing('neversent', 'off1')],
+        ['ovh3', fuseListing('neversent', 'ovh3')],
+      ]),
+    );
     expect(changes.map((c) => c.message)).toEqual([`ovh3: ${R2}/neversent/empty exists now (the plan creates it)`]);
   });
 
@@ -39,7 +63,9 @@ describe('checkPreconditions', () => {
     const merged = (b: typeof later) => new Map([['zfsvm', { ...b, datasets: new Map([...tank.datasets, ...b.datasets]) }]]);
     const resumePlan = { ...resume, hosts: ['zfsvm'] };
     expect(checkPreconditions(resumePlan, merged(earlier))).toEqual([]);
-    expect(checkPreconditions(resumePlan, merged(later)).map((c) => c.message)).toEqual(['zfsvm: the partial receive into backup/off/images is gone (resumed or aborted) since the plan was made']);
+    expect(checkPreconditions(resumePlan, merged(later)).map((c) => c.message)).toEqual([
+      'zfsvm: the partial receive into backup/off/images is gone (resumed or aborted) since the plan was made',
+    ]);
     // the blocked rollback of backup/off/products is still blocked by the same clone later
     const rb = planRollback('zfsvm', earlier, 'backup/off/products@20230501-0000', { destroyClones: true });
     expect(checkPreconditions(rb, new Map([['zfsvm', later]]))).toEqual([]);
@@ -52,7 +78,9 @@ describe('checkPreconditions', () => {
     expect(c[0]!.message).toBe('ovh3: no fresh listing of ovh3 to re-check the plan against');
     // c2 gone (its lines left out): the clone set of c1@x changed
     const without = fuseListingWithout('clonechain', 'ovh3', (n) => n === `${R2}/clonechain/c2`);
-    expect(checkPreconditions(plan, new Map([['ovh3', without]])).map((x) => x.message)).toEqual([`ovh3: ${R2}/clonechain/c2 is no longer a clone of ${R2}/clonechain/c1@x`]);
+    expect(checkPreconditions(plan, new Map([['ovh3', without]])).map((x) => x.message)).toEqual([
+      `ovh3: ${R2}/clonechain/c2 is no longer a clone of ${R2}/clonechain/c1@x`,
+    ]);
   });
 });
 
@@ -81,7 +109,11 @@ describe('shell lines and quoting layers, run through a real sh with stand-in zf
   fs.mkdirSync(bin);
   // zfs records its arguments (NUL-separated, without argv[0]) per subcommand; ssh records its argv, then runs its last argument as the remote login shell would
   fs.writeFileSync(path.join(bin, 'zfs'), '#!/bin/sh\nf="$FAKE_OUT/zfs-$1"; : > "$f"; for a in "$@"; do printf "%s\\0" "$a" >> "$f"; done\n', { mode: 0o755 });
-  fs.writeFileSync(path.join(bin, 'ssh'), '#!/bin/sh\nf="$FAKE_OUT/ssh-$$"; for a in "$@"; do printf "%s\\0" "$a" >> "$f"; done\nfor last in "$@"; do :; done\nexec sh -c "$last"\n', { mode: 0o755 });
+  fs.writeFileSync(
+    path.join(bin, 'ssh'),
+    '#!/bin/sh\nf="$FAKE_OUT/ssh-$$"; for a in "$@"; do printf "%s\\0" "$a" >> "$f"; done\nfor last in "$@"; do :; done\nexec sh -c "$last"\n',
+    { mode: 0o755 },
+  );
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   function runSh(line: string): Map<string, string[]> {
@@ -94,7 +126,7 @@ describe('shell lines and quoting layers, run through a real sh with stand-in zf
 
   const spaces = () => planSync(scenarioPair('spaces', 'my data', {}, 'push'), fuseListing('spaces', 'off1'), fuseListing('spaces', 'ovh3'));
 
-  it('push: the runner\'s layer (shellJoin of sh -c ...) + sh -c + ssh\'s remote shell give back exactly the planned argv', () => {
+  it("push: the runner's layer (shellJoin of sh -c ...) + sh -c + ssh's remote shell give back exactly the planned argv", () => {
     const send = spaces().steps.find((s) => s.op === 'send') as PipeStep;
     // what the ssh runner sends to the host's login shell
     const got = runSh(shellJoin(send.exec!.argv));
@@ -104,7 +136,9 @@ describe('shell lines and quoting layers, run through a real sh with stand-in zf
   });
 
   it('pull: the same from the target side', () => {
-    const p = planSync(scenarioPair('spaces', 'my data', {}, 'pull'), fuseListing('spaces', 'off1'), fuseListing('spaces', 'ovh3'), { route: { sshFromTarget: ['ssh', '-p', '2222', 'root@off1'] } });
+    const p = planSync(scenarioPair('spaces', 'my data', {}, 'pull'), fuseListing('spaces', 'off1'), fuseListing('spaces', 'ovh3'), {
+      route: { sshFromTarget: ['ssh', '-p', '2222', 'root@off1'] },
+    });
     const send = p.steps.find((s) => s.op === 'send') as PipeStep;
     const got = runSh(shellJoin(send.exec!.argv));
     expect(got.get('zfs-send')).toEqual(send.from.argv.slice(1));
@@ -112,7 +146,7 @@ describe('shell lines and quoting layers, run through a real sh with stand-in zf
     expect(got.get('ssh')!.slice(0, -1)).toEqual(['-p', '2222', 'root@off1']);
   });
 
-  it('planToShell: relay lines for the operator\'s terminal and host lines, each exact', () => {
+  it("planToShell: relay lines for the operator's terminal and host lines, each exact", () => {
     const plan = planSync(scenarioPair('spaces', 'my data'), fuseListing('spaces', 'off1'), fuseListing('spaces', 'ovh3'));
     const { lines, byHost } = planToShell(plan, { ssh: (h) => ['ssh', '-F', '/tmp/x config', h] });
     expect(lines.map((l) => l.runOn)).toEqual(['off1', 'ovh3', 'local', 'ovh3', 'off1']);
@@ -130,7 +164,9 @@ describe('shell lines and quoting layers, run through a real sh with stand-in zf
     const plan = planSync(scenarioPair('newer'), fuseListing('newer', 'off1'), fuseListing('newer', 'ovh3'), { newSnapshotName: 'x' });
     const { lines } = planToShell(plan);
     expect(lines.filter((l) => l.destructive).map((l) => l.line)).toEqual([`zfs rollback -r ${R2}/newer/fs@20230515-0000`]);
-    expect(lines.find((l) => l.runOn === 'local')!.line).toBe(`ssh off1 'zfs send -I ${R1}/newer/fs@20230515-0000 ${R1}/newer/fs@x' | ssh ovh3 'zfs recv ${R2}/newer/fs'`);
+    expect(lines.find((l) => l.runOn === 'local')!.line).toBe(
+      `ssh off1 'zfs send -I ${R1}/newer/fs@20230515-0000 ${R1}/newer/fs@x' | ssh ovh3 'zfs recv ${R2}/newer/fs'`,
+    );
   });
 });
 
@@ -149,7 +185,14 @@ describe('relay lines with the host "local"', () => {
     };
     const plan = makePlan({ kind: 'sync', title: 't', summary: 's', steps: [step], preconditions: [], warnings: [] });
     expect(planToShell(plan, { ssh: (h) => ['ssh', '--', h] }).lines[0]!.line).toBe("zfs send tank/a@s | ssh -- ovh3 'zfs recv '\\''rpool/my data'\\'''");
-    const back = makePlan({ kind: 'sync', title: 't', summary: 's', steps: [{ ...step, from: step.to, to: { host: 'local', argv: ['zfs', 'recv', 'tank/b'] } } as PlanStep], preconditions: [], warnings: [] });
+    const back = makePlan({
+      kind: 'sync',
+      title: 't',
+      summary: 's',
+      steps: [{ ...step, from: step.to, to: { host: 'local', argv: ['zfs', 'recv', 'tank/b'] } } as PlanStep],
+      preconditions: [],
+      warnings: [],
+    });
     expect(planToShell(back, { ssh: (h) => ['ssh', '--', h] }).lines[0]!.line).toBe("ssh -- ovh3 'zfs recv '\\''rpool/my data'\\''' | zfs recv tank/b");
   });
 });

@@ -1,14 +1,24 @@
 /** ps / fuser output recorded on the lab; the kill script run for real on local processes. */
 import { execFile, spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { findZfsStreamProcesses, formatDuration, killArgv, mountUsersCommand, parseMountUsers, parseProcessList, processListCommand } from '../../../src/core/replication/processes.js';
+import {
+  findZfsStreamProcesses,
+  formatDuration,
+  killArgv,
+  mountUsersCommand,
+  parseMountUsers,
+  parseProcessList,
+  processListCommand,
+} from '../../../src/core/replication/processes.js';
 import { R2, fixture } from './fixtures.js';
 
 const ps = parseProcessList(fixture('seed000.ovh3.ps.txt'));
 
 describe('processes', () => {
   it('parses every line of the recorded ps', () => {
-    const lines = fixture('seed000.ovh3.ps.txt').split('\n').filter((l) => l.trim() !== '');
+    const lines = fixture('seed000.ovh3.ps.txt')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     expect(ps).toHaveLength(lines.length);
     expect(processListCommand().argv).toEqual(['ps', '-ww', '-eo', 'pid=,ppid=,etimes=,args=']);
   });

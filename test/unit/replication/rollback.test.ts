@@ -47,7 +47,9 @@ describe('planRollback', () => {
     ]);
     expect(p.destroys.clones.map((c) => c.name).sort()).toEqual([`${CC}/c1`, `${CC}/c2`]);
     expect(p.destroys.datasets.map((c) => c.name)).toEqual([`${CC}/c1/child`]);
-    expect(p.destroys.snapshots.map((c) => c.name).sort()).toEqual([`${CC}/c1/child@x`, `${CC}/c1@x`, `${CC}/fs@20230515-0000`, `${CC}/fs@20230530-2330`].sort());
+    expect(p.destroys.snapshots.map((c) => c.name).sort()).toEqual(
+      [`${CC}/c1/child@x`, `${CC}/c1@x`, `${CC}/fs@20230515-0000`, `${CC}/fs@20230530-2330`].sort(),
+    );
     expect(p.steps.every((s) => s.confirm)).toBe(true);
     // the clone sets are preconditions: a new clone in the meantime invalidates the plan
     expect(p.preconditions).toContainEqual({ kind: 'clones', host: 'ovh3', snapshot: `${CC}/fs@20230515-0000`, clones: [`${CC}/c1`] });

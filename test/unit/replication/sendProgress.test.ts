@@ -83,7 +83,12 @@ describe('pipeFailureText: why a push or pull failed', () => {
   });
 
   it("a receive's refusal comes before a send's broken-pipe warning", () => {
-    const text = pipeFailureText(`${sendVerbose}warning: cannot send 'tank/off/images@20230501-0000': signal received\n${openzfsStderr('root_err_recv_mismatch')}`);
-    expect(text.split('\n').slice(0, 2)).toEqual(['cannot receive incremental stream: most recent snapshot of backup/off/users does not', 'match incremental source']);
+    const text = pipeFailureText(
+      `${sendVerbose}warning: cannot send 'tank/off/images@20230501-0000': signal received\n${openzfsStderr('root_err_recv_mismatch')}`,
+    );
+    expect(text.split('\n').slice(0, 2)).toEqual([
+      'cannot receive incremental stream: most recent snapshot of backup/off/users does not',
+      'match incremental source',
+    ]);
   });
 });

@@ -72,7 +72,7 @@ describe('pairState on zfs-fuse', () => {
     const s = st('spaces', 'my data');
     expect(s.status).toBe('behind');
     expect(s.base?.source).toBe(`${R1}/spaces/my data@snap one`);
-    expect(s.retentionWarning).toContain('@snap one is the source\'s oldest snapshot');
+    expect(s.retentionWarning).toContain("@snap one is the source's oldest snapshot");
   });
 
   it('seed 000: newer snapshots on the target (pruned on the source), behind, retention warning', () => {

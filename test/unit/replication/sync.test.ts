@@ -14,7 +14,13 @@ function argvOf(s: PlanStep): string[] | { from: string[]; to: string[] } {
   return s.type === 'command' ? s.argv : { from: s.from.argv, to: s.to.argv };
 }
 
-function sync(scenario: string, name = 'fs', options: SyncOptions = {}, pairOptions: Parameters<typeof scenarioPair>[2] = {}, route: ReplicationPair['route'] = 'relay'): Plan {
+function sync(
+  scenario: string,
+  name = 'fs',
+  options: SyncOptions = {},
+  pairOptions: Parameters<typeof scenarioPair>[2] = {},
+  route: ReplicationPair['route'] = 'relay',
+): Plan {
   return planSync(scenarioPair(scenario, name, pairOptions, route), fuseListing(scenario, 'off1'), fuseListing(scenario, 'ovh3'), options);
 }
 
@@ -44,7 +50,7 @@ describe('planSync on zfs-fuse', () => {
     expect(p.steps[3]!.cleanupOf).toBe(p.steps[1]!.id);
     expect(p.steps[4]!.cleanupOf).toBe(p.steps[0]!.id);
     expect(p.destroys).toEqual({ snapshots: [], bookmarks: [], clones: [], datasets: [] });
-    expect(p.warnings.join('\n')).toContain('-L (large blocks), -c (compressed stream): not supported by the source\'s zfs (zfs-fuse 0.7.0)');
+    expect(p.warnings.join('\n')).toContain("-L (large blocks), -c (compressed stream): not supported by the source's zfs (zfs-fuse 0.7.0)");
     expect(p.warnings.join('\n')).toContain('cannot tell whether');
     expect(p.hosts).toEqual(['off1', 'ovh3']);
     expect(p.summary).toContain('Send 2 snapshots');
@@ -150,7 +156,11 @@ describe('planSync on zfs-fuse', () => {
   });
 
   it('never sent, with the parent missing on the target: create -p first', () => {
-    const p = planSync(pair(`off1:${R1}/neversent/fs`, `ovh3:${R2}/neversent/new/deeper/fs`), fuseListing('neversent', 'off1'), fuseListing('neversent', 'ovh3'));
+    const p = planSync(
+      pair(`off1:${R1}/neversent/fs`, `ovh3:${R2}/neversent/new/deeper/fs`),
+      fuseListing('neversent', 'off1'),
+      fuseListing('neversent', 'ovh3'),
+    );
     expect(argvOf(p.steps[0]!)).toEqual(['zfs', 'create', '-p', `${R2}/neversent/new/deeper`]);
   });
 
@@ -186,7 +196,11 @@ describe('planSync on zfs-fuse', () => {
     const pull = sync('spaces', 'my data', { route: { sshFromTarget: ['ssh', 'off1.example.org'] } }, {}, 'pull').steps.find((s) => s.op === 'send')!;
     expect(pull.type === 'pipe' && pull.exec).toEqual({
       host: 'ovh3',
-      argv: ['sh', '-c', `ssh off1.example.org 'zfs send -I '\\''zfs-hdd/rtest-fx/spaces/my data@snap one'\\'' '\\''zfs-hdd/rtest-fx/spaces/my data@snap two'\\''' | zfs recv 'rpool/rtest-fx/spaces/my data'`],
+      argv: [
+        'sh',
+        '-c',
+        `ssh off1.example.org 'zfs send -I '\\''zfs-hdd/rtest-fx/spaces/my data@snap one'\\'' '\\''zfs-hdd/rtest-fx/spaces/my data@snap two'\\''' | zfs recv 'rpool/rtest-fx/spaces/my data'`,
+      ],
     });
   });
 
@@ -218,7 +232,10 @@ describe('planSync on OpenZFS 2.3', () => {
     expect(est.estimate).toBe(true);
     expect(argvOf(est)).toEqual(['zfs', 'send', '-n', '-v', '-P', '-L', '-c', '-I', 'tank/off/products@20230515-0000', 'tank/off/products@20230530-2330']);
     const send = p.steps.find((s) => s.op === 'send')!;
-    expect(argvOf(send)).toEqual({ from: ['zfs', 'send', '-L', '-c', '-I', 'tank/off/products@20230515-0000', 'tank/off/products@20230530-2330'], to: ['zfs', 'recv', '-s', 'backup/off/stalled'] });
+    expect(argvOf(send)).toEqual({
+      from: ['zfs', 'send', '-L', '-c', '-I', 'tank/off/products@20230515-0000', 'tank/off/products@20230530-2330'],
+      to: ['zfs', 'recv', '-s', 'backup/off/stalled'],
+    });
     expect(p.warnings.filter((w) => w.startsWith('send '))).toEqual([]);
   });
 
@@ -243,11 +260,19 @@ describe('planSync on OpenZFS 2.3', () => {
     const p = planSync(pair('zfsvm:tank/off/products', 'zfsvm:backup/pull/products'), pruned, backup);
     const sends = p.steps.filter((s) => s.op === 'send').map(argvOf);
     expect(sends).toEqual([
-      { from: ['zfs', 'send', '-L', '-c', '-i', 'tank/off/products#20230501-0000', 'tank/off/products@20230515-0000'], to: ['zfs', 'recv', '-s', 'backup/pull/products'] },
-      { from: ['zfs', 'send', '-L', '-c', '-I', 'tank/off/products@20230515-0000', 'tank/off/products@20230530-2330'], to: ['zfs', 'recv', '-s', 'backup/pull/products'] },
+      {
+        from: ['zfs', 'send', '-L', '-c', '-i', 'tank/off/products#20230501-0000', 'tank/off/products@20230515-0000'],
+        to: ['zfs', 'recv', '-s', 'backup/pull/products'],
+      },
+      {
+        from: ['zfs', 'send', '-L', '-c', '-I', 'tank/off/products@20230515-0000', 'tank/off/products@20230530-2330'],
+        to: ['zfs', 'recv', '-s', 'backup/pull/products'],
+      },
     ]);
     // a bookmark cannot be held: only the target's base is
-    expect(p.steps.filter((s) => s.op === 'hold').map((s) => (s.type === 'command' ? s.host + ' ' + s.argv.at(-1) : ''))).toEqual(['zfsvm backup/pull/products@20230501-0000']);
+    expect(p.steps.filter((s) => s.op === 'hold').map((s) => (s.type === 'command' ? s.host + ' ' + s.argv.at(-1) : ''))).toEqual([
+      'zfsvm backup/pull/products@20230501-0000',
+    ]);
     const mark = pruned.datasets.get('tank/off/products')!.bookmarks[0]!;
     expect(p.preconditions).toContainEqual({ kind: 'snapshot-exists', host: 'zfsvm', name: 'tank/off/products#20230501-0000', guid: mark.guid });
   });
@@ -304,7 +329,9 @@ describe('planSync: resume tokens read from the listings (OpenZFS 2.3, record-re
     for (const n of ['tank/it5-rec@s2', 'tank/it5-rec@s1']) {
       expect(plan.preconditions).toContainEqual({ kind: 'snapshot-exists', host: 'zfsvm', name: n, guid: snaps.find((s) => s.name === n)!.guid });
     }
-    expect(plan.steps.find((s) => s.op === 'send')!.description).toBe('Resume the interrupted receive into backup/it5-rec (@s2, 926168 bytes already received)');
+    expect(plan.steps.find((s) => s.op === 'send')!.description).toBe(
+      'Resume the interrupted receive into backup/it5-rec (@s2, 926168 bytes already received)',
+    );
     expect(plan.destroys).toEqual({ snapshots: [], bookmarks: [], clones: [], datasets: [] });
   });
 
@@ -314,14 +341,23 @@ describe('planSync: resume tokens read from the listings (OpenZFS 2.3, record-re
     expect(plan.steps.map(argvOf)).toEqual([['zfs', 'recv', '-A', 'backup/it5-rec']]);
     const step = plan.steps[0]!;
     expect(step).toMatchObject({ op: 'destroy', confirm: true, host: 'zfsvm' });
-    expect(plan.destroys).toEqual({ snapshots: [], bookmarks: [], clones: [], datasets: [{ host: 'zfsvm', name: 'backup/it5-rec/%recv', what: 'the partially received stream' }] });
+    expect(plan.destroys).toEqual({
+      snapshots: [],
+      bookmarks: [],
+      clones: [],
+      datasets: [{ host: 'zfsvm', name: 'backup/it5-rec/%recv', what: 'the partially received stream' }],
+    });
     expect(destroyLines(plan.destroys)).toEqual(['zfsvm: backup/it5-rec/%recv (dataset: the partially received stream)']);
     expect(plan.title).toBe('Discard the stale partial receive zfsvm:backup/it5-rec');
     expect(plan.summary).toContain('resume token is stale: @s2 no longer exists on the source');
-    expect(plan.warnings.join('\n')).toMatch(/Its snapshots are kept; only the partial stream \(926168 bytes received\) is destroyed\. Plan the sync again afterwards\./);
+    expect(plan.warnings.join('\n')).toMatch(
+      /Its snapshots are kept; only the partial stream \(926168 bytes received\) is destroyed\. Plan the sync again afterwards\./,
+    );
     expect(plan.preconditions).toContainEqual({ kind: 'resume-token', host: 'zfsvm', dataset: 'backup/it5-rec', token });
     // the shell line and the plain-text rendering carry the step, marked confirm
-    expect(renderPlan(plan)).toMatch(/1\. Discard the partially received stream in backup\/it5-rec \(zfs recv -A\): it cannot be resumed, @s2 no longer exists on the source \[confirm\]\n {3}zfsvm\$ zfs recv -A backup\/it5-rec\n {3}destroys zfsvm: backup\/it5-rec\/%recv \(dataset: the partially received stream\)/);
+    expect(renderPlan(plan)).toMatch(
+      /1\. Discard the partially received stream in backup\/it5-rec \(zfs recv -A\): it cannot be resumed, @s2 no longer exists on the source \[confirm\]\n {3}zfsvm\$ zfs recv -A backup\/it5-rec\n {3}destroys zfsvm: backup\/it5-rec\/%recv \(dataset: the partially received stream\)/,
+    );
   });
 
   it('stale first receive (@f1 re-created on the source): zfs recv -A destroys the dataset itself, and says so', () => {
@@ -329,7 +365,12 @@ describe('planSync: resume tokens read from the listings (OpenZFS 2.3, record-re
     const plan = planSync(pair('zfsvm:tank/it5-rec2', 'zfsvm:backup/it5-rec2'), openzfsListing('root_resume_list_tank2_recreated', 'zfsvm'), backup2);
     expect(plan.steps.map(argvOf)).toEqual([['zfs', 'recv', '-A', 'backup/it5-rec2']]);
     expect(plan.destroys.datasets).toEqual([
-      { host: 'zfsvm', name: 'backup/it5-rec2', guid: backup2.datasets.get('backup/it5-rec2')!.object.guid, what: 'its first receive was cut: it holds only the partially received stream, no snapshot' },
+      {
+        host: 'zfsvm',
+        name: 'backup/it5-rec2',
+        guid: backup2.datasets.get('backup/it5-rec2')!.object.guid,
+        what: 'its first receive was cut: it holds only the partially received stream, no snapshot',
+      },
     ]);
     expect(plan.summary).toMatch(/resume token is stale: @f1 on the source was re-created since the stream started/);
   });
@@ -362,7 +403,11 @@ describe('planSync with the users that run it (seed 001 operator, recorded id an
     expect(f.source).toEqual({ user: 'operator', root: false, permissions: ['hold', 'send'] });
     expect(f.target?.permissions).toEqual(['compression', 'create', 'destroy', 'hold', 'mount', 'mountpoint', 'receive', 'release', 'rollback']);
     expect(f.receiver?.user).toBe('operator');
-    expect(syncFactsFrom(gathered(root), pull)).toEqual({ source: { user: 'root', root: true }, target: { user: 'root', root: true }, receiver: { user: 'root', root: true } });
+    expect(syncFactsFrom(gathered(root), pull)).toEqual({
+      source: { user: 'root', root: true },
+      target: { user: 'root', root: true },
+      receiver: { user: 'root', root: true },
+    });
   });
 
   it('operator: recv -u (and why), no hold it could not release on the source (a warning says so), the target held and released, no bookmark', () => {
@@ -373,7 +418,9 @@ describe('planSync with the users that run it (seed 001 operator, recorded id an
       `ssh -o BatchMode=yes -- zfsvm-operator 'zfs send -v -P -L -c -I tank/off/users@20230515-0000 tank/off/users@20230530-2330' | zfs recv -s -u backup/pull/users`,
       ['zfs', 'release', tag, 'backup/pull/users@20230515-0000'],
     ]);
-    expect(plan.steps.find((s) => s.op === 'send')!.description).toMatch(/received with -u \(left unmounted\): operator is not root, and on Linux only root can mount/);
+    expect(plan.steps.find((s) => s.op === 'send')!.description).toMatch(
+      /received with -u \(left unmounted\): operator is not root, and on Linux only root can mount/,
+    );
     expect(plan.warnings).toContain(
       'The base is not held on the source during the send: operator may hold snapshots of zfsvm-operator:tank/off/users but not release them, and a hold it placed would stay until root releases it. To have it held: zfs allow -u operator release tank/off/users',
     );
@@ -382,7 +429,9 @@ describe('planSync with the users that run it (seed 001 operator, recorded id an
   it('root: no -u, holds on both sides, and a bookmark of the sent snapshot that may fail', () => {
     const plan = planSync(pull, tank, backup, { facts: syncFactsFrom(gathered(root), pull) });
     expect(plan.steps.filter((s) => !s.estimate).map((s) => s.op)).toEqual(['hold', 'hold', 'send', 'bookmark', 'release', 'release']);
-    expect(plan.steps.find((s) => s.op === 'send')!.type === 'pipe' && (plan.steps.find((s) => s.op === 'send') as { to: { argv: string[] } }).to.argv).toEqual(['zfs', 'recv', '-s', 'backup/pull/users']);
+    expect(plan.steps.find((s) => s.op === 'send')!.type === 'pipe' && (plan.steps.find((s) => s.op === 'send') as { to: { argv: string[] } }).to.argv).toEqual(
+      ['zfs', 'recv', '-s', 'backup/pull/users'],
+    );
     const mark = plan.steps.find((s) => s.op === 'bookmark')!;
     expect(argvOf(mark)).toEqual(['zfs', 'bookmark', 'tank/off/users@20230530-2330', 'tank/off/users#zfs-fleet-20230530-2330']);
     expect(mark.mayFail).toBeDefined();

@@ -15,7 +15,9 @@ describe('timelineHtml', () => {
     const html = timelineHtml(assets, nonce);
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     const csp = /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html)![1]!;
-    expect(csp).toBe(`default-src 'none'; style-src ${assets.cspSource}; font-src ${assets.cspSource}; img-src ${assets.cspSource} data:; script-src 'nonce-${nonce}'`);
+    expect(csp).toBe(
+      `default-src 'none'; style-src ${assets.cspSource}; font-src ${assets.cspSource}; img-src ${assets.cspSource} data:; script-src 'nonce-${nonce}'`,
+    );
     expect(csp).toBe(contentSecurityPolicy(assets.cspSource, nonce));
     expect(html).toContain('<div id="app" data-protocol="1"></div>');
     expect(html).toContain(`<link rel="stylesheet" href="${assets.style}">`);

@@ -14,7 +14,11 @@ import { checkModel, MarkFlag, type TimelineLane, type TimelineModel } from '../
 import { R1, R2, capabilities, fuseListing, openzfsListing, openzfsListingWithout, pair, scenarioPair } from '../replication/fixtures.js';
 
 const TL = path.resolve('test/unit/timeline/fixtures');
-const tlMeta = JSON.parse(fs.readFileSync(path.join(TL, 'meta.json'), 'utf8')) as { recordedEnd: string; roots: Record<string, string>; commands: Record<string, string> };
+const tlMeta = JSON.parse(fs.readFileSync(path.join(TL, 'meta.json'), 'utf8')) as {
+  recordedEnd: string;
+  roots: Record<string, string>;
+  commands: Record<string, string>;
+};
 const T1 = tlMeta.roots.off1!;
 const T2 = tlMeta.roots.ovh3!;
 
@@ -44,7 +48,8 @@ function valid(m: TimelineModel): TimelineModel {
 const names = (lane: TimelineLane, flag: number) => lane.marks.filter((m) => m.flags & flag).map((m) => m.name);
 const all = (lane: TimelineLane) => lane.marks.map((m) => `${m.kind === 'bookmark' ? '#' : '@'}${m.name}`);
 /** The linked pairs of names: `source name = target name`. */
-const linked = (m: TimelineModel) => m.links.map((l) => `${m.lanes[l.from[0]]!.marks[l.from[1]]!.name}=${m.lanes[l.to[0]]!.marks[l.to[1]]!.name}${l.base ? ' (base)' : ''}`);
+const linked = (m: TimelineModel) =>
+  m.links.map((l) => `${m.lanes[l.from[0]]!.marks[l.from[1]]!.name}=${m.lanes[l.to[0]]!.marks[l.to[1]]!.name}${l.base ? ' (base)' : ''}`);
 
 describe('a pair on zfs-fuse (recorded scenarios)', () => {
   it('in sync: every snapshot linked, the newest is the base on both lanes, nothing unsent or target-only', () => {
@@ -154,7 +159,11 @@ describe('a pair on zfs-fuse (recorded scenarios)', () => {
   it('a host that cannot be listed: its lane says why, and so does the summary', () => {
     const m = valid(pairTimeline(scenarioPair('insync'), listings({ off1: fuseListing('insync', 'off1') }), [], {}));
     expect(m.lanes[1]!.problem).toBe('ovh3 is not listed yet');
-    const down = valid(pairTimeline(scenarioPair('insync'), (h) => (h === 'off1' ? fuseListing('insync', 'off1') : { problem: 'Cannot connect to 127.0.0.1:2232: connection refused' })));
+    const down = valid(
+      pairTimeline(scenarioPair('insync'), (h) =>
+        h === 'off1' ? fuseListing('insync', 'off1') : { problem: 'Cannot connect to 127.0.0.1:2232: connection refused' },
+      ),
+    );
     expect(down.lanes[1]!.problem).toBe('ovh3: Cannot connect to 127.0.0.1:2232: connection refused');
     expect(down.summary[0]).toBe('ovh3: Cannot connect to 127.0.0.1:2232: connection refused');
     expect(down.links).toEqual([]);
@@ -215,7 +224,11 @@ describe('schedule, gaps, holds and retention (the timeline recording)', () => {
 
   it('a pair whose source has another replica: a third lane, linked to the source; flags per pair', () => {
     const m = valid(pairTimeline(main, L, [main, second]));
-    expect(m.lanes.map((l) => `${l.role} ${l.id}`)).toEqual([`source off1:${T1}/schedule/fs`, `target ovh3:${T2}/schedule/fs`, `replica ovh3:${T2}/schedule/second`]);
+    expect(m.lanes.map((l) => `${l.role} ${l.id}`)).toEqual([
+      `source off1:${T1}/schedule/fs`,
+      `target ovh3:${T2}/schedule/fs`,
+      `replica ovh3:${T2}/schedule/second`,
+    ]);
     expect(m.links.filter((l) => l.to[0] === 1)).toHaveLength(5);
     expect(m.links.filter((l) => l.to[0] === 2)).toHaveLength(3);
     expect(m.links.filter((l) => l.base).map((l) => `${l.to[0]}:${m.lanes[l.to[0]]!.marks[l.to[1]]!.name}`)).toEqual(['1:s5', '2:s3']);
@@ -238,7 +251,10 @@ describe('schedule, gaps, holds and retention (the timeline recording)', () => {
 describe('OpenZFS 2.3.2 (holds, bookmarks, written, a partial receive, a clone)', () => {
   const tank = openzfsListing('root_zfs_list_tank', 'vm');
   const backup = openzfsListing('root_zfs_list_backup', 'vm');
-  const two = (src: HostListing, dst: HostListing): Listings => (h) => (h === 'src' ? src : h === 'dst' ? dst : undefined);
+  const two =
+    (src: HostListing, dst: HostListing): Listings =>
+    (h) =>
+      h === 'src' ? src : h === 'dst' ? dst : undefined;
 
   it('in sync with holds and a bookmark: the bookmark is a mark of its own, not a second link; held snapshots are not pruned', () => {
     const m = valid(pairTimeline(pair('src:tank/off/products', 'dst:backup/off/products'), two(tank, backup)));
@@ -274,7 +290,9 @@ describe('OpenZFS 2.3.2 (holds, bookmarks, written, a partial receive, a clone)'
     expect(linked(m)).toEqual(['20230501-0000=20230501-0000 (base)']);
     expect(names(src, MarkFlag.Base)).toEqual(['20230501-0000']);
     expect(names(src, MarkFlag.AtRisk)).toEqual([]);
-    expect(m.summary).toContain("The common base @20230501-0000 is the source's oldest snapshot, but it is held (1 hold): retention cannot destroy it while the hold stays.");
+    expect(m.summary).toContain(
+      "The common base @20230501-0000 is the source's oldest snapshot, but it is held (1 hold): retention cannot destroy it while the hold stays.",
+    );
     expect(m.summary.join('\n')).not.toContain('At risk');
   });
 
@@ -341,7 +359,14 @@ describe('size', () => {
     const m = pairTimeline(pair('off1:a/fs', 'ovh3:b/fs'), listings({ off1: l, ovh3: buildListing('ovh3', capabilities('ovh3'), [], []) }));
     expect(m.lanes[0]!.interval).toBe(3600);
     expect(names(m.lanes[0]!, MarkFlag.GapBefore)).toEqual([]);
-    const burst = buildListing('off1', capabilities('off1'), [], objects.filter((o) => o.type !== 'snapshot' || o.creation === now - 3600));
-    expect(pairTimeline(pair('off1:a/fs', 'ovh3:b/fs'), listings({ off1: burst, ovh3: buildListing('ovh3', capabilities('ovh3'), [], []) })).lanes[0]!.interval).toBeUndefined();
+    const burst = buildListing(
+      'off1',
+      capabilities('off1'),
+      [],
+      objects.filter((o) => o.type !== 'snapshot' || o.creation === now - 3600),
+    );
+    expect(
+      pairTimeline(pair('off1:a/fs', 'ovh3:b/fs'), listings({ off1: burst, ovh3: buildListing('ovh3', capabilities('ovh3'), [], []) })).lanes[0]!.interval,
+    ).toBeUndefined();
   });
 });

@@ -15,7 +15,10 @@ describe('actionOutcome', () => {
   });
   it('plan flows: run, cancelled at the modal, sent to the terminal, nothing to do, blocked', () => {
     expect(actionOutcome(ran('ok'))).toEqual({ ok: true });
-    expect(actionOutcome(ran('failed', 'cannot receive: destination has been modified'))).toEqual({ ok: false, message: 'cannot receive: destination has been modified' });
+    expect(actionOutcome(ran('failed', 'cannot receive: destination has been modified'))).toEqual({
+      ok: false,
+      message: 'cannot receive: destination has been modified',
+    });
     expect(actionOutcome(ran('changed'))).toEqual({ ok: false, message: 'the run ended changed' });
     expect(actionOutcome(ran('declined'))).toEqual({ ok: false, cancelled: true });
     expect(actionOutcome(flow('cancelled'))).toEqual({ ok: false, cancelled: true });
@@ -24,7 +27,10 @@ describe('actionOutcome', () => {
     expect(actionOutcome(flow('blocked', { message: 'Blocked: Sync' }))).toEqual({ ok: false, message: 'Blocked: Sync' });
   });
   it('a blocked sync whose re-base ran and then the sync: the last flow decides', () => {
-    expect(actionOutcome(flow('blocked', { message: 'Blocked: Sync', next: { ...ran('ok'), next: ran('failed', 'no space') } }))).toEqual({ ok: false, message: 'no space' });
+    expect(actionOutcome(flow('blocked', { message: 'Blocked: Sync', next: { ...ran('ok'), next: ran('failed', 'no space') } }))).toEqual({
+      ok: false,
+      message: 'no space',
+    });
   });
   it('several clones re-based: a failure speaks for all, else a cancel', () => {
     expect(actionOutcome([ran('ok'), ran('ok')])).toEqual({ ok: true });

@@ -61,7 +61,9 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe('fingerprints', () => {
   it('match ssh-keygen -lf for ed25519, ecdsa and rsa keys', () => {
     for (const k of Object.values(keys)) {
-      const expected = sshKeygen(['-lf', k.file + '.pub']).trim().split(/\s+/)[1];
+      const expected = sshKeygen(['-lf', k.file + '.pub'])
+        .trim()
+        .split(/\s+/)[1];
       expect(fingerprintSha256(k.blob)).toBe(expected);
       expect(keyTypeOf(k.blob)).toBe(k.type);
     }

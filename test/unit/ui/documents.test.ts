@@ -15,12 +15,23 @@ vi.mock('vscode', () => ({
 }));
 
 describe('plan documents', () => {
-  it('a plan whose warnings carry a host\'s control bytes is stored escaped; newlines stay', () => {
+  it("a plan whose warnings carry a host's control bytes is stored escaped; newlines stay", () => {
     const plan = makePlan({
       kind: 'rebase',
       title: 'Rebase',
       summary: 'Re-base a clone',
-      steps: [{ id: 's1', type: 'command', op: 'clone', host: 'ovh3', argv: ['zfs', 'clone', 'rpool/a@s', 'rpool/c'], description: 'Re-create rpool/c', destroys: emptyDestroys(), confirm: false }],
+      steps: [
+        {
+          id: 's1',
+          type: 'command',
+          op: 'clone',
+          host: 'ovh3',
+          argv: ['zfs', 'clone', 'rpool/a@s', 'rpool/c'],
+          description: 'Re-create rpool/c',
+          destroys: emptyDestroys(),
+          confirm: false,
+        },
+      ],
       preconditions: [],
       warnings: ['ovh3: the local property user:note of rpool/c is not set again: its value has control characters (\x1b[2J\x15rm -rf ~\r)'],
     });

@@ -16,7 +16,7 @@ describe('seed 000 pair', () => {
     expect(names(actionsFor(m, 1, 0))).toEqual(['reveal', 'copyName', 'rollbackTo']);
     expect(names(actionsFor(m, 1, 1))).toEqual(['reveal', 'copyName', 'rollbackTo', 'rebaseClones']);
   });
-  it('the message names the request, the lane, the kind and the short name, and passes the extension\'s parser', () => {
+  it("the message names the request, the lane, the kind and the short name, and passes the extension's parser", () => {
     const msg = actionMessage(m, 0, 1, 'syncTo', 7);
     expect(msg).toEqual({ type: 'action', requestId: 7, action: 'syncTo', lane: m.lanes[0]!.id, kind: 'snapshot', name: '20230608-1130' });
     expect(parseFromWebview(JSON.parse(JSON.stringify(msg)))).toEqual(msg);

@@ -1,6 +1,17 @@
 /** Tooltip lines, announcements and badges from models built from recorded real ZFS listings. */
 import { describe, expect, it } from 'vitest';
-import { announcement, axisTickFormat, formatAge, formatInterval, formatUtc, laneBadges, laneDetail, markStates, timeZoneLabel, tooltipLines } from '../../../webview-ui/timeline/format.js';
+import {
+  announcement,
+  axisTickFormat,
+  formatAge,
+  formatInterval,
+  formatUtc,
+  laneBadges,
+  laneDetail,
+  markStates,
+  timeZoneLabel,
+  tooltipLines,
+} from '../../../webview-ui/timeline/format.js';
 import { openzfsPair, openzfsResumePair, seed000 } from './models.js';
 
 describe('numbers and times', () => {
@@ -55,7 +66,11 @@ describe('OpenZFS 2.3', () => {
   it('a written source: a neutral badge with the bytes written (a replica written to would be a problem)', () => {
     expect(laneBadges(src!)).toEqual([{ kind: 'written', text: 'written', title: 'Written to: 200 KiB written since the newest snapshot' }]);
     expect(laneBadges({ ...src!, role: 'target' })).toEqual([
-      { kind: 'modified', text: 'modified', title: 'Written to: 200 KiB written since the newest snapshot; the next receive needs a rollback, which discards it' },
+      {
+        kind: 'modified',
+        text: 'modified',
+        title: 'Written to: 200 KiB written since the newest snapshot; the next receive needs a rollback, which discards it',
+      },
     ]);
     expect(laneDetail(src!)).toBe('source · 3 snapshots · 1 bookmark');
   });
@@ -63,7 +78,9 @@ describe('OpenZFS 2.3', () => {
   it('an interrupted first receive (OpenZFS, no snapshot yet on the target): "resumable", and no "modified?" (nothing to compare with)', () => {
     const [src, tgt] = openzfsResumePair().lanes;
     expect(tgt!.marks.filter((m) => m.kind === 'snapshot')).toEqual([]);
-    expect(laneBadges(tgt!)).toEqual([{ kind: 'resume', text: 'resumable', title: 'A partially received stream can be resumed (receive_resume_token is set)' }]);
+    expect(laneBadges(tgt!)).toEqual([
+      { kind: 'resume', text: 'resumable', title: 'A partially received stream can be resumed (receive_resume_token is set)' },
+    ]);
     expect(laneBadges(src!).map((b) => b.kind)).not.toContain('resume');
   });
   it('a bookmark has no used line; a held snapshot says how many holds', () => {

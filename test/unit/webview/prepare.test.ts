@@ -1,7 +1,22 @@
 /** The prepared model and the binary searches a frame relies on (models from recorded real ZFS listings). */
 import { describe, expect, it } from 'vitest';
 import { MarkFlag } from '../../../src/shared/protocol.js';
-import { BOOKMARK, R_MAX, R_MIN, Style, findMark, laneAtY, laneBoxes, lowerBound, markAt, nearest, prepare, radiusFor, styleOf, visibleRange } from '../../../webview-ui/timeline/prepare.js';
+import {
+  BOOKMARK,
+  R_MAX,
+  R_MIN,
+  Style,
+  findMark,
+  laneAtY,
+  laneBoxes,
+  lowerBound,
+  markAt,
+  nearest,
+  prepare,
+  radiusFor,
+  styleOf,
+  visibleRange,
+} from '../../../webview-ui/timeline/prepare.js';
 import { openzfsPair, seed000 } from './models.js';
 
 describe('binary searches on sorted times', () => {

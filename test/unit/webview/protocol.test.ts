@@ -61,7 +61,14 @@ describe('webview -> extension', () => {
   const valid: FromWebview[] = [
     { type: 'ready' },
     { type: 'refresh' },
-    ...TIMELINE_ACTIONS.map((action, i): FromWebview => ({ type: 'action', requestId: i + 1, action, lane: 'off1:zfs-hdd/off/products', kind: 'snapshot', name: '20230501-0000' })),
+    ...TIMELINE_ACTIONS.map((action, i): FromWebview => ({
+      type: 'action',
+      requestId: i + 1,
+      action,
+      lane: 'off1:zfs-hdd/off/products',
+      kind: 'snapshot',
+      name: '20230501-0000',
+    })),
     { type: 'action', requestId: 9, action: 'reveal', lane: 'src:tank/off/products', kind: 'bookmark', name: 'b1' },
     { type: 'rendered', marks: 5, links: 1, ms: 12.5 },
   ];

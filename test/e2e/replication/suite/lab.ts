@@ -49,7 +49,10 @@ export async function snapshot(host: string, name: string): Promise<void> {
 
 /** name -> guid of a dataset's snapshots (`zfs get -p`: zfs-fuse rounds guids without it). */
 export async function snapshotGuids(host: string, dataset: string): Promise<Map<string, string>> {
-  const out = await ssh(host, `zfs list -H -t snapshot -o name -r ${q(dataset)} | while IFS= read -r s; do printf '%s\\t%s\\n' "$s" "$(zfs get -H -p -o value guid "$s")"; done`);
+  const out = await ssh(
+    host,
+    `zfs list -H -t snapshot -o name -r ${q(dataset)} | while IFS= read -r s; do printf '%s\\t%s\\n' "$s" "$(zfs get -H -p -o value guid "$s")"; done`,
+  );
   const m = new Map<string, string>();
   for (const line of out.split('\n')) {
     const [name, guid] = line.split('\t');
@@ -91,7 +94,10 @@ async function releaseLeakedSendHolds(host: string, root: string): Promise<void>
 export async function destroyRoot(host: string, root: string): Promise<void> {
   if (!/\/e2e-repl-[0-9a-f]+$/.test(root)) throw new Error(`refusing to destroy ${root}: not an e2e test root`);
   for (let i = 0; i < 20; i++) {
-    const out = await ssh(host, `zfs list -H -o name ${q(root)} >/dev/null 2>&1 || { echo gone; exit 0; }; zfs destroy -r -R ${q(root)} 2>&1 && echo gone || true`);
+    const out = await ssh(
+      host,
+      `zfs list -H -o name ${q(root)} >/dev/null 2>&1 || { echo gone; exit 0; }; zfs destroy -r -R ${q(root)} 2>&1 && echo gone || true`,
+    );
     if (out.includes('gone')) return;
     if (i % 4 === 3) await releaseLeakedSendHolds(host, root);
     await sleep(500);

@@ -86,7 +86,8 @@ function snapNode(host: string, name: string) {
 }
 
 /** Answers for a plan that is run: "Run" in the plan's modal, "Run Step" for each step confirmation. */
-const runEverything = (_message: string, _detail: string, buttons: string[]) => (buttons.includes('Run Step') ? 'Run Step' : buttons.includes('Run') ? 'Run' : undefined);
+const runEverything = (_message: string, _detail: string, buttons: string[]) =>
+  buttons.includes('Run Step') ? 'Run Step' : buttons.includes('Run') ? 'Run' : undefined;
 
 suite('replication commands (lab: off1 -> ovh3)', function () {
   this.timeout(180_000);
@@ -164,7 +165,10 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     // The tooltip holds the whole state summary.
     const tip = api.ctx.replication.pairsView.view(await pairNode(SYNC_ID)).tooltip;
     assert.match(tip.find(([k]) => k === 'State')?.[1] ?? '', /^In sync: the target has the source's newest snapshot @s3\./);
-    assert.ok(tip.some(([k, v]) => k === 'Last run' && /ok/.test(v)), JSON.stringify(tip));
+    assert.ok(
+      tip.some(([k, v]) => k === 'Last run' && /ok/.test(v)),
+      JSON.stringify(tip),
+    );
     // The history records both runs of the pair.
     const { entries } = await api.ctx.replication.history.read();
     assert.ok(entries.filter((e) => e.pair === SYNC_ID && e.outcome === 'ok').length >= 2);
@@ -186,7 +190,11 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     assert.equal(dst.get(`${DST}@opt1`), src.get(`${SRC}@opt1`));
 
     picks['send mode'] = 'Full';
-    input.script({ quickPick: (items, options) => items.find((i) => i.label === picks[Object.keys(picks).find((k) => (options.title ?? '').endsWith(k))!]), inputBox: () => 'opt2', warnModal: runEverything });
+    input.script({
+      quickPick: (items, options) => items.find((i) => i.label === picks[Object.keys(picks).find((k) => (options.title ?? '').endsWith(k))!]),
+      inputBox: () => 'opt2',
+      warnModal: runEverything,
+    });
     assert.equal(await run('zfsFleet.syncPairWithOptions', SYNC_ID), undefined);
     const err = input.of('error')[0];
     assert.ok(err, 'an error message');
@@ -201,7 +209,10 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     input.script({ warnModal: runEverything, confirmTyped: () => false });
     const r1 = await run('zfsFleet.rollbackToSnapshot', snapNode('ovh3', `${DST}@s3`));
     assert.equal(r1.choice, 'cancelled');
-    assert.match(r1.detail!, new RegExp(`this destroys ${DST}@opt1, the newest common snapshot of the pair e2e sync .*the next sync starts from the older common snapshot ${SRC}@s3`));
+    assert.match(
+      r1.detail!,
+      new RegExp(`this destroys ${DST}@opt1, the newest common snapshot of the pair e2e sync .*the next sync starts from the older common snapshot ${SRC}@s3`),
+    );
     const asked = input.of('confirmTyped')[0]!;
     assert.equal(asked.expected, DST, 'the dataset name is what must be typed');
     assert.ok((await snapshotGuids('ovh3', DST)).has(`${DST}@opt1`), 'nothing ran');
@@ -268,8 +279,14 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     });
     const r = await run('zfsFleet.rollbackToSnapshot', snapNode('ovh3', `${ds}@a`));
     assert.equal(r.result?.outcome, 'changed');
-    assert.ok(r.result?.changes?.some((c) => c.includes('@late')), JSON.stringify(r.result?.changes));
-    assert.ok(r.result!.steps.every((st) => st.status === 'not-run'), 'nothing ran');
+    assert.ok(
+      r.result?.changes?.some((c) => c.includes('@late')),
+      JSON.stringify(r.result?.changes),
+    );
+    assert.ok(
+      r.result!.steps.every((st) => st.status === 'not-run'),
+      'nothing ran',
+    );
     assert.ok(!r.confirmedSteps?.length, 'no step was even asked for');
     // Re-planned from fresh listings: now @late is in the list, and it is destroyed with the others.
     const again = r.next!;
@@ -331,7 +348,12 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     const c1 = `${top}/c1`;
     const c2 = `${top}/c2 with space`;
     await makeDataset('ovh3', fs1, ['a', 'b', 'c', 'd']);
-    await ssh('ovh3', [`zfs clone ${q(`${fs1}@c`)} ${q(c1)}`, `zfs create ${q(`${c1}/child`)}`, `zfs snapshot -r ${q(`${c1}@x`)}`, `zfs clone ${q(`${c1}@x`)} ${q(c2)}`].join('\n'));
+    await ssh(
+      'ovh3',
+      [`zfs clone ${q(`${fs1}@c`)} ${q(c1)}`, `zfs create ${q(`${c1}/child`)}`, `zfs snapshot -r ${q(`${c1}@x`)}`, `zfs clone ${q(`${c1}@x`)} ${q(c2)}`].join(
+        '\n',
+      ),
+    );
     const state = async () => (await ssh('ovh3', `zfs list -H -o name -t all -r ${q(top)}`)).split('\n').filter(Boolean).sort();
     const before = await state();
     const expected = [`${fs1}@c`, `${fs1}@d`, c1, `${c1}@x`, `${c1}/child`, `${c1}/child@x`, c2].sort();
@@ -372,7 +394,8 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     // 2. The same with the names typed right: each destroy step confirmed on its own; ZFS destroys exactly the list.
     typed.length = 0;
     input.script({
-      warnModal: (message, _detail, buttons) => (message.startsWith('Blocked') ? 'Roll Back and Destroy Clones (-R)' : buttons.includes('Run Step') ? 'Run Step' : 'Run'),
+      warnModal: (message, _detail, buttons) =>
+        message.startsWith('Blocked') ? 'Roll Back and Destroy Clones (-R)' : buttons.includes('Run Step') ? 'Run Step' : 'Run',
       confirmTyped: (_p, expected) => {
         typed.push(expected);
         return true;
@@ -392,7 +415,10 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     assert.ok(shown.lines.includes(`ovh3: ${c2} (clone)`) && shown.lines.includes(`ovh3: ${c1}/child (dataset)`), shown.lines.join('\n'));
     // Every clone and dataset destroyed had its name typed; every destroy and the rollback confirmed one by one.
     assert.deepEqual(typed.sort(), [c1, `${c1}/child`, c2].sort());
-    assert.deepEqual(r2.confirmedSteps, r2.plan.steps.filter((s) => s.confirm).map((s) => s.id));
+    assert.deepEqual(
+      r2.confirmedSteps,
+      r2.plan.steps.filter((s) => s.confirm).map((s) => s.id),
+    );
     assert.ok(r2.plan.steps.length >= 3);
     assert.deepEqual(await snapshotNames('ovh3', fs1), [`${fs1}@a`, `${fs1}@b`]);
   });
@@ -435,7 +461,10 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     input.script({ inputBox: () => answers.shift(), quickPick: (items) => items.find((i) => i.label === 'relay') });
     await run('zfsFleet.addPair');
     const spec = vscode.workspace.getConfiguration('zfsFleet').get<{ source: string; target: string; label?: string }[]>('pairs')!;
-    assert.ok(spec.some((p) => p.target === target && p.label === 'added pair'), JSON.stringify(spec));
+    assert.ok(
+      spec.some((p) => p.target === target && p.label === 'added pair'),
+      JSON.stringify(spec),
+    );
     const node = await pairNode(`off1:${SRC}->${target}`);
     await run('zfsFleet.removePair', node);
     const after = vscode.workspace.getConfiguration('zfsFleet').get<{ target: string }[]>('pairs')!;
@@ -448,7 +477,14 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
       contributes: { menus: Record<string, { command: string; when?: string }[]> };
       capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } };
     };
-    const mutating = ['zfsFleet.syncPair', 'zfsFleet.syncPairWithOptions', 'zfsFleet.rollbackToSnapshot', 'zfsFleet.rebaseClone', 'zfsFleet.addPair', 'zfsFleet.removePair'];
+    const mutating = [
+      'zfsFleet.syncPair',
+      'zfsFleet.syncPairWithOptions',
+      'zfsFleet.rollbackToSnapshot',
+      'zfsFleet.rebaseClone',
+      'zfsFleet.addPair',
+      'zfsFleet.removePair',
+    ];
     for (const [menu, items] of Object.entries(pkg.contributes.menus)) {
       for (const i of items) if (mutating.includes(i.command)) assert.match(i.when ?? '', /isWorkspaceTrusted/, `${menu}: ${i.command}`);
     }

@@ -75,7 +75,8 @@ export class ScriptedInput implements UserInput {
     // The real input box does not accept a value its validator rejects.
     if (answer !== undefined && options.validateInput) {
       const problem = await options.validateInput(answer);
-      if (problem) throw new Error(`scripted answer ${JSON.stringify(answer)} rejected by the input box: ${typeof problem === 'string' ? problem : problem.message}`);
+      if (problem)
+        throw new Error(`scripted answer ${JSON.stringify(answer)} rejected by the input box: ${typeof problem === 'string' ? problem : problem.message}`);
     }
     this.calls.push({ method: 'inputBox', message: options.title ?? options.prompt ?? '', options, answer });
     return answer;

@@ -47,7 +47,9 @@ async function waitPanel(key: string, ok: (p: TimelinePanelState) => boolean, wh
     await new Promise((r) => setTimeout(r, 200));
   }
   const { model, ...rest } = last ?? ({} as Partial<TimelinePanelState>);
-  throw new Error(`timeline ${key}: ${what} did not happen in ${timeoutMs / 1000} s; last state ${JSON.stringify(rest)}; summary ${JSON.stringify(model?.summary)}`);
+  throw new Error(
+    `timeline ${key}: ${what} did not happen in ${timeoutMs / 1000} s; last state ${JSON.stringify(rest)}; summary ${JSON.stringify(model?.summary)}`,
+  );
 }
 
 function post(key: string, message: unknown): Promise<unknown> {
@@ -60,7 +62,9 @@ const lane = (m: TimelineModel, host: string) => m.lanes.find((l) => l.host === 
 /** `zfs send ... | zfs recv ...` between two lab hosts with the operator's OpenSSH (set-up, not the product). */
 function pipe(from: string, send: string, to: string, recv: string): Promise<void> {
   const cmd = `ssh -F ${q(SSH_CONFIG)} ${from} ${q(send)} | ssh -F ${q(SSH_CONFIG)} ${to} ${q(recv)}`;
-  return new Promise((resolve, reject) => execFile('bash', ['-o', 'pipefail', '-c', cmd], (err, _o, stderr) => (err ? reject(new Error(`${cmd}: ${stderr}`)) : resolve())));
+  return new Promise((resolve, reject) =>
+    execFile('bash', ['-o', 'pipefail', '-c', cmd], (err, _o, stderr) => (err ? reject(new Error(`${cmd}: ${stderr}`)) : resolve())),
+  );
 }
 
 suite('timeline (lab: off1 -> ovh3)', function () {
@@ -87,7 +91,10 @@ suite('timeline (lab: off1 -> ovh3)', function () {
     const pairs = Array.isArray(savedPairs) ? [...savedPairs] : [];
     await cfg.update('pairs', [...pairs, { source: `off1:${SRC}`, target: `ovh3:${DST}`, label: 'timeline e2e' }], vscode.ConfigurationTarget.Global);
     for (let i = 0; i < 100 && !(await api.ctx.replication.pairs.pairs()).some((p) => p.pair.id === PAIR_ID); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.ok((await api.ctx.replication.pairs.pairs()).some((p) => p.pair.id === PAIR_ID), 'the pair did not appear');
+    assert.ok(
+      (await api.ctx.replication.pairs.pairs()).some((p) => p.pair.id === PAIR_ID),
+      'the pair did not appear',
+    );
   });
 
   suiteTeardown(async function () {
@@ -116,7 +123,10 @@ suite('timeline (lab: off1 -> ovh3)', function () {
       ],
     );
     // What the webview drew is the model.
-    assert.equal(p.rendered!.marks, m.lanes.reduce((s, l) => s + l.marks.length, 0));
+    assert.equal(
+      p.rendered!.marks,
+      m.lanes.reduce((s, l) => s + l.marks.length, 0),
+    );
     assert.equal(p.rendered!.links, m.links.length);
     // Against the hosts: a link for every guid both have, the newest of them the base.
     const src = await snapshotGuids('off1', SRC);
@@ -143,7 +153,12 @@ suite('timeline (lab: off1 -> ovh3)', function () {
     await post(key, { type: 'action', requestId: 1, action: 'destroy', lane: `off1:${SRC}`, kind: 'snapshot', name: 't1' });
     await post(key, { type: 'action', requestId: 2, action: 'syncTo', lane: `off1:${SRC}`, kind: 'snapshot', name: 'not-there' });
     // A mark the timeline does not show: refused, and the webview is told so.
-    assert.deepEqual((await panel(key)).lastActionResult, { type: 'actionResult', requestId: 2, ok: false, message: 'snapshot not-there is not in the timeline shown' });
+    assert.deepEqual((await panel(key)).lastActionResult, {
+      type: 'actionResult',
+      requestId: 2,
+      ok: false,
+      message: 'snapshot not-there is not in the timeline shown',
+    });
     await post(key, 'ready');
     const after = await panel(key);
     assert.equal(after.invalidMessages, before.invalidMessages + 3);
@@ -189,7 +204,11 @@ suite('timeline (lab: off1 -> ovh3)', function () {
     assert.equal(before.visible, true, 'the panel is shown again after the action it started');
     // Refresh Host in the Hosts view (not the panel's own Refresh): the open timeline follows it.
     await vscode.commands.executeCommand('zfsFleet.refreshHost', api.ctx.tree.model.hostNode('ovh3'));
-    const p = await waitPanel(key, (x) => x.renders > before.renders && !!x.model && names(lane(x.model, 'ovh3'), MarkFlag.TargetOnly).includes('own'), 'target-only @own');
+    const p = await waitPanel(
+      key,
+      (x) => x.renders > before.renders && !!x.model && names(lane(x.model, 'ovh3'), MarkFlag.TargetOnly).includes('own'),
+      'target-only @own',
+    );
     assert.deepEqual(names(lane(p.model!, 'ovh3'), MarkFlag.TargetOnly), ['own']);
     assert.match(p.model!.summary.join('\n'), /The target has 1 snapshot newer than the common base @t3 \(@own\)/);
 
