@@ -10,13 +10,10 @@ import { extensionApp } from './ui/app.js';
 import { readSettings, SECTION, type FleetSettings } from './ui/settings.js';
 import { askUnknownHostKey, PassphraseStore } from './ui/sshPrompts.js';
 import { FleetTreeProvider, type FleetNode } from './ui/tree.js';
-import { vscodeUserInput, type UserInput } from './ui/userInput.js';
+import { vscodeUserInput } from './ui/userInput.js';
+import { registerTestCommands, testApi, type TestApi } from './ui/testHooks.js';
 
-/** Returned by activate() only when ZFS_FLEET_TEST=1: the e2e suites script the UI through it. */
-export interface TestApi {
-  ctx: FleetContext;
-  setUserInput(input: UserInput | undefined): void;
-}
+export type { TestApi };
 
 export function activate(context: vscode.ExtensionContext): TestApi | undefined {
   const log = vscode.window.createOutputChannel('ZFS Fleet', { log: true });
@@ -60,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     view,
     replication,
     ...registerCommands(ctx),
+    ...registerTestCommands(ctx),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SECTION)) return;
       const old = settings;
@@ -90,8 +88,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     { dispose: () => void fleet.dispose() },
   );
   log.info(`ZFS Fleet activated with ${settings.hosts.length} host(s)`);
-  if (process.env.ZFS_FLEET_TEST !== '1') return undefined;
-  return { ctx, setUserInput: (i) => (ctx.input = i ?? vscodeUserInput) };
+  return testApi(ctx);
 }
 
 export function deactivate(): void {}

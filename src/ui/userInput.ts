@@ -60,3 +60,17 @@ export class UserCancelled extends Error {
     this.name = 'UserCancelled';
   }
 }
+
+/** One item, or the command ends silently (UserCancelled) when the user cancels. */
+export async function pick<T extends vscode.QuickPickItem>(input: UserInput, items: readonly T[], options: vscode.QuickPickOptions): Promise<T> {
+  const chosen = await input.quickPick(items, options);
+  if (chosen === undefined) throw new UserCancelled();
+  return chosen;
+}
+
+/** A typed value, or the command ends silently (UserCancelled) when the user cancels. */
+export async function text(input: UserInput, options: vscode.InputBoxOptions): Promise<string> {
+  const value = await input.inputBox(options);
+  if (value === undefined) throw new UserCancelled();
+  return value;
+}

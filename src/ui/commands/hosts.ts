@@ -3,11 +3,12 @@ import { validateHostSpec } from '../../core/fleet/endpoint.js';
 import { listConfigHosts } from '../../transport/sshConfig.js';
 import type { Command } from '../context.js';
 import { readSettings, writeHosts } from '../settings.js';
-import { UserCancelled } from '../userInput.js';
+import { UserCancelled, text } from '../userInput.js';
+import { selection } from '../selection.js';
 
 export const addHost: Command = async (ctx) => {
   const settings = readSettings();
-  const value = await ctx.input.inputBox({
+  const value = await text(ctx.input, {
     title: 'Add ZFS Host',
     prompt: 'An ssh config alias, [user@]host[:port], or local',
     placeHolder: 'off1, root@backup.example.org:2222, local',
@@ -20,7 +21,6 @@ export const addHost: Command = async (ctx) => {
       }
     },
   });
-  if (value === undefined) throw new UserCancelled();
   await writeHosts([...settings.hosts, value.trim()]);
 };
 
@@ -43,7 +43,11 @@ export const importSshHosts: Command = async (ctx) => {
 };
 
 export const removeHost: Command = async (ctx, node, nodes) => {
-  const gone = new Set((nodes?.length ? nodes : node ? [node] : []).filter((n) => n.kind === 'host').map((n) => n.host));
+  const gone = new Set(
+    selection(node, nodes)
+      .filter((n) => n.kind === 'host')
+      .map((n) => n.host),
+  );
   if (gone.size === 0) return;
   const settings = readSettings();
   await writeHosts(settings.hosts.filter((h) => !gone.has(h)));

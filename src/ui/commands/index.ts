@@ -5,7 +5,7 @@ import { UserCancelled } from '../userInput.js';
 import { addHost, importSshHosts, removeHost } from './hosts.js';
 import { copyName, forgetPassphrases, openTerminal, showLog } from './misc.js';
 import { refreshAll, refreshHost, retryHost } from './refresh.js';
-import { openTimeline, registerTimeline, timelineDebugState } from './timeline.js';
+import { openTimeline, registerTimeline } from './timeline.js';
 import {
   addPair,
   diagnosePair,
@@ -22,13 +22,11 @@ import {
 /**
  * A command: its handler, whether it changes ZFS or the user's configuration (`mutating`: the
  * wrapper refuses it in an untrusted workspace, naming it, and package.json's enablement says
- * `isWorkspaceTrusted`), and whether it exists only for tests (registered under ZFS_FLEET_TEST=1,
- * not contributed).
+ * `isWorkspaceTrusted`). Test-only commands are not in this table (src/ui/testHooks.ts).
  */
 export interface CommandSpec {
   run: Command;
   mutating?: string;
-  testOnly?: boolean;
 }
 
 export const COMMANDS = {
@@ -53,13 +51,12 @@ export const COMMANDS = {
   'zfsFleet.rebaseClone': { run: rebaseClone, mutating: 'Rebase Clone' },
   'zfsFleet.showReplicationHistory': { run: showReplicationHistory },
   'zfsFleet.openTimeline': { run: openTimeline },
-  'zfsFleet.timeline.debugState': { run: timelineDebugState, testOnly: true },
 } satisfies Record<string, CommandSpec>;
 
 export type CommandId = keyof typeof COMMANDS;
 
 export function registerCommands(ctx: FleetContext): vscode.Disposable[] {
-  const specs = (Object.entries(COMMANDS) as [CommandId, CommandSpec][]).filter(([, spec]) => !spec.testOnly || process.env.ZFS_FLEET_TEST === '1');
+  const specs = Object.entries(COMMANDS) as [CommandId, CommandSpec][];
   const commands = specs.map(([id, spec]) => vscode.commands.registerCommand(id, (...args: unknown[]) => runCommand(ctx, id, spec, args)));
   // The timeline's panels and their serializer (registered at activation: onWebviewPanel restores them).
   return [...commands, ...registerTimeline(ctx)];

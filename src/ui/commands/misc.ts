@@ -3,9 +3,12 @@ import { nodeName } from '../../core/fleet/treeModel.js';
 import type { Command } from '../context.js';
 import { readSettings } from '../settings.js';
 import { openSshArgs } from '../terminal.js';
+import { selection } from '../selection.js';
 
 export const copyName: Command = async (_ctx, node, nodes) => {
-  const names = (nodes?.length ? nodes : node ? [node] : []).map(nodeName).filter((n): n is string => !!n);
+  const names = selection(node, nodes)
+    .map(nodeName)
+    .filter((n): n is string => !!n);
   if (names.length) await vscode.env.clipboard.writeText(names.join('\n'));
 };
 

@@ -1,6 +1,7 @@
 import { mapLimit } from '../../core/fleet/fleet.js';
 import type { Command } from '../context.js';
 import { readSettings } from '../settings.js';
+import { selection } from '../selection.js';
 
 export const refreshAll: Command = async (ctx) => {
   const { hostConcurrency } = readSettings();
@@ -9,7 +10,7 @@ export const refreshAll: Command = async (ctx) => {
 
 /** Refresh the selected hosts (or the host of the selected node). */
 export const refreshHost: Command = async (ctx, node, nodes) => {
-  const hosts = new Set((nodes?.length ? nodes : node ? [node] : []).map((n) => n.host));
+  const hosts = new Set(selection(node, nodes).map((n) => n.host));
   await Promise.all([...hosts].map((h) => ctx.tree.loadHost(h, true)));
 };
 

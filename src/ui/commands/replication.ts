@@ -20,7 +20,8 @@ import { isPairNode, type PairNode } from '../replication/pairsTree.js';
 import { pairLabel } from '../replication/pairView.js';
 import { showHistory, vscodeReplicationUI } from '../replication/planFlow.js';
 import type { FleetNode } from '../tree.js';
-import { UserCancelled } from '../userInput.js';
+import { pick, text } from '../userInput.js';
+import { selection } from '../selection.js';
 
 function isFleetNode(x: unknown): x is FleetNode {
   return !!x && typeof x === 'object' && typeof (x as FleetNode).kind === 'string' && typeof (x as FleetNode).host === 'string';
@@ -39,7 +40,8 @@ async function resolvePair(ctx: FleetContext, arg: unknown): Promise<ValidPair> 
     return p;
   }
   if (pairs.length === 0) throw new Error('No replication pairs: add one with "Add Replication Pair…" or in .zfs-fleet.json.');
-  const pick = await ctx.input.quickPick(
+  const picked = await pick(
+    ctx.input,
     pairs.map((p) => ({
       label: pairLabel(p),
       description: `${p.pair.source.host}:${p.pair.source.name!.full} → ${p.pair.target.host}:${p.pair.target.name!.full}`,
@@ -48,8 +50,7 @@ async function resolvePair(ctx: FleetContext, arg: unknown): Promise<ValidPair> 
     })),
     { title: 'Replication pair', placeHolder: 'Choose a pair' },
   );
-  if (!pick) throw new UserCancelled();
-  return pick.p;
+  return picked.p;
 }
 
 function endpointProblem(v: string): string | undefined {
@@ -67,7 +68,7 @@ function endpointProblem(v: string): string | undefined {
 export const addPair: Command = async (ctx, node) => {
   const prefill =
     isFleetNode(node) && (node.kind === 'dataset' || node.kind === 'pool') ? `${node.host}:${node.kind === 'pool' ? node.pool : node.name}` : undefined;
-  const source = await ctx.input.inputBox({
+  const source = await text(ctx.input, {
     title: 'Add Replication Pair (1/4): source',
     prompt: 'The dataset to replicate, HOST:DATASET (HOST as in zfsFleet.hosts)',
     placeHolder: 'off1:zfs-hdd/off/products',
@@ -75,28 +76,24 @@ export const addPair: Command = async (ctx, node) => {
     ignoreFocusOut: true,
     validateInput: endpointProblem,
   });
-  if (source === undefined) throw new UserCancelled();
-  const target = await ctx.input.inputBox({
+  const target = await text(ctx.input, {
     title: 'Add Replication Pair (2/4): target',
     prompt: `Where ${source.trim()} is received, HOST:DATASET`,
     placeHolder: 'ovh3:rpool/off/products',
     ignoreFocusOut: true,
     validateInput: (v) => endpointProblem(v) ?? (v.trim() === source.trim() ? 'the target must differ from the source' : undefined),
   });
-  if (target === undefined) throw new UserCancelled();
   const routes: { label: string; description: string; route: Route }[] = [
     { label: 'relay', description: 'both streams pass through this machine (works with any two hosts you reach)', route: 'relay' },
     { label: 'push', description: 'the source runs `zfs send | ssh target zfs recv`', route: 'push' },
     { label: 'pull', description: 'the target runs `ssh source zfs send | zfs recv`', route: 'pull' },
   ];
-  const route = await ctx.input.quickPick(routes, { title: 'Add Replication Pair (3/4): route', placeHolder: 'How the stream travels' });
-  if (!route) throw new UserCancelled();
-  const label = await ctx.input.inputBox({
+  const route = await pick(ctx.input, routes, { title: 'Add Replication Pair (3/4): route', placeHolder: 'How the stream travels' });
+  const label = await text(ctx.input, {
     title: 'Add Replication Pair (4/4): label (optional)',
     prompt: 'A short name for the Replication view; empty for none',
     ignoreFocusOut: true,
   });
-  if (label === undefined) throw new UserCancelled();
   const spec: PairSpec = {
     source: source.trim(),
     target: target.trim(),
@@ -114,9 +111,7 @@ export const addPair: Command = async (ctx, node) => {
 const sameEntry = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 export const removePair: Command = async (ctx, node, nodes) => {
-  const list = ((nodes?.length ? nodes : node ? [node] : []) as unknown[]).filter(
-    (n): n is PairNode => isPairNode(n) || (!!n && (n as PairNode).kind === 'invalid'),
-  );
+  const list = (selection(node, nodes) as unknown[]).filter((n): n is PairNode => isPairNode(n) || (!!n && (n as PairNode).kind === 'invalid'));
   if (list.length === 0) list.push({ kind: 'pair', id: '', entry: await resolvePair(ctx, undefined) });
   let removed = 0;
   for (const n of list) {
@@ -171,35 +166,35 @@ export const syncPair: Command = async (ctx, node) => syncFlow(ctx.app, vscodeRe
 export const syncPairWithOptions: Command = async (ctx, node) => {
   const v = await resolvePair(ctx, node);
   const pair = v.pair;
-  const mode = await ctx.input.quickPick(
+  const mode = await pick(
+    ctx.input,
     [
       { label: 'Incremental', description: 'from the common base (the default)', value: 'auto' as const },
       { label: 'Full', description: 'a full stream: only when the target does not exist yet', value: 'full' as const },
     ],
     { title: `Sync ${pairLabel(v)}: send mode` },
   );
-  if (!mode) throw new UserCancelled();
   const dflt = pair.options.intermediates;
-  const inter = await ctx.input.quickPick(
+  const inter = await pick(
+    ctx.input,
     [
       { label: '-I', description: `every snapshot in between${dflt ? ' (the pair’s default)' : ''}`, value: true },
       { label: '-i', description: `only the newest snapshot${!dflt ? ' (the pair’s default)' : ''}`, value: false },
     ].sort((a) => (a.value === dflt ? -1 : 1)),
     { title: `Sync ${pairLabel(v)}: snapshots in between` },
   );
-  if (!inter) throw new UserCancelled();
-  const upTo = await ctx.input.quickPick(
+  const upTo = await pick(
+    ctx.input,
     [
       { label: "The source's newest snapshot", value: 'newest' as const },
       { label: 'A new snapshot taken now…', value: 'new' as const },
     ],
     { title: `Sync ${pairLabel(v)}: send up to` },
   );
-  if (!upTo) throw new UserCancelled();
   const options: SyncOptions = { incremental: mode.value, intermediates: inter.value };
   if (upTo.value === 'new') {
     const ds = pair.source.name!.full;
-    const name = await ctx.input.inputBox({
+    const name = await text(ctx.input, {
       title: `New snapshot of ${ds}`,
       prompt: 'The part after @',
       value: `zfs-fleet-${stamp()}`,
@@ -212,7 +207,6 @@ export const syncPairWithOptions: Command = async (ctx, node) => {
         }
       },
     });
-    if (name === undefined) throw new UserCancelled();
     options.newSnapshotName = name;
   }
   return syncFlow(ctx.app, vscodeReplicationUI(ctx), pair, options);
@@ -229,15 +223,15 @@ export const diagnosePair: Command = async (ctx, node) => diagnoseFlow(ctx.app, 
 async function pickHost(ctx: FleetContext, title: string): Promise<string> {
   const names = [...ctx.fleet.names];
   if (names.length === 0) throw new Error('No hosts in zfsFleet.hosts.');
-  const pick =
+  const picked =
     names.length === 1
       ? { label: names[0]! }
-      : await ctx.input.quickPick(
+      : await pick(
+          ctx.input,
           names.map((label) => ({ label })),
           { title },
         );
-  if (!pick) throw new UserCancelled();
-  return pick.label;
+  return picked.label;
 }
 
 /** The snapshot of a node, or host, dataset and snapshot picked one after the other. */
@@ -245,16 +239,16 @@ async function snapshotFrom(ctx: FleetContext, node: unknown): Promise<{ host: s
   if (isFleetNode(node) && node.kind === 'snapshot') return { host: node.host, snapshot: node.name };
   const host = await pickHost(ctx, 'Roll back a dataset on');
   const l = await ctx.fleet.host(host).listing(false);
-  const ds = await ctx.input.quickPick(
+  const ds = await pick(
+    ctx.input,
     [...l.datasets.values()].filter((e) => e.snapshots.length > 0).map((e) => ({ label: e.object.name, description: `${e.snapshots.length} snapshot(s)` })),
     { title: `Roll back which dataset on ${host}?` },
   );
-  if (!ds) throw new UserCancelled();
-  const snap = await ctx.input.quickPick(
+  const snap = await pick(
+    ctx.input,
     l.datasets.get(ds.label)!.snapshots.map((s) => ({ label: `@${snapName(s.name)}`, description: formatTime(s.creation), name: s.name })),
     { title: `Roll back ${ds.label} to` },
   );
-  if (!snap) throw new UserCancelled();
   return { host, snapshot: snap.name };
 }
 
@@ -269,9 +263,8 @@ async function cloneFrom(ctx: FleetContext, node: unknown): Promise<{ host: stri
   const l = await ctx.fleet.host(host).listing(false);
   const clones = [...l.datasets.values()].filter((e) => e.object.origin).map((e) => ({ label: e.object.name, description: `clone of ${e.object.origin}` }));
   if (clones.length === 0) throw new Error(`${host} has no clones.`);
-  const pick = await ctx.input.quickPick(clones, { title: `Re-base which clone on ${host}?` });
-  if (!pick) throw new UserCancelled();
-  return { host, clone: pick.label };
+  const picked = await pick(ctx.input, clones, { title: `Re-base which clone on ${host}?` });
+  return { host, clone: picked.label };
 }
 
 export const rebaseClone: Command = async (ctx, node) => {

@@ -1,14 +1,14 @@
 /**
  * Show Timeline: from a pair (Replication view), a dataset, snapshot, bookmark or clone (Hosts view),
  * or the palette (a quick pick of pairs and listed datasets). Opened from a snapshot or bookmark, the
- * timeline centres on that mark. Returns the panel's key (tests use it with debugState).
+ * timeline centres on that mark. Returns the panel's key (the e2e tests use it with testHooks' debugState).
  */
 import * as vscode from 'vscode';
 import type { FleetNode } from '../../core/fleet/treeModel.js';
 import type { TimelineSubject } from '../../shared/protocol.js';
 import type { Command, FleetContext } from '../context.js';
 import { isPairNode } from '../replication/pairsTree.js';
-import { TimelineHost, type TimelinePanelState } from '../timeline/panel.js';
+import { TimelineHost } from '../timeline/panel.js';
 import { UserCancelled } from '../userInput.js';
 
 const hosts = new WeakMap<FleetContext, TimelineHost>();
@@ -23,12 +23,7 @@ export function timelineHost(ctx: FleetContext): TimelineHost {
 /** Registered with the commands: the serializer must exist from activation on (onWebviewPanel:zfsFleet.timeline). */
 export function registerTimeline(ctx: FleetContext): vscode.Disposable[] {
   const host = timelineHost(ctx);
-  const out: vscode.Disposable[] = [host];
-  if (process.env.ZFS_FLEET_TEST === '1') {
-    // Tests only: a message into a panel's handler, exactly as if the webview had posted it.
-    out.push(vscode.commands.registerCommand('zfsFleet.timeline.debugPost', (key: string, message: unknown) => host.get(key)?.receive(message)));
-  }
-  return out;
+  return [host];
 }
 
 function isFleetNode(x: unknown): x is FleetNode {
@@ -100,9 +95,3 @@ export const openTimeline: Command = async (ctx, node) => {
   if (!t) t = await pick(ctx);
   return timelineHost(ctx).open(t.subject, t.focus).key;
 };
-
-/** Tests: every open timeline, its last model and what the webview reported rendering. */
-export const timelineDebugState: Command = (ctx): TimelinePanelState[] =>
-  timelineHost(ctx)
-    .all()
-    .map((p) => p.state());

@@ -20,7 +20,7 @@ import { shortName } from '../../core/zfs/names.js';
 import type { FleetContext } from '../context.js';
 import { readSettings } from '../settings.js';
 import { openSshArgs } from '../terminal.js';
-import { UserCancelled } from '../userInput.js';
+import { pick } from '../userInput.js';
 import { diagnosisMarkdown, historyMarkdown } from './reports.js';
 import { TerminalTextError, terminalScript, type TerminalScript } from './terminalText.js';
 
@@ -154,17 +154,16 @@ async function askRebaseTarget(ctx: FleetContext, q: RebaseQuestion): Promise<{ 
     description: `${formatTime(s.creation)}${s.name === q.suggested ? ' · suggested' : ''}`,
     name: s.name,
   }));
-  const onto = await ctx.input.quickPick(items, { title: `Re-base ${q.clone} (now a clone of @${snapName(q.origin)}) onto an older snapshot of ${originDs}` });
-  if (!onto) throw new UserCancelled();
+  const onto = await pick(ctx.input, items, { title: `Re-base ${q.clone} (now a clone of @${snapName(q.origin)}) onto an older snapshot of ${originDs}` });
   const copy = `${shortName(q.clone)}-pre-rebase-…`;
-  const keep = await ctx.input.quickPick(
+  const keep = await pick(
+    ctx.input,
     [
       { label: 'Keep its data', description: `copy the clone's current data to ${copy} first`, keep: true },
       { label: 'Drop its data', description: `the clone then holds the data of ${onto.label}; its current data is lost`, keep: false },
     ],
     { title: `Re-base ${q.clone} onto ${onto.label}: its current data` },
   );
-  if (!keep) throw new UserCancelled();
   return { onto: onto.name, keepData: keep.keep };
 }
 

@@ -10,7 +10,7 @@ import type { ReplicationPair } from '../../core/fleet/pairs.js';
 import type { TimelineAction, TimelineLane, TimelineMark, TimelineModel } from '../../shared/protocol.js';
 import type { FleetContext } from '../context.js';
 import { vscodeReplicationUI } from '../replication/planFlow.js';
-import { UserCancelled } from '../userInput.js';
+import { pick } from '../userInput.js';
 import { findNode } from './nodes.js';
 
 export interface ActionRequest {
@@ -47,15 +47,15 @@ export async function runTimelineAction(ctx: FleetContext, r: ActionRequest): Pr
       if (clones.length === 0) throw new Error(`${host}: no dataset is cloned from ${name}`);
       let chosen = clones;
       if (clones.length > 1) {
-        const pick = await ctx.input.quickPick(
+        const picked = await pick(
+          ctx.input,
           [
             { label: `All ${clones.length} clones`, description: 'one after the other', all: true },
             ...clones.map((c) => ({ label: c, description: `clone of @${r.mark.name}`, all: false })),
           ],
           { title: `Re-base which clone of ${name}?` },
         );
-        if (!pick) throw new UserCancelled();
-        chosen = pick.all ? clones : [pick.label];
+        chosen = picked.all ? clones : [picked.label];
       }
       const results: unknown[] = [];
       for (const c of chosen) results.push(await rebaseFlow(ctx.app, vscodeReplicationUI(ctx), host, c));
@@ -76,7 +76,8 @@ async function pairFor(ctx: FleetContext, r: ActionRequest): Promise<Replication
   candidates.sort((a, b) => (a.id === r.model.pairId ? -1 : b.id === r.model.pairId ? 1 : 0));
   if (candidates.length === 0) throw new Error(`${r.lane.id} is not the source of a replication pair: "Sync up to here" works on a source's snapshots.`);
   if (candidates.length === 1) return candidates[0]!;
-  const pick = await ctx.input.quickPick(
+  const picked = await pick(
+    ctx.input,
     candidates.map((p) => ({
       label: p.label ?? `${p.target.host}:${p.target.name!.full}`,
       description: `${p.source.host}:${p.source.name!.full} → ${p.target.host}:${p.target.name!.full}`,
@@ -84,6 +85,5 @@ async function pairFor(ctx: FleetContext, r: ActionRequest): Promise<Replication
     })),
     { title: `Sync @${r.mark.name} to which replica?` },
   );
-  if (!pick) throw new UserCancelled();
-  return pick.p;
+  return picked.p;
 }
