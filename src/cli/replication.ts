@@ -157,7 +157,9 @@ function progressPrinter(): (e: ExecEvent) => void {
  */
 function cliUI(o: ReplicationOptions, out: Out, rerun: string, diagnosing = false): ReplicationUI {
   const ui: Interaction = {
-    nothing: (plan) => out(o.json ? JSON.stringify({ outcome: 'ok', summary: plan.summary }) : plan.summary),
+    // Nothing to do: the summary (in sync, ...); a --json preview still prints the plan, as for any plan.
+    nothing: (plan) =>
+      o.json && !o.yes ? printPlan({ plan, losses: [] }, o, out, rerun) : out(o.json ? JSON.stringify({ outcome: 'ok', summary: plan.summary }) : plan.summary),
     preview: async (r) => {
       if (o.yes && !r.plan.blockedBy) return {};
       if (diagnosing) {

@@ -1010,134 +1010,169 @@ export class SshRunner implements Runner {
   private exec(conn: Connection, argv: readonly string[], options: RunOptions, cancel: Cancellation, release: () => void): Promise<RunResult> {
     const cmd = shellJoin(argv);
     const what = argv[0]!;
-    const dest = options.stdout;
-    const killSignal = this.options.killSignal ?? 'TERM';
     this.logger.trace(`ssh ${this.label}: ${cmd}`);
-
     return new Promise<RunResult>((resolve, reject) => {
-      let settled = false;
-      let channel: ClientChannel | undefined;
-      let started = false;
-      const stdoutChunks: Buffer[] = [];
-      const decoder = new StringDecoder('utf8');
-      let stderr = '';
-      let exitCode: number | null | undefined;
-      let exitSignal: string | undefined;
-      let streamError: Error | undefined;
-
-      const cleanup = () => {
-        conn.inflight.delete(onLost);
-        if (channel && dest) channel.unpipe(dest);
-        if (channel && isReadable(options.stdin)) options.stdin.unpipe(channel);
-      };
-      const finishError = (e: unknown) => {
-        if (settled) return;
-        settled = true;
-        cleanup();
-        if (!channel) release();
-        else setTimeout(release, 10_000).unref(); // normally released by the channel's 'close'
-        reject(e);
-      };
-      const onLost = (e: RunnerError) => {
-        if (!started) finishError(new NotStarted(e));
-        else finishError(e);
-        release();
-      };
-      conn.inflight.add(onLost);
-
-      const kill = (ch: ClientChannel) => killChannel(ch, killSignal);
-
-      cancel.onFire((e) => {
-        if (channel) kill(channel);
-        finishError(e);
+      const run = new ChannelRun({
+        label: this.label,
+        logger: this.logger,
+        conn,
+        what,
+        options,
+        killSignal: this.options.killSignal ?? 'TERM',
+        release,
+        resolve,
+        reject,
       });
-      if (settled) return;
-
+      cancel.onFire((e) => run.cancel(e));
+      if (run.settled) return;
       try {
-        conn.client.exec(cmd, (err, ch) => {
-          if (err) {
-            finishError(this.openError(conn, err, what));
-            return;
-          }
-          if (settled) {
-            kill(ch);
-            return;
-          }
-          ch.on('close', release);
-          started = true;
-          channel = ch;
-          ch.on('error', (e: Error) => {
-            this.logger.debug(`ssh ${this.label}: channel error: ${e.message}`);
-          });
-          ch.on('exit', (code: number | null, signal?: string) => {
-            exitCode = code ?? null;
-            if (signal) exitSignal = signal;
-          });
-          ch.stderr.on('data', (c: Buffer) => {
-            const s = decoder.write(c);
-            if (s === '') return;
-            stderr += s;
-            notify(options.onStderr, s);
-          });
-          if (dest) {
-            ch.pipe(dest, { end: false }); // pipe(): backpressure; never end dest on a failure
-            dest.on('error', (e: Error) => {
-              streamError ??= e;
-              kill(ch);
-              finishError(e);
-            });
-          } else {
-            ch.on('data', (c: Buffer) => stdoutChunks.push(c));
-          }
-          feedStdin(ch, options.stdin, (e) => {
-            kill(ch);
-            finishError(new RunnerError('aborted', `${what} on ${this.label}: reading its standard input failed: ${e.message}`, this.label, { cause: e }));
-          });
-          ch.on('close', () => {
-            if (settled) return;
-            if (exitCode === undefined) {
-              finishError(
-                new RunnerError(
-                  'disconnected',
-                  conn.closed ? `The connection to ${this.label} was lost while ${what} ran` : `${what} on ${this.label} ended without an exit status`,
-                  this.label,
-                ),
-              );
-              return;
-            }
-            const rest = decoder.end();
-            if (rest) {
-              stderr += rest;
-              notify(options.onStderr, rest);
-            }
-            const result: RunResult = { exitCode, stdout: dest ? '' : Buffer.concat(stdoutChunks).toString('utf8'), stderr };
-            if (exitSignal) result.exitSignal = exitSignal;
-            if (!dest) {
-              settled = true;
-              cleanup();
-              resolve(result);
-              return;
-            }
-            ch.unpipe(dest);
-            endAndWait(dest).then(
-              () => {
-                if (settled) return;
-                settled = true;
-                cleanup();
-                resolve(result);
-              },
-              (e: unknown) => finishError(streamError ?? e),
-            );
-          });
-        });
+        conn.client.exec(cmd, (err, ch) => (err ? run.fail(this.openError(conn, err, what)) : run.attach(ch)));
       } catch (e) {
         // ssh2 throws synchronously when the socket is already gone.
-        finishError(
-          new NotStarted(new RunnerError('disconnected', `The connection to ${this.label} was lost before ${what} started`, this.label, { cause: e })),
-        );
+        run.fail(new NotStarted(new RunnerError('disconnected', `The connection to ${this.label} was lost before ${what} started`, this.label, { cause: e })));
         void this.closeConnection(conn, new RunnerError('disconnected', `The connection to ${this.label} was lost`, this.label));
       }
     });
+  }
+}
+
+interface ChannelRunSetup {
+  label: string;
+  logger: Logger;
+  conn: Connection;
+  /** The command's name, for messages. */
+  what: string;
+  options: RunOptions;
+  killSignal: string;
+  /** Frees the connection's channel slot. */
+  release: () => void;
+  resolve: (r: RunResult) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * One command on one exec channel: its stdout collected (or piped into `options.stdout` with
+ * backpressure), its stderr decoded and handed on, its exit status; settled exactly once, with the
+ * result or the first error (connection lost, cancelled, a stream failed, no exit status), and the
+ * channel's slot released when the channel has closed.
+ */
+class ChannelRun {
+  settled = false;
+  private channel: ClientChannel | undefined;
+  private readonly stdoutChunks: Buffer[] = [];
+  private readonly decoder = new StringDecoder('utf8');
+  private stderr = '';
+  private exitCode: number | null | undefined;
+  private exitSignal: string | undefined;
+  private streamError: Error | undefined;
+
+  constructor(private readonly s: ChannelRunSetup) {
+    s.conn.inflight.add(this.onLost);
+  }
+
+  /** The connection went away: before the channel opened, run() may reconnect and retry (NotStarted). */
+  private readonly onLost = (e: RunnerError): void => {
+    this.fail(this.channel ? e : new NotStarted(e));
+    this.s.release();
+  };
+
+  cancel(e: RunnerError): void {
+    if (this.channel) killChannel(this.channel, this.s.killSignal);
+    this.fail(e);
+  }
+
+  fail(e: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.cleanup();
+    if (!this.channel) this.s.release();
+    else setTimeout(this.s.release, 10_000).unref(); // normally released by the channel's 'close'
+    this.s.reject(e);
+  }
+
+  private succeed(result: RunResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.cleanup();
+    this.s.resolve(result);
+  }
+
+  private cleanup(): void {
+    const { conn, options } = this.s;
+    conn.inflight.delete(this.onLost);
+    if (this.channel && options.stdout) this.channel.unpipe(options.stdout);
+    if (this.channel && isReadable(options.stdin)) options.stdin.unpipe(this.channel);
+  }
+
+  /** The channel opened: wire its streams (a run settled meanwhile kills it). */
+  attach(ch: ClientChannel): void {
+    if (this.settled) {
+      killChannel(ch, this.s.killSignal);
+      return;
+    }
+    ch.on('close', this.s.release);
+    this.channel = ch;
+    ch.on('error', (e: Error) => this.s.logger.debug(`ssh ${this.s.label}: channel error: ${e.message}`));
+    ch.on('exit', (code: number | null, signal?: string) => {
+      this.exitCode = code ?? null;
+      if (signal) this.exitSignal = signal;
+    });
+    ch.stderr.on('data', (c: Buffer) => this.addStderr(this.decoder.write(c)));
+    this.wireStdout(ch);
+    feedStdin(ch, this.s.options.stdin, (e) => {
+      killChannel(ch, this.s.killSignal);
+      this.fail(new RunnerError('aborted', `${this.s.what} on ${this.s.label}: reading its standard input failed: ${e.message}`, this.s.label, { cause: e }));
+    });
+    ch.on('close', () => this.closed(ch));
+  }
+
+  private addStderr(text: string): void {
+    if (text === '') return;
+    this.stderr += text;
+    notify(this.s.options.onStderr, text);
+  }
+
+  private wireStdout(ch: ClientChannel): void {
+    const dest = this.s.options.stdout;
+    if (!dest) {
+      ch.on('data', (c: Buffer) => this.stdoutChunks.push(c));
+      return;
+    }
+    ch.pipe(dest, { end: false }); // pipe(): backpressure; never end dest on a failure
+    dest.on('error', (e: Error) => {
+      this.streamError ??= e;
+      killChannel(ch, this.s.killSignal);
+      this.fail(e);
+    });
+  }
+
+  /** The channel closed: the result, once the exit status is known and a piped stdout has taken everything. */
+  private closed(ch: ClientChannel): void {
+    if (this.settled) return;
+    const { conn, label, what, options } = this.s;
+    if (this.exitCode === undefined) {
+      this.fail(
+        new RunnerError(
+          'disconnected',
+          conn.closed ? `The connection to ${label} was lost while ${what} ran` : `${what} on ${label} ended without an exit status`,
+          label,
+        ),
+      );
+      return;
+    }
+    this.addStderr(this.decoder.end());
+    const dest = options.stdout;
+    const result: RunResult = { exitCode: this.exitCode, stdout: dest ? '' : Buffer.concat(this.stdoutChunks).toString('utf8'), stderr: this.stderr };
+    if (this.exitSignal) result.exitSignal = this.exitSignal;
+    if (!dest) {
+      this.succeed(result);
+      return;
+    }
+    ch.unpipe(dest);
+    endAndWait(dest).then(
+      () => this.succeed(result),
+      (e: unknown) => this.fail(this.streamError ?? e),
+    );
   }
 }
 
