@@ -122,12 +122,10 @@ function parseFlags(words: string[]): ParsedLine | string {
 
 /** `[user@]host:dataset` or a local dataset, as syncoid's getssh tells them apart. */
 export function splitSyncoidEndpoint(arg: string): { remote?: string; dataset: string } {
-  if (arg.includes('@')) {
-    const m = /^([^@:]*@[^@:]*):(.*)$/.exec(arg);
-    if (m) return { remote: m[1]!.replace(/^@/, ''), dataset: m[2]! };
-    return { dataset: arg };
-  }
-  const m = /^([^/:]*):(.*)$/.exec(arg);
+  const withUser = /^([^@:]*@[^@:]*):(.*)$/.exec(arg);
+  if (withUser) return { remote: withUser[1]!.replace(/^@/, ''), dataset: withUser[2]! };
+  // (An '@' further on is a snapshot name, e.g. host:pool/ds@snap: the ':' rule below still applies.)
+  const m = /^([^/:@]*):(.*)$/.exec(arg);
   if (m) return { remote: m[1]!, dataset: m[2]! };
   return { dataset: arg };
 }
