@@ -110,8 +110,9 @@ export function unifiedDiff(a: string, b: string, nameA: string, nameB: string):
   let j = 0;
   while (i < A.length || j < B.length) {
     if (i < A.length && j < B.length && A[i] === B[j]) ops.push({ t: ' ', text: A[i]!, ai: i++, bi: j++ });
-    else if (j < B.length && (i >= A.length || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) ops.push({ t: '+', text: B[j]!, ai: i, bi: j++ });
-    else ops.push({ t: '-', text: A[i]!, ai: i++, bi: j });
+    // Deletions before insertions, as diff -u writes a changed line.
+    else if (i < A.length && (j >= B.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) ops.push({ t: '-', text: A[i]!, ai: i++, bi: j });
+    else ops.push({ t: '+', text: B[j]!, ai: i, bi: j++ });
   }
   const lines = [`--- ${nameA}`, `+++ ${nameB}`];
   const CONTEXT = 3;
