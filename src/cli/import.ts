@@ -57,10 +57,9 @@ function fleetHosts(sshConfig: string, fleetText: string | undefined, warn: (m: 
         for (const side of ['source', 'target']) {
           const v = (e as Record<string, unknown> | null)?.[side];
           if (typeof v !== 'string' || !v.includes(':')) continue;
-          const spec = v.slice(0, v.indexOf(':'));
-          const at = spec.lastIndexOf('@');
-          const alias = spec.slice(at + 1);
-          if (!hosts.some((h) => h.alias === alias)) hosts.push({ alias, ...(at > 0 ? { user: spec.slice(0, at) } : {}) });
+          // The host as written there (`user@host` included): matched on its host part.
+          const alias = v.slice(0, v.indexOf(':'));
+          if (!hosts.some((h) => h.alias === alias)) hosts.push({ alias });
         }
       }
     } catch {

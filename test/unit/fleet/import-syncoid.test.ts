@@ -48,6 +48,11 @@ describe('syncoid endpoints and hosts', () => {
     expect(matchHost('backup@pbs.example.net', HOSTS)).toBeUndefined();
     expect(matchHost('backup@pbs.example.net', HOSTS, { 'pbs.example.net': 'pbs' })).toBe('backup@pbs');
     expect(matchHost('backup@pbs.example.net', HOSTS, { 'backup@pbs.example.net': 'pbs' })).toBe('pbs');
+    // A host of the pairs file, written with its user: matched on the host part, the user kept.
+    const fromPairs = [{ alias: 'backup@pbs.example.net' }];
+    expect(matchHost('backup@pbs.example.net', fromPairs)).toBe('backup@pbs.example.net');
+    expect(matchHost('root@pbs.example.net', fromPairs)).toBe('root@pbs.example.net');
+    expect(matchHost('pbs.example.net', fromPairs)).toBe('backup@pbs.example.net');
   });
 });
 

@@ -120,6 +120,10 @@ function parseFlags(words: string[]): ParsedLine | string {
   return { flags, unknown, positional };
 }
 
+const bareHost = (h: string) => h.slice(h.lastIndexOf('@') + 1);
+const hostOf = (endpoint: string) => endpoint.slice(0, endpoint.indexOf(':'));
+const datasetOf = (endpoint: string) => endpoint.slice(endpoint.indexOf(':') + 1);
+
 /** `[user@]host:dataset` or a local dataset, as syncoid's getssh tells them apart. */
 export function splitSyncoidEndpoint(arg: string): { remote?: string; dataset: string } {
   const withUser = /^([^@:]*@[^@:]*):(.*)$/.exec(arg);
@@ -130,30 +134,32 @@ export function splitSyncoidEndpoint(arg: string): { remote?: string; dataset: s
   return { dataset: arg };
 }
 
-/** The fleet host a syncoid remote (`[user@]host`) is, or undefined. The result keeps the user when the alias's own User is another. */
+/**
+ * The fleet host a syncoid remote (`[user@]host`) is, or undefined. An alias may itself be
+ * `user@host` (a host of the pairs file). The result keeps the syncoid user when the alias's own
+ * user (its ssh config User, or the one it is written with) is another.
+ */
 export function matchHost(remote: string, hosts: readonly FleetHostInfo[], hostMap: Readonly<Record<string, string>> = {}): string | undefined {
-  const at = remote.lastIndexOf('@');
-  const user = at < 0 ? undefined : remote.slice(0, at);
-  const host = at < 0 ? remote : remote.slice(at + 1);
+  const user = remote.includes('@') ? remote.slice(0, remote.lastIndexOf('@')) : undefined;
+  const host = bareHost(remote);
   if (hostMap[remote] !== undefined) return hostMap[remote];
-  const withUser = (alias: string, aliasUser?: string) => (user === undefined || user === aliasUser || alias.includes('@') ? alias : `${user}@${alias}`);
+  const resolve = (alias: string, configUser?: string) => {
+    const aliasUser = alias.includes('@') ? alias.slice(0, alias.lastIndexOf('@')) : configUser;
+    return user === undefined || user === aliasUser ? alias : `${user}@${bareHost(alias)}`;
+  };
   if (hostMap[host] !== undefined) {
     const alias = hostMap[host]!;
-    return withUser(alias, hosts.find((h) => h.alias === alias)?.user);
+    return resolve(alias, hosts.find((h) => h.alias === alias)?.user);
   }
   const lc = host.toLowerCase();
-  const found = hosts.find((h) => h.alias.toLowerCase() === lc) ?? hosts.find((h) => h.hostName?.toLowerCase() === lc);
-  return found ? withUser(found.alias, found.user) : undefined;
+  const found = hosts.find((h) => bareHost(h.alias).toLowerCase() === lc) ?? hosts.find((h) => h.hostName?.toLowerCase() === lc);
+  return found ? resolve(found.alias, found.user) : undefined;
 }
 
 /** The spec the fleet file gets for an imported pair: a local pair runs as a relay (the planner's push/pull would ssh from the host to itself). */
 export function toPairSpec(p: ImportedPair): PairSpec {
   return { source: p.source, target: p.target, route: p.route === 'local' ? 'relay' : p.route, options: { ...p.options } };
 }
-
-const hostOf = (endpoint: string) => endpoint.slice(0, endpoint.indexOf(':'));
-const datasetOf = (endpoint: string) => endpoint.slice(endpoint.indexOf(':') + 1);
-const bareHost = (h: string) => h.slice(h.lastIndexOf('@') + 1);
 
 export function importSyncoidArgs(text: string, o: SyncoidImportOptions): ImportResult {
   const warnings: ImportWarning[] = [];
