@@ -17,6 +17,7 @@ import type { ZfsObject } from '../core/zfs/types.js';
 import { createRunner } from '../transport/index.js';
 import { listConfigHosts } from '../transport/sshConfig.js';
 import { defaultCachePath, FileCapabilityCache } from './capabilityCache.js';
+import { importCommand, IMPORT_USAGE, type ImportOptions } from './import.js';
 import { replicationCommand, REPLICATION_USAGE, type ReplicationOptions } from './replication.js';
 import { UsageError } from './usage.js';
 
@@ -29,6 +30,7 @@ commands:
                                        (default: every Host alias of the ssh config)
   ls HOST[:DATASET] [--snapshots]      datasets (and snapshots) of a host, or under a dataset
 ${REPLICATION_USAGE}
+${IMPORT_USAGE}
 
 HOST is an ssh-config alias, [user@]host[:port], or local.
 
@@ -42,7 +44,7 @@ options:
   -h, --help            this text`;
 
 /** The replication verbs' options plus the connection and listing ones. */
-interface Options extends ReplicationOptions {
+interface Options extends ReplicationOptions, ImportOptions {
   sshConfig: string;
   knownHosts: string;
   zpool: string;
@@ -67,6 +69,8 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
     snapshots: false,
     verbose: false,
     positional: [],
+    hostMap: [],
+    write: false,
   };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
@@ -142,6 +146,18 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
         opts.route = r;
         break;
       }
+      case '--host':
+        opts.importHost = value(i++, a);
+        break;
+      case '--host-map':
+        opts.hostMap.push(value(i++, a));
+        break;
+      case '--write':
+        opts.write = true;
+        break;
+      case '--fleet':
+        opts.fleetFile = home(value(i++, a));
+        break;
       case '--snapshots':
       case '-t':
         opts.snapshots = true;
@@ -204,6 +220,10 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
   },
   audit: { usage: 'audit SRC DST [--route R]', options: ['--route'] },
   history: { usage: 'history', options: [] },
+  import: {
+    usage: 'import syncoid-args|sanoid FILE --host NAME [--host-map OTHER=ALIAS ...] [--write [--yes]] [--fleet FILE]',
+    options: ['--host', '--host-map', '--write', '--yes', '-y', '--fleet'],
+  },
 };
 
 function stderrLogger(verbose: boolean): Logger {
@@ -404,6 +424,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdHosts(opts);
       case 'ls':
         return await cmdLs(opts);
+      case 'import':
+        return await importCommand(opts, out, (m) => err(`zfs-fleet: ${m}\n`));
       case 'status':
       case 'diagnose':
       case 'plan':

@@ -1,6 +1,7 @@
 /**
  * Replication pairs from their two sources, the setting `zfsFleet.pairs` and the workspace file
- * `.zfs-fleet.json` (`{"pairs": [...]}`), as plain data. No vscode here: the reading is done by
+ * `.zfs-fleet.json` (`{"pairs": [...]}`; other top-level keys, such as the `policies` that
+ * `zfs-fleet import sanoid --write` adds, are not pairs and are left to their readers), as plain data. No vscode here: the reading is done by
  * pairsConfig.ts; this decides what is valid, which entry wins, and why an entry is rejected.
  * Every entry ends up either as a pair or as an invalid entry with its reason: nothing is dropped.
  */
@@ -55,8 +56,12 @@ export function checkEntry(entry: unknown, origin: PairOrigin): PairEntry {
     return bad('an entry must be an object {"source": "HOST:DATASET", "target": "HOST:DATASET"}');
   const e = entry as Record<string, unknown>;
   for (const k of Object.keys(e)) {
-    if (!['source', 'target', 'route', 'label', 'options'].includes(k)) return bad(`unknown key "${k}" (expected source, target, route, label, options)`);
+    if (!['source', 'target', 'route', 'label', 'options', 'imported'].includes(k))
+      return bad(`unknown key "${k}" (expected source, target, route, label, options, imported)`);
   }
+  // `imported`: where `zfs-fleet import` found the pair and the flags it did not apply; informational.
+  if (e.imported !== undefined && (e.imported === null || typeof e.imported !== 'object' || Array.isArray(e.imported)))
+    return bad('"imported" must be an object (what zfs-fleet import recorded)');
   if (typeof e.source !== 'string' || e.source.trim() === '') return bad('"source" is missing (HOST:DATASET)');
   if (typeof e.target !== 'string' || e.target.trim() === '') return bad('"target" is missing (HOST:DATASET)');
   if (e.route !== undefined && (typeof e.route !== 'string' || !ROUTES.includes(e.route)))

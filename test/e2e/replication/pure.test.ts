@@ -66,7 +66,7 @@ describe('pairs from the settings and the workspace file', () => {
       'workspace settings (zfsFleet.pairs #3): "route" must be relay, push or pull (got "sideways")',
       'workspace settings (zfsFleet.pairs #4): unknown option "recursve" (known: recursive, raw, compressed, largeBlocks, properties, intermediates)',
       'workspace settings (zfsFleet.pairs #5): option "recursive" must be true or false',
-      'workspace settings (zfsFleet.pairs #6): unknown key "colour" (expected source, target, route, label, options)',
+      'workspace settings (zfsFleet.pairs #6): unknown key "colour" (expected source, target, route, label, options, imported)',
       expect.stringMatching(/^workspace settings \(zfsFleet.pairs #7\): .*not a snapshot/),
       expect.stringMatching(/^workspace settings \(zfsFleet.pairs #8\): .*same dataset/),
       'workspace settings (zfsFleet.pairs #10): duplicate: the pair off1:zfs-hdd/off/products->ovh3:rpool/off/products is already defined in workspace settings (zfsFleet.pairs #9)',
