@@ -17,6 +17,7 @@ import type { ZfsObject } from '../core/zfs/types.js';
 import { createRunner } from '../transport/index.js';
 import { listConfigHosts } from '../transport/sshConfig.js';
 import { defaultCachePath, FileCapabilityCache } from './capabilityCache.js';
+import { storeCommand } from './store.js';
 import { replicationCommand, REPLICATION_USAGE, type ReplicationOptions } from './replication.js';
 import { UsageError } from './usage.js';
 
@@ -29,6 +30,8 @@ commands:
                                        (default: every Host alias of the ssh config)
   ls HOST[:DATASET] [--snapshots]      datasets (and snapshots) of a host, or under a dataset
 ${REPLICATION_USAGE}
+  store info [--store URL]             open the fleet store (SQLite file or postgres://...),
+                                       migrate it, print its kind, schema version and row counts
 
 HOST is an ssh-config alias, [user@]host[:port], or local.
 
@@ -49,6 +52,8 @@ interface Options extends ReplicationOptions {
   timeoutS: number;
   snapshots: boolean;
   verbose: boolean;
+  /** The fleet store: a file, sqlite:PATH or postgres://... (default $XDG_STATE_HOME/zfs-fleet/fleet.db). */
+  store?: string;
 }
 
 const home = (p: string) => (p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p);
@@ -123,6 +128,9 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
         break;
       case '--no-bookmark':
         opts.bookmark = false;
+        break;
+      case '--store':
+        opts.store = home(value(i++, a));
         break;
       case '--pairs':
         opts.pairsFile = home(value(i++, a));
@@ -204,6 +212,7 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
   },
   audit: { usage: 'audit SRC DST [--route R]', options: ['--route'] },
   history: { usage: 'history', options: [] },
+  store: { usage: 'store info [--store URL]', options: ['--store'] },
 };
 
 function stderrLogger(verbose: boolean): Logger {
@@ -404,6 +413,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdHosts(opts);
       case 'ls':
         return await cmdLs(opts);
+      case 'store':
+        return await storeCommand(opts, out);
       case 'status':
       case 'diagnose':
       case 'plan':
