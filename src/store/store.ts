@@ -170,9 +170,10 @@ export class FleetStore {
   /** Applies the migrations this database lacks, in one transaction; refuses a newer schema. */
   private async migrate(): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
-      await sql`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`.execute(tx);
-      // Two processes opening a new PostgreSQL store at once: the second waits here, then finds the tables.
+      // Two processes opening a new PostgreSQL store at once: the second waits here, then finds the tables
+      // (taken before CREATE TABLE IF NOT EXISTS, which races otherwise). SQLite: BEGIN IMMEDIATE did it.
       if (this.kind === 'postgres') await sql`SELECT pg_advisory_xact_lock(7422533)`.execute(tx);
+      await sql`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`.execute(tx);
       const current = await this.versionIn(tx);
       if (current > SCHEMA_VERSION) throw new StoreSchemaTooNewError(this.location, current);
       for (const m of MIGRATIONS.filter((m) => m.version > current)) {
