@@ -1,5 +1,6 @@
 // One bundle for the extension (cjs/node, `vscode` external) and one for the CLI; the timeline
 // webview (browser, iife; d3 and @vscode-elements only here) with its CSS and the codicon font.
+// The fleet store's SQLite is WebAssembly (node-sqlite3-wasm), copied next to the bundles.
 // ssh2's optional native parts (cpu-features, sshcrypto.node) are left out: ssh2 loads them inside
 // try/catch and falls back to its pure-JS crypto, so the bundle runs without a compiler on the host.
 import * as esbuild from 'esbuild';
@@ -15,7 +16,8 @@ const common = {
   format: 'cjs',
   sourcemap: !production,
   minify: production,
-  external: ['vscode', 'cpu-features', '*.node'],
+  // pg-native: pg's optional native client, required only when asked for (we never do).
+  external: ['vscode', 'cpu-features', '*.node', 'pg-native'],
   logLevel: 'info',
 };
 
@@ -39,6 +41,8 @@ builds.push(
   { ...webview, entryPoints: ['webview-ui/timeline/timeline.css'], outfile: 'dist/webview/timeline.css' },
 );
 fs.mkdirSync('dist/webview', { recursive: true });
+// The fleet store's SQLite (node-sqlite3-wasm) loads its .wasm from the bundle's directory.
+fs.copyFileSync('node_modules/node-sqlite3-wasm/dist/node-sqlite3-wasm.wasm', 'dist/node-sqlite3-wasm.wasm');
 for (const f of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/webview/${f}`);
 if (process.argv.includes('--bench')) builds.push({ ...common, entryPoints: ['bench/run.ts'], outfile: 'dist/bench/run.js' });
 

@@ -9,7 +9,7 @@ const layer = (forbidden, why) => ({
       paths: [
         {
           name: 'vscode',
-          message: 'src/core, src/app, src/transport and src/cli must not import vscode: they are shared with the CLI and tested without VS Code.',
+          message: 'src/core, src/app, src/transport, src/store and src/cli must not import vscode: they are shared with the CLI and tested without VS Code.',
         },
       ],
       patterns: forbidden.map((dir) => ({ group: [`**/${dir}/*`, `**/${dir}/**`], message: why })),
@@ -40,6 +40,10 @@ export default tseslint.config(
     ),
   },
   { files: ['src/transport/**/*.ts'], rules: layer(['app', 'ui', 'cli'], 'src/transport imports only src/core.') },
+  {
+    files: ['src/store/**/*.ts'],
+    rules: layer(['app', 'transport', 'ui', 'cli'], 'src/store (the fleet store) imports only src/core: its consumers decide what to record.'),
+  },
   { files: ['src/cli/**/*.ts'], rules: layer(['ui'], 'src/cli imports src/core and src/transport, not the VS Code UI.') },
   // One settings service: the zfsFleet.* settings are read and written in src/ui/settings.ts only.
   {

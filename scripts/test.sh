@@ -19,6 +19,7 @@ teardown() {
       case $what in
         vm) bash test/lab/vm/vm.sh down >&2 || true ;;
         lab) bash test/lab/lab.sh down >&2 || true ;;
+        pg) bash test/lab/pg.sh down >&2 || true ;;
       esac
     done
   fi
@@ -46,6 +47,11 @@ npx vitest run test/unit
 step "lab (zfs-fuse hosts over real sshd)"
 bash test/lab/lab.sh status >/dev/null 2>&1 || started=(lab "${started[@]}")
 bash test/lab/lab.sh up
+
+step "PostgreSQL for the fleet store (127.0.0.1:55432)"
+bash test/lab/pg.sh status >/dev/null 2>&1 || started=(pg "${started[@]}")
+ZFS_FLEET_PG_URL=$(bash test/lab/pg.sh up)
+export ZFS_FLEET_PG_URL
 
 step "integration tests"
 npx vitest run test/integration

@@ -18,6 +18,7 @@ import { createRunner } from '../transport/index.js';
 import { listConfigHosts } from '../transport/sshConfig.js';
 import { defaultCachePath, FileCapabilityCache } from './capabilityCache.js';
 import { importCommand, IMPORT_USAGE, type ImportOptions } from './import.js';
+import { storeCommand } from './store.js';
 import { replicationCommand, REPLICATION_USAGE, type ReplicationOptions } from './replication.js';
 import { UsageError } from './usage.js';
 
@@ -31,6 +32,8 @@ commands:
   ls HOST[:DATASET] [--snapshots]      datasets (and snapshots) of a host, or under a dataset
 ${REPLICATION_USAGE}
 ${IMPORT_USAGE}
+  store info [--store URL]             open the fleet store (SQLite file or postgres://...),
+                                       migrate it, print its kind, schema version and row counts
 
 HOST is an ssh-config alias, [user@]host[:port], or local.
 
@@ -51,6 +54,8 @@ interface Options extends ReplicationOptions, ImportOptions {
   timeoutS: number;
   snapshots: boolean;
   verbose: boolean;
+  /** The fleet store: a file, sqlite:PATH or postgres://... (default $XDG_STATE_HOME/zfs-fleet/fleet.db). */
+  store?: string;
 }
 
 const home = (p: string) => (p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p);
@@ -127,6 +132,9 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
         break;
       case '--no-bookmark':
         opts.bookmark = false;
+        break;
+      case '--store':
+        opts.store = home(value(i++, a));
         break;
       case '--pairs':
         opts.pairsFile = home(value(i++, a));
@@ -224,6 +232,7 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
     usage: 'import syncoid-args|sanoid FILE --host NAME [--host-map OTHER=ALIAS ...] [--write [--yes]] [--fleet FILE]',
     options: ['--host', '--host-map', '--write', '--yes', '-y', '--fleet'],
   },
+  store: { usage: 'store info [--store URL]', options: ['--store'] },
 };
 
 function stderrLogger(verbose: boolean): Logger {
@@ -426,6 +435,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdLs(opts);
       case 'import':
         return await importCommand(opts, out, (m) => err(`zfs-fleet: ${m}\n`));
+      case 'store':
+        return await storeCommand(opts, out);
       case 'status':
       case 'diagnose':
       case 'plan':

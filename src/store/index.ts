@@ -1,0 +1,2 @@
+export * from './store.js';
+export { SqliteLockedError } from './sqliteWasm.js';

@@ -1,0 +1,179 @@
+/**
+ * The fleet store's one schema, for SQLite and PostgreSQL, as numbered migrations. A migration is
+ * DDL written once with a few column types that differ per dialect (the `T` map); the database
+ * records each applied version in `schema_migrations`. A new table (the job queue, roles) is a new
+ * migration appended here, never an edit of an applied one.
+ */
+import type { Generated } from 'kysely';
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+/** Column types per dialect: times are ISO-8601 UTC text in SQLite (sortable), timestamptz in PostgreSQL. */
+const TYPES = {
+  sqlite: { id: 'INTEGER PRIMARY KEY AUTOINCREMENT', time: 'TEXT', bool: 'INTEGER', int: 'INTEGER', real: 'REAL', json: 'TEXT' },
+  postgres: {
+    id: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+    time: 'TIMESTAMPTZ',
+    bool: 'BOOLEAN',
+    int: 'BIGINT',
+    real: 'DOUBLE PRECISION',
+    json: 'JSONB',
+  },
+} as const;
+type T = Record<keyof (typeof TYPES)['sqlite'], string>;
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements: (t: T) => string[];
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'observations, pair states and runs',
+    statements: (t) => [
+      `CREATE TABLE host_observations (
+        id ${t.id},
+        host TEXT NOT NULL,
+        observed_at ${t.time} NOT NULL,
+        reachable ${t.bool} NOT NULL,
+        error TEXT,
+        latency_ms ${t.real},
+        zfs_version TEXT
+      )`,
+      `CREATE INDEX host_observations_host_time ON host_observations (host, observed_at)`,
+      `CREATE TABLE pool_observations (
+        id ${t.id},
+        host TEXT NOT NULL,
+        pool TEXT NOT NULL,
+        observed_at ${t.time} NOT NULL,
+        health TEXT,
+        size_bytes ${t.int},
+        allocated_bytes ${t.int},
+        free_bytes ${t.int},
+        fragmentation_pct ${t.real},
+        last_scrub_at ${t.time},
+        scrub_errors ${t.int}
+      )`,
+      `CREATE INDEX pool_observations_pool_time ON pool_observations (host, pool, observed_at)`,
+      `CREATE TABLE dataset_observations (
+        id ${t.id},
+        host TEXT NOT NULL,
+        dataset TEXT NOT NULL,
+        observed_at ${t.time} NOT NULL,
+        newest_snapshot TEXT,
+        newest_snapshot_at ${t.time},
+        snapshot_count ${t.int} NOT NULL,
+        used_bytes ${t.int}
+      )`,
+      `CREATE INDEX dataset_observations_dataset_time ON dataset_observations (host, dataset, observed_at)`,
+      `CREATE TABLE pair_states (
+        id ${t.id},
+        pair_id TEXT NOT NULL,
+        observed_at ${t.time} NOT NULL,
+        status TEXT NOT NULL,
+        behind ${t.int},
+        base TEXT,
+        lag_seconds ${t.real}
+      )`,
+      `CREATE INDEX pair_states_pair_time ON pair_states (pair_id, observed_at)`,
+      `CREATE TABLE runs (
+        id ${t.id},
+        plan_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        hosts ${t.json} NOT NULL,
+        bytes ${t.int} NOT NULL,
+        duration_ms ${t.int} NOT NULL,
+        error TEXT,
+        pair TEXT,
+        commands ${t.json},
+        started_at ${t.time} NOT NULL,
+        finished_at ${t.time} NOT NULL,
+        detail ${t.json},
+        UNIQUE (plan_id, finished_at)
+      )`,
+      `CREATE INDEX runs_pair_finished ON runs (pair, finished_at)`,
+    ],
+  },
+];
+
+/** The newest schema version this build knows. */
+export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
+
+export function migrationStatements(kind: StoreKind, m: Migration): string[] {
+  return m.statements(TYPES[kind]);
+}
+
+/** Row types as Kysely sees them (times are written as ISO strings; PostgreSQL reads them back as Date). */
+type Time = string | Date;
+
+export interface HostObservationRow {
+  id: Generated<number>;
+  host: string;
+  observed_at: Time;
+  reachable: boolean | number;
+  error: string | null;
+  latency_ms: number | null;
+  zfs_version: string | null;
+}
+export interface PoolObservationRow {
+  id: Generated<number>;
+  host: string;
+  pool: string;
+  observed_at: Time;
+  health: string | null;
+  size_bytes: number | null;
+  allocated_bytes: number | null;
+  free_bytes: number | null;
+  fragmentation_pct: number | null;
+  last_scrub_at: Time | null;
+  scrub_errors: number | null;
+}
+export interface DatasetObservationRow {
+  id: Generated<number>;
+  host: string;
+  dataset: string;
+  observed_at: Time;
+  newest_snapshot: string | null;
+  newest_snapshot_at: Time | null;
+  snapshot_count: number;
+  used_bytes: number | null;
+}
+export interface PairStateRow {
+  id: Generated<number>;
+  pair_id: string;
+  observed_at: Time;
+  status: string;
+  behind: number | null;
+  base: string | null;
+  lag_seconds: number | null;
+}
+export interface RunRow {
+  id: Generated<number>;
+  plan_id: string;
+  title: string;
+  kind: string;
+  outcome: string;
+  /** JSON text in SQLite, jsonb (parsed) in PostgreSQL. */
+  hosts: unknown;
+  bytes: number;
+  duration_ms: number;
+  error: string | null;
+  pair: string | null;
+  commands: unknown;
+  started_at: Time;
+  finished_at: Time;
+  detail: unknown;
+}
+
+export interface StoreTables {
+  schema_migrations: { version: number; name: string; applied_at: string };
+  host_observations: HostObservationRow;
+  pool_observations: PoolObservationRow;
+  dataset_observations: DatasetObservationRow;
+  pair_states: PairStateRow;
+  runs: RunRow;
+}

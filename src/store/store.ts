@@ -1,0 +1,506 @@
+/**
+ * The fleet store: what the fleet looked like over time (hosts, pools, datasets, pairs) and what ran
+ * (runs), in SQLite by default (one file, `$XDG_STATE_HOME/zfs-fleet/fleet.db`) or PostgreSQL for a
+ * team (`postgres://...`). One schema (./schema.ts), versioned migrations, every write in a
+ * transaction. Reads return plain objects with ISO-8601 times, whichever backend answered.
+ */
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import type { ExecResult } from '../core/execute/executor.js';
+import { MIGRATIONS, SCHEMA_VERSION, migrationStatements, type StoreKind, type StoreTables } from './schema.js';
+import { SqliteWasmDialect } from './sqliteWasm.js';
+
+export { SCHEMA_VERSION, type StoreKind } from './schema.js';
+
+/** One poll of a host. */
+export interface HostObservation {
+  host: string;
+  observedAt: string;
+  reachable: boolean;
+  error?: string | null;
+  latencyMs?: number | null;
+  zfsVersion?: string | null;
+}
+export interface PoolObservation {
+  host: string;
+  pool: string;
+  observedAt: string;
+  health?: string | null;
+  sizeBytes?: number | null;
+  allocatedBytes?: number | null;
+  freeBytes?: number | null;
+  fragmentationPct?: number | null;
+  lastScrubAt?: string | null;
+  scrubErrors?: number | null;
+}
+export interface DatasetObservation {
+  host: string;
+  dataset: string;
+  observedAt: string;
+  newestSnapshot?: string | null;
+  /** The newest snapshot's creation time; its age is `observedAt - newestSnapshotAt`. */
+  newestSnapshotAt?: string | null;
+  snapshotCount: number;
+  usedBytes?: number | null;
+}
+export interface PairStateObservation {
+  pairId: string;
+  observedAt: string;
+  status: string;
+  /** Snapshots of the source not yet on the target. */
+  behind?: number | null;
+  /** The newest common snapshot. */
+  base?: string | null;
+  lagSeconds?: number | null;
+}
+/** What ran: the fields of the history (src/app/history.ts HistoryEntry). */
+export interface RunRecord extends ExecResult {
+  pair?: string;
+  commands?: Record<string, string[]>;
+}
+
+/** The database's schema is newer than this build: it is not touched. */
+export class StoreSchemaTooNewError extends Error {
+  constructor(
+    readonly store: string,
+    readonly found: number,
+  ) {
+    super(`fleet store ${store} has schema version ${found}, newer than this zfs-fleet knows (${SCHEMA_VERSION}): update zfs-fleet to use it`);
+    this.name = 'StoreSchemaTooNewError';
+  }
+}
+
+export class StoreOpenError extends Error {
+  constructor(store: string, why: string) {
+    super(`cannot open fleet store ${store}: ${why}`);
+    this.name = 'StoreOpenError';
+  }
+}
+
+/** Where the store lives unless told: `$XDG_STATE_HOME/zfs-fleet/fleet.db` (`%LOCALAPPDATA%\zfs-fleet\fleet.db` on Windows). */
+export function defaultStoreUrl(env: NodeJS.ProcessEnv = process.env, home = os.homedir(), platform = process.platform): string {
+  if (env.ZFS_FLEET_STORE) return env.ZFS_FLEET_STORE;
+  if (platform === 'win32') return path.join(env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'zfs-fleet', 'fleet.db');
+  return path.join(env.XDG_STATE_HOME || path.join(home, '.local', 'state'), 'zfs-fleet', 'fleet.db');
+}
+
+export type StoreLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+
+/** `postgres://…` / `postgresql://…`, else `sqlite:PATH` or a plain path (`~/` expanded). */
+export function parseStoreUrl(url: string, home = os.homedir()): StoreLocation {
+  if (/^postgres(ql)?:\/\//i.test(url)) return { kind: 'postgres', url };
+  let file = url.replace(/^sqlite:(\/\/)?/i, '');
+  if (!file) throw new StoreOpenError(url, 'no file named');
+  if (file === '~' || file.startsWith('~/')) file = path.join(home, file.slice(1));
+  return { kind: 'sqlite', file: path.resolve(file) };
+}
+
+/** The store's name in messages: `sqlite:/path` or the PostgreSQL URL without its password. */
+export function describeLocation(loc: StoreLocation): string {
+  if (loc.kind === 'sqlite') return `sqlite:${loc.file}`;
+  try {
+    const u = new URL(loc.url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable URL)';
+  }
+}
+
+export interface StoreInfo {
+  kind: StoreKind;
+  location: string;
+  schemaVersion: number;
+  counts: Record<'host_observations' | 'pool_observations' | 'dataset_observations' | 'pair_states' | 'runs', number>;
+}
+
+type Db = Kysely<StoreTables>;
+type Tx = Transaction<StoreTables>;
+
+const iso = (v: string | Date | null | undefined): string | null => (v == null ? null : new Date(v).toISOString());
+const isoRequired = (v: string | Date): string => new Date(v).toISOString();
+const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
+const num = (v: unknown): number | null => (v == null ? null : Number(v));
+
+export class FleetStore {
+  private constructor(
+    readonly db: Db,
+    readonly kind: StoreKind,
+    readonly location: string,
+  ) {}
+
+  static async open(url: string = defaultStoreUrl(), options: { busyTimeoutMs?: number } = {}): Promise<FleetStore> {
+    const loc = parseStoreUrl(url);
+    const name = describeLocation(loc);
+    let db: Db;
+    if (loc.kind === 'sqlite') {
+      try {
+        await fs.mkdir(path.dirname(loc.file), { recursive: true, mode: 0o700 });
+      } catch (e) {
+        throw new StoreOpenError(name, (e as Error).message);
+      }
+      db = new Kysely<StoreTables>({ dialect: new SqliteWasmDialect(loc.file, options) });
+    } else {
+      const pg = await import('pg');
+      const Pool = pg.default?.Pool ?? pg.Pool;
+      const types = pg.default?.types ?? pg.types;
+      // bigint (int8) columns and count(*) come back as numbers (sizes in bytes stay below 2^53).
+      const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
+        oid === 20 ? (v: string) => Number(v) : types.getTypeParser(oid, format)) as typeof types.getTypeParser;
+      db = new Kysely<StoreTables>({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: loc.url, max: 4, types: { getTypeParser } }) }) });
+    }
+    const store = new FleetStore(db, loc.kind, name);
+    try {
+      await store.migrate();
+    } catch (e) {
+      await db.destroy().catch(() => {});
+      if (e instanceof StoreSchemaTooNewError) throw e;
+      const msg = (e as Error).message || String(e);
+      throw msg.startsWith('fleet store') ? e : new StoreOpenError(name, msg.split('\n')[0]!);
+    }
+    return store;
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  /** Applies the migrations this database lacks, in one transaction; refuses a newer schema. */
+  private async migrate(): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      // Two processes opening a new PostgreSQL store at once: the second waits here, then finds the tables
+      // (taken before CREATE TABLE IF NOT EXISTS, which races otherwise). SQLite: BEGIN IMMEDIATE did it.
+      if (this.kind === 'postgres') await sql`SELECT pg_advisory_xact_lock(7422533)`.execute(tx);
+      await sql`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`.execute(tx);
+      const current = await this.versionIn(tx);
+      if (current > SCHEMA_VERSION) throw new StoreSchemaTooNewError(this.location, current);
+      for (const m of MIGRATIONS.filter((m) => m.version > current)) {
+        for (const stmt of migrationStatements(this.kind, m)) await sql.raw(stmt).execute(tx);
+        await tx.insertInto('schema_migrations').values({ version: m.version, name: m.name, applied_at: new Date().toISOString() }).execute();
+      }
+    });
+  }
+
+  private async versionIn(db: Db | Tx): Promise<number> {
+    const row = await db
+      .selectFrom('schema_migrations')
+      .select((eb) => eb.fn.max('version').as('v'))
+      .executeTakeFirst();
+    return Number(row?.v ?? 0);
+  }
+
+  async schemaVersion(): Promise<number> {
+    return this.versionIn(this.db);
+  }
+
+  async info(): Promise<StoreInfo> {
+    const tables = ['host_observations', 'pool_observations', 'dataset_observations', 'pair_states', 'runs'] as const;
+    const counts = {} as StoreInfo['counts'];
+    for (const t of tables) {
+      const r = await this.db
+        .selectFrom(t)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirst();
+      counts[t] = Number(r?.n ?? 0);
+    }
+    return { kind: this.kind, location: this.location, schemaVersion: await this.schemaVersion(), counts };
+  }
+
+  // ---- writes: each call is one transaction (a poll of the whole fleet is one call) ----
+
+  async recordHosts(obs: HostObservation[]): Promise<void> {
+    if (!obs.length) return;
+    await this.db.transaction().execute((tx) =>
+      tx
+        .insertInto('host_observations')
+        .values(
+          obs.map((o) => ({
+            host: o.host,
+            observed_at: isoRequired(o.observedAt),
+            reachable: o.reachable,
+            error: o.error ?? null,
+            latency_ms: o.latencyMs ?? null,
+            zfs_version: o.zfsVersion ?? null,
+          })),
+        )
+        .execute(),
+    );
+  }
+
+  async recordPools(obs: PoolObservation[]): Promise<void> {
+    if (!obs.length) return;
+    await this.db.transaction().execute((tx) =>
+      tx
+        .insertInto('pool_observations')
+        .values(
+          obs.map((o) => ({
+            host: o.host,
+            pool: o.pool,
+            observed_at: isoRequired(o.observedAt),
+            health: o.health ?? null,
+            size_bytes: o.sizeBytes ?? null,
+            allocated_bytes: o.allocatedBytes ?? null,
+            free_bytes: o.freeBytes ?? null,
+            fragmentation_pct: o.fragmentationPct ?? null,
+            last_scrub_at: iso(o.lastScrubAt),
+            scrub_errors: o.scrubErrors ?? null,
+          })),
+        )
+        .execute(),
+    );
+  }
+
+  async recordDatasets(obs: DatasetObservation[]): Promise<void> {
+    if (!obs.length) return;
+    await this.db.transaction().execute(async (tx) => {
+      // SQLite allows 999 bound parameters per statement in older builds: insert in chunks.
+      for (let i = 0; i < obs.length; i += 100)
+        await tx
+          .insertInto('dataset_observations')
+          .values(
+            obs.slice(i, i + 100).map((o) => ({
+              host: o.host,
+              dataset: o.dataset,
+              observed_at: isoRequired(o.observedAt),
+              newest_snapshot: o.newestSnapshot ?? null,
+              newest_snapshot_at: iso(o.newestSnapshotAt),
+              snapshot_count: o.snapshotCount,
+              used_bytes: o.usedBytes ?? null,
+            })),
+          )
+          .execute();
+    });
+  }
+
+  async recordPairStates(obs: PairStateObservation[]): Promise<void> {
+    if (!obs.length) return;
+    await this.db.transaction().execute((tx) =>
+      tx
+        .insertInto('pair_states')
+        .values(
+          obs.map((o) => ({
+            pair_id: o.pairId,
+            observed_at: isoRequired(o.observedAt),
+            status: o.status,
+            behind: o.behind ?? null,
+            base: o.base ?? null,
+            lag_seconds: o.lagSeconds ?? null,
+          })),
+        )
+        .execute(),
+    );
+  }
+
+  /** Records runs; a run already stored (same plan id and finishedAt) is skipped. Returns how many were new. */
+  async recordRuns(runs: RunRecord[]): Promise<number> {
+    if (!runs.length) return 0;
+    return this.db.transaction().execute(async (tx) => {
+      let added = 0;
+      for (const r of runs) {
+        const res = await tx
+          .insertInto('runs')
+          .values(runRow(r))
+          .onConflict((oc) => oc.columns(['plan_id', 'finished_at']).doNothing())
+          .executeTakeFirst();
+        added += Number(res.numInsertedOrUpdatedRows ?? 0);
+      }
+      return added;
+    });
+  }
+
+  async recordRun(run: RunRecord): Promise<boolean> {
+    return (await this.recordRuns([run])) === 1;
+  }
+
+  /**
+   * Imports a history.jsonl (src/app/history.ts) into `runs`, in one transaction. Idempotent: a run
+   * already there (plan id + finishedAt) is skipped, so importing the same file twice adds nothing.
+   */
+  async importHistory(file: string): Promise<{ imported: number; skipped: number; unreadable: number }> {
+    const text = await fs.readFile(file, 'utf8');
+    const runs: RunRecord[] = [];
+    let unreadable = 0;
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const e = JSON.parse(line) as RunRecord;
+        if (typeof e.planId !== 'string' || typeof e.finishedAt !== 'string' || typeof e.startedAt !== 'string') throw new Error('not a run');
+        runs.push(e);
+      } catch {
+        unreadable++;
+      }
+    }
+    const imported = await this.recordRuns(runs);
+    return { imported, skipped: runs.length - imported, unreadable };
+  }
+
+  // ---- reads: newest first ----
+
+  async hostObservations(q: { host?: string; since?: string; limit?: number } = {}): Promise<HostObservation[]> {
+    let query = this.db.selectFrom('host_observations').selectAll();
+    if (q.host) query = query.where('host', '=', q.host);
+    if (q.since) query = query.where('observed_at', '>=', isoRequired(q.since));
+    const rows = await query
+      .orderBy('observed_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(q.limit ?? 1000)
+      .execute();
+    return rows.map((r) => ({
+      host: r.host,
+      observedAt: isoRequired(r.observed_at),
+      reachable: Boolean(r.reachable),
+      error: r.error,
+      latencyMs: num(r.latency_ms),
+      zfsVersion: r.zfs_version,
+    }));
+  }
+
+  /** The newest observation of each host. */
+  async latestHosts(): Promise<HostObservation[]> {
+    const rows = await this.db
+      .selectFrom('host_observations as h')
+      .selectAll('h')
+      .where('h.id', '=', (eb) =>
+        eb
+          .selectFrom('host_observations as n')
+          .select('n.id')
+          .whereRef('n.host', '=', 'h.host')
+          .orderBy('n.observed_at', 'desc')
+          .orderBy('n.id', 'desc')
+          .limit(1),
+      )
+      .orderBy('h.host')
+      .execute();
+    return rows.map((r) => ({
+      host: r.host,
+      observedAt: isoRequired(r.observed_at),
+      reachable: Boolean(r.reachable),
+      error: r.error,
+      latencyMs: num(r.latency_ms),
+      zfsVersion: r.zfs_version,
+    }));
+  }
+
+  async poolObservations(q: { host?: string; pool?: string; since?: string; limit?: number } = {}): Promise<PoolObservation[]> {
+    let query = this.db.selectFrom('pool_observations').selectAll();
+    if (q.host) query = query.where('host', '=', q.host);
+    if (q.pool) query = query.where('pool', '=', q.pool);
+    if (q.since) query = query.where('observed_at', '>=', isoRequired(q.since));
+    const rows = await query
+      .orderBy('observed_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(q.limit ?? 1000)
+      .execute();
+    return rows.map((r) => ({
+      host: r.host,
+      pool: r.pool,
+      observedAt: isoRequired(r.observed_at),
+      health: r.health,
+      sizeBytes: num(r.size_bytes),
+      allocatedBytes: num(r.allocated_bytes),
+      freeBytes: num(r.free_bytes),
+      fragmentationPct: num(r.fragmentation_pct),
+      lastScrubAt: iso(r.last_scrub_at),
+      scrubErrors: num(r.scrub_errors),
+    }));
+  }
+
+  async datasetObservations(q: { host?: string; dataset?: string; since?: string; limit?: number } = {}): Promise<DatasetObservation[]> {
+    let query = this.db.selectFrom('dataset_observations').selectAll();
+    if (q.host) query = query.where('host', '=', q.host);
+    if (q.dataset) query = query.where('dataset', '=', q.dataset);
+    if (q.since) query = query.where('observed_at', '>=', isoRequired(q.since));
+    const rows = await query
+      .orderBy('observed_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(q.limit ?? 1000)
+      .execute();
+    return rows.map((r) => ({
+      host: r.host,
+      dataset: r.dataset,
+      observedAt: isoRequired(r.observed_at),
+      newestSnapshot: r.newest_snapshot,
+      newestSnapshotAt: iso(r.newest_snapshot_at),
+      snapshotCount: Number(r.snapshot_count),
+      usedBytes: num(r.used_bytes),
+    }));
+  }
+
+  async pairStates(q: { pairId?: string; since?: string; limit?: number } = {}): Promise<PairStateObservation[]> {
+    let query = this.db.selectFrom('pair_states').selectAll();
+    if (q.pairId) query = query.where('pair_id', '=', q.pairId);
+    if (q.since) query = query.where('observed_at', '>=', isoRequired(q.since));
+    const rows = await query
+      .orderBy('observed_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(q.limit ?? 1000)
+      .execute();
+    return rows.map((r) => ({
+      pairId: r.pair_id,
+      observedAt: isoRequired(r.observed_at),
+      status: r.status,
+      behind: num(r.behind),
+      base: r.base,
+      lagSeconds: num(r.lag_seconds),
+    }));
+  }
+
+  async runs(q: { pair?: string; kind?: string; outcome?: string; limit?: number } = {}): Promise<RunRecord[]> {
+    let query = this.db.selectFrom('runs').selectAll();
+    if (q.pair) query = query.where('pair', '=', q.pair);
+    if (q.kind) query = query.where('kind', '=', q.kind);
+    if (q.outcome) query = query.where('outcome', '=', q.outcome);
+    const rows = await query
+      .orderBy('finished_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(q.limit ?? 200)
+      .execute();
+    return rows.map((r) => {
+      const detail = (json(r.detail) ?? {}) as Partial<RunRecord>;
+      const run: RunRecord = {
+        ...detail,
+        planId: r.plan_id,
+        title: r.title,
+        kind: r.kind as RunRecord['kind'],
+        outcome: r.outcome as RunRecord['outcome'],
+        hosts: json(r.hosts) as string[],
+        bytes: Number(r.bytes),
+        durationMs: Number(r.duration_ms),
+        startedAt: isoRequired(r.started_at),
+        finishedAt: isoRequired(r.finished_at),
+        steps: detail.steps ?? [],
+      };
+      if (r.error != null) run.error = r.error;
+      if (r.pair != null) run.pair = r.pair;
+      if (r.commands != null) run.commands = json(r.commands) as Record<string, string[]>;
+      return run;
+    });
+  }
+}
+
+/** The columns of a run; what the history has beyond them (steps, changes, warnings) is kept in `detail`. */
+function runRow(r: RunRecord) {
+  const { planId, title, kind, outcome, hosts, bytes, durationMs, error, pair, commands, startedAt, finishedAt, ...rest } = r;
+  return {
+    plan_id: planId,
+    title,
+    kind,
+    outcome,
+    hosts: JSON.stringify(hosts ?? []),
+    bytes: bytes ?? 0,
+    duration_ms: durationMs ?? 0,
+    error: error ?? null,
+    pair: pair ?? null,
+    commands: commands ? JSON.stringify(commands) : null,
+    started_at: isoRequired(startedAt),
+    finished_at: isoRequired(finishedAt),
+    detail: JSON.stringify(rest),
+  };
+}
+
+/** Opens (and creates or migrates) the fleet store at `url`: a file path, `sqlite:PATH` or `postgres://…`. */
+export function openStore(url?: string, options?: { busyTimeoutMs?: number }): Promise<FleetStore> {
+  return FleetStore.open(url, options);
+}
