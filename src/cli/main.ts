@@ -16,7 +16,10 @@ import { ZfsError } from '../core/zfs/errors.js';
 import type { ZfsObject } from '../core/zfs/types.js';
 import { createRunner } from '../transport/index.js';
 import { listConfigHosts } from '../transport/sshConfig.js';
+import { DEFAULT_THRESHOLDS, type CheckThresholds } from '../core/monitor/check.js';
+import { parseDuration } from '../core/monitor/duration.js';
 import { defaultCachePath, FileCapabilityCache } from './capabilityCache.js';
+import { checkCommand, metricsCommand } from './monitor.js';
 import { replicationCommand, REPLICATION_USAGE, type ReplicationOptions } from './replication.js';
 import { UsageError } from './usage.js';
 
@@ -29,6 +32,15 @@ commands:
                                        (default: every Host alias of the ssh config)
   ls HOST[:DATASET] [--snapshots]      datasets (and snapshots) of a host, or under a dataset
 ${REPLICATION_USAGE}
+  check [HOST...] [--stale-after 7h] [--max-snapshots N] [--capacity-warn 80] [--capacity-crit 90]
+                                        Nagios/Icinga plugin: unreachable hosts, pools not ONLINE or full,
+                                        datasets whose newest snapshot is older than --stale-after, pairs
+                                        behind, diverged or failing; exit 0 OK, 1 WARNING, 2 CRITICAL,
+                                        3 UNKNOWN (bad usage included); perfdata after |
+  metrics [HOST...] [--textfile FILE]   Prometheus text (node_exporter textfile collector: FILE.tmp,
+                                        then renamed to FILE)
+  Without HOST, check and metrics take the hosts of the pairs (--pairs FILE, default ./.zfs-fleet.json).
+  Durations: 90s, 30m, 7h, 2d, 1w, 1h30m, or seconds.
 
 HOST is an ssh-config alias, [user@]host[:port], or local.
 
@@ -49,6 +61,8 @@ interface Options extends ReplicationOptions {
   timeoutS: number;
   snapshots: boolean;
   verbose: boolean;
+  thresholds: CheckThresholds;
+  textfile?: string;
 }
 
 const home = (p: string) => (p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p);
@@ -67,6 +81,7 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
     snapshots: false,
     verbose: false,
     positional: [],
+    thresholds: { ...DEFAULT_THRESHOLDS },
   };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
@@ -74,91 +89,128 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
     return v;
   };
   const seen: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith('-') && a !== '-') seen.push(a);
-    switch (a) {
-      case '--ssh-config':
-        opts.sshConfig = value(i++, a);
-        break;
-      case '--known-hosts':
-        opts.knownHosts = value(i++, a);
-        break;
-      case '--zfs':
-        opts.zfs = value(i++, a);
-        break;
-      case '--zpool':
-        opts.zpool = value(i++, a);
-        break;
-      case '--timeout': {
-        const t = Number(value(i++, a));
-        if (!(t > 0)) throw new UsageError('--timeout takes a positive number of seconds');
-        opts.timeoutS = t;
-        break;
-      }
-      case '--json':
-        opts.json = true;
-        break;
-      case '--yes':
-      case '-y':
-        opts.yes = true;
-        break;
-      case '--fix':
-        opts.fix = true;
-        break;
-      case '--destroy-clones':
-        opts.destroyClones = true;
-        break;
-      case '--keep-data':
-        opts.keepData = true;
-        break;
-      case '--drop-data':
-        opts.keepData = false;
-        break;
-      case '--onto':
-        opts.onto = value(i++, a);
-        break;
-      case '--snapshot':
-        opts.snapshot = value(i++, a);
-        break;
-      case '--no-bookmark':
-        opts.bookmark = false;
-        break;
-      case '--pairs':
-        opts.pairsFile = home(value(i++, a));
-        break;
-      case '--confirm-base':
-        opts.confirmBase = value(i++, a);
-        break;
-      case '--stalled-after': {
-        const t = Number(value(i++, a));
-        if (!(t >= 0)) throw new UsageError('--stalled-after takes a number of seconds');
-        opts.stalledAfterSeconds = t;
-        break;
-      }
-      case '--route': {
-        const r = value(i++, a);
-        if (r !== 'relay' && r !== 'push' && r !== 'pull') throw new UsageError('--route is relay, push or pull');
-        opts.route = r;
-        break;
-      }
-      case '--snapshots':
-      case '-t':
-        opts.snapshots = true;
-        break;
-      case '-v':
-      case '--verbose':
-        opts.verbose = true;
-        break;
-      case '-h':
-      case '--help':
-        opts.positional.unshift('help');
-        break;
-      default:
-        if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
-        opts.positional.push(a);
+  const duration = (i: number, flag: string) => {
+    try {
+      return parseDuration(value(i, flag));
+    } catch (e) {
+      throw new UsageError(`${flag}: ${(e as Error).message}`);
     }
+  };
+  const percent = (i: number, flag: string) => {
+    const n = Number(value(i, flag));
+    if (!(n >= 0 && n <= 100)) throw new UsageError(`${flag} takes a percentage (0 to 100)`);
+    return n;
+  };
+  try {
+    for (let i = 0; i < argv.length; i++) {
+      const a = argv[i]!;
+      if (a.startsWith('-') && a !== '-') seen.push(a);
+      switch (a) {
+        case '--ssh-config':
+          opts.sshConfig = value(i++, a);
+          break;
+        case '--known-hosts':
+          opts.knownHosts = value(i++, a);
+          break;
+        case '--zfs':
+          opts.zfs = value(i++, a);
+          break;
+        case '--zpool':
+          opts.zpool = value(i++, a);
+          break;
+        case '--timeout': {
+          const t = Number(value(i++, a));
+          if (!(t > 0)) throw new UsageError('--timeout takes a positive number of seconds');
+          opts.timeoutS = t;
+          break;
+        }
+        case '--json':
+          opts.json = true;
+          break;
+        case '--yes':
+        case '-y':
+          opts.yes = true;
+          break;
+        case '--fix':
+          opts.fix = true;
+          break;
+        case '--destroy-clones':
+          opts.destroyClones = true;
+          break;
+        case '--keep-data':
+          opts.keepData = true;
+          break;
+        case '--drop-data':
+          opts.keepData = false;
+          break;
+        case '--onto':
+          opts.onto = value(i++, a);
+          break;
+        case '--snapshot':
+          opts.snapshot = value(i++, a);
+          break;
+        case '--no-bookmark':
+          opts.bookmark = false;
+          break;
+        case '--pairs':
+          opts.pairsFile = home(value(i++, a));
+          break;
+        case '--confirm-base':
+          opts.confirmBase = value(i++, a);
+          break;
+        case '--stalled-after': {
+          const t = Number(value(i++, a));
+          if (!(t >= 0)) throw new UsageError('--stalled-after takes a number of seconds');
+          opts.stalledAfterSeconds = t;
+          break;
+        }
+        case '--route': {
+          const r = value(i++, a);
+          if (r !== 'relay' && r !== 'push' && r !== 'pull') throw new UsageError('--route is relay, push or pull');
+          opts.route = r;
+          break;
+        }
+        case '--stale-after':
+          opts.thresholds.staleAfterSeconds = duration(i++, a);
+          break;
+        case '--max-snapshots': {
+          const n = Number(value(i++, a));
+          if (!Number.isInteger(n) || n < 0) throw new UsageError('--max-snapshots takes a whole number');
+          opts.thresholds.maxSnapshots = n;
+          break;
+        }
+        case '--capacity-warn':
+          opts.thresholds.capacityWarn = percent(i++, a);
+          break;
+        case '--capacity-crit':
+          opts.thresholds.capacityCrit = percent(i++, a);
+          break;
+        case '--textfile':
+          opts.textfile = home(value(i++, a));
+          break;
+        case '--snapshots':
+        case '-t':
+          opts.snapshots = true;
+          break;
+        case '-v':
+        case '--verbose':
+          opts.verbose = true;
+          break;
+        case '-h':
+        case '--help':
+          opts.positional.unshift('help');
+          break;
+        default:
+          if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
+          opts.positional.push(a);
+      }
+    }
+  } catch (e) {
+    // check is a plugin: its bad usage is UNKNOWN (exit 3), so the error says which verb it was for.
+    if (e instanceof UsageError) e.command ??= opts.positional[0] ?? argv.find((a) => VERBS[a] !== undefined);
+    throw e;
   }
+  if (opts.thresholds.capacityWarn > opts.thresholds.capacityCrit) throw usageOf(opts.positional[0] ?? '', '--capacity-warn must not be over --capacity-crit');
   opts.sshConfig = home(opts.sshConfig);
   opts.knownHosts = home(opts.knownHosts);
   const command = opts.positional.shift() ?? 'help';
@@ -167,7 +219,8 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
   if (verb) {
     const wrong = seen.filter((f) => !COMMON_OPTIONS.includes(f) && !verb.options.includes(f));
     if (wrong.length)
-      throw new UsageError(
+      throw usageOf(
+        command,
         `${command} does not take ${wrong.join(', ')}\nusage: zfs-fleet ${verb.usage}${verb.options.length ? `\n  its options: ${verb.options.join(' ')}` : ''}`,
       );
   }
@@ -204,7 +257,16 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
   },
   audit: { usage: 'audit SRC DST [--route R]', options: ['--route'] },
   history: { usage: 'history', options: [] },
+  check: {
+    usage: 'check [HOST...] [--stale-after 7h] [--max-snapshots N] [--capacity-warn 80] [--capacity-crit 90] [--pairs FILE] [--json]',
+    options: ['--stale-after', '--max-snapshots', '--capacity-warn', '--capacity-crit', '--pairs'],
+  },
+  metrics: { usage: 'metrics [HOST...] [--textfile FILE] [--pairs FILE]', options: ['--textfile', '--pairs'] },
 };
+
+function usageOf(command: string, message: string): UsageError {
+  return Object.assign(new UsageError(message), { command });
+}
 
 function stderrLogger(verbose: boolean): Logger {
   const say = (lvl: string) => (m: string) => {
@@ -389,6 +451,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs(argv);
   } catch (e) {
+    if (e instanceof UsageError && e.command === 'check') return pluginUsage(e);
     err(`zfs-fleet: ${(e as Error).message}\n${USAGE}\n`);
     return 2;
   }
@@ -404,6 +467,15 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdHosts(opts);
       case 'ls':
         return await cmdLs(opts);
+      case 'check':
+      case 'metrics': {
+        const fleet = makeFleet(opts);
+        try {
+          return await (command === 'check' ? checkCommand : metricsCommand)(fleet, opts, out);
+        } finally {
+          await fleet.dispose();
+        }
+      }
       case 'status':
       case 'diagnose':
       case 'plan':
@@ -423,6 +495,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (e) {
+    if (command === 'check') return pluginUsage(e as Error, true);
     if (e instanceof UsageError) {
       err(`zfs-fleet: ${e.message}\n${USAGE}\n`);
       return 2;
@@ -434,6 +507,16 @@ export async function main(argv: string[]): Promise<number> {
     err(`zfs-fleet: ${((e as Error).message ?? String(e)).split('\n')[0]}\n`);
     return 1;
   }
+}
+
+/**
+ * check is a monitoring plugin: whatever keeps it from checking (bad usage, an unreadable pairs
+ * file, an error of its own) is UNKNOWN, exit 3, said on stdout where Nagios and Icinga read it.
+ */
+function pluginUsage(e: Error, internal = false): number {
+  const usage = `usage: zfs-fleet ${VERBS.check!.usage}`;
+  out(`ZFS FLEET UNKNOWN - ${(e.message ?? String(e)).split('\n')[0]}${internal && !(e instanceof UsageError) ? '' : `\n${usage}`}`);
+  return 3;
 }
 
 /** Exit once stdout is flushed: a pipe (zfs-fleet ls ... | jq) would otherwise lose the tail of the output. */
