@@ -203,7 +203,7 @@ export function evaluateCheck(facts: FleetFacts, t: CheckThresholds, extra: read
         kind: 'stale',
         subject,
         short: `${subject} newest snapshot ${age} old`,
-        message: `${subject}: newest snapshot ${d.newestSnapshot ?? '?'} is ${age} old (over ${formatDuration(t.staleAfterSeconds)})`,
+        message: `${subject}: newest snapshot ${d.newestSnapshot?.slice(d.newestSnapshot.indexOf('@')) ?? '?'} is ${age} old (over ${formatDuration(t.staleAfterSeconds)})`,
       });
     }
     if (t.maxSnapshots !== undefined && d.snapshots > t.maxSnapshots)
