@@ -101,116 +101,110 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
     if (!(n >= 0 && n <= 100)) throw new UsageError(`${flag} takes a percentage (0 to 100)`);
     return n;
   };
-  try {
-    for (let i = 0; i < argv.length; i++) {
-      const a = argv[i]!;
-      if (a.startsWith('-') && a !== '-') seen.push(a);
-      switch (a) {
-        case '--ssh-config':
-          opts.sshConfig = value(i++, a);
-          break;
-        case '--known-hosts':
-          opts.knownHosts = value(i++, a);
-          break;
-        case '--zfs':
-          opts.zfs = value(i++, a);
-          break;
-        case '--zpool':
-          opts.zpool = value(i++, a);
-          break;
-        case '--timeout': {
-          const t = Number(value(i++, a));
-          if (!(t > 0)) throw new UsageError('--timeout takes a positive number of seconds');
-          opts.timeoutS = t;
-          break;
-        }
-        case '--json':
-          opts.json = true;
-          break;
-        case '--yes':
-        case '-y':
-          opts.yes = true;
-          break;
-        case '--fix':
-          opts.fix = true;
-          break;
-        case '--destroy-clones':
-          opts.destroyClones = true;
-          break;
-        case '--keep-data':
-          opts.keepData = true;
-          break;
-        case '--drop-data':
-          opts.keepData = false;
-          break;
-        case '--onto':
-          opts.onto = value(i++, a);
-          break;
-        case '--snapshot':
-          opts.snapshot = value(i++, a);
-          break;
-        case '--no-bookmark':
-          opts.bookmark = false;
-          break;
-        case '--pairs':
-          opts.pairsFile = home(value(i++, a));
-          break;
-        case '--confirm-base':
-          opts.confirmBase = value(i++, a);
-          break;
-        case '--stalled-after': {
-          const t = Number(value(i++, a));
-          if (!(t >= 0)) throw new UsageError('--stalled-after takes a number of seconds');
-          opts.stalledAfterSeconds = t;
-          break;
-        }
-        case '--route': {
-          const r = value(i++, a);
-          if (r !== 'relay' && r !== 'push' && r !== 'pull') throw new UsageError('--route is relay, push or pull');
-          opts.route = r;
-          break;
-        }
-        case '--stale-after':
-          opts.thresholds.staleAfterSeconds = duration(i++, a);
-          break;
-        case '--max-snapshots': {
-          const n = Number(value(i++, a));
-          if (!Number.isInteger(n) || n < 0) throw new UsageError('--max-snapshots takes a whole number');
-          opts.thresholds.maxSnapshots = n;
-          break;
-        }
-        case '--capacity-warn':
-          opts.thresholds.capacityWarn = percent(i++, a);
-          break;
-        case '--capacity-crit':
-          opts.thresholds.capacityCrit = percent(i++, a);
-          break;
-        case '--textfile':
-          opts.textfile = home(value(i++, a));
-          break;
-        case '--snapshots':
-        case '-t':
-          opts.snapshots = true;
-          break;
-        case '-v':
-        case '--verbose':
-          opts.verbose = true;
-          break;
-        case '-h':
-        case '--help':
-          opts.positional.unshift('help');
-          break;
-        default:
-          if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
-          opts.positional.push(a);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('-') && a !== '-') seen.push(a);
+    switch (a) {
+      case '--ssh-config':
+        opts.sshConfig = value(i++, a);
+        break;
+      case '--known-hosts':
+        opts.knownHosts = value(i++, a);
+        break;
+      case '--zfs':
+        opts.zfs = value(i++, a);
+        break;
+      case '--zpool':
+        opts.zpool = value(i++, a);
+        break;
+      case '--timeout': {
+        const t = Number(value(i++, a));
+        if (!(t > 0)) throw new UsageError('--timeout takes a positive number of seconds');
+        opts.timeoutS = t;
+        break;
       }
+      case '--json':
+        opts.json = true;
+        break;
+      case '--yes':
+      case '-y':
+        opts.yes = true;
+        break;
+      case '--fix':
+        opts.fix = true;
+        break;
+      case '--destroy-clones':
+        opts.destroyClones = true;
+        break;
+      case '--keep-data':
+        opts.keepData = true;
+        break;
+      case '--drop-data':
+        opts.keepData = false;
+        break;
+      case '--onto':
+        opts.onto = value(i++, a);
+        break;
+      case '--snapshot':
+        opts.snapshot = value(i++, a);
+        break;
+      case '--no-bookmark':
+        opts.bookmark = false;
+        break;
+      case '--pairs':
+        opts.pairsFile = home(value(i++, a));
+        break;
+      case '--confirm-base':
+        opts.confirmBase = value(i++, a);
+        break;
+      case '--stalled-after': {
+        const t = Number(value(i++, a));
+        if (!(t >= 0)) throw new UsageError('--stalled-after takes a number of seconds');
+        opts.stalledAfterSeconds = t;
+        break;
+      }
+      case '--route': {
+        const r = value(i++, a);
+        if (r !== 'relay' && r !== 'push' && r !== 'pull') throw new UsageError('--route is relay, push or pull');
+        opts.route = r;
+        break;
+      }
+      case '--stale-after':
+        opts.thresholds.staleAfterSeconds = duration(i++, a);
+        break;
+      case '--max-snapshots': {
+        const n = Number(value(i++, a));
+        if (!Number.isInteger(n) || n < 0) throw new UsageError('--max-snapshots takes a whole number');
+        opts.thresholds.maxSnapshots = n;
+        break;
+      }
+      case '--capacity-warn':
+        opts.thresholds.capacityWarn = percent(i++, a);
+        break;
+      case '--capacity-crit':
+        opts.thresholds.capacityCrit = percent(i++, a);
+        break;
+      case '--textfile':
+        opts.textfile = home(value(i++, a));
+        break;
+      case '--snapshots':
+      case '-t':
+        opts.snapshots = true;
+        break;
+      case '-v':
+      case '--verbose':
+        opts.verbose = true;
+        break;
+      case '-h':
+      case '--help':
+        opts.positional.unshift('help');
+        break;
+      default:
+        if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
+        opts.positional.push(a);
     }
-  } catch (e) {
-    // check is a plugin: its bad usage is UNKNOWN (exit 3), so the error says which verb it was for.
-    if (e instanceof UsageError) e.command ??= opts.positional[0] ?? argv.find((a) => VERBS[a] !== undefined);
-    throw e;
   }
-  if (opts.thresholds.capacityWarn > opts.thresholds.capacityCrit) throw usageOf(opts.positional[0] ?? '', '--capacity-warn must not be over --capacity-crit');
+  if (opts.thresholds.capacityWarn > opts.thresholds.capacityCrit) throw new UsageError('--capacity-warn must not be over --capacity-crit');
   opts.sshConfig = home(opts.sshConfig);
   opts.knownHosts = home(opts.knownHosts);
   const command = opts.positional.shift() ?? 'help';
@@ -219,8 +213,7 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
   if (verb) {
     const wrong = seen.filter((f) => !COMMON_OPTIONS.includes(f) && !verb.options.includes(f));
     if (wrong.length)
-      throw usageOf(
-        command,
+      throw new UsageError(
         `${command} does not take ${wrong.join(', ')}\nusage: zfs-fleet ${verb.usage}${verb.options.length ? `\n  its options: ${verb.options.join(' ')}` : ''}`,
       );
   }
@@ -264,8 +257,33 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
   metrics: { usage: 'metrics [HOST...] [--textfile FILE] [--pairs FILE]', options: ['--textfile', '--pairs'] },
 };
 
-function usageOf(command: string, message: string): UsageError {
-  return Object.assign(new UsageError(message), { command });
+/** The options that take a value: what follows them is not the verb. */
+const VALUE_OPTIONS = new Set([
+  '--ssh-config',
+  '--known-hosts',
+  '--zfs',
+  '--zpool',
+  '--timeout',
+  '--onto',
+  '--snapshot',
+  '--pairs',
+  '--confirm-base',
+  '--stalled-after',
+  '--route',
+  '--stale-after',
+  '--max-snapshots',
+  '--capacity-warn',
+  '--capacity-crit',
+  '--textfile',
+]);
+
+/** The verb of a command line that did not parse (check answers its bad usage as a plugin: exit 3). */
+export function verbOf(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (VALUE_OPTIONS.has(argv[i]!)) i++;
+    else if (!argv[i]!.startsWith('-')) return argv[i];
+  }
+  return undefined;
 }
 
 function stderrLogger(verbose: boolean): Logger {
@@ -451,7 +469,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs(argv);
   } catch (e) {
-    if (e instanceof UsageError && e.command === 'check') return pluginUsage(e);
+    if (e instanceof UsageError && verbOf(argv) === 'check') return pluginUsage(e);
     err(`zfs-fleet: ${(e as Error).message}\n${USAGE}\n`);
     return 2;
   }
