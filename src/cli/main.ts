@@ -16,9 +16,12 @@ import { ZfsError } from '../core/zfs/errors.js';
 import type { ZfsObject } from '../core/zfs/types.js';
 import { createRunner } from '../transport/index.js';
 import { listConfigHosts } from '../transport/sshConfig.js';
+import { DEFAULT_THRESHOLDS, type CheckThresholds } from '../core/monitor/check.js';
+import { parseDuration } from '../core/monitor/duration.js';
 import { defaultCachePath, FileCapabilityCache } from './capabilityCache.js';
 import { importCommand, IMPORT_USAGE, type ImportOptions } from './import.js';
 import { storeCommand } from './store.js';
+import { checkCommand, metricsCommand } from './monitor.js';
 import { replicationCommand, REPLICATION_USAGE, type ReplicationOptions } from './replication.js';
 import { UsageError } from './usage.js';
 
@@ -34,6 +37,15 @@ ${REPLICATION_USAGE}
 ${IMPORT_USAGE}
   store info [--store URL]             open the fleet store (SQLite file or postgres://...),
                                        migrate it, print its kind, schema version and row counts
+  check [HOST...] [--stale-after 7h] [--max-snapshots N] [--capacity-warn 80] [--capacity-crit 90]
+                                        Nagios/Icinga plugin: unreachable hosts, pools not ONLINE or full,
+                                        datasets whose newest snapshot is older than --stale-after, pairs
+                                        behind, diverged or failing; exit 0 OK, 1 WARNING, 2 CRITICAL,
+                                        3 UNKNOWN (bad usage included); perfdata after |
+  metrics [HOST...] [--textfile FILE]   Prometheus text (node_exporter textfile collector: FILE.tmp,
+                                        then renamed to FILE)
+  Without HOST, check and metrics take the hosts of the pairs (--pairs FILE, default ./.zfs-fleet.json).
+  Durations: 90s, 30m, 7h, 2d, 1w, 1h30m, or seconds.
 
 HOST is an ssh-config alias, [user@]host[:port], or local.
 
@@ -56,6 +68,8 @@ interface Options extends ReplicationOptions, ImportOptions {
   verbose: boolean;
   /** The fleet store: a file, sqlite:PATH or postgres://... (default $XDG_STATE_HOME/zfs-fleet/fleet.db). */
   store?: string;
+  thresholds: CheckThresholds;
+  textfile?: string;
 }
 
 const home = (p: string) => (p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p);
@@ -76,6 +90,7 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
     positional: [],
     hostMap: [],
     write: false,
+    thresholds: { ...DEFAULT_THRESHOLDS },
   };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
@@ -83,6 +98,18 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
     return v;
   };
   const seen: string[] = [];
+  const duration = (i: number, flag: string) => {
+    try {
+      return parseDuration(value(i, flag));
+    } catch (e) {
+      throw new UsageError(`${flag}: ${(e as Error).message}`);
+    }
+  };
+  const percent = (i: number, flag: string) => {
+    const n = Number(value(i, flag));
+    if (!(n >= 0 && n <= 100)) throw new UsageError(`${flag} takes a percentage (0 to 100)`);
+    return n;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a.startsWith('-') && a !== '-') seen.push(a);
@@ -166,6 +193,24 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
       case '--fleet':
         opts.fleetFile = home(value(i++, a));
         break;
+      case '--stale-after':
+        opts.thresholds.staleAfterSeconds = duration(i++, a);
+        break;
+      case '--max-snapshots': {
+        const n = Number(value(i++, a));
+        if (!Number.isInteger(n) || n < 0) throw new UsageError('--max-snapshots takes a whole number');
+        opts.thresholds.maxSnapshots = n;
+        break;
+      }
+      case '--capacity-warn':
+        opts.thresholds.capacityWarn = percent(i++, a);
+        break;
+      case '--capacity-crit':
+        opts.thresholds.capacityCrit = percent(i++, a);
+        break;
+      case '--textfile':
+        opts.textfile = home(value(i++, a));
+        break;
       case '--snapshots':
       case '-t':
         opts.snapshots = true;
@@ -183,6 +228,7 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
         opts.positional.push(a);
     }
   }
+  if (opts.thresholds.capacityWarn > opts.thresholds.capacityCrit) throw new UsageError('--capacity-warn must not be over --capacity-crit');
   opts.sshConfig = home(opts.sshConfig);
   opts.knownHosts = home(opts.knownHosts);
   const command = opts.positional.shift() ?? 'help';
@@ -233,7 +279,41 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
     options: ['--host', '--host-map', '--write', '--yes', '-y', '--fleet'],
   },
   store: { usage: 'store info [--store URL]', options: ['--store'] },
+  check: {
+    usage: 'check [HOST...] [--stale-after 7h] [--max-snapshots N] [--capacity-warn 80] [--capacity-crit 90] [--pairs FILE] [--json]',
+    options: ['--stale-after', '--max-snapshots', '--capacity-warn', '--capacity-crit', '--pairs'],
+  },
+  metrics: { usage: 'metrics [HOST...] [--textfile FILE] [--pairs FILE]', options: ['--textfile', '--pairs'] },
 };
+
+/** The options that take a value: what follows them is not the verb. */
+const VALUE_OPTIONS = new Set([
+  '--ssh-config',
+  '--known-hosts',
+  '--zfs',
+  '--zpool',
+  '--timeout',
+  '--onto',
+  '--snapshot',
+  '--pairs',
+  '--confirm-base',
+  '--stalled-after',
+  '--route',
+  '--stale-after',
+  '--max-snapshots',
+  '--capacity-warn',
+  '--capacity-crit',
+  '--textfile',
+]);
+
+/** The verb of a command line that did not parse (check answers its bad usage as a plugin: exit 3). */
+export function verbOf(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (VALUE_OPTIONS.has(argv[i]!)) i++;
+    else if (!argv[i]!.startsWith('-')) return argv[i];
+  }
+  return undefined;
+}
 
 function stderrLogger(verbose: boolean): Logger {
   const say = (lvl: string) => (m: string) => {
@@ -418,6 +498,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs(argv);
   } catch (e) {
+    if (e instanceof UsageError && verbOf(argv) === 'check') return pluginUsage(e);
     err(`zfs-fleet: ${(e as Error).message}\n${USAGE}\n`);
     return 2;
   }
@@ -437,6 +518,15 @@ export async function main(argv: string[]): Promise<number> {
         return await importCommand(opts, out, (m) => err(`zfs-fleet: ${m}\n`));
       case 'store':
         return await storeCommand(opts, out);
+      case 'check':
+      case 'metrics': {
+        const fleet = makeFleet(opts);
+        try {
+          return await (command === 'check' ? checkCommand : metricsCommand)(fleet, opts, out);
+        } finally {
+          await fleet.dispose();
+        }
+      }
       case 'status':
       case 'diagnose':
       case 'plan':
@@ -456,6 +546,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (e) {
+    if (command === 'check') return pluginUsage(e as Error, true);
     if (e instanceof UsageError) {
       err(`zfs-fleet: ${e.message}\n${USAGE}\n`);
       return 2;
@@ -467,6 +558,16 @@ export async function main(argv: string[]): Promise<number> {
     err(`zfs-fleet: ${((e as Error).message ?? String(e)).split('\n')[0]}\n`);
     return 1;
   }
+}
+
+/**
+ * check is a monitoring plugin: whatever keeps it from checking (bad usage, an unreadable pairs
+ * file, an error of its own) is UNKNOWN, exit 3, said on stdout where Nagios and Icinga read it.
+ */
+function pluginUsage(e: Error, internal = false): number {
+  const usage = `usage: zfs-fleet ${VERBS.check!.usage}`;
+  out(`ZFS FLEET UNKNOWN - ${(e.message ?? String(e)).split('\n')[0]}${internal && !(e instanceof UsageError) ? '' : `\n${usage}`}`);
+  return 3;
 }
 
 /** Exit once stdout is flushed: a pipe (zfs-fleet ls ... | jq) would otherwise lose the tail of the output. */

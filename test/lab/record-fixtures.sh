@@ -299,6 +299,14 @@ scenarios() {
   # the normal case, for contrast
   record_pipe recv-incremental-ok-v off1 "$inc" ovh3 "zfs recv -v scratch/products"
   record list-scratch-after ovh3 "zfs list -H -t all -o name,origin -r scratch"
+
+  # a pool that is not ONLINE (zfs-fleet check): a mirror on off2 with one side offline reads DEGRADED
+  local m1="$LAB/hosts/off2/mirror1.img" m2="$LAB/hosts/off2/mirror2.img"
+  truncate -s 128M "$m1" "$m2"
+  "$LAB/hosts/off2/zpool" create -f zfs-mirror mirror "$m1" "$m2" 2>&1 | { grep -v '^Defaulting to 4K blocksize' || true; } >&2
+  "$LAB/hosts/off2/zpool" offline zfs-mirror "$m2"
+  record zpool-list-H-degraded off2 "zpool list -H -o name,health,size,allocated,free"
+  "$LAB/hosts/off2/zpool" destroy -f zfs-mirror; rm -f "$m1" "$m2"
 }
 
 # ---------------------------------------------------------------------------------------------

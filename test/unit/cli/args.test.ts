@@ -1,6 +1,6 @@
 /** The CLI's argument parsing: the replication flags reach the options the planner gets. */
 import { describe, expect, it } from 'vitest';
-import { parseArgs, UsageError, VERBS } from '../../../src/cli/main.js';
+import { parseArgs, UsageError, VERBS, verbOf } from '../../../src/cli/main.js';
 
 describe('zfs-fleet arguments', () => {
   it('sync: --route, --snapshot, --no-bookmark, --yes', () => {
@@ -40,5 +40,21 @@ describe('options per verb', () => {
 
   it('every verb of the usage text has its options listed', () => {
     for (const v of ['hosts', 'ls', 'status', 'diagnose', 'plan', 'sync', 'rollback', 'rebase', 'audit', 'history']) expect(VERBS[v], v).toBeDefined();
+  });
+});
+
+describe('the verb of a command line that does not parse', () => {
+  it('skips the values of options (check answers its bad usage with UNKNOWN, exit 3)', () => {
+    expect(verbOf(['--pairs', 'check', 'metrics', '--bogus'])).toBe('metrics');
+    expect(verbOf(['--timeout', '5', 'check', '--stale-after', 'soon'])).toBe('check');
+    expect(verbOf(['-v'])).toBeUndefined();
+    expect(() => parseArgs(['check', '--stale-after', 'soon'])).toThrow(/--stale-after: 'soon' is not a duration/);
+    expect(() => parseArgs(['check', '--capacity-warn', '95'])).toThrow(/--capacity-warn must not be over --capacity-crit/);
+    expect(parseArgs(['check', 'off1', '--stale-after', '2d', '--max-snapshots', '500']).opts.thresholds).toEqual({
+      staleAfterSeconds: 172800,
+      maxSnapshots: 500,
+      capacityWarn: 80,
+      capacityCrit: 90,
+    });
   });
 });
