@@ -25,7 +25,19 @@ export function defaultHistoryFile(env: NodeJS.ProcessEnv = process.env, home = 
   return path.join(env.XDG_STATE_HOME || path.join(home, '.local', 'state'), 'zfs-fleet', 'history.jsonl');
 }
 
-export class History {
+/**
+ * Where runs are recorded and read back, newest first: the fleet store (src/store/runLog.ts, the
+ * default for the extension and the CLI), or a history.jsonl file (History).
+ */
+export interface RunLog {
+  /** Where the runs are kept, for people: a file path, or the store's URL. */
+  readonly file: string;
+  append(entry: HistoryEntry): Promise<void>;
+  read(limit?: number): Promise<{ entries: HistoryEntry[]; unreadable: number }>;
+  close?(): Promise<void>;
+}
+
+export class History implements RunLog {
   constructor(readonly file: string) {}
 
   async append(entry: HistoryEntry): Promise<void> {
@@ -54,28 +66,5 @@ export class History {
       }
     }
     return { entries: entries.reverse().slice(0, limit), unreadable };
-  }
-
-  /**
-   * Entries of an older history file (the extension kept its own up to 0.1.0) are moved into this one
-   * once, oldest first, and the old file is renamed `*.migrated`. Returns how many were moved.
-   */
-  async adopt(legacyFile: string): Promise<number> {
-    let text: string;
-    try {
-      text = await fs.readFile(legacyFile, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-      throw e;
-    }
-    const lines = text.split('\n').filter((l) => l.trim());
-    if (lines.length) {
-      await fs.mkdir(path.dirname(this.file), { recursive: true });
-      const current = await fs.readFile(this.file, 'utf8').catch(() => '');
-      await fs.writeFile(`${this.file}.tmp`, lines.join('\n') + '\n' + current, { mode: 0o600 });
-      await fs.rename(`${this.file}.tmp`, this.file);
-    }
-    await fs.rename(legacyFile, `${legacyFile}.migrated`);
-    return lines.length;
   }
 }

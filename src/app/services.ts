@@ -8,14 +8,15 @@ import type { HostListing } from '../core/fleet/listing.js';
 import type { ReplicationPair } from '../core/fleet/pairs.js';
 import type { Logger } from '../core/log.js';
 import type { Plan } from '../core/replication/plan.js';
-import type { History } from './history.js';
+import type { RunLog } from './history.js';
 
 export interface App {
   fleet: Fleet;
   /** The zfs command on the hosts. */
   zfs: string;
   logger: Logger;
-  history: History;
+  /** Where runs are recorded (the fleet store by default). */
+  history: RunLog;
   /** Fresh listings of the hosts (asked again), in the order given; a host that cannot be listed fails with its reason. */
   freshListings(hosts: readonly string[]): Promise<HostListing[]>;
   /** The configured pairs: a plan that destroys one's newest common snapshot says so and asks for its name. */

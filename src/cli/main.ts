@@ -254,7 +254,7 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
   status: { usage: 'status SRC DST [--route R]', options: ['--route'] },
   diagnose: {
     usage: 'diagnose SRC DST [--fix [--yes] [--confirm-base DATASET]] [--stalled-after SECONDS]',
-    options: ['--fix', '--yes', '-y', '--stalled-after', '--route', '--pairs', '--confirm-base'],
+    options: ['--fix', '--yes', '-y', '--stalled-after', '--route', '--pairs', '--confirm-base', '--store'],
   },
   plan: {
     usage: 'plan sync SRC DST | plan rollback HOST:DS@SNAP | plan rebase HOST:CLONE --onto HOST:DS@SNAP',
@@ -262,18 +262,18 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
   },
   sync: {
     usage: 'sync SRC DST [--route relay|push|pull] [--snapshot NAME] [--no-bookmark] [--yes]',
-    options: ['--route', '--snapshot', '--no-bookmark', '--yes', '-y', '--pairs', '--confirm-base'],
+    options: ['--route', '--snapshot', '--no-bookmark', '--yes', '-y', '--pairs', '--confirm-base', '--store'],
   },
   rollback: {
     usage: 'rollback HOST:DS@SNAP [--destroy-clones] [--yes] [--confirm-base DATASET]',
-    options: ['--destroy-clones', '--yes', '-y', '--pairs', '--confirm-base'],
+    options: ['--destroy-clones', '--yes', '-y', '--pairs', '--confirm-base', '--store'],
   },
   rebase: {
     usage: 'rebase HOST:CLONE --onto HOST:DS@SNAP --keep-data|--drop-data [--yes]',
-    options: ['--onto', '--keep-data', '--drop-data', '--yes', '-y', '--pairs', '--confirm-base'],
+    options: ['--onto', '--keep-data', '--drop-data', '--yes', '-y', '--pairs', '--confirm-base', '--store'],
   },
   audit: { usage: 'audit SRC DST [--route R]', options: ['--route'] },
-  history: { usage: 'history', options: [] },
+  history: { usage: 'history', options: ['--store'] },
   import: {
     usage: 'import syncoid-args|sanoid FILE --host NAME [--host-map OTHER=ALIAS ...] [--write [--yes]] [--fleet FILE]',
     options: ['--host', '--host-map', '--write', '--yes', '-y', '--fleet'],
@@ -281,9 +281,9 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
   store: { usage: 'store info [--store URL]', options: ['--store'] },
   check: {
     usage: 'check [HOST...] [--stale-after 7h] [--max-snapshots N] [--capacity-warn 80] [--capacity-crit 90] [--pairs FILE] [--json]',
-    options: ['--stale-after', '--max-snapshots', '--capacity-warn', '--capacity-crit', '--pairs'],
+    options: ['--stale-after', '--max-snapshots', '--capacity-warn', '--capacity-crit', '--pairs', '--store'],
   },
-  metrics: { usage: 'metrics [HOST...] [--textfile FILE] [--pairs FILE]', options: ['--textfile', '--pairs'] },
+  metrics: { usage: 'metrics [HOST...] [--textfile FILE] [--pairs FILE]', options: ['--textfile', '--pairs', '--store'] },
 };
 
 /** The options that take a value: what follows them is not the verb. */

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { defaultHistoryFile, History } from '../app/history.js';
+import { runLogOf } from './replication.js';
 import { type Fleet, mapLimit } from '../core/fleet/fleet.js';
 import type { ReplicationPair } from '../core/fleet/pairs.js';
 import { describeOrigin, fileEntries, PAIRS_FILE } from '../core/fleet/pairSpecs.js';
@@ -19,6 +19,7 @@ export interface MonitorOptions {
   json: boolean;
   pairsFile?: string;
   historyFile?: string;
+  store?: string;
   thresholds: CheckThresholds;
   textfile?: string;
 }
@@ -65,14 +66,17 @@ async function listHosts(fleet: Fleet, hosts: string[]): Promise<HostResult[]> {
 }
 
 async function readHistory(o: MonitorOptions): Promise<{ runs: RunRecord[]; problem?: Finding }> {
-  const file = o.historyFile ?? defaultHistoryFile();
+  const log = runLogOf(o);
+  const file = log.file;
   try {
-    return { runs: (await new History(file).read(100_000)).entries };
+    return { runs: (await log.read(100_000)).entries };
   } catch (e) {
     return {
       runs: [],
       problem: { severity: 'unknown', kind: 'config', subject: file, short: 'history unreadable', message: `${file}: ${(e as Error).message}` },
     };
+  } finally {
+    await log.close?.();
   }
 }
 

@@ -5,7 +5,8 @@
  */
 import * as fs from 'node:fs';
 import { reviewOf, type FlowResult, type Interaction, type Review } from '../app/flow.js';
-import { defaultHistoryFile, History } from '../app/history.js';
+import { defaultHistoryFile, History, type RunLog } from '../app/history.js';
+import { StoreRunLog } from '../store/runLog.js';
 import { diagnoseFlow, rebasePlan, rebaseReview, rollbackFlow, rollbackPlan, syncFlow, syncPlan, type ReplicationUI } from '../app/replication.js';
 import { fleetListings, type App } from '../app/services.js';
 import type { ExecEvent } from '../core/execute/executor.js';
@@ -52,7 +53,10 @@ export interface ReplicationOptions {
   fix: boolean;
   stalledAfterSeconds?: number;
   zfs: string;
+  /** A history.jsonl to record runs in instead of the fleet store. */
   historyFile?: string;
+  /** The fleet store (default $XDG_STATE_HOME/zfs-fleet/fleet.db or $ZFS_FLEET_STORE). */
+  store?: string;
   /** sync: bookmark the newest snapshot sent (default: where the source has bookmarks and its user may). */
   bookmark?: boolean;
   /** The pairs whose bases a plan must not destroy unasked (default: ./.zfs-fleet.json when it exists). */
@@ -104,13 +108,18 @@ function configuredPairs(o: ReplicationOptions, logger: Logger): ReplicationPair
   return entries.flatMap((e) => (e.ok ? [e.pair] : []));
 }
 
+/** Where runs are recorded: the fleet store (an older history.jsonl imported into it once), or --history's file. */
+export function runLogOf(o: { historyFile?: string; store?: string }): RunLog {
+  return o.historyFile ? new History(o.historyFile) : new StoreRunLog(o.store, [defaultHistoryFile()]);
+}
+
 /** The application layer's services for one CLI invocation. */
 function cliApp(fleet: Fleet, o: ReplicationOptions, logger: Logger): App {
   return {
     fleet,
     zfs: o.zfs,
     logger,
-    history: new History(o.historyFile ?? defaultHistoryFile()),
+    history: runLogOf(o),
     freshListings: fleetListings(fleet),
     configuredPairs: async () => configuredPairs(o, logger),
     requireTrust: () => undefined,
@@ -295,6 +304,15 @@ function syncOptions(o: ReplicationOptions) {
 
 export async function replicationCommand(command: string, fleet: Fleet, o: ReplicationOptions, out: Out, logger: Logger): Promise<number> {
   const app = cliApp(fleet, o, logger);
+  try {
+    return await verb(command, app, o, out);
+  } finally {
+    await app.history.close?.();
+  }
+}
+
+async function verb(command: string, app: App, o: ReplicationOptions, out: Out): Promise<number> {
+  const fleet = app.fleet;
   switch (command) {
     case 'status': {
       const pair = pairOf(o);

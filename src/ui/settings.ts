@@ -19,6 +19,8 @@ export interface FleetSettings {
   maxChannelsPerHost: number;
   hostConcurrency: number;
   rememberPassphrases: 'ask' | 'never';
+  /** The fleet store's URL or file; undefined: `$ZFS_FLEET_STORE`, else the default file (as the CLI). */
+  store: string | undefined;
 }
 
 export const SECTION = 'zfsFleet';
@@ -48,6 +50,7 @@ export function readSettings(): FleetSettings {
     maxChannelsPerHost: c.get('maxChannelsPerHost', 8),
     hostConcurrency: c.get('hostConcurrency', 8),
     rememberPassphrases: c.get<string>('rememberPassphrases', 'ask') === 'never' ? 'never' : 'ask',
+    store: c.get<string>('store', '').trim() || undefined,
   };
 }
 

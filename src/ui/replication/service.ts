@@ -6,8 +6,9 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { defaultHistoryFile, History } from '../../app/history.js';
-import { SECTION } from '../settings.js';
+import { defaultHistoryFile, type RunLog } from '../../app/history.js';
+import { StoreRunLog } from '../../store/runLog.js';
+import { readSettings, SECTION } from '../settings.js';
 import type { FleetTreeModel } from '../../core/fleet/treeModel.js';
 import { DOC_SCHEME, ReadOnlyDocuments } from './documents.js';
 import { PAIRS_FILE } from '../../core/fleet/pairSpecs.js';
@@ -16,7 +17,7 @@ import { PairsTreeProvider } from './pairsTree.js';
 
 export class Replication implements vscode.Disposable {
   readonly docs = new ReadOnlyDocuments();
-  readonly history: History;
+  readonly history: RunLog;
   /** The pairs (settings, .zfs-fleet.json) and their last runs; fires onDidChange. */
   readonly pairs: PairsStore;
   /** The Replication view's TreeDataProvider: renders `pairs` with the Hosts model's listings. */
@@ -27,10 +28,9 @@ export class Replication implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(context: vscode.ExtensionContext, hosts: FleetTreeModel) {
-    // One history with the CLI; what the extension recorded in its own file before is moved into it once.
-    this.history = new History(defaultHistoryFile());
+    // Runs go to the fleet store the CLI uses too; the history files kept before are imported into it once.
     const legacy = path.join(context.globalStorageUri.fsPath, 'replication-history.jsonl');
-    void this.history.adopt(legacy).catch(() => undefined);
+    this.history = new StoreRunLog(readSettings().store, [defaultHistoryFile(), legacy]);
     this.pairs = new PairsStore(
       hosts,
       () => this.isTrusted(),
@@ -73,5 +73,6 @@ export class Replication implements vscode.Disposable {
 
   dispose(): void {
     for (const d of this.disposables.reverse()) d.dispose();
+    void this.history.close?.();
   }
 }

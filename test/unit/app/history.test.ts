@@ -16,20 +16,6 @@ describe('history', () => {
     expect(defaultHistoryFile({ LOCALAPPDATA: 'C:\\L' }, 'C:\\U', 'win32')).toBe(path.join('C:\\L', 'zfs-fleet', 'history.jsonl'));
   });
 
-  it("moves the extension's older file in once, oldest first, and keeps what the CLI recorded", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zf-hist-'));
-    const legacy = path.join(dir, 'replication-history.jsonl');
-    fs.writeFileSync(legacy, [entry('old 1', '2026-01-01T00:00:00Z'), entry('old 2', '2026-01-02T00:00:00Z')].map((e) => JSON.stringify(e)).join('\n') + '\n');
-    const h = new History(path.join(dir, 'state', 'history.jsonl'));
-    await h.append(entry('cli', '2026-02-01T00:00:00Z'));
-    expect(await h.adopt(legacy)).toBe(2);
-    expect((await h.read()).entries.map((e) => e.title)).toEqual(['cli', 'old 2', 'old 1']);
-    expect(fs.existsSync(legacy)).toBe(false);
-    expect(fs.existsSync(`${legacy}.migrated`)).toBe(true);
-    expect(await h.adopt(legacy)).toBe(0); // once
-    expect((await h.read()).entries).toHaveLength(3);
-  });
-
   it('skips and counts lines that do not parse', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zf-hist-'));
     const file = path.join(dir, 'h.jsonl');

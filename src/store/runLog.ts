@@ -1,0 +1,60 @@
+/**
+ * The runs of the fleet store, read and written the way the application layer records a plan's
+ * result (src/app/history.ts RunLog): one record of what the CLI and the extension (and later the
+ * agent and the workers) ran. The store is opened on first use; history.jsonl files kept before are
+ * imported once, then renamed `*.imported`.
+ */
+import * as fs from 'node:fs/promises';
+import { defaultStoreUrl, describeLocation, openStore, parseStoreUrl, type FleetStore, type RunRecord } from './store.js';
+
+export class StoreRunLog {
+  private store: Promise<FleetStore> | undefined;
+
+  constructor(
+    readonly url: string = defaultStoreUrl(),
+    /** history.jsonl files to import once (missing ones are skipped). */
+    private readonly legacy: readonly string[] = [],
+  ) {}
+
+  /** The SQLite file, or the PostgreSQL URL without its password. */
+  get file(): string {
+    const loc = parseStoreUrl(this.url);
+    return loc.kind === 'sqlite' ? loc.file : describeLocation(loc);
+  }
+
+  private open(): Promise<FleetStore> {
+    this.store ??= (async () => {
+      const store = await openStore(this.url);
+      for (const f of this.legacy) await importOnce(store, f);
+      return store;
+    })().catch((e: unknown) => {
+      this.store = undefined; // the next run tries again (a store that was down may be back)
+      throw e;
+    });
+    return this.store;
+  }
+
+  async append(entry: RunRecord): Promise<void> {
+    await (await this.open()).recordRun(entry);
+  }
+
+  async read(limit = 200): Promise<{ entries: RunRecord[]; unreadable: number }> {
+    return { entries: await (await this.open()).runs({ limit }), unreadable: 0 };
+  }
+
+  async close(): Promise<void> {
+    const s = this.store;
+    this.store = undefined;
+    if (s) await (await s.catch(() => undefined))?.close();
+  }
+}
+
+async function importOnce(store: FleetStore, file: string): Promise<void> {
+  try {
+    await store.importHistory(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  await fs.rename(file, `${file}.imported`);
+}
