@@ -5,6 +5,7 @@
 // try/catch and falls back to its pure-JS crypto, so the bundle runs without a compiler on the host.
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -21,9 +22,23 @@ const common = {
   logLevel: 'info',
 };
 
+// The fleet store's database code (Kysely, pg, SQLite's WebAssembly glue) is a bundle of its own,
+// dist/fleet-store.js, which the extension and the CLI load on first use (`await import()` of
+// src/store/store.ts): a CLI run that records nothing does not read and compile it.
+const storeApart = {
+  name: 'store-apart',
+  setup(build) {
+    build.onResolve({ filter: /store\.js$/ }, (args) => {
+      if (args.kind !== 'dynamic-import' || path.resolve(args.resolveDir, args.path) !== path.resolve('src/store/store.js')) return undefined;
+      return { path: './fleet-store.js', external: true };
+    });
+  },
+};
+
 const builds = [
-  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
-  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', plugins: [storeApart] },
+  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, plugins: [storeApart] },
+  { ...common, entryPoints: ['src/store/store.ts'], outfile: 'dist/fleet-store.js' },
 ];
 // The webview: loaded by the panel under a CSP with a script nonce (no eval, no inline styles).
 const webview = {

@@ -20,7 +20,6 @@ import { DEFAULT_THRESHOLDS, type CheckThresholds } from '../core/monitor/check.
 import { parseDuration } from '../core/monitor/duration.js';
 import { defaultCachePath, FileCapabilityCache } from './capabilityCache.js';
 import { importCommand, IMPORT_USAGE, type ImportOptions } from './import.js';
-import { storeCommand } from './store.js';
 import { checkCommand, metricsCommand } from './monitor.js';
 import { replicationCommand, REPLICATION_USAGE, type ReplicationOptions } from './replication.js';
 import { UsageError } from './usage.js';
@@ -517,7 +516,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'import':
         return await importCommand(opts, out, (m) => err(`zfs-fleet: ${m}\n`));
       case 'store':
-        return await storeCommand(opts, out);
+        return await (await import('./store.js')).storeCommand(opts, out);
       case 'check':
       case 'metrics': {
         const fleet = makeFleet(opts);

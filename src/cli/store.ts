@@ -1,10 +1,11 @@
 /** `zfs-fleet store info [--store URL]`: opens the fleet store (creating or migrating it) and says what it holds. */
-import { defaultStoreUrl, openStore } from '../store/index.js';
+import { defaultStoreUrl } from '../store/location.js';
 import { UsageError } from './usage.js';
 
 export async function storeCommand(opts: { positional: string[]; store?: string; json: boolean }, out: (s: string) => void): Promise<number> {
   const sub = opts.positional[0];
   if (sub !== 'info') throw new UsageError(sub ? `unknown store command '${sub}'` : 'store needs a command: info');
+  const { openStore } = await import('../store/store.js');
   const store = await openStore(opts.store ?? defaultStoreUrl());
   try {
     const info = await store.info();

@@ -5,7 +5,8 @@
  * imported once, then renamed `*.imported`.
  */
 import * as fs from 'node:fs/promises';
-import { defaultStoreUrl, describeLocation, openStore, parseStoreUrl, type FleetStore, type RunRecord } from './store.js';
+import { defaultStoreUrl, describeLocation, parseStoreUrl } from './location.js';
+import type { FleetStore, RunRecord } from './store.js';
 
 export class StoreRunLog {
   private store: Promise<FleetStore> | undefined;
@@ -24,6 +25,8 @@ export class StoreRunLog {
 
   private open(): Promise<FleetStore> {
     this.store ??= (async () => {
+      // Loaded on first use: the database code (Kysely, pg, SQLite's WebAssembly) costs a CLI run that records nothing its start-up time.
+      const { openStore } = await import('./store.js');
       const store = await openStore(this.url);
       for (const f of this.legacy) await importOnce(store, f);
       return store;
