@@ -108,9 +108,13 @@ function configuredPairs(o: ReplicationOptions, logger: Logger): ReplicationPair
   return entries.flatMap((e) => (e.ok ? [e.pair] : []));
 }
 
-/** Where runs are recorded: the fleet store (an older history.jsonl imported into it once), or --history's file. */
-export function runLogOf(o: { historyFile?: string; store?: string }): RunLog {
-  return o.historyFile ? new History(o.historyFile) : new StoreRunLog(o.store, [defaultHistoryFile()]);
+/**
+ * Where runs are recorded: the fleet store (an older history.jsonl imported into it once), unless a
+ * history file is named (`$ZFS_FLEET_HISTORY`): then that file, as before the store.
+ */
+export function runLogOf(o: { historyFile?: string; store?: string }, env: NodeJS.ProcessEnv = process.env): RunLog {
+  const file = o.historyFile ?? env.ZFS_FLEET_HISTORY;
+  return file ? new History(file) : new StoreRunLog(o.store, [defaultHistoryFile(env)]);
 }
 
 /** The application layer's services for one CLI invocation. */

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { defaultHistoryFile, type RunLog } from '../../app/history.js';
+import { defaultHistoryFile, History, type RunLog } from '../../app/history.js';
 import { StoreRunLog } from '../../store/runLog.js';
 import { readSettings, SECTION } from '../settings.js';
 import type { FleetTreeModel } from '../../core/fleet/treeModel.js';
@@ -30,7 +30,9 @@ export class Replication implements vscode.Disposable {
   constructor(context: vscode.ExtensionContext, hosts: FleetTreeModel) {
     // Runs go to the fleet store the CLI uses too; the history files kept before are imported into it once.
     const legacy = path.join(context.globalStorageUri.fsPath, 'replication-history.jsonl');
-    this.history = new StoreRunLog(readSettings().store, [defaultHistoryFile(), legacy]);
+    this.history = process.env.ZFS_FLEET_HISTORY
+      ? new History(process.env.ZFS_FLEET_HISTORY)
+      : new StoreRunLog(readSettings().store, [defaultHistoryFile(), legacy]);
     this.pairs = new PairsStore(
       hosts,
       () => this.isTrusted(),

@@ -66,3 +66,16 @@ describe('runs in the fleet store (StoreRunLog)', () => {
     await log.close();
   });
 });
+
+describe('where the CLI records runs (runLogOf)', () => {
+  it('the fleet store by default, a named history file (ZFS_FLEET_HISTORY, --history) when there is one', async () => {
+    const { runLogOf } = await import('../../../src/cli/replication.js');
+    const { History } = await import('../../../src/app/history.js');
+    const named = runLogOf({}, { ZFS_FLEET_HISTORY: '/tmp/h.jsonl' });
+    expect(named).toBeInstanceOf(History);
+    expect(named.file).toBe('/tmp/h.jsonl');
+    const store = runLogOf({}, { XDG_STATE_HOME: '/tmp/state' });
+    expect(store).toBeInstanceOf(StoreRunLog);
+    expect(runLogOf({ store: '/srv/fleet.db' }, {}).file).toBe('/srv/fleet.db');
+  });
+});
