@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readPairsFile } from './pairsFile.js';
 import { runLogOf } from './replication.js';
 import { type Fleet, mapLimit } from '../core/fleet/fleet.js';
 import type { ReplicationPair } from '../core/fleet/pairs.js';
@@ -28,17 +29,12 @@ type Out = (line: string) => void;
 
 /** The pairs file: its valid pairs, and a finding (UNKNOWN) per entry that is not one. A missing default file is no pairs; a missing --pairs FILE is an error. */
 function readPairs(o: MonitorOptions): { pairs: ReplicationPair[]; problems: Finding[] } {
-  const file = o.pairsFile ?? (fs.existsSync(PAIRS_FILE) ? PAIRS_FILE : undefined);
-  if (file === undefined) return { pairs: [], problems: [] };
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UsageError(`--pairs ${file}: ${(e as Error).message}`);
-  }
+  const read = readPairsFile(o.pairsFile);
+  if (read === undefined) return { pairs: [], problems: [] };
+  if (read.error !== undefined) throw new UsageError(`--pairs ${read.file}: ${read.error}`);
   const pairs: ReplicationPair[] = [];
   const problems: Finding[] = [];
-  for (const e of fileEntries({ file, text })) {
+  for (const e of fileEntries(read)) {
     if (e.ok) pairs.push(e.pair);
     else {
       const where = describeOrigin(e.origin);

@@ -3,7 +3,6 @@
  * Without --yes a mutating verb prints its plan and changes nothing; with --yes it runs the plan
  * (preconditions re-checked right before) and records the result in the history.
  */
-import * as fs from 'node:fs';
 import { reviewOf, type FlowResult, type Interaction, type Review } from '../app/flow.js';
 import { defaultHistoryFile, History, type RunLog } from '../app/history.js';
 import { StoreRunLog } from '../store/runLog.js';
@@ -13,7 +12,7 @@ import type { ExecEvent } from '../core/execute/executor.js';
 import { parseEndpoint } from '../core/fleet/endpoint.js';
 import type { Fleet } from '../core/fleet/fleet.js';
 import { parsePair, type ReplicationPair, type Route } from '../core/fleet/pairs.js';
-import { fileEntries, PAIRS_FILE } from '../core/fleet/pairSpecs.js';
+import { fileEntries } from '../core/fleet/pairSpecs.js';
 import { auditPairPermissions, formatPermissionAudit, type SyncPlanFlags } from '../core/fleet/permissions.js';
 import { formatBytes } from '../core/format.js';
 import type { Logger } from '../core/log.js';
@@ -25,6 +24,7 @@ import { pairState } from '../core/replication/state.js';
 import { planSync } from '../core/replication/sync.js';
 import { safeText } from '../core/text.js';
 import { shellQuote } from '../core/zfs/quote.js';
+import { readPairsFile } from './pairsFile.js';
 import { UsageError } from './usage.js';
 
 /** What a sync plan needs permission for, read off its steps (a step that may fail, the bookmark, is not required). */
@@ -93,18 +93,11 @@ function pairOf(o: ReplicationOptions, i = 0): ReplicationPair {
 
 /** The pairs of --pairs FILE (or ./.zfs-fleet.json), whose newest common bases a plan must not destroy unasked; invalid entries are said on stderr. */
 function configuredPairs(o: ReplicationOptions, logger: Logger): ReplicationPair[] {
-  const file = o.pairsFile ?? (fs.existsSync(PAIRS_FILE) ? PAIRS_FILE : undefined);
-  if (file === undefined) return [];
-  let text: string | undefined;
-  let error: string | undefined;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    error = (e as Error).message;
-  }
-  const entries = fileEntries({ file, ...(text !== undefined ? { text } : {}), ...(error !== undefined ? { error } : {}) });
-  for (const e of entries) if (!e.ok) logger.warn(`${file}: ${e.reason}`);
-  if (o.pairsFile !== undefined && error !== undefined) throw new Error(`${file}: ${error}`);
+  const read = readPairsFile(o.pairsFile);
+  if (read === undefined) return [];
+  const entries = fileEntries(read);
+  for (const e of entries) if (!e.ok) logger.warn(`${read.file}: ${e.reason}`);
+  if (o.pairsFile !== undefined && read.error !== undefined) throw new Error(`${read.file}: ${read.error}`);
   return entries.flatMap((e) => (e.ok ? [e.pair] : []));
 }
 

@@ -19,13 +19,8 @@ import { addPairSetting, removePairSettings } from '../replication/pairsConfig.j
 import { isPairNode, type PairNode } from '../replication/pairsTree.js';
 import { pairLabel } from '../replication/pairView.js';
 import { showHistory, vscodeReplicationUI } from '../replication/planFlow.js';
-import type { FleetNode } from '../tree.js';
 import { pick, text } from '../userInput.js';
-import { selection } from '../selection.js';
-
-function isFleetNode(x: unknown): x is FleetNode {
-  return !!x && typeof x === 'object' && typeof (x as FleetNode).kind === 'string' && typeof (x as FleetNode).host === 'string';
-}
+import { isFleetNode, selection } from '../selection.js';
 
 // ---------------------------------------------------------------------------------------------
 // Pairs

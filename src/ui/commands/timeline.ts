@@ -9,6 +9,7 @@ import type { TimelineSubject } from '../../shared/protocol.js';
 import type { Command, FleetContext } from '../context.js';
 import { isPairNode } from '../replication/pairsTree.js';
 import { TimelineHost } from '../timeline/panel.js';
+import { isFleetNode } from '../selection.js';
 import { UserCancelled } from '../userInput.js';
 
 const hosts = new WeakMap<FleetContext, TimelineHost>();
@@ -24,10 +25,6 @@ export function timelineHost(ctx: FleetContext): TimelineHost {
 export function registerTimeline(ctx: FleetContext): vscode.Disposable[] {
   const host = timelineHost(ctx);
   return [host];
-}
-
-function isFleetNode(x: unknown): x is FleetNode {
-  return !!x && typeof x === 'object' && typeof (x as FleetNode).kind === 'string' && typeof (x as FleetNode).host === 'string';
 }
 
 type Target = { subject: TimelineSubject; focus?: { host: string; name: string } };

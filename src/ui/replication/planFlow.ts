@@ -80,14 +80,21 @@ export function previewText(plan: Plan, script: TerminalScript | string, extra?:
   return out.join('\n') + '\n';
 }
 
-/** The plan's terminal script, or why it is not typed (control bytes from a host: run or read it, never type it). */
+const scripts = new WeakMap<Plan, TerminalScript | string>();
+
+/** The plan's terminal script, or why it is not typed (control bytes from a host: run or read it, never type it); made once per plan. */
 function scriptOf(plan: Plan): TerminalScript | string {
-  try {
-    return terminalScript(plan, sshFor);
-  } catch (e) {
-    if (!(e instanceof TerminalTextError)) throw e;
-    return e.message;
+  let script = scripts.get(plan);
+  if (script === undefined) {
+    try {
+      script = terminalScript(plan, sshFor);
+    } catch (e) {
+      if (!(e instanceof TerminalTextError)) throw e;
+      script = e.message;
+    }
+    scripts.set(plan, script);
   }
+  return script;
 }
 
 function typedPrompt(q: TypedQuestion): { prompt: string; expected: string } {
