@@ -42,7 +42,9 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     true,
   );
   // In an untrusted workspace no host connects (the manifest's promise): the Hosts view says why.
-  const allowedHosts = () => (vscode.workspace.isTrusted ? settings.hosts : []);
+  // The hosts of zfsFleet.hosts, then those the workspace's fleet file defines (read by the Replication service).
+  let fileHosts: readonly string[] = [];
+  const allowedHosts = () => (vscode.workspace.isTrusted ? [...new Set([...settings.hosts, ...fileHosts])] : []);
   fleet.setHosts(allowedHosts());
 
   const tree = new FleetTreeProvider(fleet, logger);
@@ -52,6 +54,13 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   const ctx: FleetContext = { ...base, app: extensionApp(base) };
 
   context.subscriptions.push(
+    replication.pairs.onDidChange(() => {
+      const next = replication.pairs.fileHosts();
+      if (next.join('\0') === fileHosts.join('\0')) return;
+      fileHosts = next;
+      fleet.setHosts(allowedHosts());
+      tree.reset();
+    }),
     log,
     tree,
     view,
@@ -87,7 +96,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     }),
     { dispose: () => void fleet.dispose() },
   );
-  log.info(`ZFS Fleet activated with ${settings.hosts.length} host(s)`);
+  log.info(`ZFS Fleet activated with ${settings.hosts.length} host(s) in zfsFleet.hosts`);
   return testApi(ctx);
 }
 

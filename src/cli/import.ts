@@ -35,7 +35,7 @@ export const IMPORT_USAGE = `  import syncoid-args FILE --host NAME  one syncoid
 
 type Out = (line: string) => void;
 
-/** The fleet's hosts: ssh config aliases (with HostName and User) and the hosts of the fleet file's pairs. */
+/** The fleet's hosts: ssh config aliases (with HostName and User), the fleet file's hosts and the hosts of its pairs. */
 function fleetHosts(sshConfig: string, fleetText: string | undefined, warn: (m: string) => void): FleetHostInfo[] {
   const hosts: FleetHostInfo[] = [];
   if (fs.existsSync(sshConfig)) {
@@ -52,7 +52,9 @@ function fleetHosts(sshConfig: string, fleetText: string | undefined, warn: (m: 
   }
   if (fleetText !== undefined) {
     try {
-      const doc = JSON.parse(fleetText) as { pairs?: unknown };
+      const doc = JSON.parse(fleetText) as { pairs?: unknown; hosts?: unknown };
+      if (doc.hosts && typeof doc.hosts === 'object' && !Array.isArray(doc.hosts))
+        for (const alias of Object.keys(doc.hosts)) if (!hosts.some((h) => h.alias === alias)) hosts.push({ alias });
       for (const e of Array.isArray(doc.pairs) ? doc.pairs : []) {
         for (const side of ['source', 'target']) {
           const v = (e as Record<string, unknown> | null)?.[side];
@@ -168,16 +170,17 @@ export async function importCommand(o: ImportOptions, out: Out, warn: (m: string
   }
 
   if (o.json) {
-    const { pairs, groups, policies, warnings } = result;
+    const { pairs, groups, policies, warnings, reach } = result;
     const write = merge && {
       file: merge.file,
       written: merge.written,
       diff: merge.diff,
       addedPairs: merge.addedPairs,
       addedPolicies: merge.addedPolicies,
+      addedReach: merge.addedReach,
       kept: merge.kept,
     };
-    out(JSON.stringify({ pairs, groups, policies, warnings, ...(write ? { write } : {}) }, null, 2));
+    out(JSON.stringify({ pairs, ...(reach ? { hosts: reach } : {}), groups, policies, warnings, ...(write ? { write } : {}) }, null, 2));
     return 0;
   }
   out(`${label} (on ${host}):`);
@@ -190,7 +193,7 @@ export async function importCommand(o: ImportOptions, out: Out, warn: (m: string
       for (const l of merge.diff.replace(/\n$/, '').split('\n')) out(l);
       out(
         merge.written
-          ? `${merge.file}: written (${merge.addedPairs.length} pair(s), ${merge.addedPolicies.length} policy(ies) added)`
+          ? `${merge.file}: written (${merge.addedPairs.length} pair(s), ${merge.addedPolicies.length} policy(ies), ${merge.addedReach.length} host route(s) added)`
           : `${merge.file}: not written (dry run); add --yes to write it`,
       );
     }

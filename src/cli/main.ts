@@ -36,14 +36,17 @@ ${REPLICATION_USAGE}
 ${IMPORT_USAGE}
   store info [--store URL]             open the fleet store (SQLite file or postgres://...),
                                        migrate it, print its kind, schema version and row counts
-  check [HOST...] [--stale-after 7h] [--max-snapshots N] [--capacity-warn 80] [--capacity-crit 90]
+  check [HOST...] [--stale-after 7h] [--max-snapshots N] [--capacity-warn 80] [--capacity-crit 90] [--group G]
                                         Nagios/Icinga plugin: unreachable hosts, pools not ONLINE or full,
                                         datasets whose newest snapshot is older than --stale-after, pairs
                                         behind, diverged or failing; exit 0 OK, 1 WARNING, 2 CRITICAL,
                                         3 UNKNOWN (bad usage included); perfdata after |
   metrics [HOST...] [--textfile FILE]   Prometheus text (node_exporter textfile collector: FILE.tmp,
                                         then renamed to FILE)
-  Without HOST, check and metrics take the hosts of the pairs (--pairs FILE, default ./.zfs-fleet.json).
+  Without HOST, check and metrics take the hosts of the fleet file.
+
+The fleet file (hosts, groups, pairs): --fleet FILE (--pairs FILE, its older name), else
+./.zfs-fleet.json, else ~/.config/zfs-fleet/fleet.json ($XDG_CONFIG_HOME).
   Durations: 90s, 30m, 7h, 2d, 1w, 1h30m, or seconds.
 
 HOST is an ssh-config alias, [user@]host[:port], or local.
@@ -68,6 +71,8 @@ interface Options extends ReplicationOptions, ImportOptions {
   /** The fleet store: a file, sqlite:PATH or postgres://... (default $XDG_STATE_HOME/zfs-fleet/fleet.db). */
   store?: string;
   thresholds: CheckThresholds;
+  /** check: only this group of the fleet file. */
+  group?: string;
   textfile?: string;
 }
 
@@ -162,8 +167,9 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
       case '--store':
         opts.store = home(value(i++, a));
         break;
+      case '--fleet':
       case '--pairs':
-        opts.pairsFile = home(value(i++, a));
+        opts.fleetFile = home(value(i++, a));
         break;
       case '--confirm-base':
         opts.confirmBase = value(i++, a);
@@ -189,8 +195,8 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
       case '--write':
         opts.write = true;
         break;
-      case '--fleet':
-        opts.fleetFile = home(value(i++, a));
+      case '--group':
+        opts.group = value(i++, a);
         break;
       case '--stale-after':
         opts.thresholds.staleAfterSeconds = duration(i++, a);
@@ -253,23 +259,23 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
   status: { usage: 'status SRC DST [--route R]', options: ['--route'] },
   diagnose: {
     usage: 'diagnose SRC DST [--fix [--yes] [--confirm-base DATASET]] [--stalled-after SECONDS]',
-    options: ['--fix', '--yes', '-y', '--stalled-after', '--route', '--pairs', '--confirm-base', '--store'],
+    options: ['--fix', '--yes', '-y', '--stalled-after', '--route', '--fleet', '--pairs', '--confirm-base', '--store'],
   },
   plan: {
     usage: 'plan sync SRC DST | plan rollback HOST:DS@SNAP | plan rebase HOST:CLONE --onto HOST:DS@SNAP',
-    options: ['--route', '--snapshot', '--no-bookmark', '--destroy-clones', '--onto', '--keep-data', '--drop-data', '--pairs'],
+    options: ['--route', '--snapshot', '--no-bookmark', '--destroy-clones', '--onto', '--keep-data', '--drop-data', '--fleet', '--pairs'],
   },
   sync: {
     usage: 'sync SRC DST [--route relay|push|pull] [--snapshot NAME] [--no-bookmark] [--yes]',
-    options: ['--route', '--snapshot', '--no-bookmark', '--yes', '-y', '--pairs', '--confirm-base', '--store'],
+    options: ['--route', '--snapshot', '--no-bookmark', '--yes', '-y', '--fleet', '--pairs', '--confirm-base', '--store'],
   },
   rollback: {
     usage: 'rollback HOST:DS@SNAP [--destroy-clones] [--yes] [--confirm-base DATASET]',
-    options: ['--destroy-clones', '--yes', '-y', '--pairs', '--confirm-base', '--store'],
+    options: ['--destroy-clones', '--yes', '-y', '--fleet', '--pairs', '--confirm-base', '--store'],
   },
   rebase: {
     usage: 'rebase HOST:CLONE --onto HOST:DS@SNAP --keep-data|--drop-data [--yes]',
-    options: ['--onto', '--keep-data', '--drop-data', '--yes', '-y', '--pairs', '--confirm-base', '--store'],
+    options: ['--onto', '--keep-data', '--drop-data', '--yes', '-y', '--fleet', '--pairs', '--confirm-base', '--store'],
   },
   audit: { usage: 'audit SRC DST [--route R]', options: ['--route'] },
   history: { usage: 'history', options: ['--store'] },
@@ -279,10 +285,10 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
   },
   store: { usage: 'store info [--store URL]', options: ['--store'] },
   check: {
-    usage: 'check [HOST...] [--stale-after 7h] [--max-snapshots N] [--capacity-warn 80] [--capacity-crit 90] [--pairs FILE] [--json]',
-    options: ['--stale-after', '--max-snapshots', '--capacity-warn', '--capacity-crit', '--pairs', '--store'],
+    usage: 'check [HOST...] [--stale-after 7h] [--max-snapshots N] [--capacity-warn 80] [--capacity-crit 90] [--group G] [--fleet FILE] [--json]',
+    options: ['--stale-after', '--max-snapshots', '--capacity-warn', '--capacity-crit', '--group', '--fleet', '--pairs', '--store'],
   },
-  metrics: { usage: 'metrics [HOST...] [--textfile FILE] [--pairs FILE]', options: ['--textfile', '--pairs', '--store'] },
+  metrics: { usage: 'metrics [HOST...] [--textfile FILE] [--fleet FILE]', options: ['--textfile', '--fleet', '--pairs', '--store'] },
 };
 
 /** The options that take a value: what follows them is not the verb. */
@@ -294,11 +300,13 @@ const VALUE_OPTIONS = new Set([
   '--timeout',
   '--onto',
   '--snapshot',
+  '--fleet',
   '--pairs',
   '--confirm-base',
   '--stalled-after',
   '--route',
   '--stale-after',
+  '--group',
   '--max-snapshots',
   '--capacity-warn',
   '--capacity-crit',

@@ -1,15 +1,15 @@
 /**
  * zfs-fleet check (a Nagios/Icinga plugin) and zfs-fleet metrics (Prometheus text for node_exporter's
  * textfile collector): the I/O around core/monitor. Both list each host once (in parallel), read the
- * pairs of --pairs FILE (default ./.zfs-fleet.json) and the history, and hand the facts to the core.
+ * fleet file (hosts, groups, pairs) and the history, and hand the facts to the core.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readPairsFile } from './pairsFile.js';
+import { fleetDefinition } from './fleetFile.js';
 import { runLogOf } from './replication.js';
 import { type Fleet, mapLimit } from '../core/fleet/fleet.js';
 import type { ReplicationPair } from '../core/fleet/pairs.js';
-import { describeOrigin, fileEntries, PAIRS_FILE } from '../core/fleet/pairSpecs.js';
+import { describeOrigin, PAIRS_FILE } from '../core/fleet/pairSpecs.js';
 import { evaluateCheck, nagiosText, type CheckThresholds, type Finding } from '../core/monitor/check.js';
 import { fleetFacts, type FleetFacts, type HostResult, type RunRecord } from '../core/monitor/facts.js';
 import { prometheusText } from '../core/monitor/metrics.js';
@@ -18,7 +18,9 @@ import { UsageError } from './usage.js';
 export interface MonitorOptions {
   positional: string[];
   json: boolean;
-  pairsFile?: string;
+  fleetFile?: string;
+  /** Only this group of the fleet file (its primary's and replicas' hosts). */
+  group?: string;
   historyFile?: string;
   store?: string;
   thresholds: CheckThresholds;
@@ -27,28 +29,35 @@ export interface MonitorOptions {
 
 type Out = (line: string) => void;
 
-/** The pairs file: its valid pairs, and a finding (UNKNOWN) per entry that is not one. A missing default file is no pairs; a missing --pairs FILE is an error. */
-function readPairs(o: MonitorOptions): { pairs: ReplicationPair[]; problems: Finding[] } {
-  const read = readPairsFile(o.pairsFile);
-  if (read === undefined) return { pairs: [], problems: [] };
-  if (read.error !== undefined) throw new UsageError(`--pairs ${read.file}: ${read.error}`);
+/** The fleet file: its hosts and valid pairs, and a finding (UNKNOWN) per entry that is not valid. No default file is an empty fleet; an unreadable --fleet FILE is an error. */
+function readFleet(o: MonitorOptions): { hosts: string[]; pairs: ReplicationPair[]; problems: Finding[] } {
+  const def = fleetDefinition(o.fleetFile);
+  if (def.error !== undefined) throw new UsageError(`--fleet ${def.file}: ${def.error}`);
   const pairs: ReplicationPair[] = [];
   const problems: Finding[] = [];
-  for (const e of fileEntries(read)) {
+  for (const e of def.entries) {
     if (e.ok) pairs.push(e.pair);
     else {
       const where = describeOrigin(e.origin);
       problems.push({ severity: 'unknown', kind: 'config', subject: where, short: `${where} invalid`, message: `${where}: ${e.reason}` });
     }
   }
-  return { pairs, problems };
+  if (o.group !== undefined && !def.groups.some((g) => g.name === o.group))
+    throw new UsageError(
+      `--group ${o.group}: no such group in ${def.file ?? 'the fleet file'} (${def.groups.map((g) => g.name).join(', ') || 'none defined'})`,
+    );
+  return { hosts: def.hosts.map((h) => h.name), pairs: o.group === undefined ? pairs : pairs.filter((p) => p.group === o.group), problems };
 }
 
-/** The hosts given, else those of the pairs; pairs are kept when both their hosts are checked. */
-function scope(o: MonitorOptions, pairs: ReplicationPair[]): { hosts: string[]; pairs: ReplicationPair[] } {
-  const hosts = o.positional.length ? [...new Set(o.positional)] : [...new Set(pairs.flatMap((p) => [p.source.host, p.target.host]))];
+/**
+ * The hosts given, else those of the group (--group), else the fleet file's hosts and those of its
+ * pairs; pairs are kept when both their hosts are checked.
+ */
+function scope(o: MonitorOptions, fleet: { hosts: string[]; pairs: ReplicationPair[] }): { hosts: string[]; pairs: ReplicationPair[] } {
+  const ofPairs = fleet.pairs.flatMap((p) => [p.source.host, p.target.host]);
+  const hosts = o.positional.length ? [...new Set(o.positional)] : [...new Set(o.group !== undefined ? ofPairs : [...fleet.hosts, ...ofPairs])];
   const set = new Set(hosts);
-  return { hosts, pairs: pairs.filter((p) => set.has(p.source.host) && set.has(p.target.host)) };
+  return { hosts, pairs: fleet.pairs.filter((p) => set.has(p.source.host) && set.has(p.target.host)) };
 }
 
 async function listHosts(fleet: Fleet, hosts: string[]): Promise<HostResult[]> {
@@ -77,9 +86,9 @@ async function readHistory(o: MonitorOptions): Promise<{ runs: RunRecord[]; prob
 }
 
 async function gather(fleet: Fleet, o: MonitorOptions): Promise<{ facts: FleetFacts; problems: Finding[] }> {
-  const { pairs: all, problems } = readPairs(o);
-  const { hosts, pairs } = scope(o, all);
-  if (hosts.length === 0) throw new UsageError(`no hosts: give HOST... or a pairs file (--pairs FILE, default ./${PAIRS_FILE})`);
+  const { problems, ...fleetFile } = readFleet(o);
+  const { hosts, pairs } = scope(o, fleetFile);
+  if (hosts.length === 0) throw new UsageError(`no hosts: give HOST... or a fleet file (--fleet FILE, default ./${PAIRS_FILE})`);
   const [results, history] = await Promise.all([listHosts(fleet, hosts), readHistory(o)]);
   if (history.problem) problems.push(history.problem);
   return { facts: fleetFacts({ hosts: results, pairs, history: history.runs, now: Date.now() }), problems };

@@ -12,19 +12,19 @@ import type { ExecEvent } from '../core/execute/executor.js';
 import { parseEndpoint } from '../core/fleet/endpoint.js';
 import type { Fleet } from '../core/fleet/fleet.js';
 import { parsePair, type ReplicationPair, type Route } from '../core/fleet/pairs.js';
-import { fileEntries } from '../core/fleet/pairSpecs.js';
+import { describeOrigin, type ValidPair } from '../core/fleet/pairSpecs.js';
+import { withReach } from '../core/fleet/definition.js';
 import { auditPairPermissions, formatPermissionAudit, type SyncPlanFlags } from '../core/fleet/permissions.js';
 import { formatBytes } from '../core/format.js';
 import type { Logger } from '../core/log.js';
-import { sshArgvFor } from '../core/replication/argv.js';
 import { baseLossLines } from '../core/replication/baseGuard.js';
 import type { Diagnosis } from '../core/replication/diagnose.js';
 import { planToShell, renderPlan, type Plan } from '../core/replication/plan.js';
 import { pairState } from '../core/replication/state.js';
-import { planSync } from '../core/replication/sync.js';
+import { planSync, sshToSource, sshToTarget } from '../core/replication/sync.js';
 import { safeText } from '../core/text.js';
 import { shellQuote } from '../core/zfs/quote.js';
-import { readPairsFile } from './pairsFile.js';
+import { fleetDefinition } from './fleetFile.js';
 import { UsageError } from './usage.js';
 
 /** What a sync plan needs permission for, read off its steps (a step that may fail, the bookmark, is not required). */
@@ -60,7 +60,7 @@ export interface ReplicationOptions {
   /** sync: bookmark the newest snapshot sent (default: where the source has bookmarks and its user may). */
   bookmark?: boolean;
   /** The pairs whose bases a plan must not destroy unasked (default: ./.zfs-fleet.json when it exists). */
-  pairsFile?: string;
+  fleetFile?: string;
   /** The dataset name the user typed to let a plan destroy a pair's newest common snapshot there. */
   confirmBase?: string;
 }
@@ -80,7 +80,7 @@ export const REPLICATION_USAGE = `  status SRC DST [--route R]            the st
                                         user, with the zfs allow command that fixes each
   history                               what ran, when, and how it ended
   Without --yes, sync/rollback/rebase/diagnose --fix print the plan and change nothing. A plan that
-  destroys the newest common snapshot of a pair (from --pairs FILE, default ./.zfs-fleet.json) says
+  destroys the newest common snapshot of a pair (from the fleet file: --fleet FILE, default ./.zfs-fleet.json) says
   so and runs only with --confirm-base DATASET, the dataset's name typed.`;
 
 type Out = (line: string) => void;
@@ -88,17 +88,20 @@ type Out = (line: string) => void;
 function pairOf(o: ReplicationOptions, i = 0): ReplicationPair {
   const [source, target] = o.positional.slice(i, i + 2);
   if (!source || !target) throw new UsageError('expected SRC DST (HOST:DATASET HOST:DATASET)');
-  return parsePair({ source, target, route: o.route ?? 'relay' });
+  const named = parsePair({ source, target, route: o.route ?? 'relay' });
+  // The fleet file's pair (its route, options, group, how its hosts reach each other); --route wins.
+  const def = fleetDefinition(o.fleetFile);
+  const known = def.entries.find((e): e is ValidPair => e.ok && e.pair.id === named.id);
+  if (known) return o.route ? { ...known.pair, route: o.route } : known.pair;
+  return withReach(named, new Map(def.hosts.map((h) => [h.name, h])));
 }
 
-/** The pairs of --pairs FILE (or ./.zfs-fleet.json), whose newest common bases a plan must not destroy unasked; invalid entries are said on stderr. */
+/** The pairs of the fleet file (--fleet FILE, ./.zfs-fleet.json, ~/.config/zfs-fleet/fleet.json), whose newest common bases a plan must not destroy unasked; invalid entries are said on stderr. */
 function configuredPairs(o: ReplicationOptions, logger: Logger): ReplicationPair[] {
-  const read = readPairsFile(o.pairsFile);
-  if (read === undefined) return [];
-  const entries = fileEntries(read);
-  for (const e of entries) if (!e.ok) logger.warn(`${read.file}: ${e.reason}`);
-  if (o.pairsFile !== undefined && read.error !== undefined) throw new Error(`${read.file}: ${read.error}`);
-  return entries.flatMap((e) => (e.ok ? [e.pair] : []));
+  const def = fleetDefinition(o.fleetFile);
+  if (o.fleetFile !== undefined && def.error !== undefined) throw new Error(`${def.file}: ${def.error}`);
+  for (const e of def.entries) if (!e.ok) logger.warn(`${describeOrigin(e.origin)}: ${e.reason}`);
+  return def.entries.flatMap((e) => (e.ok ? [e.pair] : []));
 }
 
 /**
@@ -366,10 +369,12 @@ async function verb(command: string, app: App, o: ReplicationOptions, out: Out):
         };
       }
       const host = (name: string) => ({ name, runner: fleet.host(name).runner, capabilities: () => fleet.host(name).capabilities() });
+      const oneHost = pair.source.host === pair.target.host;
       const audit = await auditPairPermissions(pair, { source: host(pair.source.host), target: host(pair.target.host) }, flags, {
         zfsPath: o.zfs,
-        sshFromTarget: pair.route === 'pull' ? sshArgvFor(pair.source.host) : undefined,
-        sshFromSource: pair.route === 'push' ? sshArgvFor(pair.target.host) : undefined,
+        // Both sides on one host: the pipe runs there, no ssh between them to audit.
+        sshFromTarget: pair.route === 'pull' && !oneHost ? sshToSource(pair) : undefined,
+        sshFromSource: pair.route === 'push' && !oneHost ? sshToTarget(pair) : undefined,
       });
       const { facts: _facts, ...report } = audit;
       if (o.json) out(JSON.stringify(report, null, 2));

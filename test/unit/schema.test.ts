@@ -12,16 +12,16 @@ import { mergeFleetFile } from '../../src/core/fleet/import/fleetFile.js';
 import { importSanoidConf } from '../../src/core/fleet/import/sanoid.js';
 import { importSyncoidArgs } from '../../src/core/fleet/import/syncoid.js';
 import { DEFAULT_PAIR_OPTIONS } from '../../src/core/fleet/pairs.js';
-import { fileEntries } from '../../src/core/fleet/pairSpecs.js';
+import { fileEntries } from '../../src/core/fleet/definition.js';
 
 const root = path.resolve(__dirname, '../..');
 const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
   contributes: {
-    jsonValidation: { fileMatch: string; url: string }[];
+    jsonValidation: { fileMatch: string | string[]; url: string }[];
     configuration: { properties: Record<string, { items?: unknown }> } | { properties: Record<string, { items?: unknown }> }[];
   };
 };
-const contribution = manifest.contributes.jsonValidation.find((j) => j.fileMatch === '.zfs-fleet.json')!;
+const contribution = manifest.contributes.jsonValidation.find((j) => [j.fileMatch].flat().includes('.zfs-fleet.json'))!;
 const schema = JSON.parse(fs.readFileSync(path.join(root, contribution.url), 'utf8')) as {
   properties: { pairs: { items: { properties: Record<string, unknown> & { options: { properties: Record<string, unknown> } } } } };
 };
@@ -30,8 +30,9 @@ const configs = path.join(root, 'test/fixtures/configs');
 const read = (f: string) => fs.readFileSync(path.join(configs, f), 'utf8');
 
 describe('the .zfs-fleet.json schema', () => {
-  it('is contributed for .zfs-fleet.json and shipped in the package', () => {
+  it('is contributed for .zfs-fleet.json (and ~/.config/zfs-fleet/fleet.json) and shipped in the package', () => {
     expect(contribution.url).toBe('./schemas/zfs-fleet.schema.json');
+    expect([contribution.fileMatch].flat()).toContain('**/zfs-fleet/fleet.json');
     expect(fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8')).toContain('!schemas/zfs-fleet.schema.json');
   });
 
@@ -70,6 +71,35 @@ describe('the .zfs-fleet.json schema', () => {
       const text = JSON.stringify({ pairs: [entry] });
       expect(validate(JSON.parse(text)), text).toBe(false);
       expect(fileEntries({ file: '.zfs-fleet.json', text })[0]!.ok, text).toBe(false);
+    }
+  });
+
+  it('accepts hosts and groups as the loader reads them, and refuses what the loader refuses in them', () => {
+    const good = {
+      hosts: {
+        off1: { labels: ['production'], address: '10.0.0.1' },
+        off2: { from: { ovh3: { user: 'ovh3operator', address: 'off2.example.org', port: 22 } } },
+      },
+      groups: [
+        { name: 'products', primary: 'off1:tank/a', replicas: ['off2:tank/a', 'ovh3:rpool/a'], route: 'push', options: { recursive: true }, maxLag: '1d' },
+      ],
+    };
+    expect(validate(good), JSON.stringify(validate.errors)).toBe(true);
+    expect(fileEntries({ file: '.zfs-fleet.json', text: JSON.stringify(good) }).map((e) => e.ok)).toEqual([true, true]);
+    const bad = [
+      { hosts: { off1: { port: 0 } } },
+      { hosts: { off1: { from: { off2: { login: 'x' } } } } },
+      { groups: [{ name: 'g', primary: 'off1:tank/a', replicas: [] }] },
+      { groups: [{ name: 'g', primary: 'off1:tank/a', replicas: ['off2:tank/a'], route: 'rsync' }] },
+      { groups: [{ name: 'g', primary: 'off1:tank/a', replicas: ['off2:tank/a'], options: { recursive: 'yes' } }] },
+    ];
+    for (const doc of bad) {
+      const text = JSON.stringify(doc);
+      expect(validate(doc), text).toBe(false);
+      expect(
+        fileEntries({ file: '.zfs-fleet.json', text }).some((e) => !e.ok),
+        text,
+      ).toBe(true);
     }
   });
 });

@@ -1,16 +1,27 @@
 /**
- * Replication pairs from their two sources, the setting `zfsFleet.pairs` and the workspace file
- * `.zfs-fleet.json` (`{"pairs": [...]}`; other top-level keys, such as the `policies` that
- * `zfs-fleet import sanoid --write` adds, are not pairs and are left to their readers), as plain data. No vscode here: the reading is done by
- * pairsConfig.ts; this decides what is valid, which entry wins, and why an entry is rejected.
- * Every entry ends up either as a pair or as an invalid entry with its reason: nothing is dropped.
+ * One replication pair entry, as the setting `zfsFleet.pairs` or the fleet file (definition.ts)
+ * writes it: valid (the pair) or invalid (where it is written and why), as plain data. No vscode
+ * here: the reading is done by pairsConfig.ts (extension) and cli/pairsFile.ts (CLI).
  */
 import { DEFAULT_PAIR_OPTIONS, parsePair, type PairSpec, type ReplicationPair } from './pairs.js';
 
 export const PAIRS_FILE = '.zfs-fleet.json';
 
 /** Where an entry was written. */
-export type PairOrigin = { kind: 'settings'; scope: 'user' | 'workspace' | 'folder'; index: number } | { kind: 'file'; file: string; index: number };
+export type PairOrigin =
+  | { kind: 'settings'; scope: 'user' | 'workspace' | 'folder'; index: number }
+  | {
+      kind: 'file';
+      file: string;
+      /** The entry's position in its section (-1: the whole file or section). */
+      index: number;
+      /** Where in the file: `pairs` unless said (a group's replica, a host entry). */
+      section?: 'pairs' | 'groups' | 'hosts';
+      /** The group's or host's name. */
+      name?: string;
+      /** A group's replica (0-based). */
+      replica?: number;
+    };
 
 export interface ValidPair {
   ok: true;
@@ -33,7 +44,13 @@ export type PairEntry = ValidPair | InvalidPair;
 
 export function describeOrigin(o: PairOrigin): string {
   if (o.kind === 'settings') return `${o.scope} settings (zfsFleet.pairs${o.index < 0 ? '' : ` #${o.index + 1}`})`;
-  return o.index < 0 ? o.file : `${o.file} (pairs #${o.index + 1})`;
+  if (o.index < 0) return o.section ? `${o.file} (${o.section})` : o.file;
+  if (o.section === 'hosts') return `${o.file} (hosts ${JSON.stringify(o.name ?? `#${o.index + 1}`)})`;
+  if (o.section === 'groups') {
+    const name = o.name !== undefined ? ` ${JSON.stringify(o.name)}` : '';
+    return `${o.file} (groups #${o.index + 1}${name}${o.replica !== undefined ? `, replica #${o.replica + 1}` : ''})`;
+  }
+  return `${o.file} (pairs #${o.index + 1})`;
 }
 
 const OPTION_KEYS = Object.keys(DEFAULT_PAIR_OPTIONS);
@@ -94,62 +111,4 @@ export interface PairsFile {
   /** The file's text; undefined when it could not be read (`error` says why). */
   text?: string;
   error?: string;
-}
-
-/** Entries of one workspace file: each entry, or one invalid entry for a file that is not `{"pairs": [...]}`. */
-export function fileEntries(f: PairsFile): PairEntry[] {
-  const whole = (reason: string): PairEntry[] => [{ ok: false, origin: { kind: 'file', file: f.file, index: -1 }, entry: undefined, reason }];
-  if (f.text === undefined) return whole(`cannot be read: ${f.error ?? 'unknown error'}`);
-  let json: unknown;
-  try {
-    json = JSON.parse(f.text);
-  } catch (e) {
-    return whole(`is not valid JSON: ${(e as Error).message}`);
-  }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) return whole('must be an object {"pairs": [...]}');
-  const pairs = (json as Record<string, unknown>).pairs;
-  if (pairs === undefined) return [];
-  if (!Array.isArray(pairs)) return whole('"pairs" must be an array');
-  return pairs.map((p, index) => checkEntry(p, { kind: 'file', file: f.file, index }));
-}
-
-/**
- * All entries: the settings' first, then the workspace files'. A settings pair wins over a file pair
- * with the same id (the file's entry is not listed; the settings entry says it overrides it); a
- * second entry with an id already listed from the same place is invalid ("duplicate").
- */
-export function collectPairs(settings: { value: unknown; scope: 'user' | 'workspace' | 'folder' }, files: readonly PairsFile[]): PairEntry[] {
-  const out: PairEntry[] = [];
-  const byId = new Map<string, ValidPair>();
-  const add = (e: PairEntry) => {
-    if (!e.ok) return void out.push(e);
-    const prev = byId.get(e.pair.id);
-    if (prev) {
-      if (prev.origin.kind === 'settings' && e.origin.kind === 'file') {
-        prev.overrides ??= e.origin;
-        return;
-      }
-      return void out.push({
-        ok: false,
-        origin: e.origin,
-        entry: e.spec,
-        reason: `duplicate: the pair ${e.pair.id} is already defined in ${describeOrigin(prev.origin)}`,
-      });
-    }
-    byId.set(e.pair.id, e);
-    out.push(e);
-  };
-  const v = settings.value;
-  if (v !== undefined && v !== null) {
-    if (!Array.isArray(v))
-      out.push({
-        ok: false,
-        origin: { kind: 'settings', scope: settings.scope, index: -1 },
-        entry: v,
-        reason: 'zfsFleet.pairs must be an array of {source, target, route?, label?, options?}',
-      });
-    else v.forEach((entry, index) => add(checkEntry(entry, { kind: 'settings', scope: settings.scope, index })));
-  }
-  for (const f of files) for (const e of fileEntries(f)) add(e);
-  return out;
 }

@@ -29,6 +29,16 @@ export interface ReplicationPair {
   target: Endpoint;
   route: Route;
   options: PairOptions;
+  /** The fleet file's group this pair is a replica of. */
+  group?: string;
+  /** The group's limits for monitoring (else check's thresholds). */
+  limits?: { staleAfterSeconds?: number; maxLagSeconds?: number };
+  /**
+   * How the hosts reach each other where the fleet file says (`[user@]address[:port]`): `target`, as
+   * the source's ssh reaches the target (push); `source`, as the target's reaches the source (pull).
+   * Undefined: the host's name as written.
+   */
+  reach?: { source?: string; target?: string };
 }
 
 export const DEFAULT_PAIR_OPTIONS: PairOptions = { recursive: false, raw: false, compressed: true, largeBlocks: true, properties: false, intermediates: true };

@@ -117,12 +117,14 @@ function pairFindings(p: PairFacts, t: CheckThresholds, add: (f: Omit<Finding, '
   if (p.baseAtRisk) f('warning', 'base-at-risk', `${id} base at risk`, `${id}: ${s.retentionWarning}`);
   if (p.behind > 0) {
     const lag = p.lagSeconds !== undefined ? `, lag ${formatDuration(p.lagSeconds)}` : '';
-    const late = p.lagSeconds !== undefined && p.lagSeconds > t.staleAfterSeconds;
+    // A group's maxLag (fleet file), else --stale-after.
+    const maxLag = p.pair.limits?.maxLagSeconds ?? t.staleAfterSeconds;
+    const late = p.lagSeconds !== undefined && p.lagSeconds > maxLag;
     f(
       late ? 'warning' : 'ok',
       'pair-behind',
       `${id} behind ${p.behind}${lag}`,
-      `${id}: behind by ${p.behind} snapshot(s)${lag}${late ? ` (over ${formatDuration(t.staleAfterSeconds)})` : ''}`,
+      `${id}: behind by ${p.behind} snapshot(s)${lag}${late ? ` (over ${formatDuration(maxLag)})` : ''}`,
     );
   }
   if (p.lastRun && p.lastRun.outcome !== 'ok' && p.lastRun.outcome !== 'cancelled' && p.lastRun.outcome !== 'declined') {
@@ -195,7 +197,7 @@ export function evaluateCheck(facts: FleetFacts, t: CheckThresholds, extra: read
           message: `${subject}: a pair's source without any snapshot`,
         });
       }
-    } else if (d.newestAgeSeconds !== undefined && d.newestAgeSeconds > t.staleAfterSeconds) {
+    } else if (d.newestAgeSeconds !== undefined && d.newestAgeSeconds > (d.staleAfterSeconds ?? t.staleAfterSeconds)) {
       stale++;
       const age = formatDuration(d.newestAgeSeconds);
       add({
@@ -203,7 +205,7 @@ export function evaluateCheck(facts: FleetFacts, t: CheckThresholds, extra: read
         kind: 'stale',
         subject,
         short: `${subject} newest snapshot ${age} old`,
-        message: `${subject}: newest snapshot ${d.newestSnapshot?.slice(d.newestSnapshot.indexOf('@')) ?? '?'} is ${age} old (over ${formatDuration(t.staleAfterSeconds)})`,
+        message: `${subject}: newest snapshot ${d.newestSnapshot?.slice(d.newestSnapshot.indexOf('@')) ?? '?'} is ${age} old (over ${formatDuration(d.staleAfterSeconds ?? t.staleAfterSeconds)})`,
       });
     }
     if (t.maxSnapshots !== undefined && d.snapshots > t.maxSnapshots)
@@ -215,13 +217,25 @@ export function evaluateCheck(facts: FleetFacts, t: CheckThresholds, extra: read
         message: `${subject}: ${d.snapshots} snapshots (over ${t.maxSnapshots})`,
       });
     if (d.pairSource && d.newestAgeSeconds !== undefined)
-      perf.push({ label: `newest_snapshot_age_${subject}`, value: Math.round(d.newestAgeSeconds), uom: 's', warn: t.staleAfterSeconds, min: 0 });
+      perf.push({
+        label: `newest_snapshot_age_${subject}`,
+        value: Math.round(d.newestAgeSeconds),
+        uom: 's',
+        warn: d.staleAfterSeconds ?? t.staleAfterSeconds,
+        min: 0,
+      });
   }
 
   for (const p of facts.pairs) {
     pairFindings(p, t, add);
     if (p.lagSeconds !== undefined)
-      perf.push({ label: `lag_seconds_${p.pair.id}`, value: Math.round(p.lagSeconds), uom: 's', warn: t.staleAfterSeconds, min: 0 });
+      perf.push({
+        label: `lag_seconds_${p.pair.id}`,
+        value: Math.round(p.lagSeconds),
+        uom: 's',
+        warn: p.pair.limits?.maxLagSeconds ?? t.staleAfterSeconds,
+        min: 0,
+      });
     if (p.state) perf.push({ label: `behind_${p.pair.id}`, value: p.behind, min: 0 });
   }
 

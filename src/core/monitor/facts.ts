@@ -39,6 +39,8 @@ export interface DatasetFacts {
   newestAgeSeconds?: number;
   /** The dataset is a configured pair's source: having no snapshot at all is a problem then. */
   pairSource: boolean;
+  /** A group's staleAfter for its primary (fleet file), else check's --stale-after applies. */
+  staleAfterSeconds?: number;
 }
 
 export interface PairFacts {
@@ -92,6 +94,9 @@ export function fleetFacts(input: {
     else errors.set(h.host, h.error);
   }
   const sources = new Set(input.pairs.map((p) => `${p.source.host}\0${p.source.name!.full}`));
+  const staleAfter = new Map<string, number>();
+  for (const p of input.pairs)
+    if (p.limits?.staleAfterSeconds !== undefined) staleAfter.set(`${p.source.host}\0${p.source.name!.full}`, p.limits.staleAfterSeconds);
   const facts: FleetFacts = { now, hosts: [], pools: [], datasets: [], pairs: [] };
 
   for (const h of input.hosts) {
@@ -116,6 +121,7 @@ export function fleetFacts(input: {
         ...(newest ? { newestSnapshot: newest.name } : {}),
         ...(creation !== undefined ? { newestCreation: creation, newestAgeSeconds: Math.max(0, now / 1000 - creation) } : {}),
         pairSource: sources.has(`${h.host}\0${name}`),
+        ...(staleAfter.has(`${h.host}\0${name}`) ? { staleAfterSeconds: staleAfter.get(`${h.host}\0${name}`)! } : {}),
       });
     }
   }

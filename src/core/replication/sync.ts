@@ -138,7 +138,7 @@ export async function gatherSyncFacts(
   // Only the pair's own datasets matter here (not a recursive pair's descendants, nor the stream's properties).
   const g = await gatherPermissionFacts({ ...pair, options: { ...pair.options, recursive: false, properties: false } }, hosts, {
     ...rest,
-    ...(pair.route === 'push' ? { sshFromSource: sshFromSource ?? sshArgvFor(pair.target.host) } : {}),
+    ...(pair.route === 'push' && pair.source.host !== pair.target.host ? { sshFromSource: sshFromSource ?? sshToTarget(pair) } : {}),
   });
   return syncFactsFrom(g, pair);
 }
@@ -166,17 +166,30 @@ function ref(host: string, name: string, guid?: string): HostObject {
   return guid !== undefined ? { host, name, guid } : { host, name };
 }
 
-/** A send/recv pipe for the pair's route. */
+/** The ssh argv the source runs to reach the target (push): as the fleet file's host entry says, else the target's name. */
+export function sshToTarget(pair: ReplicationPair): string[] {
+  return sshArgvFor(pair.reach?.target ?? pair.target.host);
+}
+
+/** The ssh argv the target runs to reach the source (pull). */
+export function sshToSource(pair: ReplicationPair): string[] {
+  return sshArgvFor(pair.reach?.source ?? pair.source.host);
+}
+
+/** A send/recv pipe for the pair's route; push and pull with both sides on one host pipe there, without ssh (unless `route` gives the ssh argv). */
 export function transferStep(pair: ReplicationPair, id: string, description: string, send: string[], recv: string[], route: RouteOptions = {}): PipeStep {
   const src = pair.source.host;
   const dst = pair.target.host;
   let exec: PipeEnd | undefined;
   try {
-    if (pair.route === 'push') {
-      const ssh = route.sshFromSource ?? sshArgvFor(dst);
+    // One host, no ssh argv asked for: the pipe runs there (a host need not reach itself).
+    if (pair.route !== 'relay' && src === dst && (pair.route === 'push' ? route.sshFromSource : route.sshFromTarget) === undefined) {
+      exec = { host: src, argv: ['sh', '-c', `${shellJoin(send)} | ${shellJoin(recv)}`] };
+    } else if (pair.route === 'push') {
+      const ssh = route.sshFromSource ?? sshToTarget(pair);
       exec = { host: src, argv: ['sh', '-c', `${shellJoin(send)} | ${shellJoin([...ssh, shellJoin(recv)])}`] };
     } else if (pair.route === 'pull') {
-      const ssh = route.sshFromTarget ?? sshArgvFor(src);
+      const ssh = route.sshFromTarget ?? sshToSource(pair);
       exec = { host: dst, argv: ['sh', '-c', `${shellJoin([...ssh, shellJoin(send)])} | ${shellJoin(recv)}`] };
     }
   } catch (e) {

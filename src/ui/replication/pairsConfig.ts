@@ -1,14 +1,17 @@
 /**
- * Reads the replication pairs: the setting `zfsFleet.pairs` (through settings.ts) and
- * `.zfs-fleet.json` at the root of each workspace folder (only in a trusted workspace: host names
+ * Reads the replication pairs: the setting `zfsFleet.pairs` (through settings.ts) and the fleet file
+ * `.zfs-fleet.json` at the root of each workspace folder (its hosts, groups and pairs) (only in a trusted workspace: host names
  * from an untrusted repository are never connected to).
  */
 import * as vscode from 'vscode';
 import { readPairsSetting } from '../settings.js';
-import { collectPairs, PAIRS_FILE, type PairEntry, type PairsFile } from '../../core/fleet/pairSpecs.js';
+import { collectDefinition } from '../../core/fleet/definition.js';
+import { PAIRS_FILE, type PairEntry, type PairsFile } from '../../core/fleet/pairSpecs.js';
 
 export interface PairsConfig {
   entries: PairEntry[];
+  /** The hosts the workspace fleet files define (`hosts`), shown in the Hosts view with those of zfsFleet.hosts. */
+  hosts: string[];
   /** Display path -> URI of the workspace files read. */
   files: Map<string, vscode.Uri>;
   /** Workspace files present but ignored (untrusted workspace). */
@@ -53,7 +56,8 @@ export async function readPairsConfig(trusted: boolean): Promise<PairsConfig> {
     uris.set(display, uri);
     files.push({ file: display, text: new TextDecoder().decode(bytes) });
   }
-  return { entries: collectPairs(setting, files), files: uris, ignoredFiles };
+  const def = collectDefinition(setting, files);
+  return { entries: def.entries, hosts: def.hosts.map((h) => h.name), files: uris, ignoredFiles };
 }
 
 /** Writing pairs to the settings lives in settings.ts with the other settings; re-exported for the commands that import it from here. */

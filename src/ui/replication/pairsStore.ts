@@ -24,7 +24,7 @@ export class PairsStore implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   /** The pairs were read again (settings, the workspace file, trust) or the history changed (a plan ran). */
   readonly onDidChange = this.changed.event;
-  private config: PairsConfig = { entries: [], files: new Map(), ignoredFiles: [] };
+  private config: PairsConfig = { entries: [], hosts: [], files: new Map(), ignoredFiles: [] };
   private nodes: PairNode[] = [];
   private loaded?: Promise<void>;
   private lastRuns = new Map<string, HistoryEntry>();
@@ -81,6 +81,11 @@ export class PairsStore implements vscode.Disposable {
   /** The last recorded run of a pair (by pair id), as of the last read. */
   lastRun(pairId: string): HistoryEntry | undefined {
     return this.lastRuns.get(pairId);
+  }
+
+  /** The hosts the workspace fleet files define, as last read. */
+  fileHosts(): readonly string[] {
+    return this.config.hosts;
   }
 
   /** The valid pairs, after the configuration has been read. */

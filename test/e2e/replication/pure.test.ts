@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { planRollback } from '../../../src/core/replication/rollback.js';
 import { planSync } from '../../../src/core/replication/sync.js';
-import { collectPairs, describeOrigin, type InvalidPair, type ValidPair } from '../../../src/core/fleet/pairSpecs.js';
+import { collectPairs } from '../../../src/core/fleet/definition.js';
+import { describeOrigin, type InvalidPair, type ValidPair } from '../../../src/core/fleet/pairSpecs.js';
 import { invalidPairView, validPairView } from '../../../src/ui/replication/pairView.js';
 import { historyMarkdown, mdEscape } from '../../../src/ui/replication/reports.js';
 import { terminalScript } from '../../../src/ui/replication/terminalText.js';

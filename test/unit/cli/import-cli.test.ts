@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fileEntries } from '../../../src/core/fleet/pairSpecs.js';
+import { fileEntries } from '../../../src/core/fleet/definition.js';
 
 const root = path.resolve(__dirname, '../../..');
 const cli = path.join(root, 'dist/cli.js');
@@ -28,7 +28,8 @@ describe('zfs-fleet import (built CLI)', () => {
     const r = run(['import', 'syncoid-args', path.join(configs, 'ovh3.syncoid-args.conf'), '--host', 'ovh3', '--ssh-config', sshConfig, '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(Object.keys(j)).toEqual(['pairs', 'groups', 'policies', 'warnings']);
+    expect(Object.keys(j)).toEqual(['pairs', 'hosts', 'groups', 'policies', 'warnings']);
+    expect(j.hosts.map((r: { host: string; from: string }) => `${r.host} from ${r.from}`)).toEqual(['off2 from ovh3', 'off1 from ovh3']);
     expect(j.pairs).toHaveLength(10);
     expect(j.pairs[0]).toMatchObject({ source: 'off2:zfs-hdd/off', target: 'ovh3:rpool/off', route: 'pull', file: 'ovh3.syncoid-args.conf', line: 4 });
     expect(j.groups[0]).toMatchObject({ id: 'off2->ovh3', route: 'pull' });
@@ -83,7 +84,7 @@ describe('zfs-fleet import (built CLI)', () => {
 
     const yes = run([...args, '--yes'], tmp);
     expect(yes.code).toBe(0);
-    expect(yes.stdout).toContain('.zfs-fleet.json: written (10 pair(s), 0 policy(ies) added)');
+    expect(yes.stdout).toContain('.zfs-fleet.json: written (10 pair(s), 0 policy(ies), 2 host route(s) added)');
     const after = fs.readFileSync(fleet, 'utf8');
     expect(JSON.parse(after).pairs).toHaveLength(11);
     expect(fileEntries({ file: fleet, text: after }).every((e) => e.ok)).toBe(true);

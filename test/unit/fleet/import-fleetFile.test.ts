@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { mergeFleetFile, unifiedDiff } from '../../../src/core/fleet/import/fleetFile.js';
 import { importSanoidConf } from '../../../src/core/fleet/import/sanoid.js';
 import { importSyncoidArgs } from '../../../src/core/fleet/import/syncoid.js';
-import { fileEntries } from '../../../src/core/fleet/pairSpecs.js';
+import { fileEntries } from '../../../src/core/fleet/definition.js';
 
 const dir = path.resolve(__dirname, '../../fixtures/configs');
 const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
@@ -25,6 +25,11 @@ describe('merging into the fleet file', () => {
     expect(entries.filter((e) => !e.ok)).toEqual([]);
     expect(entries).toHaveLength(pairs.pairs.length);
     const doc = JSON.parse(m.text);
+    // How ovh3 reaches off2 (its lines' ovh3operator@off2.openfoodfacts.org): the pulls use it.
+    expect(doc.hosts).toEqual({ off2: { from: { ovh3: { address: 'off2.openfoodfacts.org', user: 'ovh3operator' } } } });
+    expect(m.addedReach).toEqual(['off2 from ovh3']);
+    const pull = entries.find((e) => e.ok && e.pair.route === 'pull');
+    expect(pull?.ok && pull.pair.reach).toEqual({ source: 'ovh3operator@off2.openfoodfacts.org' });
     expect(doc.pairs[0]).toEqual({
       source: 'off2:zfs-hdd/off',
       target: 'ovh3:rpool/off',

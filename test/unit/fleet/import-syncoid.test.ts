@@ -82,9 +82,16 @@ describe('import syncoid-args (ovh3: pulls by the operator)', () => {
     expect(byLine(18).imported).toEqual({ sshkey: '/root/.ssh/id_ed25519_ovh3', 'preserve-properties': true, mystery: '42' });
   });
 
-  it('every pair is valid for parsePair; a local pair runs as a relay', () => {
+  it('every pair is valid for parsePair; a local pair is a push on its host (piped there, no ssh)', () => {
     for (const p of ovh3().pairs.concat(off2().pairs)) expect(() => parsePair(toPairSpec(p))).not.toThrow();
-    expect(toPairSpec(ovh3().pairs.find((p) => p.route === 'local')!).route).toBe('relay');
+    expect(toPairSpec(ovh3().pairs.find((p) => p.route === 'local')!).route).toBe('push');
+  });
+
+  it("records how ovh3 reaches the other hosts, as its lines write them (the fleet file's hosts.HOST.from.ovh3)", () => {
+    expect(ovh3().reach).toEqual([
+      { host: 'off2', from: 'ovh3', address: 'off2.openfoodfacts.org', user: 'ovh3operator', file: 'ovh3.syncoid-args.conf', line: 4 },
+      { host: 'off1', from: 'ovh3', address: 'off1.openfoodfacts.org', user: 'root', file: 'ovh3.syncoid-args.conf', line: 7 },
+    ]);
   });
 
   it('says each problem with its kind and line, and never drops a line silently', () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HostListing } from '../../../src/core/fleet/listing.js';
 import type { ReplicationPair } from '../../../src/core/fleet/pairs.js';
-import { holdTagFor } from '../../../src/core/replication/argv.js';
+import { holdTagFor, sshArgvFor } from '../../../src/core/replication/argv.js';
 import { hostDelegations, parseIdOutput } from '../../../src/core/fleet/permissions.js';
 import { destroyLines, PlanError, renderPlan, type Plan, type PlanStep } from '../../../src/core/replication/plan.js';
 import { pairState } from '../../../src/core/replication/state.js';
@@ -411,7 +411,9 @@ describe('planSync with the users that run it (seed 001 operator, recorded id an
   });
 
   it('operator: recv -u (and why), no hold it could not release on the source (a warning says so), the target held and released, no bookmark', () => {
-    const plan = planSync(pull, tank, backup, { facts: syncFactsFrom(gathered(), pull) });
+    // The VM reaches itself over ssh here, as the VM test does (one host with no ssh argv pipes locally: below).
+    const route = { sshFromTarget: sshArgvFor('zfsvm-operator') };
+    const plan = planSync(pull, tank, backup, { facts: syncFactsFrom(gathered(), pull), route });
     const tag = holdTagFor(pull.id);
     expect(plan.steps.filter((s) => !s.estimate).map((s) => (s.type === 'command' ? s.argv : s.exec!.argv[2]))).toEqual([
       ['zfs', 'hold', tag, 'backup/pull/users@20230515-0000'],

@@ -12,6 +12,8 @@ export interface MergeResult {
   text: string;
   addedPairs: string[];
   addedPolicies: string[];
+  /** `HOST from FROM`: how one host reaches another, added under `hosts`. */
+  addedReach: string[];
   /** Already in the file: kept as written there, with a note when the import differs. */
   kept: { id: string; note: string }[];
 }
@@ -56,7 +58,9 @@ export function mergeFleetFile(existing: string | undefined, imp: ImportResult):
       byId.set(`${r.source!.trim()}->${r.target!.trim()}`, e as Record<string, unknown>);
     }
   }
-  const out: MergeResult = { text: '', addedPairs: [], addedPolicies: [], kept: [] };
+  if (doc.hosts !== undefined && (doc.hosts === null || typeof doc.hosts !== 'object' || Array.isArray(doc.hosts)))
+    throw new FleetFileError('"hosts" must be an object keyed by host name');
+  const out: MergeResult = { text: '', addedPairs: [], addedPolicies: [], addedReach: [], kept: [] };
   for (const p of imp.pairs) {
     const spec = toPairSpec(p);
     const entry: Record<string, unknown> = {
@@ -89,6 +93,21 @@ export function mergeFleetFile(existing: string | undefined, imp: ImportResult):
     policies[p.dataset] = entry;
     out.addedPolicies.push(p.dataset);
   }
+  const hosts = { ...((doc.hosts as Record<string, Record<string, unknown>> | undefined) ?? {}) };
+  for (const r of imp.reach ?? []) {
+    const entry = { ...(hosts[r.host] ?? {}) };
+    const from = { ...((entry.from as Record<string, unknown> | undefined) ?? {}) };
+    const mine = { ...(r.address !== undefined ? { address: r.address } : {}), ...(r.user !== undefined ? { user: r.user } : {}) };
+    const id = `${r.host} from ${r.from}`;
+    if (r.from in from) {
+      out.kept.push({ id, note: stable(from[r.from]) === stable(mine) ? 'already in the file' : 'reached otherwise in the file: kept as it is' });
+      continue;
+    }
+    from[r.from] = mine;
+    hosts[r.host] = { ...entry, from };
+    out.addedReach.push(id);
+  }
+  if (Object.keys(hosts).length || doc.hosts !== undefined) doc.hosts = hosts;
   if (pairs.length || doc.pairs !== undefined) doc.pairs = pairs;
   if (Object.keys(policies).length || doc.policies !== undefined) doc.policies = policies;
   out.text = JSON.stringify(doc, null, 2) + '\n';

@@ -10,7 +10,16 @@
  */
 import { parsePair, DEFAULT_PAIR_OPTIONS, type PairOptions, type PairSpec } from '../pairs.js';
 import { shellWords } from './shellWords.js';
-import { pairId, type ImportedGroup, type ImportedPair, type ImportedRoute, type ImportResult, type ImportWarning, type ImportWarningKind } from './types.js';
+import {
+  pairId,
+  type ImportedReach,
+  type ImportedGroup,
+  type ImportedPair,
+  type ImportedRoute,
+  type ImportResult,
+  type ImportWarning,
+  type ImportWarningKind,
+} from './types.js';
 
 /** A host of the fleet as the ssh config (or the pairs file) knows it. */
 export interface FleetHostInfo {
@@ -156,9 +165,9 @@ export function matchHost(remote: string, hosts: readonly FleetHostInfo[], hostM
   return found ? resolve(found.alias, found.user) : undefined;
 }
 
-/** The spec the fleet file gets for an imported pair: a local pair runs as a relay (the planner's push/pull would ssh from the host to itself). */
+/** The spec the fleet file gets for an imported pair: a local pair is a push on its host (one host pipes there, without ssh). */
 export function toPairSpec(p: ImportedPair): PairSpec {
-  return { source: p.source, target: p.target, route: p.route === 'local' ? 'relay' : p.route, options: { ...p.options } };
+  return { source: p.source, target: p.target, route: p.route === 'local' ? 'push' : p.route, options: { ...p.options } };
 }
 
 export function importSyncoidArgs(text: string, o: SyncoidImportOptions): ImportResult {
@@ -167,6 +176,16 @@ export function importSyncoidArgs(text: string, o: SyncoidImportOptions): Import
   const pairs: ImportedPair[] = [];
   const seenLines = new Map<string, number>();
   const seenPairs = new Map<string, ImportedPair>();
+  const reach = new Map<string, ImportedReach>();
+  /** The line's `[user@]address` for a fleet host, where it says more than the host's name. */
+  const noteReach = (host: string, remote: string, line: number) => {
+    const user = remote.includes('@') ? remote.slice(0, remote.lastIndexOf('@')) : undefined;
+    const address = bareHost(remote);
+    const r: ImportedReach = { host, from: o.host, file: o.file, line };
+    if (address.toLowerCase() !== bareHost(host).toLowerCase()) r.address = address;
+    if (user !== undefined && !host.startsWith(`${user}@`)) r.user = user;
+    if ((r.address !== undefined || r.user !== undefined) && !reach.has(host)) reach.set(host, r);
+  };
 
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = index + 1;
@@ -194,7 +213,10 @@ export function importSyncoidArgs(text: string, o: SyncoidImportOptions): Import
     const endpointHost = (remote: string | undefined): string => {
       if (remote === undefined) return o.host;
       const m = matchHost(remote, o.fleetHosts, o.hostMap);
-      if (m !== undefined) return m;
+      if (m !== undefined) {
+        if (!(src.remote && dst.remote)) noteReach(m, remote, line);
+        return m;
+      }
       warn(
         'unknown-host',
         line,
@@ -230,7 +252,7 @@ export function importSyncoidArgs(text: string, o: SyncoidImportOptions): Import
   });
 
   overlappingTargets(pairs, warn);
-  return { pairs, groups: groupsOf(pairs), policies: [], warnings: warnings.sort((a, b) => a.line - b.line) };
+  return { pairs, reach: [...reach.values()], groups: groupsOf(pairs), policies: [], warnings: warnings.sort((a, b) => a.line - b.line) };
 }
 
 /** syncoid's flags onto the pair options; the rest kept (with why). Defaults are syncoid's: a plain `zfs send -I`, no -c, no -L. */

@@ -87,8 +87,20 @@ export interface ImportedPolicy extends SourceLine {
   freshness: Record<SnapshotPeriod, { warnSeconds: number; critSeconds: number }>;
 }
 
+/** How the host running the syncoid lines reached another fleet host (`user@address` as a line wrote it): the fleet file's `hosts.HOST.from.FROM`. */
+export interface ImportedReach extends SourceLine {
+  /** The fleet host reached (its name in the pairs). */
+  host: string;
+  /** The host that reaches it (the one running syncoid). */
+  from: string;
+  address?: string;
+  user?: string;
+}
+
 export interface ImportResult {
   pairs: ImportedPair[];
+  /** syncoid-args: how the host reached the others; absent for sanoid.conf. */
+  reach?: ImportedReach[];
   groups: ImportedGroup[];
   policies: ImportedPolicy[];
   warnings: ImportWarning[];

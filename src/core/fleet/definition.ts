@@ -1,0 +1,317 @@
+/**
+ * The fleet definition, `.zfs-fleet.json`: `hosts` (how the operator and the other hosts reach each
+ * host, labels), `groups` (one primary dataset replicated to several replicas, with their limits)
+ * and `pairs` (a pair is a group with one replica). One reader for the CLI and the extension: every
+ * entry ends up valid or as an invalid entry naming where it is and why; nothing is dropped.
+ *
+ * How hosts reach each other: a push runs `ssh TARGET` on the source and a pull `ssh SOURCE` on the
+ * target. The names in the file are the operator's (an ssh-config alias the other hosts usually
+ * cannot resolve), so a host entry says how others reach it: `address`, `user`, `port`, and per
+ * reaching host under `from` where that differs (`"from": {"ovh3": {"user": "ovh3operator"}}`).
+ */
+import { EndpointError, validateHostSpec } from './endpoint.js';
+import { parseDuration } from '../monitor/duration.js';
+import type { PairOptions, ReplicationPair, Route } from './pairs.js';
+import { checkEntry, describeOrigin, type PairEntry, type PairOrigin, type PairsFile, type ValidPair } from './pairSpecs.js';
+
+/** How one host is reached (any field may be left to the host's name). */
+export interface HostAddress {
+  address?: string;
+  user?: string;
+  port?: number;
+}
+
+export interface FleetHost {
+  /** The name pairs and groups use (`HOST:DATASET`): an ssh-config alias or `[user@]host[:port]`. */
+  name: string;
+  labels: string[];
+  /** How the other hosts reach it, unless `from` says otherwise for one of them. */
+  reach: HostAddress;
+  /** Per reaching host (by its name in this file). */
+  from: Record<string, HostAddress>;
+  origin: PairOrigin;
+}
+
+export interface FleetGroup {
+  name: string;
+  /** `HOST:DATASET`. */
+  primary: string;
+  replicas: string[];
+  route: Route;
+  options: Partial<PairOptions>;
+  /** Alert when the primary's newest snapshot is older than this (seconds). */
+  staleAfterSeconds?: number;
+  /** Alert when a replica lags the primary by more than this (seconds). */
+  maxLagSeconds?: number;
+  origin: PairOrigin;
+}
+
+export interface FleetDefinition {
+  hosts: FleetHost[];
+  groups: FleetGroup[];
+  /** The pairs (groups' replicas first, then `pairs`), and every invalid entry of the file (hosts and groups included). */
+  entries: PairEntry[];
+}
+
+const ADDRESS_KEYS = ['address', 'user', 'port'];
+const GROUP_KEYS = ['name', 'primary', 'replicas', 'route', 'options', 'staleAfter', 'maxLag', 'label'];
+
+type Bad = { reason: string };
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function checkAddress(v: unknown, what: string): HostAddress | Bad {
+  if (!isObject(v)) return { reason: `${what} must be an object {"address"?, "user"?, "port"?}` };
+  for (const k of Object.keys(v)) if (!ADDRESS_KEYS.includes(k)) return { reason: `${what}: unknown key "${k}" (expected address, user, port)` };
+  const out: HostAddress = {};
+  if (v.address !== undefined) {
+    if (typeof v.address !== 'string' || !/^(?:[A-Za-z0-9._%+-]+|\[?[0-9A-Fa-f:.]+\]?)$/.test(v.address))
+      return { reason: `${what}: "address" must be a host name or an IP address (got ${JSON.stringify(v.address)})` };
+    out.address = v.address;
+  }
+  if (v.user !== undefined) {
+    if (typeof v.user !== 'string' || !/^[A-Za-z0-9._-]+$/.test(v.user))
+      return { reason: `${what}: "user" must be a user name (got ${JSON.stringify(v.user)})` };
+    out.user = v.user;
+  }
+  if (v.port !== undefined) {
+    if (typeof v.port !== 'number' || !Number.isInteger(v.port) || v.port < 1 || v.port > 65535)
+      return { reason: `${what}: "port" must be a number 1-65535 (got ${JSON.stringify(v.port)})` };
+    out.port = v.port;
+  }
+  return out;
+}
+
+function checkHost(name: string, v: unknown, origin: PairOrigin): FleetHost | Bad {
+  try {
+    validateHostSpec(name);
+  } catch (e) {
+    return { reason: (e as EndpointError).message };
+  }
+  if (name === 'local') return { reason: '"local" is this machine: it needs no entry' };
+  if (!isObject(v)) return { reason: 'a host entry must be an object {"address"?, "user"?, "port"?, "labels"?, "from"?}' };
+  const { labels, from, ...addr } = v;
+  const reach = checkAddress(addr, `host ${name}`);
+  if ('reason' in reach) return reach;
+  if (labels !== undefined && (!Array.isArray(labels) || labels.some((l) => typeof l !== 'string' || l.trim() === '')))
+    return { reason: `host ${name}: "labels" must be an array of non-empty strings` };
+  const byFrom: Record<string, HostAddress> = {};
+  if (from !== undefined) {
+    if (!isObject(from)) return { reason: `host ${name}: "from" must be an object keyed by the reaching host` };
+    for (const [h, a] of Object.entries(from)) {
+      const r = checkAddress(a, `host ${name}, from ${h}`);
+      if ('reason' in r) return r;
+      byFrom[h] = r;
+    }
+  }
+  return { name, labels: (labels as string[] | undefined) ?? [], reach, from: byFrom, origin };
+}
+
+function checkGroup(v: unknown, origin: PairOrigin): FleetGroup | Bad {
+  if (!isObject(v)) return { reason: 'a group must be an object {"name", "primary": "HOST:DATASET", "replicas": ["HOST:DATASET", ...]}' };
+  for (const k of Object.keys(v)) if (!GROUP_KEYS.includes(k)) return { reason: `unknown key "${k}" (expected ${GROUP_KEYS.join(', ')})` };
+  if (typeof v.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(v.name))
+    return { reason: '"name" must be a word (letters, digits, . _ -), e.g. "products"' };
+  if (typeof v.primary !== 'string' || v.primary.trim() === '') return { reason: `group ${v.name}: "primary" is missing (HOST:DATASET)` };
+  if (!Array.isArray(v.replicas) || v.replicas.length === 0 || v.replicas.some((r) => typeof r !== 'string' || r.trim() === ''))
+    return { reason: `group ${v.name}: "replicas" must be a non-empty array of HOST:DATASET` };
+  const limits: Pick<FleetGroup, 'staleAfterSeconds' | 'maxLagSeconds'> = {};
+  for (const [key, field] of [
+    ['staleAfter', 'staleAfterSeconds'],
+    ['maxLag', 'maxLagSeconds'],
+  ] as const) {
+    const d = v[key];
+    if (d === undefined) continue;
+    try {
+      limits[field] = typeof d === 'number' ? d : parseDuration(String(d));
+    } catch (e) {
+      return { reason: `group ${v.name}: "${key}": ${(e as Error).message}` };
+    }
+  }
+  return {
+    name: v.name,
+    primary: v.primary.trim(),
+    replicas: (v.replicas as string[]).map((r) => r.trim()),
+    route: (v.route as Route | undefined) ?? 'relay',
+    options: (v.options as Partial<PairOptions> | undefined) ?? {},
+    ...limits,
+    origin,
+  };
+}
+
+/** The `[user@]address[:port]` another host reaches HOST with, from the fleet's host entries; undefined: its name as written. */
+export function reachSpec(hosts: ReadonlyMap<string, FleetHost>, host: string, from: string): string | undefined {
+  const h = hosts.get(host);
+  if (!h) return undefined;
+  const a = { ...h.reach, ...h.from[from] };
+  if (a.address === undefined && a.user === undefined && a.port === undefined) return undefined;
+  // The host's own name supplies what the entry leaves out (`user@name:port` -> its parts).
+  const m = /^(?:([^@]+)@)?(.*?)(?::(\d+))?$/.exec(host)!;
+  const user = a.user ?? m[1];
+  const address = a.address ?? m[2]!;
+  const port = a.port ?? (m[3] !== undefined ? Number(m[3]) : undefined);
+  const addr = address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+  return validateHostSpec(`${user ? `${user}@` : ''}${addr}${port !== undefined ? `:${port}` : ''}`);
+}
+
+/** The pair with how its hosts reach each other (for push and pull), from the fleet's host entries. */
+export function withReach(pair: ReplicationPair, hosts: ReadonlyMap<string, FleetHost>): ReplicationPair {
+  const target = reachSpec(hosts, pair.target.host, pair.source.host);
+  const source = reachSpec(hosts, pair.source.host, pair.target.host);
+  if (target === undefined && source === undefined) return pair;
+  return { ...pair, reach: { ...(target !== undefined ? { target } : {}), ...(source !== undefined ? { source } : {}) } };
+}
+
+/** Read a fleet file: its hosts, groups and pairs (groups' replicas expanded to pairs), each invalid entry with its place. */
+export function readFleetDefinition(f: PairsFile): FleetDefinition {
+  const out: FleetDefinition = { hosts: [], groups: [], entries: [] };
+  const invalid = (origin: PairOrigin, entry: unknown, reason: string) => out.entries.push({ ok: false, origin, entry, reason });
+  const whole = (reason: string) => (invalid({ kind: 'file', file: f.file, index: -1 }, undefined, reason), out);
+  if (f.text === undefined) return whole(`cannot be read: ${f.error ?? 'unknown error'}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(f.text);
+  } catch (e) {
+    return whole(`is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!isObject(json)) return whole('must be an object {"hosts": {...}, "groups": [...], "pairs": [...]}');
+  // Other top-level keys (a "comment", a reader's own section) are left to their readers; the JSON Schema flags typos in the editor.
+
+  const hosts = new Map<string, FleetHost>();
+  if (json.hosts !== undefined) {
+    if (!isObject(json.hosts)) invalid({ kind: 'file', file: f.file, index: -1, section: 'hosts' }, json.hosts, '"hosts" must be an object keyed by host name');
+    else
+      Object.entries(json.hosts).forEach(([name, v], index) => {
+        const origin: PairOrigin = { kind: 'file', file: f.file, index, section: 'hosts', name };
+        const h = checkHost(name, v, origin);
+        if ('reason' in h) invalid(origin, v, h.reason);
+        else hosts.set(name, h);
+      });
+  }
+  out.hosts = [...hosts.values()];
+  const reach = (e: PairEntry): PairEntry => (e.ok ? { ...e, pair: withReach(e.pair, hosts) } : e);
+
+  if (json.groups !== undefined) {
+    if (!Array.isArray(json.groups)) invalid({ kind: 'file', file: f.file, index: -1, section: 'groups' }, json.groups, '"groups" must be an array');
+    else {
+      const names = new Map<string, FleetGroup>();
+      json.groups.forEach((v, index) => {
+        const origin: PairOrigin = {
+          kind: 'file',
+          file: f.file,
+          index,
+          section: 'groups',
+          ...(isObject(v) && typeof v.name === 'string' ? { name: v.name } : {}),
+        };
+        const g = checkGroup(v, origin);
+        if ('reason' in g) return void invalid(origin, v, g.reason);
+        const prev = names.get(g.name);
+        if (prev) return void invalid(origin, v, `duplicate: the group ${g.name} is already defined in ${describeOrigin(prev.origin)}`);
+        names.set(g.name, g);
+        out.groups.push(g);
+        const label = typeof (v as Record<string, unknown>).label === 'string' ? String((v as Record<string, unknown>).label) : g.name;
+        g.replicas.forEach((replica, r) => {
+          const e = checkEntry(
+            { source: g.primary, target: replica, route: g.route, label: g.replicas.length > 1 ? `${label} → ${replica}` : label, options: g.options },
+            { ...origin, replica: r },
+          );
+          out.entries.push(reach(e.ok ? { ...e, pair: { ...e.pair, group: g.name, limits: limitsOf(g) } } : e));
+        });
+      });
+    }
+  }
+
+  if (json.pairs !== undefined) {
+    if (!Array.isArray(json.pairs)) invalid({ kind: 'file', file: f.file, index: -1 }, json.pairs, '"pairs" must be an array');
+    else json.pairs.forEach((p, index) => out.entries.push(reach(checkEntry(p, { kind: 'file', file: f.file, index }))));
+  }
+  return out;
+}
+
+function limitsOf(g: FleetGroup): ReplicationPair['limits'] {
+  return {
+    ...(g.staleAfterSeconds !== undefined ? { staleAfterSeconds: g.staleAfterSeconds } : {}),
+    ...(g.maxLagSeconds !== undefined ? { maxLagSeconds: g.maxLagSeconds } : {}),
+  };
+}
+
+/** The entries of one fleet file (fleet.ts's hosts and groups aside). */
+export function fileEntries(f: PairsFile): PairEntry[] {
+  return readFleetDefinition(f).entries;
+}
+
+/**
+ * All entries: the settings' first, then the workspace files'. A settings pair wins over a file pair
+ * with the same id (the file's entry is not listed; the settings entry says it overrides it); a
+ * second entry with an id already listed from the same place is invalid ("duplicate").
+ */
+export function collectPairs(settings: { value: unknown; scope: 'user' | 'workspace' | 'folder' }, files: readonly PairsFile[]): PairEntry[] {
+  return collectDefinition(settings, files).entries;
+}
+
+/** collectPairs, with the files' hosts and groups (a host or group defined twice: the first wins, the second is an invalid entry). */
+export function collectDefinition(settings: { value: unknown; scope: 'user' | 'workspace' | 'folder' }, files: readonly PairsFile[]): FleetDefinition {
+  const out: FleetDefinition = { hosts: [], groups: [], entries: [] };
+  const byId = new Map<string, ValidPair>();
+  const add = (e: PairEntry) => {
+    if (!e.ok) return void out.entries.push(e);
+    const prev = byId.get(e.pair.id);
+    if (prev) {
+      if (prev.origin.kind === 'settings' && e.origin.kind === 'file') {
+        prev.overrides ??= e.origin;
+        return;
+      }
+      return void out.entries.push({
+        ok: false,
+        origin: e.origin,
+        entry: e.spec,
+        reason: `duplicate: the pair ${e.pair.id} is already defined in ${describeOrigin(prev.origin)}`,
+      });
+    }
+    byId.set(e.pair.id, e);
+    out.entries.push(e);
+  };
+  const v = settings.value;
+  if (v !== undefined && v !== null) {
+    if (!Array.isArray(v))
+      out.entries.push({
+        ok: false,
+        origin: { kind: 'settings', scope: settings.scope, index: -1 },
+        entry: v,
+        reason: 'zfsFleet.pairs must be an array of {source, target, route?, label?, options?}',
+      });
+    else v.forEach((entry, index) => add(checkEntry(entry, { kind: 'settings', scope: settings.scope, index })));
+  }
+  const defs = files.map(readFleetDefinition);
+  const hosts = new Map<string, FleetHost>();
+  const groups = new Map<string, FleetGroup>();
+  for (const d of defs) {
+    for (const h of d.hosts) {
+      const prev = hosts.get(h.name);
+      if (prev)
+        out.entries.push({
+          ok: false,
+          origin: h.origin,
+          entry: undefined,
+          reason: `duplicate: the host ${h.name} is already defined in ${describeOrigin(prev.origin)}`,
+        });
+      else hosts.set(h.name, h);
+    }
+    for (const g of d.groups) {
+      const prev = groups.get(g.name);
+      if (prev)
+        out.entries.push({
+          ok: false,
+          origin: g.origin,
+          entry: undefined,
+          reason: `duplicate: the group ${g.name} is already defined in ${describeOrigin(prev.origin)}`,
+        });
+      else groups.set(g.name, g);
+    }
+  }
+  out.hosts = [...hosts.values()];
+  out.groups = [...groups.values()];
+  for (const d of defs) for (const e of d.entries) add(e);
+  // Every pair (the settings' too) reaches its hosts as the files' host entries say.
+  for (const e of out.entries) if (e.ok) e.pair = withReach(e.pair, hosts);
+  return out;
+}
