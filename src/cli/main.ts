@@ -195,6 +195,9 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
       case '--write':
         opts.write = true;
         break;
+      case '--all':
+        opts.all = true;
+        break;
       case '--group':
         opts.group = value(i++, a);
         break;
@@ -256,17 +259,17 @@ const COMMON_OPTIONS = ['--ssh-config', '--known-hosts', '--zfs', '--zpool', '--
 export const VERBS: Record<string, { usage: string; options: string[] }> = {
   hosts: { usage: 'hosts [HOST...]', options: [] },
   ls: { usage: 'ls HOST[:DATASET] [--snapshots]', options: ['--snapshots', '-t'] },
-  status: { usage: 'status SRC DST [--route R]', options: ['--route'] },
+  status: { usage: 'status SRC DST [--route R] | status group NAME | status --all', options: ['--route', '--all', '--fleet', '--pairs'] },
   diagnose: {
     usage: 'diagnose SRC DST [--fix [--yes] [--confirm-base DATASET]] [--stalled-after SECONDS]',
     options: ['--fix', '--yes', '-y', '--stalled-after', '--route', '--fleet', '--pairs', '--confirm-base', '--store'],
   },
   plan: {
-    usage: 'plan sync SRC DST | plan rollback HOST:DS@SNAP | plan rebase HOST:CLONE --onto HOST:DS@SNAP',
+    usage: 'plan sync SRC DST | plan group NAME | plan rollback HOST:DS@SNAP | plan rebase HOST:CLONE --onto HOST:DS@SNAP',
     options: ['--route', '--snapshot', '--no-bookmark', '--destroy-clones', '--onto', '--keep-data', '--drop-data', '--fleet', '--pairs'],
   },
   sync: {
-    usage: 'sync SRC DST [--route relay|push|pull] [--snapshot NAME] [--no-bookmark] [--yes]',
+    usage: 'sync SRC DST [--route relay|push|pull] [--snapshot NAME] [--no-bookmark] [--yes] | sync group NAME [--yes]',
     options: ['--route', '--snapshot', '--no-bookmark', '--yes', '-y', '--fleet', '--pairs', '--confirm-base', '--store'],
   },
   rollback: {

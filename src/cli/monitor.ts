@@ -60,6 +60,10 @@ function scope(o: MonitorOptions, fleet: { hosts: string[]; pairs: ReplicationPa
   return { hosts, pairs: fleet.pairs.filter((p) => set.has(p.source.host) && set.has(p.target.host)) };
 }
 
+function inPair(p: ReplicationPair, host: string, dataset: string): boolean {
+  return [p.source, p.target].some((e) => e.host === host && (dataset === e.name!.full || dataset.startsWith(`${e.name!.full}/`)));
+}
+
 async function listHosts(fleet: Fleet, hosts: string[]): Promise<HostResult[]> {
   fleet.setHosts(hosts);
   const results = await mapLimit(hosts, 8, (h) => fleet.host(h).listing());
@@ -91,7 +95,10 @@ async function gather(fleet: Fleet, o: MonitorOptions): Promise<{ facts: FleetFa
   if (hosts.length === 0) throw new UsageError(`no hosts: give HOST... or a fleet file (--fleet FILE, default ./${PAIRS_FILE})`);
   const [results, history] = await Promise.all([listHosts(fleet, hosts), readHistory(o)]);
   if (history.problem) problems.push(history.problem);
-  return { facts: fleetFacts({ hosts: results, pairs, history: history.runs, now: Date.now() }), problems };
+  const facts = fleetFacts({ hosts: results, pairs, history: history.runs, now: Date.now() });
+  // --group: its hosts and pools, and only its datasets (the primary, the replicas, and their children).
+  if (o.group !== undefined) facts.datasets = facts.datasets.filter((d) => pairs.some((p) => inPair(p, d.host, d.dataset)));
+  return { facts, problems };
 }
 
 /** `check`: the plugin's text (or --json) on stdout; the exit code is the state (0..3). */

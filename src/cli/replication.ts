@@ -22,6 +22,8 @@ import type { Diagnosis } from '../core/replication/diagnose.js';
 import { planToShell, renderPlan, type Plan } from '../core/replication/plan.js';
 import { pairState } from '../core/replication/state.js';
 import { planSync, sshToSource, sshToTarget } from '../core/replication/sync.js';
+import { formatGroupStatus, groupStatus } from '../core/replication/group.js';
+import type { HostListing } from '../core/fleet/listing.js';
 import { safeText } from '../core/text.js';
 import { shellQuote } from '../core/zfs/quote.js';
 import { fleetDefinition } from './fleetFile.js';
@@ -63,9 +65,15 @@ export interface ReplicationOptions {
   fleetFile?: string;
   /** The dataset name the user typed to let a plan destroy a pair's newest common snapshot there. */
   confirmBase?: string;
+  /** status --all: every group and pair of the fleet file. */
+  all?: boolean;
 }
 
 export const REPLICATION_USAGE = `  status SRC DST [--route R]            the state of a replication pair (SRC and DST are HOST:DATASET)
+  status group NAME | status --all      a group's replicas against its primary (--all: every group and
+                                        pair of the fleet file): level, behind, conflicts, what to run
+  plan group NAME                       the sync plan of each replica of a group
+  sync group NAME [--yes]               sync each replica of a group in turn (each plan shown, as sync)
   diagnose SRC DST [--fix [--yes]] [--stalled-after SECONDS]
                                         why a pair fails, and one ordered fix plan (a zfs send/recv
                                         running longer than --stalled-after, default 3600, is stalled)
@@ -273,6 +281,16 @@ async function planOnly(app: App, o: ReplicationOptions, out: Out): Promise<numb
   let pair: ReplicationPair | undefined;
   let extraPreview: string | undefined;
   switch (what) {
+    case 'group': {
+      const pairs = await groupPairs(app, o, rest.positional[0]);
+      app.fleet.setHosts([...new Set(pairs.flatMap((p) => [p.source.host, p.target.host]))]);
+      for (const [i, p] of pairs.entries()) {
+        if (!o.json) out(`${i ? '\n' : ''}=== ${p.id}`);
+        const review = await reviewOf(app, (await syncPlan(app, p, syncOptions(rest))).plan, { pair: p });
+        printPlan(review, o, out, '--yes');
+      }
+      return 0;
+    }
     case 'sync':
       pair = pairOf(rest);
       app.fleet.setHosts([pair.source.host, pair.target.host]);
@@ -291,10 +309,82 @@ async function planOnly(app: App, o: ReplicationOptions, out: Out): Promise<numb
       break;
     }
     default:
-      throw new UsageError(`plan what? sync, rollback or rebase (got '${what ?? ''}')`);
+      throw new UsageError(`plan what? sync, group, rollback or rebase (got '${what ?? ''}')`);
   }
   const review = await reviewOf(app, plan, { ...(pair ? { pair } : {}), ...(extraPreview ? { extraPreview } : {}) });
   printPlan(review, o, out, '--yes');
+  return 0;
+}
+
+/** The pairs of a group of the fleet file (one per replica); a usage error naming the groups there are otherwise. */
+async function groupPairs(app: App, o: ReplicationOptions, name: string | undefined): Promise<ReplicationPair[]> {
+  if (!name) throw new UsageError('expected a group name (group NAME)');
+  const all = await app.configuredPairs();
+  const pairs = all.filter((p) => p.group === name);
+  if (pairs.length === 0) {
+    const groups = [...new Set(all.flatMap((p) => (p.group ? [p.group] : [])))];
+    throw new UsageError(`no group ${name} in the fleet file${o.fleetFile ? ` ${o.fleetFile}` : ''} (${groups.join(', ') || 'none defined'})`);
+  }
+  return pairs;
+}
+
+/** Every host's listing, or why it could not be listed (one host down does not hide the others). */
+async function listingsOf(app: App, hosts: readonly string[]): Promise<Map<string, HostListing | { error: string }>> {
+  const unique = [...new Set(hosts)];
+  app.fleet.setHosts(unique);
+  const settled = await Promise.allSettled(unique.map(async (h) => (await app.freshListings([h]))[0]!));
+  return new Map(
+    unique.map((h, i) => {
+      const r = settled[i]!;
+      return [h, r.status === 'fulfilled' ? r.value : { error: safeText(((r.reason as Error).message ?? String(r.reason)).split('\n')[0]!) }];
+    }),
+  );
+}
+
+/** `status group NAME` / `status --all`: each group's replicas (a pair outside groups is a group of one, named by its id). */
+async function groupsStatus(app: App, o: ReplicationOptions, out: Out): Promise<number> {
+  const pairs = o.all ? await app.configuredPairs() : await groupPairs(app, o, o.positional[1]);
+  if (pairs.length === 0) throw new UsageError('the fleet file has no groups or pairs (--fleet FILE, default ./.zfs-fleet.json)');
+  const byGroup = new Map<string, ReplicationPair[]>();
+  for (const p of pairs) byGroup.set(p.group ?? p.id, [...(byGroup.get(p.group ?? p.id) ?? []), p]);
+  const listings = await listingsOf(
+    app,
+    pairs.flatMap((p) => [p.source.host, p.target.host]),
+  );
+  const statuses = [...byGroup].map(([name, ps]) => groupStatus(name, ps, listings));
+  if (o.json)
+    out(
+      JSON.stringify(
+        statuses.map((g) => ({
+          ...g,
+          replicas: g.replicas.map(({ pair, state, ...r }) => ({ pair: pair.id, ...r, ...(state ? { status: state.status, base: state.base } : {}) })),
+        })),
+        null,
+        2,
+      ),
+    );
+  else out(statuses.map(formatGroupStatus).join('\n\n'));
+  // Like status: the state is the output; 1 only when a host could not be listed.
+  return [...listings.values()].some((l) => 'error' in l) ? 1 : 0;
+}
+
+/** `sync group NAME`: each replica's sync flow in turn (each plan shown, each run with --yes); a failed replica does not stop the others. */
+async function syncGroup(app: App, o: ReplicationOptions, out: Out): Promise<number> {
+  const pairs = await groupPairs(app, o, o.positional[1]);
+  app.fleet.setHosts([...new Set(pairs.flatMap((p) => [p.source.host, p.target.host]))]);
+  const failed: string[] = [];
+  for (const [i, pair] of pairs.entries()) {
+    if (!o.json) out(`\n=== ${pair.id}`);
+    // --snapshot NAME: taken once, by the first replica's sync; the others are synced up to it.
+    const options = i > 0 && o.snapshot !== undefined ? { ...syncOptions({ ...o, snapshot: undefined }), upTo: o.snapshot } : syncOptions(o);
+    try {
+      exitOf(await syncFlow(app, cliUI(o, out, '--yes'), pair, options), o, out);
+    } catch (e) {
+      failed.push(pair.id);
+      process.stderr.write(`zfs-fleet: ${pair.id}: ${safeText((e as Error).message)}\n`);
+    }
+  }
+  if (failed.length) throw new Error(`${failed.length} of ${pairs.length} replica(s) failed: ${failed.join(', ')}`);
   return 0;
 }
 
@@ -315,6 +405,7 @@ async function verb(command: string, app: App, o: ReplicationOptions, out: Out):
   const fleet = app.fleet;
   switch (command) {
     case 'status': {
+      if (o.all || o.positional[0] === 'group') return groupsStatus(app, o, out);
       const pair = pairOf(o);
       fleet.setHosts([pair.source.host, pair.target.host]);
       const [src, dst] = await app.freshListings([pair.source.host, pair.target.host]);
@@ -337,6 +428,7 @@ async function verb(command: string, app: App, o: ReplicationOptions, out: Out):
     case 'plan':
       return planOnly(app, o, out);
     case 'sync': {
+      if (o.positional[0] === 'group') return syncGroup(app, o, out);
       const pair = pairOf(o);
       fleet.setHosts([pair.source.host, pair.target.host]);
       return exitOf(await syncFlow(app, cliUI(o, out, '--yes'), pair, syncOptions(o)), o, out);

@@ -3,8 +3,8 @@
  * entries give. The lab hosts' own ssh knows the others by address only (test/lab/lab.sh), as in a
  * real fleet: a push to `ovh3` (the operator's alias) fails on off1, and succeeds once the file says
  * how off1 reaches ovh3 (`hosts.ovh3`: 127.0.0.1, its port, root); a pull reaches the source the
- * same way; a replica on the primary's own host is piped there, without ssh. `check --group` reads
- * the same file.
+ * same way; a replica on the primary's own host is piped there, without ssh. The group verbs
+ * (`plan|sync|status group`, `status --all`) and `check --group` read the same file.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -54,6 +54,7 @@ beforeAll(async () => {
   sh('ovh3', `zfs create ${q(R2)}`);
   sh('off2', `zfs create ${q(R3)}`);
   await makeSource(`${R1}/data`, SNAPS.slice(0, 2));
+  expect(SNAPS.length).toBeGreaterThan(2);
 }, 120_000);
 
 afterAll(async () => {
@@ -70,25 +71,21 @@ describe('the fleet file on the lab', () => {
     expect(sh('ovh3', `zfs list -H -o name ${q(`${R2}/data`)} 2>/dev/null || true`).trim()).toBe('');
   }, 120_000);
 
-  it("push with the hosts entries: off1 reaches ovh3 as the file says; the target has the source's snapshots", async () => {
-    const file = fleetFile(true);
-    const plan = await run('plan', 'sync', PRIMARY, TO_OVH3, '--fleet', file);
-    expect(plan.code).toBe(0);
-    expect(plan.stdout).toMatch(/ssh -o BatchMode=yes -p \d+ -- root@127\.0\.0\.1/);
-    const r = await run('sync', PRIMARY, TO_OVH3, '--fleet', file, '--yes');
+  it('plan group: the push to ovh3 reaches it as the hosts entry says; the replica on off1 is piped there, without ssh', async () => {
+    const r = await run('plan', 'group', 'data', '--fleet', fleetFile(true));
+    expect(r.code, r.stderr).toBe(0);
+    const [toOvh3, toCopy] = r.stdout.split(/^=== /m).slice(1);
+    expect(toOvh3).toMatch(/ssh -o BatchMode=yes -p \d+ -- root@127\.0\.0\.1/);
+    expect(toCopy).toMatch(/zfs send .* \| zfs recv/);
+    expect(toCopy).not.toMatch(/\bssh\b/);
+  }, 60_000);
+
+  it("sync group: each replica synced in turn; both have the primary's snapshots", async () => {
+    const r = await run('sync', 'group', 'data', '--fleet', fleetFile(true), '--yes');
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(guids('ovh3', `${R2}/data`)).toEqual(guids('off1', `${R1}/data`));
-  }, 180_000);
-
-  it('a replica on the primary host is piped there, without ssh', async () => {
-    const file = fleetFile(true);
-    const plan = await run('plan', 'sync', PRIMARY, LOCAL_COPY, '--fleet', file);
-    expect(plan.stdout).toMatch(/zfs send .* \| zfs recv/);
-    expect(plan.stdout).not.toMatch(/\bssh\b/);
-    const r = await run('sync', PRIMARY, LOCAL_COPY, '--fleet', file, '--yes');
-    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(guids('off1', `${R1}/copy`)).toEqual(guids('off1', `${R1}/data`));
-  }, 180_000);
+  }, 240_000);
 
   it('pull: off2 reaches off1 as the file says', async () => {
     const r = await run('sync', PRIMARY, TO_OFF2, '--fleet', fleetFile(true), '--yes');
@@ -96,10 +93,26 @@ describe('the fleet file on the lab', () => {
     expect(guids('off2', `${R3}/data`)).toEqual(guids('off1', `${R1}/data`));
   }, 180_000);
 
-  it('check --group takes the group from the same file: both replicas in sync', async () => {
+  it('status --all: after a new snapshot on the primary, every replica is behind 1, with what to run', async () => {
+    sh('off1', `zfs snapshot ${q(`${R1}/data@${SNAPS[2]}`)}`);
+    const r = await run('status', '--all', '--fleet', fleetFile(true));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`group data: ${PRIMARY} (newest @${SNAPS[2]}): not level`);
+    expect(r.stdout.match(/behind 1 {2}base @/g)).toHaveLength(3);
+    expect(r.stdout).toContain(`-> zfs-fleet sync ${PRIMARY} ${LOCAL_COPY}`);
+    expect(r.stdout).toContain(`group ${PRIMARY}->${TO_OFF2}:`);
+    const j = JSON.parse((await run('status', 'group', 'data', '--fleet', fleetFile(true), '--json')).stdout) as { replicas: { position: string }[] }[];
+    expect(j[0]!.replicas.map((x) => x.position)).toEqual(['behind', 'behind']);
+    const none = await run('status', 'group', 'nope', '--fleet', fleetFile(true));
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no group nope in the fleet file .*\(data\)/);
+  }, 120_000);
+
+  it('check --group takes the group from the same file: behind within its maxLag is OK', async () => {
     const r = await run('check', '--fleet', fleetFile(true), '--group', 'data');
-    expect(r.stdout).toContain(`${PRIMARY}->${TO_OVH3}: in sync`);
-    expect(r.stdout).toContain(`${PRIMARY}->${LOCAL_COPY}: in sync`);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toContain(`${PRIMARY}->${TO_OVH3}: behind by 1 snapshot(s)`);
+    expect(r.stdout).toContain(`${PRIMARY}->${LOCAL_COPY}: behind by 1 snapshot(s)`);
     expect(r.stdout).not.toContain(TO_OFF2);
     const bad = await run('check', '--fleet', fleetFile(true), '--group', 'nope');
     expect(bad.code).toBe(3);

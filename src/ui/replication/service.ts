@@ -12,8 +12,8 @@ import { readSettings, SECTION } from '../settings.js';
 import type { FleetTreeModel } from '../../core/fleet/treeModel.js';
 import { DOC_SCHEME, ReadOnlyDocuments } from './documents.js';
 import { PAIRS_FILE } from '../../core/fleet/pairSpecs.js';
-import { PairsStore, type PairNode } from './pairsStore.js';
-import { PairsTreeProvider } from './pairsTree.js';
+import { PairsStore } from './pairsStore.js';
+import { PairsTreeProvider, type ReplicationNode } from './pairsTree.js';
 
 export class Replication implements vscode.Disposable {
   readonly docs = new ReadOnlyDocuments();
@@ -22,7 +22,7 @@ export class Replication implements vscode.Disposable {
   readonly pairs: PairsStore;
   /** The Replication view's TreeDataProvider: renders `pairs` with the Hosts model's listings. */
   readonly pairsView: PairsTreeProvider;
-  readonly view: vscode.TreeView<PairNode>;
+  readonly view: vscode.TreeView<ReplicationNode>;
   /** Tests only: pretend the workspace is (not) trusted. */
   trustOverride?: boolean;
   private readonly disposables: vscode.Disposable[] = [];
@@ -39,7 +39,7 @@ export class Replication implements vscode.Disposable {
       async () => (await this.history.read(500)).entries,
     );
     this.pairsView = new PairsTreeProvider(this.pairs, hosts);
-    this.view = vscode.window.createTreeView<PairNode>('zfsFleet.pairs', { treeDataProvider: this.pairsView });
+    this.view = vscode.window.createTreeView<ReplicationNode>('zfsFleet.pairs', { treeDataProvider: this.pairsView });
     const watcher = vscode.workspace.createFileSystemWatcher(`**/${PAIRS_FILE}`);
     const reload = () => void this.pairs.reload();
     this.disposables.push(

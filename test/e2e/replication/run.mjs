@@ -88,6 +88,9 @@ writeFileSync(
         { source: `off1:${src}`, target: `ovh3:rpool/${root}/fromfile`, label: 'from file' },
         { source: 'off1', target: `ovh3:rpool/${root}/x` },
       ],
+      // A host only the fleet file names (the Hosts view shows it), and a group of two replicas.
+      hosts: { off2: { labels: ['e2e'] } },
+      groups: [{ name: 'e2e-fanout', primary: `off1:${src}`, replicas: [`ovh3:rpool/${root}/g1`, `off2:zfs-nvme/${root}/g2`] }],
     },
     null,
     2,

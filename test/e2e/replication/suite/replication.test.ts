@@ -114,7 +114,7 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
 
   test('pairs come from the settings and .zfs-fleet.json; invalid entries are rows with their reason; settings win', async () => {
     const nodes = await pairNodes();
-    const pairs = nodes.filter((n): n is Extract<PairNode, { kind: 'pair' }> => n.kind === 'pair');
+    const pairs = nodes.filter((n): n is Extract<PairNode, { kind: 'pair' }> => n.kind === 'pair' && n.entry.pair.group === undefined);
     const invalid = nodes.filter((n): n is Extract<PairNode, { kind: 'invalid' }> => n.kind === 'invalid');
     assert.deepEqual(pairs.map((p) => p.entry.pair.id).sort(), [FILE_ID, SYNC_ID].sort());
     const sync = pairs.find((p) => p.entry.pair.id === SYNC_ID)!;
@@ -133,6 +133,25 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     assert.ok(v.tooltip.some(([k, val]) => k === 'Defined in' && val.includes('.zfs-fleet.json')));
     // Every view row has a short description and a full tooltip.
     assert.equal(await pairDescription(SYNC_ID), 'never sent');
+  });
+
+  test("the fleet file's group is a row with its replicas as children; its hosts join the Hosts view", async () => {
+    const rows = await api.ctx.replication.pairsView.getChildren();
+    const group = rows.find((r) => r.kind === 'group' && r.name === 'e2e-fanout');
+    assert.ok(group && group.kind === 'group', `no group row: ${rows.map((r) => r.id).join(', ')}`);
+    const children = await api.ctx.replication.pairsView.getChildren(group);
+    assert.deepEqual(
+      children.map((c) => c.kind === 'pair' && c.entry.pair.target.host),
+      ['ovh3', 'off2'],
+    );
+    assert.equal(api.ctx.replication.pairsView.getParent(children[0]!), group);
+    assert.match(api.ctx.replication.pairsView.view(group).description, /^off1:\S.* → 2 replica\(s\), 0 in sync$/);
+    // off2 is in no setting: the fleet file's hosts are listed with zfsFleet.hosts.
+    const hosts = api.ctx.tree.getChildren().map((n) => n.id);
+    assert.ok(
+      hosts.some((id) => id.includes('off2')),
+      `Hosts view: ${hosts.join(', ')}`,
+    );
   });
 
   test('Sync Pair: a full send through the relay, then incremental; guids equal after; state "in sync"', async () => {
