@@ -1,5 +1,8 @@
 // Runs the product: the packaged extension in a real VS Code (code-server) against the running lab.
-// Called by scripts/start.sh after the lab is up, the .vsix built and code-server installed.
+// Called by scripts/start.sh after the lab is up (with seed 000's incident), the .vsix built and
+// code-server installed. The workspace holds the lab's fleet file, so the Replication view, the
+// timeline and Diagnose show real state at the first click.
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { installVsix, makeProfile, startCodeServer } from '../test/e2e/lib/codeServer.mjs';
 
@@ -10,14 +13,43 @@ const port = Number(process.env.PORT ?? 8080);
 const profile = await makeProfile({
   root: path.join(lab, 'vscode'),
   settings: {
-    'zfsFleet.hosts': ['off1', 'ovh3', 'off2'],
     'zfsFleet.sshConfigPath': path.join(lab, 'ssh_config'),
     'zfsFleet.knownHostsPath': path.join(lab, 'known_hosts'),
   },
 });
+
+/** The lab's fleet: its three hosts (as the other hosts reach them: by address), a group, pairs, and the incident pair. */
+function labFleet() {
+  const hosts = JSON.parse(readFileSync(path.join(lab, 'lab.json'), 'utf8')).hosts;
+  const entry = (h) => ({ labels: [h.role], address: h.hostName, port: h.port, user: h.user });
+  return {
+    $schema: path.join(root, 'schemas/zfs-fleet.schema.json'),
+    hosts: Object.fromEntries(hosts.map((h) => [h.name, entry(h)])),
+    groups: [
+      {
+        name: 'products',
+        primary: 'off1:zfs-hdd/off/products',
+        replicas: ['ovh3:rpool/off/products', 'off2:zfs-nvme/replicas/off-products'],
+        route: 'push',
+        staleAfter: '7h',
+        maxLag: '1d',
+      },
+    ],
+    pairs: [
+      { source: 'off1:zfs-hdd/off/images', target: 'ovh3:rpool/off/images', route: 'pull', label: 'images' },
+      { source: 'off1:zfs-hdd/off/users', target: 'ovh3:rpool/off/users', label: 'users' },
+      { source: 'off1:zfs-hdd/incident/products', target: 'ovh3:rpool/incident/products', label: 'incident: pruned base, modified replica, staging clone' },
+    ],
+  };
+}
+const fleetFile = path.join(profile.workspaceDir, '.zfs-fleet.json');
+writeFileSync(fleetFile, JSON.stringify(labFleet(), null, 2) + '\n');
+
 await installVsix(profile, path.join(root, 'dist/zfs-fleet.vsix'));
 const server = await startCodeServer(profile, { port });
-console.log(`\nZFS Fleet is running in VS Code (code-server) against the lab:\n\n    ${server.url}\n\nOpen it in a browser and click the ZFS Fleet icon in the activity bar. Ctrl-C stops it (the lab keeps running: npm run lab -- down).`);
+console.log(
+  `\nZFS Fleet is running in VS Code (code-server) against the lab:\n\n    ${server.url}\n\nOpen it in a browser and click the ZFS Fleet icon in the activity bar: the workspace holds the lab's fleet file (${fleetFile}). Ctrl-C stops it (the lab keeps running: npm run lab -- down).`,
+);
 const stop = async () => {
   await server.stop();
   process.exit(0);

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 bash test/lab/lab.sh up
+bash test/lab/lab.sh incident   # seed 000 on datasets of its own: the Replication view shows it first
 npm run --silent package
 bash scripts/install-code-server.sh
 exec node scripts/start.mjs

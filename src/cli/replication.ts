@@ -346,12 +346,15 @@ async function groupsStatus(app: App, o: ReplicationOptions, out: Out): Promise<
   const pairs = o.all ? await app.configuredPairs() : await groupPairs(app, o, o.positional[1]);
   if (pairs.length === 0) throw new UsageError('the fleet file has no groups or pairs (--fleet FILE, default ./.zfs-fleet.json)');
   const byGroup = new Map<string, ReplicationPair[]>();
-  for (const p of pairs) byGroup.set(p.group ?? p.id, [...(byGroup.get(p.group ?? p.id) ?? []), p]);
+  for (const p of pairs) byGroup.set(p.group ?? `\0${p.id}`, [...(byGroup.get(p.group ?? `\0${p.id}`) ?? []), p]);
   const listings = await listingsOf(
     app,
     pairs.flatMap((p) => [p.source.host, p.target.host]),
   );
-  const statuses = [...byGroup].map(([name, ps]) => groupStatus(name, ps, listings));
+  // A pair outside groups is a group of one, named by its label or id.
+  const statuses = [...byGroup].map(([key, ps]) =>
+    key.startsWith('\0') ? groupStatus(ps[0]!.label ?? ps[0]!.id, ps, listings, undefined, 'pair') : groupStatus(key, ps, listings),
+  );
   if (o.json)
     out(
       JSON.stringify(

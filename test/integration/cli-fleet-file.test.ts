@@ -100,7 +100,7 @@ describe('the fleet file on the lab', () => {
     expect(r.stdout).toContain(`group data: ${PRIMARY} (newest @${SNAPS[2]}): not level`);
     expect(r.stdout.match(/behind 1 {2}base @/g)).toHaveLength(3);
     expect(r.stdout).toContain(`-> zfs-fleet sync ${PRIMARY} ${LOCAL_COPY}`);
-    expect(r.stdout).toContain(`group ${PRIMARY}->${TO_OFF2}:`);
+    expect(r.stdout).toContain(`pair ${PRIMARY}->${TO_OFF2}: ${PRIMARY}`);
     const j = JSON.parse((await run('status', 'group', 'data', '--fleet', fleetFile(true), '--json')).stdout) as { replicas: { position: string }[] }[];
     expect(j[0]!.replicas.map((x) => x.position)).toEqual(['behind', 'behind']);
     const none = await run('status', 'group', 'nope', '--fleet', fleetFile(true));

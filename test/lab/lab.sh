@@ -516,6 +516,46 @@ zfs snapshot zfs-nvme/obf@autosnap_2024-03-02_00:00:01_daily
 EOF
 }
 
+# Seed 000's incident on its own datasets (npm start shows it): off1:zfs-hdd/incident/products
+# replicated to ovh3:rpool/incident/products up to @20230530-2330; a staging clone of the replica's
+# @20230515-0000; a file written into the replica; then the source took @20230608-1130 and pruned
+# @20230515-0000 and @20230530-2330. A sync now needs the replica rolled back to @20230501-0000, which
+# the clone blocks: Diagnose says so and offers the fix. Idempotent: an existing incident is kept.
+cmd_incident() {
+  local z1 z3
+  z1="$(hdir off1)/zfs"; z3="$(hdir ovh3)/zfs"
+  if "$z3" list -H -o name rpool/incident/products >/dev/null 2>&1; then log "incident already there"; return 0; fi
+  in_ns off1 bash -s <<EOF
+$SEED_HELPERS
+zfs list zfs-hdd/incident >/dev/null 2>&1 && zfs destroy -r zfs-hdd/incident
+zfs create -p zfs-hdd/incident/products
+R=/zfs-hdd/incident/products
+for c in 3017620422003 3274080005003 5449000000996; do product \$R \$c 4 1; done
+zfs snapshot zfs-hdd/incident/products@20230501-0000
+for c in 3017620422003 0737628064502; do product \$R \$c 6 2; done
+zfs snapshot zfs-hdd/incident/products@20230515-0000
+for c in 3245412718649 5000112548167; do product \$R \$c 5 1; done
+zfs snapshot zfs-hdd/incident/products@20230530-2330
+EOF
+  "$z3" create -p rpool/incident || return 1
+  "$z1" send zfs-hdd/incident/products@20230501-0000 | "$z3" recv rpool/incident/products || return 1
+  "$z1" send -I @20230501-0000 zfs-hdd/incident/products@20230530-2330 | "$z3" recv -F rpool/incident/products || return 1
+  "$z3" clone rpool/incident/products@20230515-0000 rpool/incident/staging || return 1
+  in_ns ovh3 bash -s <<EOF
+$SEED_HELPERS
+text /rpool/incident/products/edited-on-the-replica.txt 2 "written on the replica by mistake"
+text /rpool/incident/staging/staging-only.txt 2 "the staging clone's own data"
+EOF
+  in_ns off1 bash -s <<EOF
+$SEED_HELPERS
+for c in 3017620422003 7613035833289; do product /zfs-hdd/incident/products \$c 7 3; done
+zfs snapshot zfs-hdd/incident/products@20230608-1130
+zfs destroy zfs-hdd/incident/products@20230515-0000
+zfs destroy zfs-hdd/incident/products@20230530-2330
+EOF
+  log "incident seeded: off1:zfs-hdd/incident/products -> ovh3:rpool/incident/products (pruned base, modified replica, staging clone)"
+}
+
 # --- commands --------------------------------------------------------------------------------
 host_ok_ssh() { timeout 20 ssh -F "$LAB/ssh_config" -o BatchMode=yes -o ConnectTimeout=5 "$1" zfs list -H -o name >/dev/null 2>&1; }
 
@@ -733,6 +773,8 @@ usage: $(basename "$0") COMMAND
   env                             print export lines (eval "\$($(basename "$0") env)")
   reset [--keys]                  down, wipe pools/state (and keys with --keys), up with fresh seed
   verify                          exit 0 only if every host holds exactly the base seed datasets/snapshots
+  incident                        seed 000's incident on datasets of its own (zfs-hdd/incident,
+                                  rpool/incident): pruned base, modified replica, staging clone
   many-snapshots HOST DATASET N [--flat]
                                   give DATASET (subtree; with --flat: itself) at least N snapshots
 State dir: \$ZFS_FLEET_LAB (default /tmp/zfs-fleet-lab); now: $LAB
@@ -750,6 +792,7 @@ main() {
     reset) cmd_reset "$@" ;;
     verify) cmd_verify ;;
     many-snapshots) cmd_many_snapshots "$@" ;;
+    incident) cmd_incident ;;
     __ns-init) ns_init "$@" ;;
     -h|--help|help) usage ;;
     *) usage >&2; exit 2 ;;

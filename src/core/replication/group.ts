@@ -27,6 +27,8 @@ export interface ReplicaStatus {
 }
 
 export interface GroupStatus {
+  /** A group of the fleet file, or a pair outside groups (shown as a group of one). */
+  kind: 'group' | 'pair';
   name: string;
   /** `HOST:DATASET`. */
   primary: string;
@@ -61,6 +63,7 @@ export function groupStatus(
   pairs: readonly ReplicationPair[],
   listings: ReadonlyMap<string, HostListing | { error: string }>,
   now?: number,
+  kind: GroupStatus['kind'] = 'group',
 ): GroupStatus {
   const primary = pairs[0] ? endpoint(pairs[0].source) : '';
   const src = pairs[0] ? listings.get(pairs[0].source.host) : undefined;
@@ -93,7 +96,7 @@ export function groupStatus(
             : `zfs-fleet diagnose ${args}`;
     return { pair, replica, position, state, behind: state.behind?.count ?? 0, conflicts, instruction };
   });
-  return { name, primary, ...(newestName ? { newest: `@${snapName(newestName)}` } : {}), replicas, level: replicas.every((r) => r.position === 'level') };
+  return { kind, name, primary, ...(newestName ? { newest: `@${snapName(newestName)}` } : {}), replicas, level: replicas.every((r) => r.position === 'level') };
 }
 
 const WORDS: Record<ReplicaPosition, (r: ReplicaStatus) => string> = {
@@ -108,7 +111,7 @@ const WORDS: Record<ReplicaPosition, (r: ReplicaStatus) => string> = {
 
 /** The group as text: a header, one line per replica, its conflicts and instruction indented below. */
 export function formatGroupStatus(g: GroupStatus): string {
-  const lines = [`group ${g.name}: ${g.primary}${g.newest ? ` (newest ${g.newest})` : ''}: ${g.level ? 'every replica level' : 'not level'}`];
+  const lines = [`${g.kind} ${g.name}: ${g.primary}${g.newest ? ` (newest ${g.newest})` : ''}: ${g.level ? 'every replica level' : 'not level'}`];
   const width = Math.max(...g.replicas.map((r) => r.replica.length));
   for (const r of g.replicas) {
     const base = r.state?.base ? `  base @${snapName(r.state.base.source)}` : '';
