@@ -7,11 +7,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readPairsFile } from './pairsFile.js';
 import { runLogOf } from './replication.js';
-import { type Fleet, mapLimit } from '../core/fleet/fleet.js';
+import { gatherFacts, pairsAndProblems } from '../app/health.js';
+import type { Fleet } from '../core/fleet/fleet.js';
 import type { ReplicationPair } from '../core/fleet/pairs.js';
-import { describeOrigin, fileEntries, PAIRS_FILE } from '../core/fleet/pairSpecs.js';
+import { fileEntries, PAIRS_FILE } from '../core/fleet/pairSpecs.js';
 import { evaluateCheck, nagiosText, type CheckThresholds, type Finding } from '../core/monitor/check.js';
-import { fleetFacts, type FleetFacts, type HostResult, type RunRecord } from '../core/monitor/facts.js';
+import type { FleetFacts } from '../core/monitor/facts.js';
 import { prometheusText } from '../core/monitor/metrics.js';
 import { UsageError } from './usage.js';
 
@@ -32,16 +33,7 @@ function readPairs(o: MonitorOptions): { pairs: ReplicationPair[]; problems: Fin
   const read = readPairsFile(o.pairsFile);
   if (read === undefined) return { pairs: [], problems: [] };
   if (read.error !== undefined) throw new UsageError(`--pairs ${read.file}: ${read.error}`);
-  const pairs: ReplicationPair[] = [];
-  const problems: Finding[] = [];
-  for (const e of fileEntries(read)) {
-    if (e.ok) pairs.push(e.pair);
-    else {
-      const where = describeOrigin(e.origin);
-      problems.push({ severity: 'unknown', kind: 'config', subject: where, short: `${where} invalid`, message: `${where}: ${e.reason}` });
-    }
-  }
-  return { pairs, problems };
+  return pairsAndProblems(fileEntries(read));
 }
 
 /** The hosts given, else those of the pairs; pairs are kept when both their hosts are checked. */
@@ -51,38 +43,19 @@ function scope(o: MonitorOptions, pairs: ReplicationPair[]): { hosts: string[]; 
   return { hosts, pairs: pairs.filter((p) => set.has(p.source.host) && set.has(p.target.host)) };
 }
 
-async function listHosts(fleet: Fleet, hosts: string[]): Promise<HostResult[]> {
-  fleet.setHosts(hosts);
-  const results = await mapLimit(hosts, 8, (h) => fleet.host(h).listing());
-  return results.map((r, i) =>
-    r.status === 'fulfilled'
-      ? { host: hosts[i]!, listing: r.value }
-      : { host: hosts[i]!, error: ((r.reason as Error).message ?? String(r.reason)).split('\n')[0]! },
-  );
-}
-
-async function readHistory(o: MonitorOptions): Promise<{ runs: RunRecord[]; problem?: Finding }> {
-  const log = runLogOf(o);
-  const file = log.file;
-  try {
-    return { runs: (await log.read(100_000)).entries };
-  } catch (e) {
-    return {
-      runs: [],
-      problem: { severity: 'unknown', kind: 'config', subject: file, short: 'history unreadable', message: `${file}: ${(e as Error).message}` },
-    };
-  } finally {
-    await log.close?.();
-  }
-}
-
+/** The facts as the extension's Fleet Health view gathers them (app/health.ts), the hosts listed straight from the fleet. */
 async function gather(fleet: Fleet, o: MonitorOptions): Promise<{ facts: FleetFacts; problems: Finding[] }> {
   const { pairs: all, problems } = readPairs(o);
   const { hosts, pairs } = scope(o, all);
   if (hosts.length === 0) throw new UsageError(`no hosts: give HOST... or a pairs file (--pairs FILE, default ./${PAIRS_FILE})`);
-  const [results, history] = await Promise.all([listHosts(fleet, hosts), readHistory(o)]);
-  if (history.problem) problems.push(history.problem);
-  return { facts: fleetFacts({ hosts: results, pairs, history: history.runs, now: Date.now() }), problems };
+  fleet.setHosts(hosts);
+  const runLog = runLogOf(o);
+  try {
+    const gathered = await gatherFacts({ hosts, list: (h) => fleet.host(h).listing(), pairs, runLog });
+    return { facts: gathered.facts, problems: [...problems, ...gathered.problems] };
+  } finally {
+    await runLog.close?.();
+  }
 }
 
 /** `check`: the plugin's text (or --json) on stdout; the exit code is the state (0..3). */
