@@ -21,6 +21,8 @@ export interface FleetSettings {
   rememberPassphrases: 'ask' | 'never';
   /** The fleet store's URL or file; undefined: `$ZFS_FLEET_STORE`, else the default file (as the CLI). */
   store: string | undefined;
+  /** How often the Fleet Health view lists the hosts again, seconds; 0: only on Refresh. */
+  pollIntervalSeconds: number;
 }
 
 export const SECTION = 'zfsFleet';
@@ -51,7 +53,14 @@ export function readSettings(): FleetSettings {
     hostConcurrency: c.get('hostConcurrency', 8),
     rememberPassphrases: c.get<string>('rememberPassphrases', 'ask') === 'never' ? 'never' : 'ask',
     store: c.get<string>('store', '').trim() || undefined,
+    pollIntervalSeconds: pollInterval(c.get<unknown>('pollIntervalSeconds', 300)),
   };
+}
+
+/** 0 (off) or at least 10 seconds; anything that is not a number: the default, 300. */
+function pollInterval(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return 300;
+  return v === 0 ? 0 : Math.max(10, Math.round(v));
 }
 
 /** Where a list setting is written: where it is defined now (folder, workspace settings), else the user settings. */
