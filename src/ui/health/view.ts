@@ -15,7 +15,6 @@ import type { PairEntry } from '../../core/fleet/pairSpecs.js';
 import type { FleetTreeModel } from '../../core/fleet/treeModel.js';
 import { formatTime } from '../../core/format.js';
 import type { Logger } from '../../core/log.js';
-import { DEFAULT_THRESHOLDS } from '../../core/monitor/check.js';
 import type { PairsStore } from '../replication/pairsStore.js';
 import { readSettings, SECTION } from '../settings.js';
 import { healthRows, statusSummary, type HealthNode, type HealthRow } from './rows.js';
@@ -38,7 +37,7 @@ export function extensionHealthSource(deps: { fleet: Fleet; model: FleetTreeMode
     listing,
     pairs: async () => (await deps.pairs.allNodes()).flatMap((n): PairEntry[] => (n.kind === 'pair' || n.kind === 'invalid' ? [n.entry] : [])),
     runLog: deps.runLog,
-    thresholds: () => DEFAULT_THRESHOLDS,
+    thresholds: () => readSettings().healthThresholds,
   });
 }
 
@@ -85,6 +84,7 @@ export class FleetHealth implements vscode.TreeDataProvider<HealthNode>, vscode.
       vscode.workspace.onDidGrantWorkspaceTrust(soon),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration(`${SECTION}.pollIntervalSeconds`)) this.schedulePolling();
+        if (['staleAfter', 'capacityWarnPercent', 'capacityCritPercent'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) soon();
       }),
       { dispose: () => (clearTimeout(this.debounce), clearInterval(this.poll)) },
     );
