@@ -72,9 +72,17 @@ export function capacityBar(ratio: number): string {
   return `${'▇'.repeat(filled)}${'▁'.repeat(5 - filled)} ${Math.round(r * 100)}%`;
 }
 
-/** The problems (findings that are not OK), in check's order: critical, warning, unknown. */
+const RANK: Record<Severity, number> = { critical: 0, warning: 1, unknown: 2, ok: 3 };
+/** Within a severity: what an operator acts on first (a host down, a pool, a pair) before stale datasets and configuration. */
+const SCOPE_ORDER = { host: 0, pool: 1, pair: 2, dataset: 3, config: 4 } as const;
+
+/** The problems (findings that are not OK): critical, warning, unknown; within each, hosts, pools, pairs, datasets, configuration. */
 export function problems(s: HealthSnapshot): Finding[] {
-  return s.report.findings.filter((f) => f.severity !== 'ok');
+  return s.report.findings
+    .filter((f) => f.severity !== 'ok')
+    .map((f, i) => ({ f, i, scope: SCOPE_ORDER[about(f, s).scope] }))
+    .sort((a, b) => RANK[a.f.severity] - RANK[b.f.severity] || a.scope - b.scope || a.i - b.i)
+    .map((x) => x.f);
 }
 
 /** What a finding is about: its host (the longest host name its subject starts with) or its pair. */

@@ -15,6 +15,7 @@ import type { PairEntry } from '../../core/fleet/pairSpecs.js';
 import type { FleetTreeModel } from '../../core/fleet/treeModel.js';
 import { formatTime } from '../../core/format.js';
 import type { Logger } from '../../core/log.js';
+import { safeLine } from '../../core/text.js';
 import type { PairsStore } from '../replication/pairsStore.js';
 import { readSettings, SECTION } from '../settings.js';
 import { healthRows, statusSummary, type HealthNode, type HealthRow } from './rows.js';
@@ -149,7 +150,7 @@ export class FleetHealth implements vscode.TreeDataProvider<HealthNode>, vscode.
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       this.deps.logger.error(`Fleet Health: ${msg}`);
-      this.view.message = `The fleet's health could not be read: ${msg}`;
+      this.view.message = safeLine(`The fleet's health could not be read: ${msg}`);
       return undefined;
     }
   }
