@@ -61,6 +61,8 @@ export class FleetHealth implements vscode.TreeDataProvider<HealthNode>, vscode.
   /** A read ended (tests wait for it). */
   readonly onDidRead = this.changedSnapshot.event;
   private readonly disposables: vscode.Disposable[] = [];
+  /** Whether the status bar item is shown (the API cannot be asked; tests read this). */
+  statusShown = false;
 
   constructor(
     private readonly source: HealthSource,
@@ -183,6 +185,7 @@ export class FleetHealth implements vscode.TreeDataProvider<HealthNode>, vscode.
     if (!this.deps.trusted() || !s) {
       // Untrusted: no host is connected, nothing to report (as the Hosts view); before the first read: nothing yet.
       this.statusItem.hide();
+      this.statusShown = false;
       return;
     }
     const sum = statusSummary(s);
@@ -200,6 +203,7 @@ export class FleetHealth implements vscode.TreeDataProvider<HealthNode>, vscode.
     md.appendMarkdown('  \n').appendText(`Checked ${formatTime(s.readAt / 1000)}`);
     this.statusItem.tooltip = md;
     this.statusItem.show();
+    this.statusShown = true;
   }
 
   getChildren(node?: HealthNode): HealthNode[] {

@@ -171,6 +171,21 @@ suite('Fleet Health view and status bar (lab: off1, ovh3)', function () {
     t.dispose();
   });
 
+  test('in an untrusted workspace the view lists nothing (its welcome says why) and the status bar item is hidden', async () => {
+    assert.equal(api.ctx.health.statusShown, true);
+    api.ctx.replication.trustOverride = false;
+    try {
+      await vscode.commands.executeCommand('zfsFleet.refreshHealth');
+      assert.deepEqual(api.ctx.health.getChildren(), []);
+      assert.equal(api.ctx.health.statusShown, false);
+    } finally {
+      api.ctx.replication.trustOverride = undefined;
+    }
+    await vscode.commands.executeCommand('zfsFleet.refreshHealth');
+    assert.equal(api.ctx.health.statusShown, true);
+    assert.ok(labPairProblem(), 'the problem is back');
+  });
+
   test("a host refreshed in the Hosts view updates Fleet Health from the model's event", async () => {
     const before = api.ctx.health.snapshot!.readAt;
     const read = new Promise<number>((resolve) => {
