@@ -215,6 +215,27 @@ async function main() {
       return labels.join(', ');
     });
 
+    await check(
+      'a wider side bar shows whole descriptions (for the README screenshot)',
+      async () => {
+        // Drag the sash between the side bar and the editor 260 px to the right.
+        const box = await page.locator('.part.sidebar').boundingBox();
+        const y = box.y + box.height / 2;
+        await page.mouse.move(box.x + box.width + 1, y);
+        await page.mouse.down();
+        await page.mouse.move(box.x + box.width + 130, y, { steps: 5 });
+        await page.mouse.move(box.x + box.width + 260, y, { steps: 5 });
+        await page.mouse.up();
+        await page.mouse.move(1400, 900);
+        await sleep(500);
+        const after = await page.locator('.part.sidebar').boundingBox();
+        if (after.width < box.width + 100) throw new Error(`the side bar is ${after.width} px wide (was ${box.width})`);
+        viewShot = await screenshot('view-wide');
+        return `${Math.round(box.width)} -> ${Math.round(after.width)} px`;
+      },
+      { required: false },
+    );
+
     await check('clicking the status bar item focuses the Fleet Health view', async () => {
       // Focus elsewhere first (the Explorer), then the status bar item brings Fleet Health back.
       await page.keyboard.press('Control+Shift+E');
