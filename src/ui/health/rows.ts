@@ -279,6 +279,18 @@ export function healthRows(s: HealthSnapshot, lastSeen: ReadonlyMap<string, numb
   return rows;
 }
 
+/** A row that only says something (the first read under way, a read that failed); `text` is escaped here. */
+export function messageRow(id: string, text: string, icon: string, iconColor?: string): HealthRow {
+  return {
+    node: { kind: 'health.message', id: `health/message/${id}`, text },
+    label: safeLine(text),
+    icon,
+    ...(iconColor ? { iconColor } : {}),
+    contextValue: 'zfs.health.message',
+    tooltip: [['', safeText(text)]],
+  };
+}
+
 /** The status bar's text and level: `$(pulse) 3 problems` or `$(check) Fleet OK`. */
 export function statusSummary(s: HealthSnapshot, top = 5): { text: string; level: 'error' | 'warning' | 'ok'; lines: string[] } {
   const found = problems(s);

@@ -18,7 +18,7 @@ import type { Logger } from '../../core/log.js';
 import { safeLine } from '../../core/text.js';
 import type { PairsStore } from '../replication/pairsStore.js';
 import { readSettings, SECTION } from '../settings.js';
-import { healthRows, statusSummary, type HealthNode, type HealthRow } from './rows.js';
+import { healthRows, messageRow, statusSummary, type HealthNode, type HealthRow } from './rows.js';
 
 export const HEALTH_VIEW = 'zfsFleet.health';
 
@@ -138,7 +138,8 @@ export class FleetHealth implements vscode.TreeDataProvider<HealthNode>, vscode.
       this.drawStatus();
       return undefined;
     }
-    if (!this.snapshot) this.view.message = 'Checking the fleet…';
+    // The first read: a row saying so (an empty view would show the "no hosts" welcome).
+    if (!this.snapshot) this.setRows([messageRow('checking', 'Checking the fleet…', 'loading~spin')]);
     try {
       const s = await this.source.read({ force });
       for (const h of s.facts.hosts) if (h.up) this.lastSeen.set(h.host, h.listedAt ?? s.readAt);
@@ -152,7 +153,9 @@ export class FleetHealth implements vscode.TreeDataProvider<HealthNode>, vscode.
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       this.deps.logger.error(`Fleet Health: ${msg}`);
-      this.view.message = safeLine(`The fleet's health could not be read: ${msg}`);
+      const text = `The fleet's health could not be read: ${msg}`;
+      if (this.snapshot) this.view.message = safeLine(text);
+      else this.setRows([messageRow('error', text, 'error', 'problemsErrorIcon.foreground')]);
       return undefined;
     }
   }
@@ -231,7 +234,10 @@ export class FleetHealth implements vscode.TreeDataProvider<HealthNode>, vscode.
     item.contextValue = r.contextValue;
     if (r.tooltip.length) {
       const md = new vscode.MarkdownString();
-      for (const [k, v] of r.tooltip) md.appendMarkdown(`**${k}:** `).appendText(v).appendMarkdown('  \n');
+      for (const [k, v] of r.tooltip) {
+        if (k) md.appendMarkdown(`**${k}:** `);
+        md.appendText(v).appendMarkdown('  \n');
+      }
       item.tooltip = md;
     }
     return item;

@@ -15,7 +15,7 @@ import { DEFAULT_THRESHOLDS, evaluateCheck, type CheckThresholds } from '../../.
 import { fleetFacts } from '../../../src/core/monitor/facts.js';
 import { hasControl } from '../../../src/core/text.js';
 import { parseZpoolList } from '../../../src/core/zfs/parse.js';
-import { capacityBar, healthPairId, healthRows, isHealthNode, statusSummary, type HealthRow } from '../../../src/ui/health/rows.js';
+import { capacityBar, healthPairId, healthRows, isHealthNode, messageRow, statusSummary, type HealthRow } from '../../../src/ui/health/rows.js';
 import { recorded } from '../core/fixtures.js';
 import { fuseListing, RECORDED, scenarioPair } from '../replication/fixtures.js';
 
@@ -204,6 +204,9 @@ describe('Fleet Health rows', () => {
     for (const t of allText(rows)) expect(hasControl(t.replace(/\n/g, '')), JSON.stringify(t)).toBe(false);
     expect(group(rows, 'problems').children![0]!.tooltip[0]![1]).toContain('\\x1b[2J\\x07\\u{202e}evil');
     for (const l of statusSummary(snap).lines) expect(hasControl(l)).toBe(false);
+    const failed = messageRow('error', "The fleet's health could not be read: \x1b]0;owned\x07", 'error');
+    expect(hasControl(failed.label)).toBe(false);
+    expect(hasControl(failed.tooltip[0]![1])).toBe(false);
   });
 
   it('ids are unique and stable across reads; only health nodes are health nodes', async () => {
