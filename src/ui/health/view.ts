@@ -193,6 +193,7 @@ export class FleetHealth implements vscode.TreeDataProvider<HealthNode>, vscode.
     }
     const sum = statusSummary(s);
     this.statusItem.text = sum.text;
+    this.statusItem.accessibilityInformation = { label: `ZFS Fleet Health: ${sum.text.replace(/^\$\([\w-]+\) /, '')}`, role: 'button' };
     this.statusItem.backgroundColor =
       sum.level === 'error'
         ? new vscode.ThemeColor('statusBarItem.errorBackground')
