@@ -5,6 +5,7 @@ import { safeLogger, type Logger } from './core/log.js';
 import { createRunner } from './transport/index.js';
 import { registerCommands } from './ui/commands/index.js';
 import type { FleetContext } from './ui/context.js';
+import { extensionHealthSource, FleetHealth } from './ui/health/view.js';
 import { Replication } from './ui/replication/service.js';
 import { extensionApp } from './ui/app.js';
 import { readSettings, SECTION, type FleetSettings } from './ui/settings.js';
@@ -50,7 +51,24 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   const tree = new FleetTreeProvider(fleet, logger);
   const view = vscode.window.createTreeView<FleetNode>('zfsFleet.hosts', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   const replication = new Replication(context, tree.model);
-  const base = { extension: context, fleet, tree, view, log: { ...logger, show: (preserveFocus?: boolean) => log.show(preserveFocus) }, input, replication };
+  const trusted = () => replication.isTrusted();
+  const health = new FleetHealth(extensionHealthSource({ fleet, model: tree.model, pairs: replication.pairs, runLog: replication.history, trusted }), {
+    model: tree.model,
+    pairs: replication.pairs,
+    fleet,
+    trusted,
+    logger,
+  });
+  const base = {
+    extension: context,
+    fleet,
+    tree,
+    view,
+    log: { ...logger, show: (preserveFocus?: boolean) => log.show(preserveFocus) },
+    input,
+    replication,
+    health,
+  };
   const ctx: FleetContext = { ...base, app: extensionApp(base) };
 
   context.subscriptions.push(
@@ -65,6 +83,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     tree,
     view,
     replication,
+    health,
     ...registerCommands(ctx),
     ...registerTestCommands(ctx),
     vscode.workspace.onDidChangeConfiguration((e) => {

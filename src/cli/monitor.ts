@@ -7,11 +7,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fleetDefinition } from './fleetFile.js';
 import { runLogOf } from './replication.js';
-import { type Fleet, mapLimit } from '../core/fleet/fleet.js';
+import { gatherFacts, pairsAndProblems } from '../app/health.js';
+import type { Fleet } from '../core/fleet/fleet.js';
 import type { ReplicationPair } from '../core/fleet/pairs.js';
-import { describeOrigin, PAIRS_FILE } from '../core/fleet/pairSpecs.js';
+import { PAIRS_FILE } from '../core/fleet/pairSpecs.js';
 import { evaluateCheck, nagiosText, type CheckThresholds, type Finding } from '../core/monitor/check.js';
-import { fleetFacts, type FleetFacts, type HostResult, type RunRecord } from '../core/monitor/facts.js';
+import type { FleetFacts } from '../core/monitor/facts.js';
 import { prometheusText } from '../core/monitor/metrics.js';
 import { UsageError } from './usage.js';
 
@@ -33,15 +34,7 @@ type Out = (line: string) => void;
 function readFleet(o: MonitorOptions): { hosts: string[]; pairs: ReplicationPair[]; problems: Finding[] } {
   const def = fleetDefinition(o.fleetFile);
   if (def.error !== undefined) throw new UsageError(`--fleet ${def.file}: ${def.error}`);
-  const pairs: ReplicationPair[] = [];
-  const problems: Finding[] = [];
-  for (const e of def.entries) {
-    if (e.ok) pairs.push(e.pair);
-    else {
-      const where = describeOrigin(e.origin);
-      problems.push({ severity: 'unknown', kind: 'config', subject: where, short: `${where} invalid`, message: `${where}: ${e.reason}` });
-    }
-  }
+  const { pairs, problems } = pairsAndProblems(def.entries);
   if (o.group !== undefined && !def.groups.some((g) => g.name === o.group))
     throw new UsageError(
       `--group ${o.group}: no such group in ${def.file ?? 'the fleet file'} (${def.groups.map((g) => g.name).join(', ') || 'none defined'})`,
@@ -64,41 +57,22 @@ function inPair(p: ReplicationPair, host: string, dataset: string): boolean {
   return [p.source, p.target].some((e) => e.host === host && (dataset === e.name!.full || dataset.startsWith(`${e.name!.full}/`)));
 }
 
-async function listHosts(fleet: Fleet, hosts: string[]): Promise<HostResult[]> {
-  fleet.setHosts(hosts);
-  const results = await mapLimit(hosts, 8, (h) => fleet.host(h).listing());
-  return results.map((r, i) =>
-    r.status === 'fulfilled'
-      ? { host: hosts[i]!, listing: r.value }
-      : { host: hosts[i]!, error: ((r.reason as Error).message ?? String(r.reason)).split('\n')[0]! },
-  );
-}
-
-async function readHistory(o: MonitorOptions): Promise<{ runs: RunRecord[]; problem?: Finding }> {
-  const log = runLogOf(o);
-  const file = log.file;
-  try {
-    return { runs: (await log.read(100_000)).entries };
-  } catch (e) {
-    return {
-      runs: [],
-      problem: { severity: 'unknown', kind: 'config', subject: file, short: 'history unreadable', message: `${file}: ${(e as Error).message}` },
-    };
-  } finally {
-    await log.close?.();
-  }
-}
-
+/** The facts as the extension's Fleet Health view gathers them (app/health.ts), the hosts listed straight from the fleet. */
 async function gather(fleet: Fleet, o: MonitorOptions): Promise<{ facts: FleetFacts; problems: Finding[] }> {
   const { problems, ...fleetFile } = readFleet(o);
   const { hosts, pairs } = scope(o, fleetFile);
   if (hosts.length === 0) throw new UsageError(`no hosts: give HOST... or a fleet file (--fleet FILE, default ./${PAIRS_FILE})`);
-  const [results, history] = await Promise.all([listHosts(fleet, hosts), readHistory(o)]);
-  if (history.problem) problems.push(history.problem);
-  const facts = fleetFacts({ hosts: results, pairs, history: history.runs, now: Date.now() });
-  // --group: its hosts and pools, and only its datasets (the primary, the replicas, and their children).
-  if (o.group !== undefined) facts.datasets = facts.datasets.filter((d) => pairs.some((p) => inPair(p, d.host, d.dataset)));
-  return { facts, problems };
+  fleet.setHosts(hosts);
+  const runLog = runLogOf(o);
+  try {
+    const gathered = await gatherFacts({ hosts, list: (h) => fleet.host(h).listing(), pairs, runLog });
+    const facts = gathered.facts;
+    // --group: its hosts and pools, and only its datasets (the primary, the replicas, and their children).
+    if (o.group !== undefined) facts.datasets = facts.datasets.filter((d) => pairs.some((p) => inPair(p, d.host, d.dataset)));
+    return { facts, problems: [...problems, ...gathered.problems] };
+  } finally {
+    await runLog.close?.();
+  }
 }
 
 /** `check`: the plugin's text (or --json) on stdout; the exit code is the state (0..3). */

@@ -6,6 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PairSpec } from '../core/fleet/pairs.js';
+import { DEFAULT_THRESHOLDS, type CheckThresholds } from '../core/monitor/check.js';
+import { parseDuration } from '../core/monitor/duration.js';
 
 export interface FleetSettings {
   hosts: string[];
@@ -21,6 +23,10 @@ export interface FleetSettings {
   rememberPassphrases: 'ask' | 'never';
   /** The fleet store's URL or file; undefined: `$ZFS_FLEET_STORE`, else the default file (as the CLI). */
   store: string | undefined;
+  /** How often the Fleet Health view lists the hosts again, seconds; 0: only on Refresh. */
+  pollIntervalSeconds: number;
+  /** What the Fleet Health view judges against, as `zfs-fleet check --stale-after --capacity-warn --capacity-crit`. */
+  healthThresholds: CheckThresholds;
 }
 
 export const SECTION = 'zfsFleet';
@@ -51,7 +57,27 @@ export function readSettings(): FleetSettings {
     hostConcurrency: c.get('hostConcurrency', 8),
     rememberPassphrases: c.get<string>('rememberPassphrases', 'ask') === 'never' ? 'never' : 'ask',
     store: c.get<string>('store', '').trim() || undefined,
+    pollIntervalSeconds: pollInterval(c.get<unknown>('pollIntervalSeconds', 300)),
+    healthThresholds: thresholds(c.get<unknown>('staleAfter', '7h'), c.get<unknown>('capacityWarnPercent', 80), c.get<unknown>('capacityCritPercent', 90)),
   };
+}
+
+/** 0 (off) or at least 10 seconds; anything that is not a number: the default, 300. */
+function pollInterval(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return 300;
+  return v === 0 ? 0 : Math.max(10, Math.round(v));
+}
+
+/** The check's thresholds; a value that is not one (a duration like 7h, a percentage) is the default. */
+function thresholds(staleAfter: unknown, warn: unknown, crit: unknown): CheckThresholds {
+  let stale = DEFAULT_THRESHOLDS.staleAfterSeconds;
+  try {
+    if (typeof staleAfter === 'string' || typeof staleAfter === 'number') stale = parseDuration(String(staleAfter));
+  } catch {
+    // not a duration: the default
+  }
+  const pct = (v: unknown, d: number) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 100 ? v : d);
+  return { staleAfterSeconds: stale, capacityWarn: pct(warn, DEFAULT_THRESHOLDS.capacityWarn), capacityCrit: pct(crit, DEFAULT_THRESHOLDS.capacityCrit) };
 }
 
 /** Where a list setting is written: where it is defined now (folder, workspace settings), else the user settings. */

@@ -159,21 +159,25 @@ async function ensureVsix() {
 // ---------------------------------------------------------------------------------------------
 // The tree as a user sees it
 
-const ROW = '.part.sidebar .monaco-list-row[role="treeitem"]';
+const ROW = '.monaco-list-row[role="treeitem"]';
+/** The Hosts pane of the ZFS Fleet container (the Replication and Fleet Health panes have rows too). */
+const hostsPane = () => page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: 'Hosts' }) });
 
-/** The rendered rows of the sidebar tree in display order: label, description, level, expanded. */
+/** The rendered rows of the Hosts tree in display order: label, description, level, expanded. */
 async function rows() {
-  return page.$$eval(ROW, (els) =>
-    els
-      .map((r) => ({
-        index: Number(r.getAttribute('data-index')),
-        level: Number(r.getAttribute('aria-level')),
-        expanded: r.getAttribute('aria-expanded'),
-        label: (r.querySelector('.label-name')?.textContent ?? '').trim(),
-        description: (r.querySelector('.label-description')?.textContent ?? '').trim(),
-      }))
-      .sort((a, b) => a.index - b.index),
-  );
+  return hostsPane()
+    .locator(ROW)
+    .evaluateAll((els) =>
+      els
+        .map((r) => ({
+          index: Number(r.getAttribute('data-index')),
+          level: Number(r.getAttribute('aria-level')),
+          expanded: r.getAttribute('aria-expanded'),
+          label: (r.querySelector('.label-name')?.textContent ?? '').trim(),
+          description: (r.querySelector('.label-description')?.textContent ?? '').trim(),
+        }))
+        .sort((a, b) => a.index - b.index),
+    );
 }
 
 function describeRows(list) {
@@ -241,7 +245,7 @@ async function expand(labels, { timeout = 30_000 } = {}) {
   const row = await waitForPath(labels, timeout);
   if (row.expanded === null) throw new Error(`${labels.join(' > ')} is not expandable (no children)`);
   if (row.expanded !== 'true') {
-    const el = page.locator(`${ROW}[data-index="${row.index}"]`);
+    const el = hostsPane().locator(`${ROW}[data-index="${row.index}"]`);
     await el.scrollIntoViewIfNeeded();
     await el.click();
   }
@@ -375,6 +379,9 @@ async function main() {
       const t = Date.now();
       await page.locator(activity).click();
       await page.locator('.part.sidebar').waitFor({ state: 'visible', timeout: 10_000 });
+      // The Fleet Health pane collapsed: the Hosts tree keeps the room it had (and its README screenshot).
+      const health = page.locator('.part.sidebar .pane-header', { hasText: 'Fleet Health' });
+      if ((await health.count()) && (await health.getAttribute('aria-expanded')) === 'true') await health.click();
       const list = await waitFor(
         async () => {
           const l = await rows();
@@ -552,7 +559,9 @@ async function main() {
         writeFileSync(path.join(RESULTS, 'tree.txt'), `${describeRows(await rows())}\n`);
         // For the README: the activity bar and the sidebar down to the last row.
         const side = await page.locator('.part.sidebar').boundingBox();
-        const last = await page.locator(ROW).evaluateAll((els) => Math.max(...els.map((e) => e.getBoundingClientRect().bottom)));
+        const last = await hostsPane()
+          .locator(ROW)
+          .evaluateAll((els) => Math.max(...els.map((e) => e.getBoundingClientRect().bottom)));
         const clipped = path.join(RESULTS, 'tree-sidebar.png');
         const top = Math.floor(side.y);
         await page.screenshot({

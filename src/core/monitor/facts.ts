@@ -67,6 +67,8 @@ export interface HostFacts {
   up: boolean;
   error?: string;
   listingSeconds?: number;
+  /** When the listing was taken, ms since the epoch (a cached listing is older than `now`). */
+  listedAt?: number;
   /** Objects the host listed with invalid names (left out of everything else). */
   rejected: number;
 }
@@ -105,7 +107,7 @@ export function fleetFacts(input: {
       continue;
     }
     const l = h.listing;
-    facts.hosts.push({ host: h.host, up: true, listingSeconds: l.durationMs / 1000, rejected: l.rejected.length });
+    facts.hosts.push({ host: h.host, up: true, listingSeconds: l.durationMs / 1000, listedAt: l.takenAt.getTime(), rejected: l.rejected.length });
     for (const p of l.pools) {
       const ratio = p.size && p.allocated !== undefined ? p.allocated / p.size : undefined;
       facts.pools.push({ host: h.host, pool: p.name, health: p.health, ...(ratio !== undefined ? { capacityRatio: ratio } : {}) });

@@ -4,7 +4,7 @@ import type { Command, FleetContext } from '../context.js';
 import { UserCancelled } from '../userInput.js';
 import { addHost, importSshHosts, removeHost } from './hosts.js';
 import { copyName, forgetPassphrases, openTerminal, showLog } from './misc.js';
-import { refreshAll, refreshHost, retryHost } from './refresh.js';
+import { refreshAll, refreshHealth, refreshHost, retryHost } from './refresh.js';
 import { openTimeline, registerTimeline } from './timeline.js';
 import {
   addPair,
@@ -51,6 +51,7 @@ export const COMMANDS = {
   'zfsFleet.rebaseClone': { run: rebaseClone, mutating: 'Rebase Clone' },
   'zfsFleet.showReplicationHistory': { run: showReplicationHistory },
   'zfsFleet.openTimeline': { run: openTimeline },
+  'zfsFleet.refreshHealth': { run: refreshHealth },
 } satisfies Record<string, CommandSpec>;
 
 export type CommandId = keyof typeof COMMANDS;

@@ -4,6 +4,7 @@ import type { Command } from '../context.js';
 import { readSettings } from '../settings.js';
 import { openSshArgs } from '../terminal.js';
 import { selection } from '../selection.js';
+import { isHealthNode } from '../health/rows.js';
 
 export const copyName: Command = async (_ctx, node, nodes) => {
   const names = selection(node, nodes)
@@ -12,8 +13,11 @@ export const copyName: Command = async (_ctx, node, nodes) => {
   if (names.length) await vscode.env.clipboard.writeText(names.join('\n'));
 };
 
+/** A terminal on the host of a Hosts view node or of a Fleet Health row (a host, its pool, a host or dataset problem), else a picked host. */
 export const openTerminal: Command = async (ctx, node) => {
-  const host = node?.host ?? (await vscode.window.showQuickPick([...ctx.fleet.names], { title: 'Open a terminal on' }));
+  const arg: unknown = node;
+  const of = isHealthNode(arg) ? ('host' in arg ? arg.host : undefined) : node?.host;
+  const host = of ?? (await vscode.window.showQuickPick([...ctx.fleet.names], { title: 'Open a terminal on' }));
   if (!host) return;
   const s = readSettings();
   const term =

@@ -8,6 +8,9 @@ export const refreshAll: Command = async (ctx) => {
   await mapLimit(ctx.fleet.names, hostConcurrency, (h) => ctx.tree.loadHost(h, true));
 };
 
+/** The Fleet Health view's Refresh: list every host again and judge the fleet (the Hosts and Replication views update too). */
+export const refreshHealth: Command = async (ctx) => ctx.health.refresh(true);
+
 /** Refresh the selected hosts (or the host of the selected node). */
 export const refreshHost: Command = async (ctx, node, nodes) => {
   const hosts = new Set(selection(node, nodes).map((n) => n.host));

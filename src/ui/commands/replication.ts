@@ -21,6 +21,7 @@ import { pairLabel } from '../replication/pairView.js';
 import { showHistory, vscodeReplicationUI } from '../replication/planFlow.js';
 import { pick, text } from '../userInput.js';
 import { isFleetNode, selection } from '../selection.js';
+import { healthPairId } from '../health/rows.js';
 
 // ---------------------------------------------------------------------------------------------
 // Pairs
@@ -28,6 +29,9 @@ import { isFleetNode, selection } from '../selection.js';
 /** A pair from a Replication view node, a pair id (string), or a quick pick. */
 async function resolvePair(ctx: FleetContext, arg: unknown): Promise<ValidPair> {
   const pairs = await ctx.replication.pairs.pairs();
+  // A Fleet Health row of a pair (a pair problem, a pair row) names the pair by id.
+  const healthPair = healthPairId(arg);
+  if (healthPair !== undefined) arg = healthPair;
   if (isPairNode(arg)) return pairs.find((p) => p.pair.id === arg.entry.pair.id) ?? arg.entry;
   if (typeof arg === 'string') {
     const p = pairs.find((x) => x.pair.id === arg || x.pair.label === arg);

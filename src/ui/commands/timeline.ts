@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { FleetNode } from '../../core/fleet/treeModel.js';
 import type { TimelineSubject } from '../../shared/protocol.js';
 import type { Command, FleetContext } from '../context.js';
+import { healthPairId } from '../health/rows.js';
 import { isPairNode } from '../replication/pairsTree.js';
 import { TimelineHost } from '../timeline/panel.js';
 import { isFleetNode } from '../selection.js';
@@ -85,7 +86,9 @@ async function pick(ctx: FleetContext): Promise<Target> {
 export const openTimeline: Command = async (ctx, node) => {
   const arg: unknown = node;
   let t: Target | undefined;
-  if (isPairNode(arg)) t = { subject: { kind: 'pair', pairId: arg.entry.pair.id } };
+  const healthPair = healthPairId(arg);
+  if (healthPair !== undefined) t = { subject: { kind: 'pair', pairId: healthPair } };
+  else if (isPairNode(arg)) t = { subject: { kind: 'pair', pairId: arg.entry.pair.id } };
   else if (typeof arg === 'string') t = { subject: { kind: 'pair', pairId: arg } };
   else if (isFleetNode(arg)) t = fromNode(arg);
   else if (arg && typeof arg === 'object' && 'subject' in arg) t = arg as Target;

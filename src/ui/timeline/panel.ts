@@ -108,12 +108,13 @@ export class TimelinePanel implements vscode.Disposable {
         missing.push(`dist/webview/${f}`);
       }
     }
+    // Closed while the bundle was looked for: the panel's webview is gone (reading it throws).
+    if (this.disposed) return;
     const w = this.panel.webview;
     const uri = (f: string) => w.asWebviewUri(file(f)).toString();
     const scriptMissing = missing.includes('dist/webview/timeline.js');
     this.problem = missing.length ? `not built: ${missing.join(', ')}` : undefined;
     if (missing.length) ctx.log.error(`timeline ${this.key}: the webview bundle is not built (${missing.join(', ')})`);
-    if (this.disposed) return;
     w.html = timelineHtml(
       {
         cspSource: w.cspSource,

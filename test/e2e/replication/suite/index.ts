@@ -12,6 +12,7 @@ export function run(): Promise<void> {
   if (grep) mocha.grep(grep);
   mocha.addFile(path.join(__dirname, 'replication.test.js'));
   mocha.addFile(path.join(__dirname, 'timeline.test.js'));
+  mocha.addFile(path.join(__dirname, 'health.test.js'));
   return new Promise((resolve, reject) => {
     try {
       const runner = mocha.run((failures) => {
