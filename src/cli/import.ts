@@ -6,13 +6,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FleetFileError, mergeFleetFile, unifiedDiff, type MergeResult } from '../core/fleet/import/fleetFile.js';
-import { importSanoidConf } from '../core/fleet/import/sanoid.js';
-import { importSyncoidArgs, type FleetHostInfo } from '../core/fleet/import/syncoid.js';
-import { SNAPSHOT_PERIODS, type ImportResult } from '../core/fleet/import/types.js';
+import { fleetFileHosts, importSummary, previewImport, type ImportPreview } from '../app/import.js';
+import { FleetFileError, type MergeResult } from '../core/fleet/import/fleetFile.js';
 import { PAIRS_FILE } from '../core/fleet/pairSpecs.js';
 import { validateHostSpec } from '../core/fleet/endpoint.js';
-import { listConfigHosts, resolveSshTarget } from '../transport/sshConfig.js';
+import { sshConfigHosts } from '../transport/sshConfig.js';
 import { UsageError } from './usage.js';
 
 export interface ImportOptions {
@@ -35,42 +33,6 @@ export const IMPORT_USAGE = `  import syncoid-args FILE --host NAME  one syncoid
 
 type Out = (line: string) => void;
 
-/** The fleet's hosts: ssh config aliases (with HostName and User), the fleet file's hosts and the hosts of its pairs. */
-function fleetHosts(sshConfig: string, fleetText: string | undefined, warn: (m: string) => void): FleetHostInfo[] {
-  const hosts: FleetHostInfo[] = [];
-  if (fs.existsSync(sshConfig)) {
-    const text = fs.readFileSync(sshConfig, 'utf8');
-    for (const alias of listConfigHosts(text)) {
-      try {
-        const t = resolveSshTarget(alias, { configPath: sshConfig, systemConfigPath: false, defaults: { user: '' } });
-        hosts.push({ alias, hostName: t.hostName, ...(t.user ? { user: t.user } : {}) });
-      } catch (e) {
-        warn(`${sshConfig}: ${alias}: ${(e as Error).message}`);
-        hosts.push({ alias });
-      }
-    }
-  }
-  if (fleetText !== undefined) {
-    try {
-      const doc = JSON.parse(fleetText) as { pairs?: unknown; hosts?: unknown };
-      if (doc.hosts && typeof doc.hosts === 'object' && !Array.isArray(doc.hosts))
-        for (const alias of Object.keys(doc.hosts)) if (!hosts.some((h) => h.alias === alias)) hosts.push({ alias });
-      for (const e of Array.isArray(doc.pairs) ? doc.pairs : []) {
-        for (const side of ['source', 'target']) {
-          const v = (e as Record<string, unknown> | null)?.[side];
-          if (typeof v !== 'string' || !v.includes(':')) continue;
-          // The host as written there (`user@host` included): matched on its host part.
-          const alias = v.slice(0, v.indexOf(':'));
-          if (!hosts.some((h) => h.alias === alias)) hosts.push({ alias });
-        }
-      }
-    } catch {
-      // An unreadable fleet file is reported when --write merges into it.
-    }
-  }
-  return hosts;
-}
-
 function parseHostMap(entries: string[]): Record<string, string> {
   const map: Record<string, string> = {};
   for (const e of entries) {
@@ -79,58 +41,6 @@ function parseHostMap(entries: string[]): Record<string, string> {
     map[e.slice(0, eq)] = validateHostSpec(e.slice(eq + 1));
   }
   return map;
-}
-
-/** Seconds as sanoid's monitor writes thresholds: 90m, 28h, 32d. */
-export function shortDuration(s: number): string {
-  for (const [unit, n] of [
-    ['d', 86400],
-    ['h', 3600],
-    ['m', 60],
-  ] as const)
-    if (s >= n && s % n === 0) return `${s / n}${unit}`;
-  return `${s}s`;
-}
-
-function printSummary(r: ImportResult, out: Out): void {
-  if (r.pairs.length) {
-    out(`${r.pairs.length} pair(s) in ${r.groups.length} group(s):`);
-    for (const g of r.groups) {
-      out(`  ${g.id} (${g.route})`);
-      for (const id of g.pairs) {
-        const p = r.pairs.find((x) => `${x.source}->${x.target}` === id)!;
-        const flags = [
-          p.options.recursive ? 'recursive' : '',
-          p.options.raw ? 'raw' : '',
-          p.options.intermediates ? '' : 'no intermediates (-i)',
-          Object.keys(p.imported).length ? `not applied: ${Object.keys(p.imported).join(',')}` : '',
-        ].filter(Boolean);
-        out(`    ${p.source} -> ${p.target}${flags.length ? `  [${flags.join('; ')}]` : ''}  (${p.file}:${p.line})`);
-      }
-    }
-  }
-  if (r.policies.length) {
-    out(`${r.policies.length} policy(ies):`);
-    for (const p of r.policies) {
-      const keep = SNAPSHOT_PERIODS.filter((k) => p.retention[k] > 0).map((k) => `${k} ${p.retention[k]}`);
-      const marks = [
-        p.recursive ? `recursive=${p.recursive}` : '',
-        p.processChildrenOnly ? 'children only' : '',
-        p.autosnap ? 'autosnap' : 'no autosnap',
-        p.autoprune ? 'autoprune' : 'no autoprune',
-      ].filter(Boolean);
-      out(`  ${p.dataset}  keep ${keep.join(', ') || 'nothing'}  [${marks.join(', ')}]  (${p.file}:${p.line})`);
-      const fresh = SNAPSHOT_PERIODS.filter((k) => p.freshness[k].warnSeconds > 0 || p.freshness[k].critSeconds > 0).map(
-        (k) => `${k} warn ${shortDuration(p.freshness[k].warnSeconds)} crit ${shortDuration(p.freshness[k].critSeconds)}`,
-      );
-      out(`    freshness: ${p.monitor ? fresh.join(', ') || 'nothing checked' : 'not monitored'}`);
-    }
-  }
-  if (!r.pairs.length && !r.policies.length) out('nothing imported');
-  if (r.warnings.length) {
-    out(`${r.warnings.length} warning(s):`);
-    for (const w of r.warnings) out(`  ${w.file}:${w.line}: ${w.kind}: ${w.message}`);
-  }
 }
 
 export async function importCommand(o: ImportOptions, out: Out, warn: (m: string) => void): Promise<number> {
@@ -145,28 +55,27 @@ export async function importCommand(o: ImportOptions, out: Out, warn: (m: string
   const fleetPath = o.fleetFile ?? PAIRS_FILE;
   const fleetText = fs.existsSync(fleetPath) ? fs.readFileSync(fleetPath, 'utf8') : undefined;
   const label = path.basename(file);
-  const result =
-    kind === 'syncoid-args'
-      ? importSyncoidArgs(text, { file: label, host, fleetHosts: fleetHosts(o.sshConfig, fleetText, warn), hostMap: parseHostMap(o.hostMap) })
-      : importSanoidConf(text, { file: label, host });
+  const fleetHosts = [...sshConfigHosts(o.sshConfig, warn)];
+  for (const h of fleetFileHosts(fleetText)) if (!fleetHosts.some((x) => x.alias === h.alias)) fleetHosts.push(h);
+  let preview: ImportPreview;
+  try {
+    preview = previewImport({ kind, text, label, host, fleetText, fleetPath, fleetHosts, hostMap: parseHostMap(o.hostMap) });
+  } catch (e) {
+    // A fleet file the merge cannot take matters only when writing; the import itself is still printed.
+    if (!(e instanceof FleetFileError) || o.write) throw e;
+    preview = { ...previewImport({ kind, text, label, host, fleetText: undefined, fleetPath, fleetHosts, hostMap: parseHostMap(o.hostMap) }), diff: '' };
+  }
+  const result = preview.result;
 
   let merge: (MergeResult & { file: string; diff: string; written: boolean }) | undefined;
   if (o.write) {
-    let m: MergeResult;
-    try {
-      m = mergeFleetFile(fleetText, result);
-    } catch (e) {
-      if (e instanceof FleetFileError) throw new Error(`${fleetPath} ${e.message}: nothing written`, { cause: e });
-      throw e;
-    }
-    const diff = unifiedDiff(fleetText ?? '', m.text, fleetText === undefined ? '/dev/null' : `a/${fleetPath}`, `b/${fleetPath}`);
-    const written = o.yes && diff !== '';
+    const written = o.yes && preview.diff !== '';
     if (written) {
       const tmp = `${fleetPath}.tmp-${process.pid}`;
-      fs.writeFileSync(tmp, m.text);
+      fs.writeFileSync(tmp, preview.merge.text);
       fs.renameSync(tmp, fleetPath);
     }
-    merge = { ...m, file: fleetPath, diff, written };
+    merge = { ...preview.merge, file: fleetPath, diff: preview.diff, written };
   }
 
   if (o.json) {
@@ -184,7 +93,7 @@ export async function importCommand(o: ImportOptions, out: Out, warn: (m: string
     return 0;
   }
   out(`${label} (on ${host}):`);
-  printSummary(result, out);
+  for (const line of importSummary(result)) out(line);
   if (merge) {
     out('');
     for (const k of merge.kept) out(`kept ${k.id}: ${k.note}`);

@@ -736,3 +736,19 @@ export function listConfigHosts(configText: string, options: { homeDir?: string;
   visit(parseConfigText(configText, '<ssh config>'), 0);
   return out;
 }
+
+/** The Host aliases of an ssh config file with their HostName and User (for matching the hosts other configs name); none when the file does not exist. */
+export function sshConfigHosts(configPath: string, warn: (message: string) => void): { alias: string; hostName?: string; user?: string }[] {
+  if (!fs.existsSync(configPath)) return [];
+  const hosts: { alias: string; hostName?: string; user?: string }[] = [];
+  for (const alias of listConfigHosts(fs.readFileSync(configPath, 'utf8'))) {
+    try {
+      const t = resolveSshTarget(alias, { configPath, systemConfigPath: false, defaults: { user: '' } });
+      hosts.push({ alias, hostName: t.hostName, ...(t.user ? { user: t.user } : {}) });
+    } catch (e) {
+      warn(`${configPath}: ${alias}: ${(e as Error).message}`);
+      hosts.push({ alias });
+    }
+  }
+  return hosts;
+}

@@ -17,6 +17,8 @@ export interface UserInput {
   /** A non-modal warning / error; resolves to the chosen button's title. */
   warn(message: string, ...buttons: string[]): Promise<string | undefined>;
   error(message: string, ...buttons: string[]): Promise<string | undefined>;
+  /** One file from an open dialog; undefined on cancel. */
+  openFile(options: vscode.OpenDialogOptions): Promise<vscode.Uri | undefined>;
 }
 
 export const vscodeUserInput: UserInput = {
@@ -50,6 +52,9 @@ export const vscodeUserInput: UserInput = {
   },
   async error(message, ...buttons) {
     return vscode.window.showErrorMessage(message, ...buttons);
+  },
+  async openFile(options) {
+    return (await vscode.window.showOpenDialog({ ...options, canSelectMany: false }))?.[0];
   },
 };
 

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { Command, FleetContext } from '../context.js';
 import { UserCancelled } from '../userInput.js';
 import { addHost, importSshHosts, removeHost } from './hosts.js';
+import { importConfig } from './import.js';
 import { copyName, forgetPassphrases, openTerminal, showLog } from './misc.js';
 import { refreshAll, refreshHealth, refreshHost, retryHost } from './refresh.js';
 import { openTimeline, registerTimeline } from './timeline.js';
@@ -52,6 +53,7 @@ export const COMMANDS = {
   'zfsFleet.showReplicationHistory': { run: showReplicationHistory },
   'zfsFleet.openTimeline': { run: openTimeline },
   'zfsFleet.refreshHealth': { run: refreshHealth },
+  'zfsFleet.importConfig': { run: importConfig, mutating: 'Import from syncoid/sanoid Config' },
 } satisfies Record<string, CommandSpec>;
 
 export type CommandId = keyof typeof COMMANDS;

@@ -503,6 +503,7 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
       'zfsFleet.rebaseClone',
       'zfsFleet.addPair',
       'zfsFleet.removePair',
+      'zfsFleet.importConfig',
     ];
     for (const [menu, items] of Object.entries(pkg.contributes.menus)) {
       for (const i of items) if (mutating.includes(i.command)) assert.match(i.when ?? '', /isWorkspaceTrusted/, `${menu}: ${i.command}`);
@@ -522,5 +523,55 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     assert.equal((await api.ctx.replication.history.read()).entries.length, historyBefore);
     assert.deepEqual(await snapshotNames('ovh3', `${DST_ROOT}/rb`), before);
     assert.ok(fs.existsSync(api.ctx.replication.history.file));
+  });
+
+  test('Import from syncoid/sanoid Config…: the summary, the diff, a modal; Write merges the pairs and host routes into .zfs-fleet.json', async () => {
+    const folder = vscode.workspace.workspaceFolders![0]!.uri;
+    const fleetUri = vscode.Uri.joinPath(folder, '.zfs-fleet.json');
+    const original = fs.readFileSync(fleetUri.fsPath, 'utf8');
+    const conf = vscode.Uri.joinPath(folder, 'ovh3-syncoid-args.conf');
+    fs.writeFileSync(
+      conf.fsPath,
+      ['# as /etc/sanoid/syncoid-args.conf on ovh3', `--no-sync-snap root@127.0.0.1:${SRC_ROOT}/imported ${DST_ROOT}/imported`, '--bogus-flag a:b c', ''].join(
+        '\n',
+      ),
+    );
+    try {
+      // Cancel at the modal: nothing written.
+      const script = (answer: string | undefined) =>
+        input.script({
+          openFile: () => conf,
+          quickPick: (items) => (items[0]!.label === 'syncoid-args' ? items[0] : items.find((i) => i.label === 'ovh3')),
+          warnModal: () => answer,
+        });
+      script(undefined);
+      assert.equal(await vscode.commands.executeCommand('zfsFleet.importConfig'), undefined);
+      assert.equal(fs.readFileSync(fleetUri.fsPath, 'utf8'), original);
+      const modal = input.of('warnModal')[0]!;
+      assert.match(modal.message, /Write the import of ovh3-syncoid-args\.conf into \.zfs-fleet\.json\?/);
+      assert.match(modal.detail!, /1 pair\(s\), 0 policy\(ies\) and 1 host route\(s\) added/);
+      assert.match(modal.detail!, /\d+ warning\(s\): see the import document/);
+      const summary = vscode.workspace.textDocuments.find((d) => d.uri.path.includes('Import ovh3-syncoid-args.conf'));
+      assert.ok(summary, 'the import summary document is open');
+      assert.match(summary.getText(), /unparsable|unknown-flag/);
+      // Write.
+      script('Write');
+      const r = (await vscode.commands.executeCommand('zfsFleet.importConfig')) as { written: boolean };
+      assert.equal(r.written, true);
+      const doc = JSON.parse(fs.readFileSync(fleetUri.fsPath, 'utf8')) as {
+        pairs: { source: string; target: string; route: string }[];
+        hosts: Record<string, { from?: Record<string, unknown> }>;
+      };
+      // root@127.0.0.1 is off1 by the ssh config's HostName; how ovh3 reached it is kept as off1's route from ovh3.
+      const added = doc.pairs.find((p) => p.target === `ovh3:${DST_ROOT}/imported`);
+      assert.deepEqual(added && [added.source, added.route], [`off1:${SRC_ROOT}/imported`, 'pull']);
+      assert.deepEqual(doc.hosts.off1?.from?.ovh3, { address: '127.0.0.1', user: 'root' });
+      const ids = (await api.ctx.replication.pairs.pairs()).map((p) => p.pair.id);
+      assert.ok(ids.includes(`off1:${SRC_ROOT}/imported->ovh3:${DST_ROOT}/imported`), ids.join(', '));
+    } finally {
+      fs.writeFileSync(fleetUri.fsPath, original);
+      fs.rmSync(conf.fsPath, { force: true });
+      await api.ctx.replication.pairs.reload();
+    }
   });
 });

@@ -29,6 +29,7 @@ export interface Handlers {
   pickMany?: (items: string[]) => string[] | undefined;
   quickPick?: (items: readonly vscode.QuickPickItem[], options: vscode.QuickPickOptions) => vscode.QuickPickItem | undefined;
   confirmTyped?: (prompt: string, expected: string) => boolean;
+  openFile?: (options: vscode.OpenDialogOptions) => vscode.Uri | undefined;
 }
 
 export class ScriptedInput implements UserInput {
@@ -97,6 +98,12 @@ export class ScriptedInput implements UserInput {
   async confirmTyped(prompt: string, expected: string): Promise<boolean> {
     const answer = this.handlers.confirmTyped?.(prompt, expected) ?? false;
     this.calls.push({ method: 'confirmTyped', message: prompt, expected, answer });
+    return answer;
+  }
+
+  async openFile(options: vscode.OpenDialogOptions): Promise<vscode.Uri | undefined> {
+    const answer = this.handlers.openFile?.(options);
+    this.calls.push({ method: 'openFile', message: options.title ?? '', options, answer });
     return answer;
   }
 }
