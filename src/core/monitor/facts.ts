@@ -26,6 +26,10 @@ export interface PoolFacts {
   health: string;
   /** allocated / size, 0..1; undefined when the host did not say its sizes. */
   capacityRatio?: number;
+  /** Bytes, as `zpool list -Hp` says them (the fleet store keeps them). */
+  sizeBytes?: number;
+  allocatedBytes?: number;
+  freeBytes?: number;
 }
 
 export interface DatasetFacts {
@@ -39,6 +43,7 @@ export interface DatasetFacts {
   newestAgeSeconds?: number;
   /** The dataset is a configured pair's source: having no snapshot at all is a problem then. */
   pairSource: boolean;
+  usedBytes?: number;
 }
 
 export interface PairFacts {
@@ -67,6 +72,8 @@ export interface HostFacts {
   listingSeconds?: number;
   /** Objects the host listed with invalid names (left out of everything else). */
   rejected: number;
+  /** What the host printed that identified its ZFS (`zfs-2.3.2-1`, `zfs-fuse 0.7.0`). */
+  zfsVersion?: string;
 }
 
 export interface FleetFacts {
@@ -76,6 +83,33 @@ export interface FleetFacts {
   pools: PoolFacts[];
   datasets: DatasetFacts[];
   pairs: PairFacts[];
+}
+
+/** A pool's facts from what `zpool list` said of it (live) or what the fleet store kept of that (from the store). */
+export function poolFacts(host: string, pool: string, health: string, size?: number, allocated?: number, free?: number): PoolFacts {
+  const ratio = size && allocated !== undefined ? allocated / size : undefined;
+  return {
+    host,
+    pool,
+    health,
+    ...(ratio !== undefined ? { capacityRatio: ratio } : {}),
+    ...(size !== undefined ? { sizeBytes: size } : {}),
+    ...(allocated !== undefined ? { allocatedBytes: allocated } : {}),
+    ...(free !== undefined ? { freeBytes: free } : {}),
+  };
+}
+
+/** A pair's last run and last success in the history, newest first (History.read's order): the first entry of a pair is its last run. */
+export function pairRuns(pairId: string, history: readonly RunRecord[]): { lastRun?: RunRecord; lastSuccess?: RunRecord } {
+  const runs = history.filter((r) => r.pair === pairId);
+  const lastRun = runs[0];
+  const lastSuccess = runs.find((r) => r.outcome === 'ok');
+  return { ...(lastRun ? { lastRun } : {}), ...(lastSuccess ? { lastSuccess } : {}) };
+}
+
+/** The datasets that are a pair's source (`host\0dataset`): a source without any snapshot is a problem. */
+export function pairSources(pairs: readonly ReplicationPair[]): Set<string> {
+  return new Set(pairs.map((p) => `${p.source.host}\0${p.source.name!.full}`));
 }
 
 export function fleetFacts(input: {
@@ -91,7 +125,7 @@ export function fleetFacts(input: {
     if ('listing' in h) listings.set(h.host, h.listing);
     else errors.set(h.host, h.error);
   }
-  const sources = new Set(input.pairs.map((p) => `${p.source.host}\0${p.source.name!.full}`));
+  const sources = pairSources(input.pairs);
   const facts: FleetFacts = { now, hosts: [], pools: [], datasets: [], pairs: [] };
 
   for (const h of input.hosts) {
@@ -100,11 +134,14 @@ export function fleetFacts(input: {
       continue;
     }
     const l = h.listing;
-    facts.hosts.push({ host: h.host, up: true, listingSeconds: l.durationMs / 1000, rejected: l.rejected.length });
-    for (const p of l.pools) {
-      const ratio = p.size && p.allocated !== undefined ? p.allocated / p.size : undefined;
-      facts.pools.push({ host: h.host, pool: p.name, health: p.health, ...(ratio !== undefined ? { capacityRatio: ratio } : {}) });
-    }
+    facts.hosts.push({
+      host: h.host,
+      up: true,
+      listingSeconds: l.durationMs / 1000,
+      rejected: l.rejected.length,
+      ...(l.capabilities.versionText ? { zfsVersion: l.capabilities.versionText } : {}),
+    });
+    for (const p of l.pools) facts.pools.push(poolFacts(h.host, p.name, p.health, p.size, p.allocated, p.free));
     for (const [name, e] of l.datasets) {
       const newest = e.snapshots[0];
       const creation = newest?.creation;
@@ -116,17 +153,14 @@ export function fleetFacts(input: {
         ...(newest ? { newestSnapshot: newest.name } : {}),
         ...(creation !== undefined ? { newestCreation: creation, newestAgeSeconds: Math.max(0, now / 1000 - creation) } : {}),
         pairSource: sources.has(`${h.host}\0${name}`),
+        ...(e.object.used !== undefined ? { usedBytes: e.object.used } : {}),
       });
     }
   }
 
-  // The history, newest first (History.read's order): the first entry of a pair is its last run.
   const history = input.history ?? [];
   for (const pair of input.pairs) {
-    const runs = history.filter((r) => r.pair === pair.id);
-    const lastRun = runs[0];
-    const lastSuccess = runs.find((r) => r.outcome === 'ok');
-    const base = { pair, behind: 0, baseAtRisk: false, ...(lastRun ? { lastRun } : {}), ...(lastSuccess ? { lastSuccess } : {}) };
+    const base = { pair, behind: 0, baseAtRisk: false, ...pairRuns(pair.id, history) };
     const src = listings.get(pair.source.host);
     const dst = listings.get(pair.target.host);
     if (!src || !dst) {
