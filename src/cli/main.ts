@@ -20,6 +20,7 @@ import { DEFAULT_THRESHOLDS, type CheckThresholds } from '../core/monitor/check.
 import { parseDuration } from '../core/monitor/duration.js';
 import { defaultCachePath, FileCapabilityCache } from './capabilityCache.js';
 import { importCommand, IMPORT_USAGE, type ImportOptions } from './import.js';
+import { agentCommand, DEFAULT_CONCURRENCY, DEFAULT_INTERVAL_SECONDS } from './agent.js';
 import { checkCommand, metricsCommand } from './monitor.js';
 import { replicationCommand, REPLICATION_USAGE, type ReplicationOptions } from './replication.js';
 import { UsageError } from './usage.js';
@@ -43,7 +44,15 @@ ${IMPORT_USAGE}
                                         3 UNKNOWN (bad usage included); perfdata after |
   metrics [HOST...] [--textfile FILE]   Prometheus text (node_exporter textfile collector: FILE.tmp,
                                         then renamed to FILE)
-  Without HOST, check and metrics take the hosts of the pairs (--pairs FILE, default ./.zfs-fleet.json).
+  agent [HOST...] [--interval 60s] [--concurrency 32] [--once] [--store URL]
+                                        poll every host each --interval (one listing each) and record
+                                        hosts, pools, datasets and pair states in the fleet store, one
+                                        transaction per sweep; one line per sweep on stderr; SIGTERM or
+                                        SIGINT: stop, exit 0
+  check --from-store [--max-age 5m], metrics --from-store
+                                        judge the agent's newest observations instead of listing the
+                                        hosts; older than --max-age: WARNING "agent not reporting since"
+  Without HOST, check, metrics and agent take the hosts of the pairs (--pairs FILE, default ./.zfs-fleet.json).
   Durations: 90s, 30m, 7h, 2d, 1w, 1h30m, or seconds.
 
 HOST is an ssh-config alias, [user@]host[:port], or local.
@@ -69,6 +78,11 @@ interface Options extends ReplicationOptions, ImportOptions {
   store?: string;
   thresholds: CheckThresholds;
   textfile?: string;
+  fromStore: boolean;
+  maxAgeSeconds?: number;
+  intervalSeconds: number;
+  concurrency: number;
+  once: boolean;
 }
 
 const home = (p: string) => (p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p);
@@ -90,6 +104,10 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
     hostMap: [],
     write: false,
     thresholds: { ...DEFAULT_THRESHOLDS },
+    fromStore: false,
+    intervalSeconds: DEFAULT_INTERVAL_SECONDS,
+    concurrency: DEFAULT_CONCURRENCY,
+    once: false,
   };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
@@ -210,6 +228,26 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
       case '--textfile':
         opts.textfile = home(value(i++, a));
         break;
+      case '--from-store':
+        opts.fromStore = true;
+        break;
+      case '--max-age':
+        opts.maxAgeSeconds = duration(i++, a);
+        if (!(opts.maxAgeSeconds > 0)) throw new UsageError('--max-age must be over 0');
+        break;
+      case '--interval':
+        opts.intervalSeconds = duration(i++, a);
+        if (!(opts.intervalSeconds > 0)) throw new UsageError('--interval must be over 0');
+        break;
+      case '--concurrency': {
+        const n = Number(value(i++, a));
+        if (!Number.isInteger(n) || n < 1 || n > 1024) throw new UsageError('--concurrency takes a whole number from 1 to 1024');
+        opts.concurrency = n;
+        break;
+      }
+      case '--once':
+        opts.once = true;
+        break;
       case '--snapshots':
       case '-t':
         opts.snapshots = true;
@@ -228,6 +266,7 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
     }
   }
   if (opts.thresholds.capacityWarn > opts.thresholds.capacityCrit) throw new UsageError('--capacity-warn must not be over --capacity-crit');
+  if (opts.maxAgeSeconds !== undefined && !opts.fromStore) throw new UsageError('--max-age is for --from-store');
   opts.sshConfig = home(opts.sshConfig);
   opts.knownHosts = home(opts.knownHosts);
   const command = opts.positional.shift() ?? 'help';
@@ -279,10 +318,18 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
   },
   store: { usage: 'store info [--store URL]', options: ['--store'] },
   check: {
-    usage: 'check [HOST...] [--stale-after 7h] [--max-snapshots N] [--capacity-warn 80] [--capacity-crit 90] [--pairs FILE] [--json]',
-    options: ['--stale-after', '--max-snapshots', '--capacity-warn', '--capacity-crit', '--pairs', '--store'],
+    usage:
+      'check [HOST...] [--stale-after 7h] [--max-snapshots N] [--capacity-warn 80] [--capacity-crit 90] [--pairs FILE] [--from-store [--max-age 5m]] [--json]',
+    options: ['--stale-after', '--max-snapshots', '--capacity-warn', '--capacity-crit', '--pairs', '--store', '--from-store', '--max-age'],
   },
-  metrics: { usage: 'metrics [HOST...] [--textfile FILE] [--pairs FILE]', options: ['--textfile', '--pairs', '--store'] },
+  metrics: {
+    usage: 'metrics [HOST...] [--textfile FILE] [--pairs FILE] [--from-store [--max-age 5m]]',
+    options: ['--textfile', '--pairs', '--store', '--from-store', '--max-age'],
+  },
+  agent: {
+    usage: 'agent [HOST...] [--interval 60s] [--concurrency 32] [--once] [--store URL] [--pairs FILE]',
+    options: ['--interval', '--concurrency', '--once', '--store', '--pairs'],
+  },
 };
 
 /** The options that take a value: what follows them is not the verb. */
@@ -303,6 +350,10 @@ const VALUE_OPTIONS = new Set([
   '--capacity-warn',
   '--capacity-crit',
   '--textfile',
+  '--max-age',
+  '--interval',
+  '--concurrency',
+  '--store',
 ]);
 
 /** The verb of a command line that did not parse (check answers its bad usage as a plugin: exit 3). */
@@ -517,6 +568,14 @@ export async function main(argv: string[]): Promise<number> {
         return await importCommand(opts, out, (m) => err(`zfs-fleet: ${m}\n`));
       case 'store':
         return await (await import('./store.js')).storeCommand(opts, out);
+      case 'agent': {
+        const fleet = makeFleet(opts);
+        try {
+          return await agentCommand(fleet, opts, (line) => err(line + '\n'));
+        } finally {
+          await fleet.dispose();
+        }
+      }
       case 'check':
       case 'metrics': {
         const fleet = makeFleet(opts);

@@ -2,6 +2,8 @@
  * zfs-fleet check (a Nagios/Icinga plugin) and zfs-fleet metrics (Prometheus text for node_exporter's
  * textfile collector): the I/O around core/monitor. Both list each host once (in parallel), read the
  * pairs of --pairs FILE (default ./.zfs-fleet.json) and the history, and hand the facts to the core.
+ * With --from-store they list nothing: the facts are rebuilt from the newest observations the agent
+ * (./agent.ts) recorded in the fleet store, and judged by the same code.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,6 +15,8 @@ import { describeOrigin, fileEntries, PAIRS_FILE } from '../core/fleet/pairSpecs
 import { evaluateCheck, nagiosText, type CheckThresholds, type Finding } from '../core/monitor/check.js';
 import { fleetFacts, type FleetFacts, type HostResult, type RunRecord } from '../core/monitor/facts.js';
 import { prometheusText } from '../core/monitor/metrics.js';
+import { defaultStoreUrl } from '../store/location.js';
+import { factsFromObservations } from '../store/observations.js';
 import { UsageError } from './usage.js';
 
 export interface MonitorOptions {
@@ -23,12 +27,19 @@ export interface MonitorOptions {
   store?: string;
   thresholds: CheckThresholds;
   textfile?: string;
+  /** Judge the newest observations of the fleet store instead of listing the hosts. */
+  fromStore?: boolean;
+  /** --from-store: observations older than this (seconds) are the agent not reporting. */
+  maxAgeSeconds?: number;
 }
+
+/** --max-age's default: 5 minutes, five sweeps of the agent's default 60 s interval (a slow sweep of a big fleet included). */
+export const DEFAULT_MAX_AGE_SECONDS = 300;
 
 type Out = (line: string) => void;
 
 /** The pairs file: its valid pairs, and a finding (UNKNOWN) per entry that is not one. A missing default file is no pairs; a missing --pairs FILE is an error. */
-function readPairs(o: MonitorOptions): { pairs: ReplicationPair[]; problems: Finding[] } {
+export function readPairs(o: Pick<MonitorOptions, 'pairsFile'>): { pairs: ReplicationPair[]; problems: Finding[] } {
   const read = readPairsFile(o.pairsFile);
   if (read === undefined) return { pairs: [], problems: [] };
   if (read.error !== undefined) throw new UsageError(`--pairs ${read.file}: ${read.error}`);
@@ -45,15 +56,16 @@ function readPairs(o: MonitorOptions): { pairs: ReplicationPair[]; problems: Fin
 }
 
 /** The hosts given, else those of the pairs; pairs are kept when both their hosts are checked. */
-function scope(o: MonitorOptions, pairs: ReplicationPair[]): { hosts: string[]; pairs: ReplicationPair[] } {
+export function scope(o: Pick<MonitorOptions, 'positional'>, pairs: ReplicationPair[]): { hosts: string[]; pairs: ReplicationPair[] } {
   const hosts = o.positional.length ? [...new Set(o.positional)] : [...new Set(pairs.flatMap((p) => [p.source.host, p.target.host]))];
   const set = new Set(hosts);
   return { hosts, pairs: pairs.filter((p) => set.has(p.source.host) && set.has(p.target.host)) };
 }
 
-async function listHosts(fleet: Fleet, hosts: string[]): Promise<HostResult[]> {
+/** One listing per host, `concurrency` hosts at once; `fresh`: list again even when the host has a listing (the agent's every sweep). */
+export async function listHosts(fleet: Fleet, hosts: string[], options: { concurrency?: number; fresh?: boolean } = {}): Promise<HostResult[]> {
   fleet.setHosts(hosts);
-  const results = await mapLimit(hosts, 8, (h) => fleet.host(h).listing());
+  const results = await mapLimit(hosts, options.concurrency ?? 8, (h) => fleet.host(h).listing(options.fresh));
   return results.map((r, i) =>
     r.status === 'fulfilled'
       ? { host: hosts[i]!, listing: r.value }
@@ -76,10 +88,41 @@ async function readHistory(o: MonitorOptions): Promise<{ runs: RunRecord[]; prob
   }
 }
 
-async function gather(fleet: Fleet, o: MonitorOptions): Promise<{ facts: FleetFacts; problems: Finding[] }> {
+/** The hosts and pairs to look at: the hosts given, else those of the pairs file (an invalid entry is a finding). */
+export function monitorScope(o: Pick<MonitorOptions, 'positional' | 'pairsFile'>): { hosts: string[]; pairs: ReplicationPair[]; problems: Finding[] } {
   const { pairs: all, problems } = readPairs(o);
   const { hosts, pairs } = scope(o, all);
   if (hosts.length === 0) throw new UsageError(`no hosts: give HOST... or a pairs file (--pairs FILE, default ./${PAIRS_FILE})`);
+  return { hosts, pairs, problems };
+}
+
+/** --from-store: the newest observation per host, pool, dataset and pair, judged as of now; the runs as live. */
+async function gatherFromStore(o: MonitorOptions): Promise<{ facts: FleetFacts; problems: Finding[] }> {
+  const { hosts, pairs, problems } = monitorScope(o);
+  const { openStore } = await import('../store/store.js');
+  const store = await openStore(o.store ?? defaultStoreUrl());
+  let latest;
+  try {
+    latest = await store.latestObservations({ hosts, pairIds: pairs.map((p) => p.id) });
+  } finally {
+    await store.close();
+  }
+  const history = await readHistory(o);
+  if (history.problem) problems.push(history.problem);
+  const r = factsFromObservations({
+    hosts,
+    pairs,
+    latest,
+    history: history.runs,
+    now: Date.now(),
+    maxAgeSeconds: o.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS,
+  });
+  return { facts: r.facts, problems: [...problems, ...r.problems] };
+}
+
+async function gather(fleet: Fleet, o: MonitorOptions): Promise<{ facts: FleetFacts; problems: Finding[] }> {
+  if (o.fromStore) return gatherFromStore(o);
+  const { hosts, pairs, problems } = monitorScope(o);
   const [results, history] = await Promise.all([listHosts(fleet, hosts), readHistory(o)]);
   if (history.problem) problems.push(history.problem);
   return { facts: fleetFacts({ hosts: results, pairs, history: history.runs, now: Date.now() }), problems };
