@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
+import * as v8 from 'node:v8';
 import { parseEndpoint } from '../core/fleet/endpoint.js';
 import { Fleet, mapLimit } from '../core/fleet/fleet.js';
 import type { HostListing } from '../core/fleet/listing.js';
@@ -553,6 +554,11 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const { command, opts } = parsed;
+  // The fleet store's SQLite is WebAssembly: V8 compiles its hot functions again with TurboFan on
+  // background threads, which a short run pays for and never profits from (check --from-store over
+  // 10,000 datasets: 1.5 s -> 0.7 s on 2 busy cores, bench/fromStore.ts). Baseline code only, then;
+  // the agent runs for days and keeps the optimizing tier.
+  if (command !== 'agent') v8.setFlagsFromString('--liftoff-only');
   try {
     switch (command) {
       case 'help': {

@@ -244,34 +244,26 @@ export class FleetStore {
    * as fast with a year of history as with one sweep.
    */
   async latestObservations(q: { hosts: readonly string[]; pairIds: readonly string[] }): Promise<LatestObservations> {
-    const out: LatestObservations = { hosts: [], pools: [], datasets: [], pairs: [] };
-    for (const host of q.hosts) {
-      const h = await this.db.selectFrom('host_observations').selectAll().where('host', '=', host).orderBy('id', 'desc').limit(1).executeTakeFirst();
-      if (!h) continue;
-      out.hosts.push(hostObs(h));
-      if (h.sweep_id == null || !h.reachable) continue;
-      const pools = await this.db
-        .selectFrom('pool_observations')
-        .selectAll()
-        .where('sweep_id', '=', h.sweep_id)
-        .where('host', '=', host)
-        .orderBy('id')
-        .execute();
-      out.pools.push(...pools.map(poolObs));
-      const ds = await this.db
-        .selectFrom('dataset_observations')
-        .selectAll()
-        .where('sweep_id', '=', h.sweep_id)
-        .where('host', '=', host)
-        .orderBy('id')
-        .execute();
-      out.datasets.push(...ds.map(datasetObs));
-    }
-    for (const pairId of q.pairIds) {
-      const p = await this.db.selectFrom('pair_states').selectAll().where('pair_id', '=', pairId).orderBy('id', 'desc').limit(1).executeTakeFirst();
-      if (p) out.pairs.push(pairObs(p));
-    }
-    return out;
+    // One transaction: one consistent view (a sweep committed meanwhile is not half seen), and on SQLite
+    // one lock for all the reads instead of one per statement (the dotfile lock is a mkdir and an rmdir).
+    return this.db.transaction().execute(async (tx) => {
+      const out: LatestObservations = { hosts: [], pools: [], datasets: [], pairs: [] };
+      for (const host of q.hosts) {
+        const h = await tx.selectFrom('host_observations').selectAll().where('host', '=', host).orderBy('id', 'desc').limit(1).executeTakeFirst();
+        if (!h) continue;
+        out.hosts.push(hostObs(h));
+        if (h.sweep_id == null || !h.reachable) continue;
+        const pools = await tx.selectFrom('pool_observations').selectAll().where('sweep_id', '=', h.sweep_id).where('host', '=', host).orderBy('id').execute();
+        out.pools.push(...pools.map(poolObs));
+        const ds = await tx.selectFrom('dataset_observations').selectAll().where('sweep_id', '=', h.sweep_id).where('host', '=', host).orderBy('id').execute();
+        for (const d of ds) out.datasets.push(datasetObs(d));
+      }
+      for (const pairId of q.pairIds) {
+        const p = await tx.selectFrom('pair_states').selectAll().where('pair_id', '=', pairId).orderBy('id', 'desc').limit(1).executeTakeFirst();
+        if (p) out.pairs.push(pairObs(p));
+      }
+      return out;
+    });
   }
 
   async recordPools(obs: PoolObservation[]): Promise<void> {
