@@ -94,6 +94,24 @@ export async function seed(store: FleetStore): Promise<void> {
     { pairId: 'p1', observedAt: ago(1), status: 'behind', behind: 3, base: 'a', lagSeconds: 7200 },
     { pairId: 'p2', observedAt: ago(1), status: 'in-sync', behind: 0, base: 'b', lagSeconds: 30 },
   ]);
+  // Two sweeps of the agent (hosts of their own): fs2 answered in the first, not in the second.
+  for (const [at, fs2] of [
+    [ago(0.2), true],
+    [ago(0.1), false],
+  ] as const)
+    await store.recordSweep({
+      startedAt: at,
+      finishedAt: at,
+      hosts: [
+        { host: 'fs1', observedAt: at, reachable: true, latencyMs: 900 },
+        fs2
+          ? { host: 'fs2', observedAt: at, reachable: true, latencyMs: 700 }
+          : { host: 'fs2', observedAt: at, reachable: false, error: 'connect ECONNREFUSED 10.0.0.2:22' },
+      ],
+      pools: [],
+      datasets: [],
+      pairs: [],
+    });
   await store.recordRuns([
     sampleRun({ planId: 'a', pair: 'p1', finishedAt: '2026-11-01T00:00:00.000Z' }),
     sampleRun({ planId: 'b', pair: 'p1', finishedAt: '2026-11-02T00:00:00.000Z' }),
@@ -104,10 +122,15 @@ export async function seed(store: FleetStore): Promise<void> {
 
 /** What each documented query must answer on the seed (first column of each row, times cut to the day). */
 export const EXPECTED: Record<string, unknown[][]> = {
-  'offline-hosts': [['off1']],
+  'offline-hosts': [['fs2'], ['off1']],
   'stale-datasets': [['ovh3', 'rpool/off/products', 'autosnap_old']],
   'pairs-behind': [['p1', 'behind', 3]],
   'last-sync': [['p1', '2026-11-02']],
+  'last-sweeps': [
+    [2, 2, 1],
+    [1, 2, 2],
+  ],
+  'down-in-last-sweep': [['fs2', 'connect ECONNREFUSED 10.0.0.2:22']],
 };
 
 /** A row cut to the columns EXPECTED compares, times to their day. */
