@@ -40,8 +40,19 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function aborted(signal: AbortSignal): Promise<'aborted'> {
-  return new Promise((resolve) => (signal.aborted ? resolve('aborted') : signal.addEventListener('abort', () => resolve('aborted'), { once: true })));
+/** `work`'s result, or 'aborted' as soon as `signal` aborts; the listener is removed either way (one sweep after another must not pile them up). */
+async function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | 'aborted'> {
+  if (signal.aborted) return 'aborted';
+  let onAbort!: () => void;
+  const aborted = new Promise<'aborted'>((resolve) => {
+    onAbort = () => resolve('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 export async function agentCommand(fleet: Fleet, o: AgentOptions, log: Log): Promise<number> {
@@ -66,7 +77,7 @@ export async function agentCommand(fleet: Fleet, o: AgentOptions, log: Log): Pro
         // The pairs file is read again each sweep: an edit takes effect without a restart.
         const { hosts, pairs, problems } = monitorScope(o);
         for (const p of problems) log(`zfs-fleet agent: ${p.message}`);
-        const listed = await Promise.race([listHosts(fleet, hosts, { concurrency: o.concurrency, fresh: true }), aborted(stop.signal)]);
+        const listed = await unlessAborted(listHosts(fleet, hosts, { concurrency: o.concurrency, fresh: true }), stop.signal);
         if (listed === 'aborted') {
           log(`zfs-fleet agent: sweep ${n} abandoned (nothing of it recorded)`);
           break;
