@@ -15,6 +15,7 @@
  * latestObservations + factsFromObservations + evaluateCheck vs the bare loop.
  *
  *   node esbuild.mjs && node esbuild.mjs --bench && node dist/bench/fromStore.js
+ * BENCH_PG_URL=postgres://…/an_empty_db adds the same on PostgreSQL.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -45,7 +46,7 @@ const sanoid = (t: number) =>
     .replace(/T(\d\d):(\d\d):(\d\d).*/, '_$1:$2:$3_hourly')
     .replace(/^/, 'autosnap_');
 
-async function seed(file: string): Promise<{ pairsFile: string }> {
+async function seed(file: string, dir: string): Promise<{ pairsFile: string }> {
   const store = await openStore(file);
   const perHost = Math.ceil(DATASETS / HOSTS.length);
   const names = (h: number) =>
@@ -113,7 +114,7 @@ async function seed(file: string): Promise<{ pairsFile: string }> {
     await store.recordSweep({ startedAt: at, finishedAt: at, agent: 'bench', hosts, pools, datasets, pairs: pairStates });
   }
   await store.close();
-  const pairsFile = path.join(path.dirname(file), 'pairs.json');
+  const pairsFile = path.join(dir, 'pairs.json');
   fs.writeFileSync(pairsFile, JSON.stringify({ pairs }));
   return { pairsFile };
 }
@@ -141,7 +142,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zf-bench-store-'));
   const file = path.join(dir, 'fleet.db');
   const t0 = performance.now();
-  const { pairsFile } = await seed(file);
+  const { pairsFile } = await seed(file, dir);
   const pairIds = (JSON.parse(fs.readFileSync(pairsFile, 'utf8')) as { pairs: { source: string; target: string }[] }).pairs.map(
     (p) => `${p.source}->${p.target}`,
   );
@@ -201,8 +202,56 @@ async function main(): Promise<void> {
   console.log(
     `warm, in-process: read + facts + judge ${median(inOurs).toFixed(0)} ms vs bare loop ${median(inPeer).toFixed(0)} ms: ${(median(inOurs) / median(inPeer)).toFixed(2)}x`,
   );
+  if (process.env.BENCH_PG_URL) await postgres(process.env.BENCH_PG_URL, dir, cli, env);
   if (process.env.BENCH_KEEP) console.log(`kept ${file}`);
   else fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** BENCH_PG_URL (an empty database of its own): the same on PostgreSQL, the peer a `pg` client doing the same SELECTs in one transaction. */
+const BARE_PG = `
+const { Client } = require(${JSON.stringify(path.join(root, 'node_modules/pg'))});
+(async () => {
+  const c = new Client({ connectionString: process.argv[1] });
+  await c.connect();
+  let n = 0;
+  await c.query('BEGIN');
+  for (const host of JSON.parse(process.argv[2])) {
+    const h = (await c.query('SELECT * FROM host_observations WHERE host = $1 ORDER BY id DESC LIMIT 1', [host])).rows[0];
+    n += (await c.query('SELECT * FROM pool_observations WHERE sweep_id = $1 AND host = $2 ORDER BY id', [h.sweep_id, host])).rows.length;
+    n += (await c.query('SELECT * FROM dataset_observations WHERE sweep_id = $1 AND host = $2 ORDER BY id', [h.sweep_id, host])).rows.length;
+  }
+  for (const id of JSON.parse(process.argv[3])) n += (await c.query('SELECT * FROM pair_states WHERE pair_id = $1 ORDER BY id DESC LIMIT 1', [id])).rows.length;
+  await c.query('COMMIT');
+  await c.end();
+  process.stdout.write(String(n));
+})();
+`;
+
+async function postgres(url: string, dir: string, cli: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const pgDir = fs.mkdtempSync(path.join(dir, 'pg-'));
+  const { pairsFile } = await seed(url, pgDir);
+  const pairIds = (JSON.parse(fs.readFileSync(pairsFile, 'utf8')) as { pairs: { source: string; target: string }[] }).pairs.map(
+    (p) => `${p.source}->${p.target}`,
+  );
+  const ours: number[] = [];
+  const peer: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    let t = performance.now();
+    const r = spawnSync(process.execPath, [cli, 'check', '--from-store', '--store', url, '--pairs', pairsFile, '--stale-after', '7d', '--json'], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+      env,
+    });
+    ours.push(performance.now() - t);
+    if (r.status !== 0) throw new Error(`check --from-store (PostgreSQL) exited ${r.status}: ${r.stdout.slice(0, 300)} ${r.stderr}`);
+    t = performance.now();
+    const b = spawnSync(process.execPath, ['-e', BARE_PG, url, JSON.stringify(HOSTS), JSON.stringify(pairIds)], { encoding: 'utf8' });
+    peer.push(performance.now() - t);
+    if (b.status !== 0) throw new Error(`bare pg loop failed: ${b.stderr}`);
+  }
+  console.log(
+    `PostgreSQL: check --from-store median ${median(ours).toFixed(0)} ms vs bare pg loop ${median(peer).toFixed(0)} ms: ${(median(ours) / median(peer)).toFixed(2)}x`,
+  );
 }
 
 main().catch((e) => {
