@@ -59,7 +59,13 @@ fs.mkdirSync('dist/webview', { recursive: true });
 // The fleet store's SQLite (node-sqlite3-wasm) loads its .wasm from the bundle's directory.
 fs.copyFileSync('node_modules/node-sqlite3-wasm/dist/node-sqlite3-wasm.wasm', 'dist/node-sqlite3-wasm.wasm');
 for (const f of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/webview/${f}`);
-if (process.argv.includes('--bench')) builds.push({ ...common, entryPoints: ['bench/run.ts'], outfile: 'dist/bench/run.js' });
+if (process.argv.includes('--bench')) {
+  builds.push({ ...common, entryPoints: ['bench/run.ts'], outfile: 'dist/bench/run.js' });
+  // bench/fromStore.ts writes its store through src/store, bundled in: the .wasm goes next to it too.
+  builds.push({ ...common, entryPoints: ['bench/fromStore.ts'], outfile: 'dist/bench/fromStore.js' });
+  fs.mkdirSync('dist/bench', { recursive: true });
+  fs.copyFileSync('node_modules/node-sqlite3-wasm/dist/node-sqlite3-wasm.wasm', 'dist/bench/node-sqlite3-wasm.wasm');
+}
 
 if (watch) {
   for (const b of builds) (await esbuild.context(b)).watch();

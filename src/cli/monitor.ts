@@ -1,19 +1,24 @@
 /**
  * zfs-fleet check (a Nagios/Icinga plugin) and zfs-fleet metrics (Prometheus text for node_exporter's
  * textfile collector): the I/O around core/monitor. Both list each host once (in parallel), read the
- * fleet file (hosts, groups, pairs) and the history, and hand the facts to the core.
+ * fleet file (hosts, groups, pairs) and the history, and hand the facts to the core (the gathering is
+ * app/health.ts's, shared with the extension's Fleet Health view). With --from-store they list
+ * nothing: the facts are rebuilt from the newest observations the agent (./agent.ts) recorded in the
+ * fleet store, and judged by the same code.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fleetDefinition } from './fleetFile.js';
 import { runLogOf } from './replication.js';
-import { gatherFacts, pairsAndProblems } from '../app/health.js';
+import { listHosts as listEach, pairsAndProblems, readRuns } from '../app/health.js';
 import type { Fleet } from '../core/fleet/fleet.js';
 import type { ReplicationPair } from '../core/fleet/pairs.js';
 import { PAIRS_FILE } from '../core/fleet/pairSpecs.js';
 import { evaluateCheck, nagiosText, type CheckThresholds, type Finding } from '../core/monitor/check.js';
-import type { FleetFacts } from '../core/monitor/facts.js';
+import { fleetFacts, type FleetFacts, type HostResult, type RunRecord } from '../core/monitor/facts.js';
 import { prometheusText } from '../core/monitor/metrics.js';
+import { defaultStoreUrl } from '../store/location.js';
+import { factsFromObservations } from '../store/observations.js';
 import { UsageError } from './usage.js';
 
 export interface MonitorOptions {
@@ -26,12 +31,19 @@ export interface MonitorOptions {
   store?: string;
   thresholds: CheckThresholds;
   textfile?: string;
+  /** Judge the newest observations of the fleet store instead of listing the hosts. */
+  fromStore?: boolean;
+  /** --from-store: observations older than this (seconds) are the agent not reporting. */
+  maxAgeSeconds?: number;
 }
+
+/** --max-age's default: 5 minutes, five sweeps of the agent's default 60 s interval (a slow sweep of a big fleet included). */
+export const DEFAULT_MAX_AGE_SECONDS = 300;
 
 type Out = (line: string) => void;
 
 /** The fleet file: its hosts and valid pairs, and a finding (UNKNOWN) per entry that is not valid. No default file is an empty fleet; an unreadable --fleet FILE is an error. */
-function readFleet(o: MonitorOptions): { hosts: string[]; pairs: ReplicationPair[]; problems: Finding[] } {
+function readFleet(o: Pick<MonitorOptions, 'fleetFile' | 'group'>): { hosts: string[]; pairs: ReplicationPair[]; problems: Finding[] } {
   const def = fleetDefinition(o.fleetFile);
   if (def.error !== undefined) throw new UsageError(`--fleet ${def.file}: ${def.error}`);
   const { pairs, problems } = pairsAndProblems(def.entries);
@@ -43,36 +55,78 @@ function readFleet(o: MonitorOptions): { hosts: string[]; pairs: ReplicationPair
 }
 
 /**
- * The hosts given, else those of the group (--group), else the fleet file's hosts and those of its
- * pairs; pairs are kept when both their hosts are checked.
+ * The hosts and pairs to look at: the hosts given, else those of the group (--group), else the fleet
+ * file's hosts and those of its pairs; pairs are kept when both their hosts are looked at; an invalid
+ * entry of the fleet file is a finding.
  */
-function scope(o: MonitorOptions, fleet: { hosts: string[]; pairs: ReplicationPair[] }): { hosts: string[]; pairs: ReplicationPair[] } {
+export function monitorScope(o: Pick<MonitorOptions, 'positional' | 'fleetFile' | 'group'>): {
+  hosts: string[];
+  pairs: ReplicationPair[];
+  problems: Finding[];
+} {
+  const fleet = readFleet(o);
   const ofPairs = fleet.pairs.flatMap((p) => [p.source.host, p.target.host]);
   const hosts = o.positional.length ? [...new Set(o.positional)] : [...new Set(o.group !== undefined ? ofPairs : [...fleet.hosts, ...ofPairs])];
+  if (hosts.length === 0) throw new UsageError(`no hosts: give HOST... or a fleet file (--fleet FILE, default ./${PAIRS_FILE})`);
   const set = new Set(hosts);
-  return { hosts, pairs: fleet.pairs.filter((p) => set.has(p.source.host) && set.has(p.target.host)) };
+  return { hosts, pairs: fleet.pairs.filter((p) => set.has(p.source.host) && set.has(p.target.host)), problems: fleet.problems };
+}
+
+/** One listing per host, `concurrency` hosts at once; `fresh`: list again even when the host has a listing (the agent's every sweep). */
+export async function listHosts(fleet: Fleet, hosts: string[], options: { concurrency?: number; fresh?: boolean } = {}): Promise<HostResult[]> {
+  fleet.setHosts(hosts);
+  return listEach(hosts, (h) => fleet.host(h).listing(options.fresh), options.concurrency ?? 8);
+}
+
+async function readHistory(o: MonitorOptions): Promise<{ runs: RunRecord[]; problem?: Finding }> {
+  const log = runLogOf(o);
+  try {
+    return await readRuns(log);
+  } finally {
+    await log.close?.();
+  }
 }
 
 function inPair(p: ReplicationPair, host: string, dataset: string): boolean {
   return [p.source, p.target].some((e) => e.host === host && (dataset === e.name!.full || dataset.startsWith(`${e.name!.full}/`)));
 }
 
-/** The facts as the extension's Fleet Health view gathers them (app/health.ts), the hosts listed straight from the fleet. */
-async function gather(fleet: Fleet, o: MonitorOptions): Promise<{ facts: FleetFacts; problems: Finding[] }> {
-  const { problems, ...fleetFile } = readFleet(o);
-  const { hosts, pairs } = scope(o, fleetFile);
-  if (hosts.length === 0) throw new UsageError(`no hosts: give HOST... or a fleet file (--fleet FILE, default ./${PAIRS_FILE})`);
-  fleet.setHosts(hosts);
-  const runLog = runLogOf(o);
+/** --group: its hosts and pools, and only its datasets (the primary, the replicas, and their children). */
+function groupOnly(facts: FleetFacts, o: MonitorOptions, pairs: readonly ReplicationPair[]): FleetFacts {
+  if (o.group !== undefined) facts.datasets = facts.datasets.filter((d) => pairs.some((p) => inPair(p, d.host, d.dataset)));
+  return facts;
+}
+
+/** --from-store: the newest observation per host, pool, dataset and pair, judged as of now; the runs as live. */
+async function gatherFromStore(o: MonitorOptions): Promise<{ facts: FleetFacts; problems: Finding[] }> {
+  const { hosts, pairs, problems } = monitorScope(o);
+  const { openStore } = await import('../store/store.js');
+  const store = await openStore(o.store ?? defaultStoreUrl());
+  let latest;
   try {
-    const gathered = await gatherFacts({ hosts, list: (h) => fleet.host(h).listing(), pairs, runLog });
-    const facts = gathered.facts;
-    // --group: its hosts and pools, and only its datasets (the primary, the replicas, and their children).
-    if (o.group !== undefined) facts.datasets = facts.datasets.filter((d) => pairs.some((p) => inPair(p, d.host, d.dataset)));
-    return { facts, problems: [...problems, ...gathered.problems] };
+    latest = await store.latestObservations({ hosts, pairIds: pairs.map((p) => p.id) });
   } finally {
-    await runLog.close?.();
+    await store.close();
   }
+  const history = await readHistory(o);
+  if (history.problem) problems.push(history.problem);
+  const r = factsFromObservations({
+    hosts,
+    pairs,
+    latest,
+    history: history.runs,
+    now: Date.now(),
+    maxAgeSeconds: o.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS,
+  });
+  return { facts: groupOnly(r.facts, o, pairs), problems: [...problems, ...r.problems] };
+}
+
+async function gather(fleet: Fleet, o: MonitorOptions): Promise<{ facts: FleetFacts; problems: Finding[] }> {
+  if (o.fromStore) return gatherFromStore(o);
+  const { hosts, pairs, problems } = monitorScope(o);
+  const [results, history] = await Promise.all([listHosts(fleet, hosts), readHistory(o)]);
+  if (history.problem) problems.push(history.problem);
+  return { facts: groupOnly(fleetFacts({ hosts: results, pairs, history: history.runs, now: Date.now() }), o, pairs), problems };
 }
 
 /** `check`: the plugin's text (or --json) on stdout; the exit code is the state (0..3). */

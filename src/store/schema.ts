@@ -98,6 +98,37 @@ export const MIGRATIONS: Migration[] = [
       `CREATE INDEX runs_pair_finished ON runs (pair, finished_at)`,
     ],
   },
+  {
+    version: 2,
+    name: 'agent sweeps: observations keyed by sweep, newest per key',
+    // One sweep of the agent (zfs-fleet agent) = one row here and every observation it made, in one
+    // transaction. "The newest observations of host H" = its newest host row's sweep_id, then the
+    // pools and datasets of that sweep and host: two index lookups, however long the history is.
+    statements: (t) => [
+      `CREATE TABLE sweeps (
+        id ${t.id},
+        started_at ${t.time} NOT NULL,
+        finished_at ${t.time} NOT NULL,
+        hosts ${t.int} NOT NULL,
+        hosts_up ${t.int} NOT NULL,
+        pairs ${t.int} NOT NULL,
+        duration_ms ${t.real} NOT NULL,
+        agent TEXT
+      )`,
+      `CREATE INDEX sweeps_finished ON sweeps (finished_at)`,
+      `ALTER TABLE host_observations ADD COLUMN sweep_id ${t.int}`,
+      `ALTER TABLE host_observations ADD COLUMN rejected ${t.int}`,
+      `ALTER TABLE pool_observations ADD COLUMN sweep_id ${t.int}`,
+      `ALTER TABLE dataset_observations ADD COLUMN sweep_id ${t.int}`,
+      `ALTER TABLE dataset_observations ADD COLUMN type TEXT`,
+      `ALTER TABLE pair_states ADD COLUMN sweep_id ${t.int}`,
+      `ALTER TABLE pair_states ADD COLUMN detail ${t.json}`,
+      `CREATE INDEX host_observations_host_id ON host_observations (host, id)`,
+      `CREATE INDEX pool_observations_sweep_host ON pool_observations (sweep_id, host)`,
+      `CREATE INDEX dataset_observations_sweep_host ON dataset_observations (sweep_id, host)`,
+      `CREATE INDEX pair_states_pair_id ON pair_states (pair_id, id)`,
+    ],
+  },
 ];
 
 /** The newest schema version this build knows. */
@@ -118,6 +149,8 @@ export interface HostObservationRow {
   error: string | null;
   latency_ms: number | null;
   zfs_version: string | null;
+  sweep_id: number | null;
+  rejected: number | null;
 }
 export interface PoolObservationRow {
   id: Generated<number>;
@@ -131,6 +164,7 @@ export interface PoolObservationRow {
   fragmentation_pct: number | null;
   last_scrub_at: Time | null;
   scrub_errors: number | null;
+  sweep_id: number | null;
 }
 export interface DatasetObservationRow {
   id: Generated<number>;
@@ -141,6 +175,8 @@ export interface DatasetObservationRow {
   newest_snapshot_at: Time | null;
   snapshot_count: number;
   used_bytes: number | null;
+  sweep_id: number | null;
+  type: string | null;
 }
 export interface PairStateRow {
   id: Generated<number>;
@@ -150,6 +186,19 @@ export interface PairStateRow {
   behind: number | null;
   base: string | null;
   lag_seconds: number | null;
+  sweep_id: number | null;
+  /** JSON: what check needs of the pair's state besides the columns (statuses, summary, why no base, ...). */
+  detail: unknown;
+}
+export interface SweepRow {
+  id: Generated<number>;
+  started_at: Time;
+  finished_at: Time;
+  hosts: number;
+  hosts_up: number;
+  pairs: number;
+  duration_ms: number;
+  agent: string | null;
 }
 export interface RunRow {
   id: Generated<number>;
@@ -176,4 +225,5 @@ export interface StoreTables {
   dataset_observations: DatasetObservationRow;
   pair_states: PairStateRow;
   runs: RunRow;
+  sweeps: SweepRow;
 }

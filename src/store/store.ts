@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Insertable, type Selectable, type Transaction } from 'kysely';
 import type { ExecResult } from '../core/execute/executor.js';
 import { MIGRATIONS, SCHEMA_VERSION, migrationStatements, type StoreKind, type StoreTables } from './schema.js';
 import { SqliteWasmDialect } from './sqliteWasm.js';
@@ -22,6 +22,10 @@ export interface HostObservation {
   error?: string | null;
   latencyMs?: number | null;
   zfsVersion?: string | null;
+  /** Objects the host listed with invalid names (left out). */
+  rejected?: number | null;
+  /** The agent's sweep that made it (schema 2); null for observations recorded otherwise. */
+  sweepId?: number | null;
 }
 export interface PoolObservation {
   host: string;
@@ -34,6 +38,7 @@ export interface PoolObservation {
   fragmentationPct?: number | null;
   lastScrubAt?: string | null;
   scrubErrors?: number | null;
+  sweepId?: number | null;
 }
 export interface DatasetObservation {
   host: string;
@@ -44,6 +49,9 @@ export interface DatasetObservation {
   newestSnapshotAt?: string | null;
   snapshotCount: number;
   usedBytes?: number | null;
+  /** filesystem or volume. */
+  type?: string | null;
+  sweepId?: number | null;
 }
 export interface PairStateObservation {
   pairId: string;
@@ -54,6 +62,29 @@ export interface PairStateObservation {
   /** The newest common snapshot. */
   base?: string | null;
   lagSeconds?: number | null;
+  /** What check needs of the state besides the columns (./observations.ts StoredPairDetail). */
+  detail?: unknown;
+  sweepId?: number | null;
+}
+
+/** One sweep of the agent: every host, pool, dataset and pair it observed, written in one transaction. */
+export interface SweepRecord {
+  startedAt: string;
+  finishedAt: string;
+  /** Who swept (`HOSTNAME pid N`). */
+  agent?: string;
+  hosts: HostObservation[];
+  pools: PoolObservation[];
+  datasets: DatasetObservation[];
+  pairs: PairStateObservation[];
+}
+
+/** The newest observation of each host asked for, the pools and datasets of that same sweep, the newest state of each pair. */
+export interface LatestObservations {
+  hosts: HostObservation[];
+  pools: PoolObservation[];
+  datasets: DatasetObservation[];
+  pairs: PairStateObservation[];
 }
 /** What ran: the fields of the history (src/app/history.ts HistoryEntry). */
 export interface RunRecord extends ExecResult {
@@ -78,7 +109,7 @@ export interface StoreInfo {
   kind: StoreKind;
   location: string;
   schemaVersion: number;
-  counts: Record<'host_observations' | 'pool_observations' | 'dataset_observations' | 'pair_states' | 'runs', number>;
+  counts: Record<'host_observations' | 'pool_observations' | 'dataset_observations' | 'pair_states' | 'runs' | 'sweeps', number>;
 }
 
 type Db = Kysely<StoreTables>;
@@ -161,7 +192,7 @@ export class FleetStore {
   }
 
   async info(): Promise<StoreInfo> {
-    const tables = ['host_observations', 'pool_observations', 'dataset_observations', 'pair_states', 'runs'] as const;
+    const tables = ['host_observations', 'pool_observations', 'dataset_observations', 'pair_states', 'runs', 'sweeps'] as const;
     const counts = {} as StoreInfo['counts'];
     for (const t of tables) {
       const r = await this.db
@@ -177,85 +208,77 @@ export class FleetStore {
 
   async recordHosts(obs: HostObservation[]): Promise<void> {
     if (!obs.length) return;
-    await this.db.transaction().execute((tx) =>
-      tx
-        .insertInto('host_observations')
-        .values(
-          obs.map((o) => ({
-            host: o.host,
-            observed_at: isoRequired(o.observedAt),
-            reachable: o.reachable,
-            error: o.error ?? null,
-            latency_ms: o.latencyMs ?? null,
-            zfs_version: o.zfsVersion ?? null,
-          })),
-        )
-        .execute(),
-    );
+    await this.db.transaction().execute((tx) => insertChunked(tx, 'host_observations', obs.map(hostRow)));
+  }
+
+  /** One sweep of the agent, in ONE transaction: the sweep row, then every observation keyed by its id. Returns the sweep id. */
+  async recordSweep(sw: SweepRecord): Promise<number> {
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .insertInto('sweeps')
+        .values({
+          started_at: isoRequired(sw.startedAt),
+          finished_at: isoRequired(sw.finishedAt),
+          hosts: sw.hosts.length,
+          hosts_up: sw.hosts.filter((h) => h.reachable).length,
+          pairs: sw.pairs.length,
+          duration_ms: Date.parse(sw.finishedAt) - Date.parse(sw.startedAt),
+          agent: sw.agent ?? null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const id = Number(row.id);
+      const keyed = <T extends { sweepId?: number | null }>(xs: T[]) => xs.map((x) => ({ ...x, sweepId: id }));
+      await insertChunked(tx, 'host_observations', keyed(sw.hosts).map(hostRow));
+      await insertChunked(tx, 'pool_observations', keyed(sw.pools).map(poolRow));
+      await insertChunked(tx, 'dataset_observations', keyed(sw.datasets).map(datasetRow));
+      await insertChunked(tx, 'pair_states', keyed(sw.pairs).map(pairRow));
+      return id;
+    });
+  }
+
+  /**
+   * The newest observation of each of `hosts` (by id: the order they were written), the pools and
+   * datasets of that same sweep and host (in the order they were written: the listing's), and the
+   * newest state of each of `pairIds`. Index lookups only (host, id) / (sweep_id, host) / (pair_id, id):
+   * as fast with a year of history as with one sweep.
+   */
+  async latestObservations(q: { hosts: readonly string[]; pairIds: readonly string[] }): Promise<LatestObservations> {
+    // One transaction: one consistent view (a sweep committed meanwhile is not half seen), and on SQLite
+    // one lock for all the reads instead of one per statement (the dotfile lock is a mkdir and an rmdir).
+    return this.db.transaction().execute(async (tx) => {
+      const out: LatestObservations = { hosts: [], pools: [], datasets: [], pairs: [] };
+      for (const host of q.hosts) {
+        const h = await tx.selectFrom('host_observations').selectAll().where('host', '=', host).orderBy('id', 'desc').limit(1).executeTakeFirst();
+        if (!h) continue;
+        out.hosts.push(hostObs(h));
+        if (h.sweep_id == null || !h.reachable) continue;
+        const pools = await tx.selectFrom('pool_observations').selectAll().where('sweep_id', '=', h.sweep_id).where('host', '=', host).orderBy('id').execute();
+        out.pools.push(...pools.map(poolObs));
+        const ds = await tx.selectFrom('dataset_observations').selectAll().where('sweep_id', '=', h.sweep_id).where('host', '=', host).orderBy('id').execute();
+        for (const d of ds) out.datasets.push(datasetObs(d));
+      }
+      for (const pairId of q.pairIds) {
+        const p = await tx.selectFrom('pair_states').selectAll().where('pair_id', '=', pairId).orderBy('id', 'desc').limit(1).executeTakeFirst();
+        if (p) out.pairs.push(pairObs(p));
+      }
+      return out;
+    });
   }
 
   async recordPools(obs: PoolObservation[]): Promise<void> {
     if (!obs.length) return;
-    await this.db.transaction().execute((tx) =>
-      tx
-        .insertInto('pool_observations')
-        .values(
-          obs.map((o) => ({
-            host: o.host,
-            pool: o.pool,
-            observed_at: isoRequired(o.observedAt),
-            health: o.health ?? null,
-            size_bytes: o.sizeBytes ?? null,
-            allocated_bytes: o.allocatedBytes ?? null,
-            free_bytes: o.freeBytes ?? null,
-            fragmentation_pct: o.fragmentationPct ?? null,
-            last_scrub_at: iso(o.lastScrubAt),
-            scrub_errors: o.scrubErrors ?? null,
-          })),
-        )
-        .execute(),
-    );
+    await this.db.transaction().execute((tx) => insertChunked(tx, 'pool_observations', obs.map(poolRow)));
   }
 
   async recordDatasets(obs: DatasetObservation[]): Promise<void> {
     if (!obs.length) return;
-    await this.db.transaction().execute(async (tx) => {
-      // SQLite allows 999 bound parameters per statement in older builds: insert in chunks.
-      for (let i = 0; i < obs.length; i += 100)
-        await tx
-          .insertInto('dataset_observations')
-          .values(
-            obs.slice(i, i + 100).map((o) => ({
-              host: o.host,
-              dataset: o.dataset,
-              observed_at: isoRequired(o.observedAt),
-              newest_snapshot: o.newestSnapshot ?? null,
-              newest_snapshot_at: iso(o.newestSnapshotAt),
-              snapshot_count: o.snapshotCount,
-              used_bytes: o.usedBytes ?? null,
-            })),
-          )
-          .execute();
-    });
+    await this.db.transaction().execute((tx) => insertChunked(tx, 'dataset_observations', obs.map(datasetRow)));
   }
 
   async recordPairStates(obs: PairStateObservation[]): Promise<void> {
     if (!obs.length) return;
-    await this.db.transaction().execute((tx) =>
-      tx
-        .insertInto('pair_states')
-        .values(
-          obs.map((o) => ({
-            pair_id: o.pairId,
-            observed_at: isoRequired(o.observedAt),
-            status: o.status,
-            behind: o.behind ?? null,
-            base: o.base ?? null,
-            lag_seconds: o.lagSeconds ?? null,
-          })),
-        )
-        .execute(),
-    );
+    await this.db.transaction().execute((tx) => insertChunked(tx, 'pair_states', obs.map(pairRow)));
   }
 
   /** Records runs; a run already stored (same plan id and finishedAt) is skipped. Returns how many were new. */
@@ -312,14 +335,7 @@ export class FleetStore {
       .orderBy('id', 'desc')
       .limit(q.limit ?? 1000)
       .execute();
-    return rows.map((r) => ({
-      host: r.host,
-      observedAt: isoRequired(r.observed_at),
-      reachable: Boolean(r.reachable),
-      error: r.error,
-      latencyMs: num(r.latency_ms),
-      zfsVersion: r.zfs_version,
-    }));
+    return rows.map(hostObs);
   }
 
   /** The newest observation of each host. */
@@ -338,14 +354,7 @@ export class FleetStore {
       )
       .orderBy('h.host')
       .execute();
-    return rows.map((r) => ({
-      host: r.host,
-      observedAt: isoRequired(r.observed_at),
-      reachable: Boolean(r.reachable),
-      error: r.error,
-      latencyMs: num(r.latency_ms),
-      zfsVersion: r.zfs_version,
-    }));
+    return rows.map(hostObs);
   }
 
   async poolObservations(q: { host?: string; pool?: string; since?: string; limit?: number } = {}): Promise<PoolObservation[]> {
@@ -358,18 +367,7 @@ export class FleetStore {
       .orderBy('id', 'desc')
       .limit(q.limit ?? 1000)
       .execute();
-    return rows.map((r) => ({
-      host: r.host,
-      pool: r.pool,
-      observedAt: isoRequired(r.observed_at),
-      health: r.health,
-      sizeBytes: num(r.size_bytes),
-      allocatedBytes: num(r.allocated_bytes),
-      freeBytes: num(r.free_bytes),
-      fragmentationPct: num(r.fragmentation_pct),
-      lastScrubAt: iso(r.last_scrub_at),
-      scrubErrors: num(r.scrub_errors),
-    }));
+    return rows.map(poolObs);
   }
 
   async datasetObservations(q: { host?: string; dataset?: string; since?: string; limit?: number } = {}): Promise<DatasetObservation[]> {
@@ -382,15 +380,7 @@ export class FleetStore {
       .orderBy('id', 'desc')
       .limit(q.limit ?? 1000)
       .execute();
-    return rows.map((r) => ({
-      host: r.host,
-      dataset: r.dataset,
-      observedAt: isoRequired(r.observed_at),
-      newestSnapshot: r.newest_snapshot,
-      newestSnapshotAt: iso(r.newest_snapshot_at),
-      snapshotCount: Number(r.snapshot_count),
-      usedBytes: num(r.used_bytes),
-    }));
+    return rows.map(datasetObs);
   }
 
   async pairStates(q: { pairId?: string; since?: string; limit?: number } = {}): Promise<PairStateObservation[]> {
@@ -402,14 +392,7 @@ export class FleetStore {
       .orderBy('id', 'desc')
       .limit(q.limit ?? 1000)
       .execute();
-    return rows.map((r) => ({
-      pairId: r.pair_id,
-      observedAt: isoRequired(r.observed_at),
-      status: r.status,
-      behind: num(r.behind),
-      base: r.base,
-      lagSeconds: num(r.lag_seconds),
-    }));
+    return rows.map(pairObs);
   }
 
   async runs(q: { pair?: string; kind?: string; outcome?: string; limit?: number } = {}): Promise<RunRecord[]> {
@@ -443,6 +426,131 @@ export class FleetStore {
       return run;
     });
   }
+}
+
+// ---- observations <-> rows (one place per table, for every writer and reader) ----
+
+type Selected<K extends keyof StoreTables> = Selectable<StoreTables[K]>;
+
+/** The sweep id of an observation the agent made; observations recorded otherwise (schema 1) have none. */
+const sweepOf = (r: { sweep_id: number | null }) => (r.sweep_id != null ? { sweepId: Number(r.sweep_id) } : {});
+
+function hostRow(o: HostObservation) {
+  return {
+    host: o.host,
+    observed_at: isoRequired(o.observedAt),
+    reachable: o.reachable,
+    error: o.error ?? null,
+    latency_ms: o.latencyMs ?? null,
+    zfs_version: o.zfsVersion ?? null,
+    rejected: o.rejected ?? null,
+    sweep_id: o.sweepId ?? null,
+  };
+}
+function hostObs(r: Selected<'host_observations'>): HostObservation {
+  return {
+    host: r.host,
+    observedAt: isoRequired(r.observed_at),
+    reachable: Boolean(r.reachable),
+    error: r.error,
+    latencyMs: num(r.latency_ms),
+    zfsVersion: r.zfs_version,
+    ...(r.rejected != null ? { rejected: num(r.rejected) } : {}),
+    ...sweepOf(r),
+  };
+}
+function poolRow(o: PoolObservation) {
+  return {
+    host: o.host,
+    pool: o.pool,
+    observed_at: isoRequired(o.observedAt),
+    health: o.health ?? null,
+    size_bytes: o.sizeBytes ?? null,
+    allocated_bytes: o.allocatedBytes ?? null,
+    free_bytes: o.freeBytes ?? null,
+    fragmentation_pct: o.fragmentationPct ?? null,
+    last_scrub_at: iso(o.lastScrubAt),
+    scrub_errors: o.scrubErrors ?? null,
+    sweep_id: o.sweepId ?? null,
+  };
+}
+function poolObs(r: Selected<'pool_observations'>): PoolObservation {
+  return {
+    host: r.host,
+    pool: r.pool,
+    observedAt: isoRequired(r.observed_at),
+    health: r.health,
+    sizeBytes: num(r.size_bytes),
+    allocatedBytes: num(r.allocated_bytes),
+    freeBytes: num(r.free_bytes),
+    fragmentationPct: num(r.fragmentation_pct),
+    lastScrubAt: iso(r.last_scrub_at),
+    scrubErrors: num(r.scrub_errors),
+    ...sweepOf(r),
+  };
+}
+function datasetRow(o: DatasetObservation) {
+  return {
+    host: o.host,
+    dataset: o.dataset,
+    observed_at: isoRequired(o.observedAt),
+    newest_snapshot: o.newestSnapshot ?? null,
+    newest_snapshot_at: iso(o.newestSnapshotAt),
+    snapshot_count: o.snapshotCount,
+    used_bytes: o.usedBytes ?? null,
+    type: o.type ?? null,
+    sweep_id: o.sweepId ?? null,
+  };
+}
+function datasetObs(r: Selected<'dataset_observations'>): DatasetObservation {
+  return {
+    host: r.host,
+    dataset: r.dataset,
+    observedAt: isoRequired(r.observed_at),
+    newestSnapshot: r.newest_snapshot,
+    newestSnapshotAt: iso(r.newest_snapshot_at),
+    snapshotCount: Number(r.snapshot_count),
+    usedBytes: num(r.used_bytes),
+    ...(r.type != null ? { type: r.type } : {}),
+    ...sweepOf(r),
+  };
+}
+function pairRow(o: PairStateObservation) {
+  return {
+    pair_id: o.pairId,
+    observed_at: isoRequired(o.observedAt),
+    status: o.status,
+    behind: o.behind ?? null,
+    base: o.base ?? null,
+    lag_seconds: o.lagSeconds ?? null,
+    detail: o.detail === undefined || o.detail === null ? null : JSON.stringify(o.detail),
+    sweep_id: o.sweepId ?? null,
+  };
+}
+function pairObs(r: Selected<'pair_states'>): PairStateObservation {
+  return {
+    pairId: r.pair_id,
+    observedAt: isoRequired(r.observed_at),
+    status: r.status,
+    behind: num(r.behind),
+    base: r.base,
+    lagSeconds: num(r.lag_seconds),
+    ...(r.detail != null ? { detail: json(r.detail) } : {}),
+    ...sweepOf(r),
+  };
+}
+
+/** SQLite allows 999 bound parameters per statement in older builds: insert in chunks of 50 rows (at most 11 columns). */
+async function insertChunked<K extends 'host_observations' | 'pool_observations' | 'dataset_observations' | 'pair_states'>(
+  tx: Tx,
+  table: K,
+  rows: Insertable<StoreTables[K]>[],
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += 50)
+    await tx
+      .insertInto(table)
+      .values(rows.slice(i, i + 50) as never)
+      .execute();
 }
 
 /** The columns of a run; what the history has beyond them (steps, changes, warnings) is kept in `detail`. */

@@ -1,7 +1,7 @@
 /**
  * One replication pair entry, as the setting `zfsFleet.pairs` or the fleet file (definition.ts)
  * writes it: valid (the pair) or invalid (where it is written and why), as plain data. No vscode
- * here: the reading is done by pairsConfig.ts (extension) and cli/pairsFile.ts (CLI).
+ * here: the reading is done by pairsConfig.ts (extension) and cli/fleetFile.ts (CLI).
  */
 import { DEFAULT_PAIR_OPTIONS, parsePair, type PairSpec, type ReplicationPair } from './pairs.js';
 

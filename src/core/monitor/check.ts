@@ -19,6 +19,9 @@
  *   snapshot (the next prune loses it): WARNING. The last run in the history failed: WARNING.
  *   Not readable because a host is unreachable: UNKNOWN (the host itself is CRITICAL already).
  * - an invalid entry in the pairs file: UNKNOWN.
+ * - `check --from-store`: a host (or pair) the agent has not observed for longer than --max-age, or
+ *   never: WARNING "agent not reporting since …", and its old facts are left out (a stale agent never
+ *   reports a stale OK); the pairs on such a host are UNKNOWN (not checked).
  * The overall state is the worst, ordered OK < UNKNOWN < WARNING < CRITICAL (the monitoring-plugins
  * library's max_state_alt): an unreadable detail does not hide a warning.
  */
@@ -62,6 +65,7 @@ export type FindingKind =
   | 'base-at-risk'
   | 'last-run-failed'
   | 'pair-unreadable'
+  | 'agent-stale'
   | 'config';
 
 export interface Finding {

@@ -26,6 +26,10 @@ export interface PoolFacts {
   health: string;
   /** allocated / size, 0..1; undefined when the host did not say its sizes. */
   capacityRatio?: number;
+  /** Bytes, as `zpool list -Hp` says them (the fleet store keeps them). */
+  sizeBytes?: number;
+  allocatedBytes?: number;
+  freeBytes?: number;
 }
 
 export interface DatasetFacts {
@@ -41,6 +45,7 @@ export interface DatasetFacts {
   pairSource: boolean;
   /** A group's staleAfter for its primary (fleet file), else check's --stale-after applies. */
   staleAfterSeconds?: number;
+  usedBytes?: number;
 }
 
 export interface PairFacts {
@@ -71,6 +76,8 @@ export interface HostFacts {
   listedAt?: number;
   /** Objects the host listed with invalid names (left out of everything else). */
   rejected: number;
+  /** What the host printed that identified its ZFS (`zfs-2.3.2-1`, `zfs-fuse 0.7.0`). */
+  zfsVersion?: string;
 }
 
 export interface FleetFacts {
@@ -80,6 +87,40 @@ export interface FleetFacts {
   pools: PoolFacts[];
   datasets: DatasetFacts[];
   pairs: PairFacts[];
+}
+
+/** A pool's facts from what `zpool list` said of it (live) or what the fleet store kept of that (from the store). */
+export function poolFacts(host: string, pool: string, health: string, size?: number, allocated?: number, free?: number): PoolFacts {
+  const ratio = size && allocated !== undefined ? allocated / size : undefined;
+  return {
+    host,
+    pool,
+    health,
+    ...(ratio !== undefined ? { capacityRatio: ratio } : {}),
+    ...(size !== undefined ? { sizeBytes: size } : {}),
+    ...(allocated !== undefined ? { allocatedBytes: allocated } : {}),
+    ...(free !== undefined ? { freeBytes: free } : {}),
+  };
+}
+
+/** A pair's last run and last success in the history, newest first (History.read's order): the first entry of a pair is its last run. */
+export function pairRuns(pairId: string, history: readonly RunRecord[]): { lastRun?: RunRecord; lastSuccess?: RunRecord } {
+  const runs = history.filter((r) => r.pair === pairId);
+  const lastRun = runs[0];
+  const lastSuccess = runs.find((r) => r.outcome === 'ok');
+  return { ...(lastRun ? { lastRun } : {}), ...(lastSuccess ? { lastSuccess } : {}) };
+}
+
+/** The datasets that are a pair's source (`host\0dataset`): a source without any snapshot is a problem. */
+export function pairSources(pairs: readonly ReplicationPair[]): Set<string> {
+  return new Set(pairs.map((p) => `${p.source.host}\0${p.source.name!.full}`));
+}
+
+/** A group's staleAfter (fleet file) by its primary (`host\0dataset`): it replaces check's --stale-after there. */
+export function pairStaleAfter(pairs: readonly ReplicationPair[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const p of pairs) if (p.limits?.staleAfterSeconds !== undefined) m.set(`${p.source.host}\0${p.source.name!.full}`, p.limits.staleAfterSeconds);
+  return m;
 }
 
 export function fleetFacts(input: {
@@ -95,10 +136,8 @@ export function fleetFacts(input: {
     if ('listing' in h) listings.set(h.host, h.listing);
     else errors.set(h.host, h.error);
   }
-  const sources = new Set(input.pairs.map((p) => `${p.source.host}\0${p.source.name!.full}`));
-  const staleAfter = new Map<string, number>();
-  for (const p of input.pairs)
-    if (p.limits?.staleAfterSeconds !== undefined) staleAfter.set(`${p.source.host}\0${p.source.name!.full}`, p.limits.staleAfterSeconds);
+  const sources = pairSources(input.pairs);
+  const staleAfter = pairStaleAfter(input.pairs);
   const facts: FleetFacts = { now, hosts: [], pools: [], datasets: [], pairs: [] };
 
   for (const h of input.hosts) {
@@ -107,11 +146,15 @@ export function fleetFacts(input: {
       continue;
     }
     const l = h.listing;
-    facts.hosts.push({ host: h.host, up: true, listingSeconds: l.durationMs / 1000, listedAt: l.takenAt.getTime(), rejected: l.rejected.length });
-    for (const p of l.pools) {
-      const ratio = p.size && p.allocated !== undefined ? p.allocated / p.size : undefined;
-      facts.pools.push({ host: h.host, pool: p.name, health: p.health, ...(ratio !== undefined ? { capacityRatio: ratio } : {}) });
-    }
+    facts.hosts.push({
+      host: h.host,
+      up: true,
+      listingSeconds: l.durationMs / 1000,
+      listedAt: l.takenAt.getTime(),
+      rejected: l.rejected.length,
+      ...(l.capabilities.versionText ? { zfsVersion: l.capabilities.versionText } : {}),
+    });
+    for (const p of l.pools) facts.pools.push(poolFacts(h.host, p.name, p.health, p.size, p.allocated, p.free));
     for (const [name, e] of l.datasets) {
       const newest = e.snapshots[0];
       const creation = newest?.creation;
@@ -124,17 +167,14 @@ export function fleetFacts(input: {
         ...(creation !== undefined ? { newestCreation: creation, newestAgeSeconds: Math.max(0, now / 1000 - creation) } : {}),
         pairSource: sources.has(`${h.host}\0${name}`),
         ...(staleAfter.has(`${h.host}\0${name}`) ? { staleAfterSeconds: staleAfter.get(`${h.host}\0${name}`)! } : {}),
+        ...(e.object.used !== undefined ? { usedBytes: e.object.used } : {}),
       });
     }
   }
 
-  // The history, newest first (History.read's order): the first entry of a pair is its last run.
   const history = input.history ?? [];
   for (const pair of input.pairs) {
-    const runs = history.filter((r) => r.pair === pair.id);
-    const lastRun = runs[0];
-    const lastSuccess = runs.find((r) => r.outcome === 'ok');
-    const base = { pair, behind: 0, baseAtRisk: false, ...(lastRun ? { lastRun } : {}), ...(lastSuccess ? { lastSuccess } : {}) };
+    const base = { pair, behind: 0, baseAtRisk: false, ...pairRuns(pair.id, history) };
     const src = listings.get(pair.source.host);
     const dst = listings.get(pair.target.host);
     if (!src || !dst) {

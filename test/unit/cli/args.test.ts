@@ -58,3 +58,23 @@ describe('the verb of a command line that does not parse', () => {
     });
   });
 });
+
+describe('agent and --from-store', () => {
+  it('agent: --interval and --concurrency, --once; defaults 60 s and 32', () => {
+    const { command, opts } = parseArgs(['agent', 'off1', 'ovh3', '--interval', '5m', '--concurrency', '4', '--once', '--store', '/x/fleet.db']);
+    expect(command).toBe('agent');
+    expect(opts).toMatchObject({ positional: ['off1', 'ovh3'], intervalSeconds: 300, concurrency: 4, once: true, store: '/x/fleet.db' });
+    expect(parseArgs(['agent']).opts).toMatchObject({ intervalSeconds: 60, concurrency: 32, once: false });
+    expect(() => parseArgs(['agent', '--concurrency', '0'])).toThrow(/--concurrency takes a whole number/);
+    expect(() => parseArgs(['agent', '--interval', 'soon'])).toThrow(/--interval: /);
+    expect(() => parseArgs(['agent', '--stale-after', '1h'])).toThrow(/agent does not take --stale-after/);
+  });
+
+  it('check and metrics --from-store [--max-age]; --max-age alone is a usage error; the verb is found behind --store URL', () => {
+    expect(parseArgs(['check', '--from-store', '--max-age', '10m']).opts).toMatchObject({ fromStore: true, maxAgeSeconds: 600 });
+    expect(parseArgs(['metrics', '--from-store']).opts).toMatchObject({ fromStore: true });
+    expect(() => parseArgs(['check', '--max-age', '10m'])).toThrow(new UsageError('--max-age is for --from-store'));
+    expect(() => parseArgs(['ls', 'off1', '--from-store'])).toThrow(/ls does not take --from-store/);
+    expect(verbOf(['--store', 'check.db', 'check', '--from-store'])).toBe('check');
+  });
+});

@@ -94,6 +94,24 @@ export async function seed(store: FleetStore): Promise<void> {
     { pairId: 'p1', observedAt: ago(1), status: 'behind', behind: 3, base: 'a', lagSeconds: 7200 },
     { pairId: 'p2', observedAt: ago(1), status: 'in-sync', behind: 0, base: 'b', lagSeconds: 30 },
   ]);
+  // Two sweeps of the agent (hosts of their own): fs2 answered in the first, not in the second.
+  for (const [at, fs2] of [
+    [ago(0.2), true],
+    [ago(0.1), false],
+  ] as const)
+    await store.recordSweep({
+      startedAt: at,
+      finishedAt: at,
+      hosts: [
+        { host: 'fs1', observedAt: at, reachable: true, latencyMs: 900 },
+        fs2
+          ? { host: 'fs2', observedAt: at, reachable: true, latencyMs: 700 }
+          : { host: 'fs2', observedAt: at, reachable: false, error: 'connect ECONNREFUSED 10.0.0.2:22' },
+      ],
+      pools: [],
+      datasets: [],
+      pairs: [],
+    });
   await store.recordRuns([
     sampleRun({ planId: 'a', pair: 'p1', finishedAt: '2026-11-01T00:00:00.000Z' }),
     sampleRun({ planId: 'b', pair: 'p1', finishedAt: '2026-11-02T00:00:00.000Z' }),
@@ -104,10 +122,15 @@ export async function seed(store: FleetStore): Promise<void> {
 
 /** What each documented query must answer on the seed (first column of each row, times cut to the day). */
 export const EXPECTED: Record<string, unknown[][]> = {
-  'offline-hosts': [['off1']],
+  'offline-hosts': [['fs2'], ['off1']],
   'stale-datasets': [['ovh3', 'rpool/off/products', 'autosnap_old']],
   'pairs-behind': [['p1', 'behind', 3]],
   'last-sync': [['p1', '2026-11-02']],
+  'last-sweeps': [
+    [2, 2, 1],
+    [1, 2, 2],
+  ],
+  'down-in-last-sweep': [['fs2', 'connect ECONNREFUSED 10.0.0.2:22']],
 };
 
 /** A row cut to the columns EXPECTED compares, times to their day. */
@@ -134,7 +157,7 @@ export function storeSuite(backend: Backend): void {
     const info = await s.info();
     expect(info.kind).toBe(backend.kind);
     expect(info.schemaVersion).toBe(SCHEMA_VERSION);
-    expect(Object.values(info.counts)).toEqual([0, 0, 0, 0, 0]);
+    expect(Object.values(info.counts)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
   it('opens an existing store again without migrating twice', async () => {
@@ -195,7 +218,7 @@ export function storeSuite(backend: Backend): void {
     const ps = { pairId: 'p1', observedAt: '2026-12-01T10:00:00.000Z', status: 'behind', behind: 4, base: '@20230501-0000', lagSeconds: 86400.5 };
     await s.recordPairStates([ps]);
     expect(await s.pairStates({ pairId: 'p1' })).toEqual([ps]);
-    expect((await s.info()).counts).toEqual({ host_observations: 3, pool_observations: 1, dataset_observations: 2, pair_states: 1, runs: 0 });
+    expect((await s.info()).counts).toEqual({ host_observations: 3, pool_observations: 1, dataset_observations: 2, pair_states: 1, runs: 0, sweeps: 0 });
   });
 
   it('keeps a run with every field of the history entry', async () => {
@@ -288,6 +311,79 @@ export function storeSuite(backend: Backend): void {
     expect(new Set((await s.runs({ limit: 10 * n })).map((r) => r.planId)).size).toBe(2 * n);
     fs.rmSync(dir, { recursive: true, force: true });
   }, 180_000);
+
+  it('records a sweep in one transaction and reads the newest observations per host, from that sweep', async () => {
+    const s = await open();
+    const sweep = (at: string, off1Up: boolean, count: number) => ({
+      startedAt: at,
+      finishedAt: at,
+      agent: 'test pid 1',
+      hosts: [
+        off1Up
+          ? { host: 'off1', observedAt: at, reachable: true, latencyMs: 120, zfsVersion: 'zfs-fuse 0.7.0', rejected: 0 }
+          : { host: 'off1', observedAt: at, reachable: false, error: 'connect ECONNREFUSED 127.0.0.1:2351' },
+        { host: 'ovh3', observedAt: at, reachable: true, latencyMs: 80, zfsVersion: 'zfs-fuse 0.7.0', rejected: 0 },
+      ],
+      pools: [
+        ...(off1Up ? [{ host: 'off1', pool: 'zfs-hdd', observedAt: at, health: 'ONLINE', sizeBytes: 1000, allocatedBytes: 10, freeBytes: 990 }] : []),
+        { host: 'ovh3', pool: 'rpool', observedAt: at, health: 'ONLINE', sizeBytes: 2000, allocatedBytes: 20, freeBytes: 1980 },
+      ],
+      datasets: [
+        ...(off1Up ? [{ host: 'off1', dataset: 'zfs-hdd/off/products', observedAt: at, snapshotCount: count, type: 'filesystem' }] : []),
+        { host: 'ovh3', dataset: 'rpool/b', observedAt: at, snapshotCount: count, newestSnapshot: 'rpool/b@x', newestSnapshotAt: ago(3), type: 'filesystem' },
+        { host: 'ovh3', dataset: 'rpool/a', observedAt: at, snapshotCount: count, type: 'volume' },
+      ],
+      pairs: [{ pairId: 'p1', observedAt: at, status: 'behind', behind: count, base: 'zfs-hdd/off/products@a', lagSeconds: 60, detail: { baseAtRisk: true } }],
+    });
+    const first = await s.recordSweep(sweep(ago(0.2), true, 1));
+    const second = await s.recordSweep(sweep(ago(0.1), false, 2));
+    expect(second).toBeGreaterThan(first);
+    const latest = await s.latestObservations({ hosts: ['off1', 'ovh3', 'never'], pairIds: ['p1', 'p2'] });
+    expect(latest.hosts.map((h) => [h.host, h.reachable, h.sweepId])).toEqual([
+      ['off1', false, second],
+      ['ovh3', true, second],
+    ]);
+    expect(latest.hosts[0]!.error).toBe('connect ECONNREFUSED 127.0.0.1:2351');
+    // off1 was down in the newest sweep: nothing of it (its older datasets are not today's).
+    expect(latest.pools.map((p) => `${p.host}:${p.pool}`)).toEqual(['ovh3:rpool']);
+    expect(latest.datasets.map((d) => [d.dataset, d.snapshotCount, d.type])).toEqual([
+      ['rpool/b', 2, 'filesystem'],
+      ['rpool/a', 2, 'volume'],
+    ]);
+    expect(latest.pairs).toEqual([expect.objectContaining({ pairId: 'p1', behind: 2, sweepId: second, detail: { baseAtRisk: true } })]);
+    expect((await s.info()).counts).toMatchObject({ sweeps: 2, host_observations: 4, dataset_observations: 5 });
+
+    // One transaction: a sweep that fails half-way (a dataset without its snapshot count) leaves nothing behind.
+    const bad = sweep(ago(0), true, 3);
+    (bad.datasets[1] as { snapshotCount: unknown }).snapshotCount = null;
+    await expect(s.recordSweep(bad)).rejects.toThrow();
+    expect((await s.info()).counts).toMatchObject({ sweeps: 2, host_observations: 4, dataset_observations: 5, pool_observations: 3, pair_states: 2 });
+  });
+
+  it('migrates a version-1 store to the current schema, keeping its rows', async () => {
+    const url = await backend.newUrl();
+    const s = await open(url);
+    await s.recordHosts([{ host: 'off1', observedAt: ago(1), reachable: true, latencyMs: 5 }]);
+    // Back to what migration 1 made: drop what later migrations added.
+    await sql.raw('DROP TABLE sweeps').execute(s.db);
+    for (const [table, cols] of [
+      ['host_observations', ['sweep_id', 'rejected']],
+      ['pool_observations', ['sweep_id']],
+      ['dataset_observations', ['sweep_id', 'type']],
+      ['pair_states', ['sweep_id', 'detail']],
+    ] as const) {
+      for (const idx of ['host_observations_host_id', 'pool_observations_sweep_host', 'dataset_observations_sweep_host', 'pair_states_pair_id'])
+        await sql.raw(`DROP INDEX IF EXISTS ${idx}`).execute(s.db);
+      for (const c of cols) await sql.raw(`ALTER TABLE ${table} DROP COLUMN ${c}`).execute(s.db);
+    }
+    await sql.raw('DELETE FROM schema_migrations WHERE version > 1').execute(s.db);
+    await s.close();
+    const again = await open(url);
+    expect(await again.schemaVersion()).toBe(SCHEMA_VERSION);
+    const latest = await again.latestObservations({ hosts: ['off1'], pairIds: [] });
+    expect(latest.hosts).toEqual([expect.objectContaining({ host: 'off1', reachable: true, latencyMs: 5 })]);
+    expect(latest.hosts[0]!.sweepId).toBeUndefined();
+  });
 
   describe('the queries documented in README.md', () => {
     let store: FleetStore;

@@ -1,0 +1,113 @@
+/**
+ * `zfs-fleet agent`: polls the fleet into the fleet store. Every --interval it lists each host once
+ * (--concurrency at a time, the capabilities cached as every CLI run does), computes the same facts
+ * `check` judges (core/monitor/facts.ts) and writes them as one sweep in ONE transaction (hosts,
+ * pools, datasets, pair states; store/observations.ts). A host that does not answer is recorded
+ * offline with its error and the sweep goes on. SIGTERM/SIGINT: an unfinished sweep is abandoned
+ * (nothing of it is written), a sweep being written is finished, the store is closed, exit 0.
+ * One line per sweep on stderr.
+ */
+import * as os from 'node:os';
+import type { Fleet } from '../core/fleet/fleet.js';
+import { formatDuration } from '../core/monitor/duration.js';
+import { fleetFacts } from '../core/monitor/facts.js';
+import { defaultStoreUrl } from '../store/location.js';
+import { observationsOfFacts } from '../store/observations.js';
+import { listHosts, monitorScope, type MonitorOptions } from './monitor.js';
+
+export interface AgentOptions extends MonitorOptions {
+  intervalSeconds: number;
+  concurrency: number;
+  once: boolean;
+}
+
+export const DEFAULT_INTERVAL_SECONDS = 60;
+export const DEFAULT_CONCURRENCY = 32;
+
+type Log = (line: string) => void;
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}
+
+/** `work`'s result, or 'aborted' as soon as `signal` aborts; the listener is removed either way (one sweep after another must not pile them up). */
+async function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | 'aborted'> {
+  if (signal.aborted) return 'aborted';
+  let onAbort!: () => void;
+  const aborted = new Promise<'aborted'>((resolve) => {
+    onAbort = () => resolve('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+export async function agentCommand(fleet: Fleet, o: AgentOptions, log: Log): Promise<number> {
+  // The scope is read before the store is opened: a command line without hosts is a usage error at once.
+  monitorScope(o);
+  const { openStore } = await import('../store/store.js');
+  const store = await openStore(o.store ?? defaultStoreUrl());
+  const stop = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (!stop.signal.aborted) log(`zfs-fleet agent: ${sig}: stopping`);
+    stop.abort();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const agent = `${os.hostname()} pid ${process.pid}`;
+  log(`zfs-fleet agent: recording into ${store.location}${o.once ? ', one sweep' : `, every ${formatDuration(o.intervalSeconds)}`}`);
+  let failures = 0;
+  try {
+    for (let n = 1; !stop.signal.aborted; n++) {
+      const t0 = Date.now();
+      try {
+        // The pairs file is read again each sweep: an edit takes effect without a restart.
+        const { hosts, pairs, problems } = monitorScope(o);
+        for (const p of problems) log(`zfs-fleet agent: ${p.message}`);
+        const listed = await unlessAborted(listHosts(fleet, hosts, { concurrency: o.concurrency, fresh: true }), stop.signal);
+        if (listed === 'aborted') {
+          log(`zfs-fleet agent: sweep ${n} abandoned (nothing of it recorded)`);
+          break;
+        }
+        // A host that failed gets a new connection next sweep (its sshd may have been restarted).
+        for (const r of listed) if ('error' in r) fleet.reconnect(r.host);
+        const now = Date.now();
+        const facts = fleetFacts({ hosts: listed, pairs, now });
+        const obs = observationsOfFacts(facts);
+        // Not interrupted: a transaction either commits whole or not at all, and closing waits for it.
+        const id = await store.recordSweep({ startedAt: new Date(t0).toISOString(), finishedAt: new Date(now).toISOString(), agent, ...obs });
+        const down = facts.hosts.filter((h) => !h.up).map((h) => h.host);
+        log(
+          `zfs-fleet agent: sweep ${n} (#${id}): ${hosts.length - down.length}/${hosts.length} hosts up${down.length ? ` (down: ${down.join(', ')})` : ''}, ` +
+            `${facts.pools.length} pools, ${facts.datasets.length} datasets, ${facts.pairs.length} pairs, ${((Date.now() - t0) / 1000).toFixed(2)}s`,
+        );
+        failures = 0;
+      } catch (e) {
+        failures++;
+        log(`zfs-fleet agent: sweep ${n} failed: ${((e as Error).message ?? String(e)).split('\n')[0]}`);
+        if (o.once) return 1;
+      }
+      if (o.once) break;
+      await sleep(Math.max(0, o.intervalSeconds * 1000 - (Date.now() - t0)), stop.signal);
+    }
+    return 0;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    await store.close();
+    if (failures) log(`zfs-fleet agent: the last ${failures} sweep(s) failed`);
+  }
+}
