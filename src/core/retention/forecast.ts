@@ -127,7 +127,7 @@ const DAY = 24 * HOUR;
 export function prunePeriodSeconds(period: SnapshotPeriod, frequentPeriodMinutes = 15): number {
   switch (period) {
     case 'frequently':
-      return 60 * frequentPeriodMinutes;
+      return 60 * (frequentPeriodMinutes > 0 ? frequentPeriodMinutes : 15);
     case 'hourly':
       return HOUR;
     case 'daily':
@@ -163,7 +163,7 @@ export function nextPreferred(period: SnapshotPeriod, t: number, s: SanoidSchedu
   switch (period) {
     case 'frequently': {
       // Slices of frequent_period minutes from the start of each hour.
-      const fp = s.frequentPeriodMinutes;
+      const fp = s.frequentPeriodMinutes > 0 ? s.frequentPeriodMinutes : 15;
       const slices: number[] = [];
       for (let m = 0; m < 60; m += fp) slices.push(m);
       return firstAfter((k) => utc(y, mo, day, h + Math.floor(k / slices.length), slices[k % slices.length]!));
@@ -202,6 +202,7 @@ export function forecastRetention(policy: RetentionPolicy, snapshots: readonly F
   /** The first run t with t > x (sanoid's `ctime < time() - retention * period`). */
   const runAfter = (x: number) => Math.floor(x / every) * every + every;
   const nextRun = runAtOrAfter(o.now);
+  const holds = new Map(snapshots.map((s) => [s.name, s.userrefs ?? 0]));
   const out: SnapshotForecast[] = snapshots.map((s) => {
     const base = { name: s.name, ...(s.guid !== undefined ? { guid: s.guid } : {}), ...(s.creation !== undefined ? { creation: s.creation } : {}) };
     const type = sanoidType(s.name);
@@ -243,7 +244,7 @@ export function forecastRetention(policy: RetentionPolicy, snapshots: readonly F
       if (newer <= keep) f.slot = { period, rank: newer, of: keep };
       const countReady = need <= 0 ? -Infinity : more ? takeRun(need) : Infinity;
       const at = Math.max(nextRun, ageReady, countReady);
-      const held = (snapshots.find((s) => s.name === f.name)?.userrefs ?? 0) > 0;
+      const held = (holds.get(f.name) ?? 0) > 0;
       if (held) f.held = true;
       if (at === Infinity) {
         f.reason = `kept: the ${ordinal(newer)} newest of ${n} ${period} (${period} = ${keep}), and sanoid takes no more (${policy.autosnap ? `${period} = 0` : 'autosnap is off'})`;
