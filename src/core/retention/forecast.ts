@@ -21,7 +21,10 @@
  *   `Environment=TZ=UTC` in sanoid.service and sanoid-prune.service; the prune service runs after
  *   the take, so a snapshot taken in a run counts in that run's prune. (`sanoid --cron` prunes from
  *   the list read before the take: the new snapshot counts one run later; the forecast takes the
- *   earlier time, the one to warn about.)
+ *   earlier time, the one to warn about.) The timer fires within systemd's default AccuracySec
+ *   (1 minute) of the slot, and the prune after the take: the prune of a run counts as happening
+ *   up to a minute after its slot, so a daily taken at a 00:00 run is 7 days old for the prune of
+ *   the 00:00 run a week later (`runWindowSeconds`).
  *
  * Not modelled: prune_defer (not in the policy: prune times are the earliest), a manual destroy,
  * a schedule other than sanoid's default times (UTC), and a pre_pruning_script that refuses.
@@ -117,6 +120,8 @@ export interface ForecastOptions {
   now: number;
   /** How often sanoid runs (systemd timer), seconds; runs fall on multiples of it. Default 900. */
   runEverySeconds?: number;
+  /** How long after its slot a run's prune may read the clock (systemd's AccuracySec, default 1 minute). Default 60. */
+  runWindowSeconds?: number;
   schedule?: Partial<SanoidSchedule>;
 }
 
@@ -199,8 +204,9 @@ export function forecastRetention(policy: RetentionPolicy, snapshots: readonly F
   const every = o.runEverySeconds ?? 900;
   const schedule = { ...SANOID_DEFAULT_SCHEDULE, ...o.schedule };
   const runAtOrAfter = (t: number) => Math.ceil(t / every) * every;
-  /** The first run t with t > x (sanoid's `ctime < time() - retention * period`). */
-  const runAfter = (x: number) => Math.floor(x / every) * every + every;
+  const window = o.runWindowSeconds ?? 60;
+  /** The first run t whose prune may see `ctime < time() - retention * period`, time() being up to `window` after t. */
+  const ageRun = (x: number) => Math.floor((x - window) / every) * every + every;
   const nextRun = runAtOrAfter(o.now);
   const holds = new Map(snapshots.map((s) => [s.name, s.userrefs ?? 0]));
   const out: SnapshotForecast[] = snapshots.map((s) => {
@@ -239,7 +245,7 @@ export function forecastRetention(policy: RetentionPolicy, snapshots: readonly F
     const more = policy.autosnap && keep > 0;
     dated.forEach((f, i) => {
       const newer = n - i; // itself and the newer ones of its type
-      const ageReady = runAfter(f.creation! + keep * P);
+      const ageReady = ageRun(f.creation! + keep * P);
       const need = keep - newer + 1; // snapshots sanoid must take before this one is beyond the retention
       if (newer <= keep) f.slot = { period, rank: newer, of: keep };
       const countReady = need <= 0 ? -Infinity : more ? takeRun(need) : Infinity;

@@ -7,8 +7,17 @@
  * after the run, consistent with the name. This is data in sanoid's format, not invented ZFS output.
  */
 import { describe, expect, it } from 'vitest';
-import { forecastRetention, formatUtc, nextPreferred, sanoidType, SANOID_DEFAULT_SCHEDULE } from '../../../src/core/retention/forecast.js';
-import { at, dailies, hourlies, policy } from './sanoidSnapshots.js';
+import { SNAPSHOT_PERIODS } from '../../../src/core/fleet/import/types.js';
+import {
+  forecastRetention,
+  formatUtc,
+  nextPreferred,
+  prunePeriodSeconds,
+  sanoidType,
+  SANOID_DEFAULT_SCHEDULE,
+  type RetentionPolicy,
+} from '../../../src/core/retention/forecast.js';
+import { at, dailies, hourlies, policy, sanoidSnap } from './sanoidSnapshots.js';
 
 const DS = 'zfs-hdd/off/products';
 
@@ -62,8 +71,8 @@ describe('forecastRetention', () => {
     const f = forecastRetention(policy({ hourly: 24 }), hourlies(DS, '2026-12-02T12:00:00Z', 25), { now });
     expect(f.snapshots.filter((s) => !s.kept).map((s) => s.name)).toEqual([`${DS}@autosnap_2026-12-02_12:00:01_hourly`]);
     // Without the age: beyond the count but younger than 24 h, it waits until 24 h have passed.
-    const young = forecastRetention(policy({ hourly: 24 }), hourlies(DS, '2026-12-02T12:00:00Z', 25), { now: at('2026-12-03T11:50:00Z') });
-    expect(young.snapshots[0]).toMatchObject({ kept: true, pruneAt: at('2026-12-03T12:15:00Z') });
+    const young = forecastRetention(policy({ hourly: 24 }), hourlies(DS, '2026-12-02T12:00:00Z', 25), { now: at('2026-12-03T11:40:00Z') });
+    expect(young.snapshots[0]).toMatchObject({ kept: true, pruneAt: at('2026-12-03T12:00:00Z') });
   });
 
   it('the oldest daily of 7 (daily=7) is pruned at the next run after the 8th daily appears', () => {
@@ -71,14 +80,23 @@ describe('forecastRetention', () => {
     const f = forecastRetention(policy({ daily: 7 }), snaps, { now });
     const oldest = f.snapshots[0]!;
     expect(oldest).toMatchObject({ period: 'daily', kept: true, slot: { period: 'daily', rank: 7, of: 7 } });
-    // The 8th daily: preferred 2026-12-03 23:59, taken at the 00:00 run; the oldest is 7 days old (1 s less) then: the 00:15 run.
-    expect(formatUtc(oldest.pruneAt!)).toBe('2026-12-04 00:15 UTC');
+    // The 8th daily: preferred 2026-12-03 23:59, taken at the 00:00 run; the prune of that run (after the take, within its minute) sees it and the oldest 7 days old.
+    expect(formatUtc(oldest.pruneAt!)).toBe('2026-12-04 00:00 UTC');
     expect(oldest.reason).toContain('until 1 more is taken');
-    expect(f.next).toEqual({ at: at('2026-12-04T00:15:00Z'), snapshots: [oldest.name] });
+    expect(f.next).toEqual({ at: at('2026-12-04T00:00:00Z'), snapshots: [oldest.name] });
     // The second oldest needs a 9th daily: a day later.
-    expect(formatUtc(f.snapshots[1]!.pruneAt!)).toBe('2026-12-05 00:15 UTC');
-    // Every 5 minutes instead of 15: the first run after both the age and the 8th daily.
-    expect(formatUtc(forecastRetention(policy({ daily: 7 }), snaps, { now, runEverySeconds: 300 }).snapshots[0]!.pruneAt!)).toBe('2026-12-04 00:05 UTC');
+    expect(formatUtc(f.snapshots[1]!.pruneAt!)).toBe('2026-12-05 00:00 UTC');
+    // A prune that reads the clock right at the slot (no window): the next run, 00:15.
+    expect(formatUtc(forecastRetention(policy({ daily: 7 }), snaps, { now, runWindowSeconds: 0 }).snapshots[0]!.pruneAt!)).toBe('2026-12-04 00:15 UTC');
+  });
+
+  it('runs every 15 minutes by default, or as configured: a snapshot off the grid goes at the first run after its age', () => {
+    // 25 hourlies, the oldest taken by hand at 12:07:29 (sanoid --take-snapshots run then): 24 h old at 12:07:30 the next day.
+    const snaps = [sanoidSnap(DS, '2026-12-02T12:07:29Z', 'hourly'), ...hourlies(DS, '2026-12-02T13:00:00Z', 24)];
+    const every15 = forecastRetention(policy({ hourly: 24 }), snaps, { now: at('2026-12-03T11:00:00Z') });
+    expect(formatUtc(every15.snapshots[0]!.pruneAt!)).toBe('2026-12-03 12:15 UTC');
+    const every5 = forecastRetention(policy({ hourly: 24 }), snaps, { now: at('2026-12-03T11:00:00Z'), runEverySeconds: 300 });
+    expect(formatUtc(every5.snapshots[0]!.pruneAt!)).toBe('2026-12-03 12:10 UTC');
   });
 
   it('without autosnap, only the snapshots there count: 7 dailies of daily=7 are kept for good', () => {
@@ -123,5 +141,52 @@ describe('forecastRetention', () => {
     const f = forecastRetention(policy({ daily: 1 }), [{ ...a!, userrefs: 1 }, b!], { now });
     expect(f.snapshots[0]).toMatchObject({ kept: false, held: true });
     expect(f.snapshots[0]!.reason).toContain('held');
+  });
+});
+
+describe('the forecast against sanoid run by run', () => {
+  /**
+   * sanoid's take and prune steps replayed every 15 minutes (the take first, as the Debian units
+   * order them; creation 1 s after the slot, the prune's clock 30 s after it), written after
+   * take_snapshots and prune_snapshots: what the forecast computes in one go must be what the runs do.
+   */
+  function replay(keep: RetentionPolicy['retention'], from: number, to: number, snaps: { name: string; creation: number }[], pruned: Map<string, number>) {
+    const s = SANOID_DEFAULT_SCHEDULE;
+    for (let t = from; t < to; t += 900) {
+      for (const period of SNAPSHOT_PERIODS) {
+        if (keep[period] <= 0) continue;
+        const mine = snaps.filter((x) => sanoidType(x.name) === period);
+        const newest = mine.length ? Math.max(...mine.map((x) => x.creation)) : -Infinity;
+        if (newest === -Infinity || nextPreferred(period, newest, s) <= t) snaps.push(sanoidSnap(DS, new Date(t * 1000).toISOString(), period));
+      }
+      const clock = t + 30;
+      for (const period of SNAPSHOT_PERIODS) {
+        const mine = snaps.filter((x) => sanoidType(x.name) === period).sort((a, b) => a.creation - b.creation);
+        const maxage = clock - keep[period] * prunePeriodSeconds(period);
+        let num = mine.length;
+        for (const x of mine)
+          if (x.creation < maxage && num > keep[period]) {
+            snaps.splice(snaps.indexOf(x), 1);
+            pruned.set(x.name, t);
+            num--;
+          }
+      }
+    }
+  }
+
+  it.each([
+    [{ frequently: 0, hourly: 24, daily: 7, weekly: 2, monthly: 2, yearly: 0 }, 24 + 7 + 2 + 2],
+    [{ frequently: 4, hourly: 36, daily: 3, weekly: 0, monthly: 0, yearly: 0 }, 4 + 36 + 3],
+  ])('%o: every snapshot goes at the run the forecast said', (keep, count) => {
+    const snaps: { name: string; creation: number }[] = [];
+    const pruned = new Map<string, number>();
+    const now = at('2026-12-03T12:05:00Z');
+    replay(keep, at('2026-09-01T00:00:00Z'), now, snaps, pruned);
+    expect(snaps.length).toBe(count);
+    const f = forecastRetention(policy(keep), snaps, { now });
+    pruned.clear();
+    replay(keep, f.nextRun, at('2027-03-01T00:00:00Z'), snaps, pruned);
+    expect(f.snapshots.every((x) => x.pruneAt !== undefined)).toBe(true);
+    for (const x of f.snapshots) expect([x.name, x.pruneAt]).toEqual([x.name, pruned.get(x.name)]);
   });
 });

@@ -102,8 +102,8 @@ describe('the pair state with a retention policy', () => {
     const { pair, off1, ovh3, base } = scenario({ policy: POLICY });
     const s = pairState(pair, off1, ovh3, { now: NOW });
     const name = base.name.split('@')[1];
-    expect(s.retentionWarning).toBe(`the common base @${name} of off1:${SRC} -> ovh3:${DST} is pruned at 2026-12-04 00:15 UTC unless a sync succeeds first`);
-    expect(s.baseForecast).toMatchObject({ policy: `off1:${SRC}`, estimate: false, pruneAt: at('2026-12-04T00:15:00Z') });
+    expect(s.retentionWarning).toBe(`the common base @${name} of off1:${SRC} -> ovh3:${DST} is pruned at 2026-12-04 00:00 UTC unless a sync succeeds first`);
+    expect(s.baseForecast).toMatchObject({ policy: `off1:${SRC}`, estimate: false, pruneAt: at('2026-12-04T00:00:00Z') });
     expect(s.summary).toContain(`The retention forecast (policy of off1:${SRC}): the common base @${name}`);
   });
 
@@ -111,8 +111,8 @@ describe('the pair state with a retention policy', () => {
     const { pair, off1, ovh3 } = scenario({ policy: { retention: { hourly: 24, daily: 9 } } });
     const s = pairState(pair, off1, ovh3, { now: NOW });
     expect(s.retentionWarning).toBeUndefined();
-    expect(s.baseForecast!.pruneAt).toBe(at('2026-12-06T00:15:00Z'));
-    expect(s.summary).toContain('keeps the common base @autosnap_2026-11-27_00:00:01_daily until 2026-12-06 00:15 UTC');
+    expect(s.baseForecast!.pruneAt).toBe(at('2026-12-06T00:00:00Z'));
+    expect(s.summary).toContain('keeps the common base @autosnap_2026-11-27_00:00:01_daily until 2026-12-06 00:00 UTC');
   });
 
   it('a bookmark of the base on the source keeps the incremental possible: no warning, and it says so', () => {
@@ -158,12 +158,12 @@ describe('check and metrics with the forecast', () => {
     const f = report.findings.find((x) => x.kind === 'base-at-risk')!;
     expect(f.severity).toBe('warning');
     expect(f.message).toBe(
-      `${sc.pair.id}: the common base @autosnap_2026-11-27_00:00:01_daily of off1:${SRC} -> ovh3:${DST} is pruned at 2026-12-04 00:15 UTC unless a sync succeeds first`,
+      `${sc.pair.id}: the common base @autosnap_2026-11-27_00:00:01_daily of off1:${SRC} -> ovh3:${DST} is pruned at 2026-12-04 00:00 UTC unless a sync succeeds first`,
     );
     expect(report.severity).toBe('warning');
-    expect(facts.pairs[0]!.basePruneAt).toBe(at('2026-12-04T00:15:00Z'));
+    expect(facts.pairs[0]!.basePruneAt).toBe(at('2026-12-04T00:00:00Z'));
     expect(prometheusText(facts)).toContain(`zfs_fleet_pair_base_pruned_in_seconds{pair="${sc.pair.id}",`);
-    expect(prometheusText(facts)).toMatch(new RegExp(`zfs_fleet_pair_base_pruned_in_seconds\\{[^}]*\\} ${at('2026-12-04T00:15:00Z') - NOW / 1000}\\n`));
+    expect(prometheusText(facts)).toMatch(new RegExp(`zfs_fleet_pair_base_pruned_in_seconds\\{[^}]*\\} ${at('2026-12-04T00:00:00Z') - NOW / 1000}\\n`));
   });
 
   it('further than a day, or kept by a bookmark: no base-at-risk finding; without a policy the estimate warns as before', () => {
