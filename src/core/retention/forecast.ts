@@ -3,14 +3,14 @@
  * (imported from sanoid.conf or written in the fleet file) and its snapshots. Pure: no I/O.
  *
  * Followed: jimsalterjrs/sanoid at 8e1d11e (version 2.3.0), file `sanoid`:
- * - `sub getsnaps` (l. 971-983): a snapshot counts only if its name matches `^autosnap` and ends in
+ * - `sub getsnaps` (l. 945-955): a snapshot counts only if its name matches `^autosnap` and ends in
  *   `ly`; its type is what `.*_(\w*ly)` captures (the last `_...ly`); its age is the `creation`
  *   property, not the date in the name. Other snapshots (syncoid's, manual ones) are never pruned.
  * - `sub getsnapsbytype` (l. 813-850): the snapshots of a type sorted by creation, oldest first.
  * - `sub prune_snapshots` (l. 340-455): sections with autoprune off or process_children_only are
  *   skipped; `prune_defer` skips the section while the pool's capacity is below the limit
  *   (`check_prune_defer`, l. 1512); per type, period = frequent_period minutes (frequently), 1 h,
- *   1 d, 7 d, 31 d (monthly), 365.25 d (yearly); `maxage = time() - retention * period`; walking
+ *   1 d, 7 d, 31 d (monthly), 365.25 d (yearly); `maxage = time() - retention * period` (l. 376); walking
  *   oldest first, a snapshot is pruned when `ctime < maxage` AND more than `retention` snapshots of
  *   the type remain (the count drops with each one pruned). So a snapshot goes at the first run at
  *   which it is older than retention x period AND it is not among the newest `retention` of its type.
