@@ -36,6 +36,6 @@ export function readFleetFile(named: string | undefined, env: NodeJS.ProcessEnv 
 /** The fleet definition of the file a verb reads; empty without one. */
 export function fleetDefinition(named: string | undefined, env: NodeJS.ProcessEnv = process.env): FleetDefinition & { file?: string; error?: string } {
   const read = readFleetFile(named, env);
-  if (read === undefined) return { hosts: [], groups: [], entries: [] };
+  if (read === undefined) return { hosts: [], groups: [], policies: [], entries: [] };
   return { ...readFleetDefinition(read), file: read.file, ...(read.error !== undefined ? { error: read.error } : {}) };
 }

@@ -13,7 +13,7 @@ import { parseEndpoint } from '../core/fleet/endpoint.js';
 import type { Fleet } from '../core/fleet/fleet.js';
 import { parsePair, type ReplicationPair, type Route } from '../core/fleet/pairs.js';
 import { describeOrigin, type ValidPair } from '../core/fleet/pairSpecs.js';
-import { withReach } from '../core/fleet/definition.js';
+import { withReach, withRetention } from '../core/fleet/definition.js';
 import { auditPairPermissions, formatPermissionAudit, type SyncPlanFlags } from '../core/fleet/permissions.js';
 import { formatBytes } from '../core/format.js';
 import type { Logger } from '../core/log.js';
@@ -101,7 +101,8 @@ function pairOf(o: ReplicationOptions, i = 0): ReplicationPair {
   const def = fleetDefinition(o.fleetFile);
   const known = def.entries.find((e): e is ValidPair => e.ok && e.pair.id === named.id);
   if (known) return o.route ? { ...known.pair, route: o.route } : known.pair;
-  return withReach(named, new Map(def.hosts.map((h) => [h.name, h])));
+  // A pair not in the file still has its source's policy there, for the retention forecast.
+  return withRetention(withReach(named, new Map(def.hosts.map((h) => [h.name, h]))), new Map(def.policies.map((p) => [p.dataset, p])));
 }
 
 /** The pairs of the fleet file (--fleet FILE, ./.zfs-fleet.json, ~/.config/zfs-fleet/fleet.json), whose newest common bases a plan must not destroy unasked; invalid entries are said on stderr. */

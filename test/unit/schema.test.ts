@@ -102,4 +102,26 @@ describe('the .zfs-fleet.json schema', () => {
       ).toBe(true);
     }
   });
+
+  it('accepts a policy written by hand as the loader reads it, and refuses what the loader refuses in one', () => {
+    const good = { policies: { 'off1:zfs-hdd/off/products': { retention: { hourly: 24, daily: 7 }, autoprune: true, recursive: 'zfs' } } };
+    expect(validate(good), JSON.stringify(validate.errors)).toBe(true);
+    expect(fileEntries({ file: '.zfs-fleet.json', text: JSON.stringify(good) })).toEqual([]);
+    const bad = [
+      { retention: { daily: -1 } },
+      { retention: { daly: 7 } },
+      { retention: {}, autoprune: 'yes' },
+      { retention: {}, keep: 7 },
+      { autoprune: true },
+    ];
+    for (const policy of bad) {
+      const doc = { policies: { 'off1:zfs-hdd/off/products': policy } };
+      const text = JSON.stringify(doc);
+      expect(validate(doc), text).toBe(false);
+      expect(
+        fileEntries({ file: '.zfs-fleet.json', text }).some((e) => !e.ok),
+        text,
+      ).toBe(true);
+    }
+  });
 });

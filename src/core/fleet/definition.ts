@@ -9,7 +9,9 @@
  * cannot resolve), so a host entry says how others reach it: `address`, `user`, `port`, and per
  * reaching host under `from` where that differs (`"from": {"ovh3": {"user": "ovh3operator"}}`).
  */
-import { EndpointError, validateHostSpec } from './endpoint.js';
+import { EndpointError, parseEndpoint, validateHostSpec } from './endpoint.js';
+import { SNAPSHOT_PERIODS, type SnapshotPeriod } from './import/types.js';
+import type { RetentionPolicy } from '../retention/forecast.js';
 import { parseDuration } from '../monitor/duration.js';
 import type { PairOptions, ReplicationPair, Route } from './pairs.js';
 import { checkEntry, describeOrigin, type PairEntry, type PairOrigin, type PairsFile, type ValidPair } from './pairSpecs.js';
@@ -46,14 +48,30 @@ export interface FleetGroup {
   origin: PairOrigin;
 }
 
+/** A dataset's retention policy (`policies`: `{"HOST:DATASET": {...}}`, as `import sanoid` writes it or by hand). */
+export interface FleetPolicy {
+  /** `HOST:DATASET`. */
+  dataset: string;
+  host: string;
+  path: string;
+  policy: RetentionPolicy;
+  /** sanoid's `recursive`: the policy applies to the children too. */
+  recursive: 'yes' | 'zfs' | false;
+  origin: PairOrigin;
+}
+
 export interface FleetDefinition {
   hosts: FleetHost[];
   groups: FleetGroup[];
+  policies: FleetPolicy[];
   /** The pairs (groups' replicas first, then `pairs`), and every invalid entry of the file (hosts and groups included). */
   entries: PairEntry[];
 }
 
 const ADDRESS_KEYS = ['address', 'user', 'port'];
+const POLICY_KEYS = ['templates', 'recursive', 'processChildrenOnly', 'autosnap', 'autoprune', 'retention', 'monitor', 'freshness', 'from'];
+/** A period the policy leaves out keeps sanoid's default (sanoid.defaults.conf), as sanoid itself would. */
+const SANOID_DEFAULT_RETENTION: Record<SnapshotPeriod, number> = { frequently: 0, hourly: 48, daily: 90, weekly: 0, monthly: 6, yearly: 0 };
 const GROUP_KEYS = ['name', 'primary', 'replicas', 'route', 'options', 'staleAfter', 'maxLag', 'label'];
 
 type Bad = { reason: string };
@@ -138,6 +156,78 @@ function checkGroup(v: unknown, origin: PairOrigin): FleetGroup | Bad {
   };
 }
 
+function checkPolicy(key: string, v: unknown, origin: PairOrigin): FleetPolicy | Bad {
+  let host: string;
+  let path: string;
+  try {
+    const e = parseEndpoint(key);
+    if (!e.name || e.name.kind === 'snapshot' || e.name.kind === 'bookmark') return { reason: `policy ${key}: the key must be HOST:DATASET` };
+    host = e.host;
+    path = e.name.full;
+  } catch (e) {
+    return { reason: `policy ${key}: ${(e as Error).message}` };
+  }
+  const what = `policy ${key}`;
+  if (!isObject(v)) return { reason: `${what} must be an object {"retention": {"hourly": 24, "daily": 7, ...}, "autoprune"?, "autosnap"?, "recursive"?}` };
+  for (const k of Object.keys(v)) if (!POLICY_KEYS.includes(k)) return { reason: `${what}: unknown key "${k}" (expected ${POLICY_KEYS.join(', ')})` };
+  for (const k of ['processChildrenOnly', 'autosnap', 'autoprune', 'monitor'])
+    if (v[k] !== undefined && typeof v[k] !== 'boolean') return { reason: `${what}: "${k}" must be true or false (got ${JSON.stringify(v[k])})` };
+  if (v.recursive !== undefined && v.recursive !== 'yes' && v.recursive !== 'zfs' && v.recursive !== false)
+    return { reason: `${what}: "recursive" must be "yes", "zfs" or false (got ${JSON.stringify(v.recursive)})` };
+  if (v.templates !== undefined && (!Array.isArray(v.templates) || v.templates.some((t) => typeof t !== 'string')))
+    return { reason: `${what}: "templates" must be an array of template names` };
+  if (v.from !== undefined && typeof v.from !== 'string') return { reason: `${what}: "from" must be a string (FILE:LINE)` };
+  if (v.freshness !== undefined && !isObject(v.freshness)) return { reason: `${what}: "freshness" must be an object keyed by period` };
+  const retention = { ...SANOID_DEFAULT_RETENTION };
+  if (v.retention === undefined) return { reason: `${what}: "retention" is missing (snapshots kept per period: {"hourly": 24, "daily": 7, ...})` };
+  if (!isObject(v.retention)) return { reason: `${what}: "retention" must be an object keyed by period (${SNAPSHOT_PERIODS.join(', ')})` };
+  for (const [p, n] of Object.entries(v.retention)) {
+    if (!(SNAPSHOT_PERIODS as readonly string[]).includes(p))
+      return { reason: `${what}: retention: unknown period "${p}" (expected ${SNAPSHOT_PERIODS.join(', ')})` };
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+      return { reason: `${what}: retention: "${p}" must be a number of snapshots, 0 or more (got ${JSON.stringify(n)})` };
+    retention[p as SnapshotPeriod] = n;
+  }
+  return {
+    dataset: `${host}:${path}`,
+    host,
+    path,
+    policy: {
+      autoprune: v.autoprune !== false,
+      autosnap: v.autosnap !== false,
+      retention,
+      ...(v.processChildrenOnly === true ? { processChildrenOnly: true } : {}),
+    },
+    recursive: (v.recursive as FleetPolicy['recursive'] | undefined) ?? false,
+    origin,
+  };
+}
+
+/**
+ * The policy sanoid applies to a dataset: its own, else the nearest ancestor's with `recursive`
+ * (sanoid's init copies the section's settings to each child, process_children_only aside).
+ */
+export function policyFor(policies: ReadonlyMap<string, FleetPolicy>, host: string, dataset: string): ReplicationPair['retention'] {
+  const own = policies.get(`${host}:${dataset}`);
+  if (own) return { policy: own.policy, dataset: own.dataset };
+  for (let d = dataset; d.includes('/');) {
+    d = d.slice(0, d.lastIndexOf('/'));
+    const p = policies.get(`${host}:${d}`);
+    if (!p) continue;
+    if (!p.recursive) return undefined;
+    const { processChildrenOnly: _children, ...inherited } = p.policy;
+    return { policy: inherited, dataset: p.dataset };
+  }
+  return undefined;
+}
+
+/** The pair with its source dataset's retention policy, if the fleet has one. */
+export function withRetention(pair: ReplicationPair, policies: ReadonlyMap<string, FleetPolicy>): ReplicationPair {
+  const r = policyFor(policies, pair.source.host, pair.source.name!.full);
+  const { retention: _old, ...rest } = pair;
+  return r ? { ...rest, retention: r } : rest;
+}
+
 /** The `[user@]address[:port]` another host reaches HOST with, from the fleet's host entries; undefined: its name as written. */
 export function reachSpec(hosts: ReadonlyMap<string, FleetHost>, host: string, from: string): string | undefined {
   const h = hosts.get(host);
@@ -163,7 +253,7 @@ export function withReach(pair: ReplicationPair, hosts: ReadonlyMap<string, Flee
 
 /** Read a fleet file: its hosts, groups and pairs (groups' replicas expanded to pairs), each invalid entry with its place. */
 export function readFleetDefinition(f: PairsFile): FleetDefinition {
-  const out: FleetDefinition = { hosts: [], groups: [], entries: [] };
+  const out: FleetDefinition = { hosts: [], groups: [], policies: [], entries: [] };
   const invalid = (origin: PairOrigin, entry: unknown, reason: string) => out.entries.push({ ok: false, origin, entry, reason });
   const whole = (reason: string) => (invalid({ kind: 'file', file: f.file, index: -1 }, undefined, reason), out);
   if (f.text === undefined) return whole(`cannot be read: ${f.error ?? 'unknown error'}`);
@@ -188,7 +278,23 @@ export function readFleetDefinition(f: PairsFile): FleetDefinition {
       });
   }
   out.hosts = [...hosts.values()];
-  const reach = (e: PairEntry): PairEntry => (e.ok ? { ...e, pair: withReach(e.pair, hosts) } : e);
+
+  const policies = new Map<string, FleetPolicy>();
+  if (json.policies !== undefined) {
+    if (!isObject(json.policies))
+      invalid({ kind: 'file', file: f.file, index: -1, section: 'policies' }, json.policies, '"policies" must be an object keyed by HOST:DATASET');
+    else
+      Object.entries(json.policies).forEach(([key, v], index) => {
+        const origin: PairOrigin = { kind: 'file', file: f.file, index, section: 'policies', name: key };
+        const p = checkPolicy(key, v, origin);
+        if ('reason' in p) return void invalid(origin, v, p.reason);
+        const prev = policies.get(p.dataset);
+        if (prev) return void invalid(origin, v, `duplicate: the policy of ${p.dataset} is already defined in ${describeOrigin(prev.origin)}`);
+        policies.set(p.dataset, p);
+      });
+  }
+  out.policies = [...policies.values()];
+  const reach = (e: PairEntry): PairEntry => (e.ok ? { ...e, pair: withRetention(withReach(e.pair, hosts), policies) } : e);
 
   if (json.groups !== undefined) {
     if (!Array.isArray(json.groups)) invalid({ kind: 'file', file: f.file, index: -1, section: 'groups' }, json.groups, '"groups" must be an array');
@@ -250,7 +356,7 @@ export function collectPairs(settings: { value: unknown; scope: 'user' | 'worksp
 
 /** collectPairs, with the files' hosts and groups (a host or group defined twice: the first wins, the second is an invalid entry). */
 export function collectDefinition(settings: { value: unknown; scope: 'user' | 'workspace' | 'folder' }, files: readonly PairsFile[]): FleetDefinition {
-  const out: FleetDefinition = { hosts: [], groups: [], entries: [] };
+  const out: FleetDefinition = { hosts: [], groups: [], policies: [], entries: [] };
   const byId = new Map<string, ValidPair>();
   const add = (e: PairEntry) => {
     if (!e.ok) return void out.entries.push(e);
@@ -284,7 +390,19 @@ export function collectDefinition(settings: { value: unknown; scope: 'user' | 'w
   const defs = files.map(readFleetDefinition);
   const hosts = new Map<string, FleetHost>();
   const groups = new Map<string, FleetGroup>();
+  const policies = new Map<string, FleetPolicy>();
   for (const d of defs) {
+    for (const p of d.policies) {
+      const prev = policies.get(p.dataset);
+      if (prev)
+        out.entries.push({
+          ok: false,
+          origin: p.origin,
+          entry: undefined,
+          reason: `duplicate: the policy of ${p.dataset} is already defined in ${describeOrigin(prev.origin)}`,
+        });
+      else policies.set(p.dataset, p);
+    }
     for (const h of d.hosts) {
       const prev = hosts.get(h.name);
       if (prev)
@@ -310,8 +428,9 @@ export function collectDefinition(settings: { value: unknown; scope: 'user' | 'w
   }
   out.hosts = [...hosts.values()];
   out.groups = [...groups.values()];
+  out.policies = [...policies.values()];
   for (const d of defs) for (const e of d.entries) add(e);
-  // Every pair (the settings' too) reaches its hosts as the files' host entries say.
-  for (const e of out.entries) if (e.ok) e.pair = withReach(e.pair, hosts);
+  // Every pair (the settings' too) reaches its hosts as the files' host entries say, and has its source's policy.
+  for (const e of out.entries) if (e.ok) e.pair = withRetention(withReach(e.pair, hosts), policies);
   return out;
 }

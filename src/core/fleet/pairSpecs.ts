@@ -16,8 +16,8 @@ export type PairOrigin =
       /** The entry's position in its section (-1: the whole file or section). */
       index: number;
       /** Where in the file: `pairs` unless said (a group's replica, a host entry). */
-      section?: 'pairs' | 'groups' | 'hosts';
-      /** The group's or host's name. */
+      section?: 'pairs' | 'groups' | 'hosts' | 'policies';
+      /** The group's or host's name, or the policy's `HOST:DATASET`. */
       name?: string;
       /** A group's replica (0-based). */
       replica?: number;
@@ -45,7 +45,7 @@ export type PairEntry = ValidPair | InvalidPair;
 export function describeOrigin(o: PairOrigin): string {
   if (o.kind === 'settings') return `${o.scope} settings (zfsFleet.pairs${o.index < 0 ? '' : ` #${o.index + 1}`})`;
   if (o.index < 0) return o.section ? `${o.file} (${o.section})` : o.file;
-  if (o.section === 'hosts') return `${o.file} (hosts ${JSON.stringify(o.name ?? `#${o.index + 1}`)})`;
+  if (o.section === 'hosts' || o.section === 'policies') return `${o.file} (${o.section} ${JSON.stringify(o.name ?? `#${o.index + 1}`)})`;
   if (o.section === 'groups') {
     const name = o.name !== undefined ? ` ${JSON.stringify(o.name)}` : '';
     return `${o.file} (groups #${o.index + 1}${name}${o.replica !== undefined ? `, replica #${o.replica + 1}` : ''})`;

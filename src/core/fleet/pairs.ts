@@ -2,6 +2,7 @@
  * Replication pairs: `source HOST:DATASET -> target HOST:DATASET` with a route. Laid down with the
  * foundation so the tree, the planners and the CLI share one model; the replication engine uses it.
  */
+import type { RetentionPolicy } from '../retention/forecast.js';
 import { EndpointError, parseEndpoint, type Endpoint } from './endpoint.js';
 
 /** relay: both streams pass through the extension; push: the source runs `send | ssh target recv`; pull: the target runs `ssh source send | recv`. */
@@ -39,6 +40,8 @@ export interface ReplicationPair {
    * Undefined: the host's name as written.
    */
   reach?: { source?: string; target?: string };
+  /** The source dataset's retention policy (fleet file `policies`): its own, or a recursive ancestor's (`dataset` says which). */
+  retention?: { policy: RetentionPolicy; dataset: string };
 }
 
 export const DEFAULT_PAIR_OPTIONS: PairOptions = { recursive: false, raw: false, compressed: true, largeBlocks: true, properties: false, intermediates: true };

@@ -60,8 +60,13 @@ export interface PairFacts {
    */
   lagSeconds?: number;
   behind: number;
-  /** The base is the source's oldest snapshot: the next prune there loses the last common snapshot. */
+  /**
+   * The common base is about to be pruned on the source (state.retentionWarning): the retention
+   * forecast prunes it within a day, or, without a policy, it is the source's oldest snapshot (estimate).
+   */
   baseAtRisk: boolean;
+  /** When the retention forecast prunes the common base (seconds since the epoch); undefined without a policy, or when a bookmark or hold keeps it. */
+  basePruneAt?: number;
   /** The newest history entry of this pair, and the newest that ended ok. */
   lastRun?: RunRecord;
   lastSuccess?: RunRecord;
@@ -186,9 +191,11 @@ export function fleetFacts(input: {
     const unsent = state.comparison?.newerOnSource ?? [];
     const oldest = unsent[0]?.creation;
     const lagSeconds = !state.base ? undefined : unsent.length === 0 ? 0 : oldest !== undefined ? Math.max(0, now / 1000 - oldest) : undefined;
+    const f = state.baseForecast;
     facts.pairs.push({
       ...base,
       state,
+      ...(f?.pruneAt !== undefined && !f.keptBy ? { basePruneAt: f.pruneAt } : {}),
       ...(lagSeconds !== undefined ? { lagSeconds } : {}),
       behind: state.behind?.count ?? 0,
       baseAtRisk: state.retentionWarning !== undefined,

@@ -124,8 +124,13 @@ export function metricFamilies(f: FleetFacts): Family[] {
     ),
     fam(
       'pair_base_at_risk',
-      'Whether the common base is the source oldest snapshot, which the next prune deletes (1) or not (0).',
+      'Whether the common base is about to be pruned on the source (1) or not (0): the retention forecast prunes it within a day, or, without a policy, it is the source oldest snapshot (estimate).',
       readable.map((p) => ({ labels: pairLabels(p), value: p.baseAtRisk ? 1 : 0 })),
+    ),
+    fam(
+      'pair_base_pruned_in_seconds',
+      'Seconds until the retention forecast prunes the common base on the source (pairs whose source has a policy, and no bookmark or hold keeping the base).',
+      readable.flatMap((p) => (p.basePruneAt !== undefined ? [{ labels: pairLabels(p), value: Math.max(0, Math.round(p.basePruneAt - f.now / 1000)) }] : [])),
     ),
     fam(
       'pair_last_success_timestamp_seconds',

@@ -5,7 +5,9 @@ import { formatAge } from '../format.js';
 import type { HostListing } from '../fleet/listing.js';
 import type { ReplicationPair } from '../fleet/pairs.js';
 import { compareSnapshots, snapName, type CommonBase, type NameClash } from './commonBase.js';
+import type { ZfsObject } from '../zfs/types.js';
 import { checkResumeToken } from './resumeToken.js';
+import { forecastRetention, formatUtc } from '../retention/forecast.js';
 
 export type PairStatus = 'in-sync' | 'behind' | 'target-modified' | 'target-has-newer' | 'no-common' | 'resume-token' | 'source-missing';
 
@@ -51,15 +53,36 @@ export interface PairState {
     /** The token could not be read: whether it can be resumed is known only when the resume runs. */
     unreadable?: string;
   };
-  /** The base is the source's oldest snapshot: the next prune deletes the last common snapshot. */
+  /**
+   * The common base is about to be pruned on the source: with the source's retention policy, the
+   * forecast prunes it within `baseRiskSeconds`; without one, the estimate (it is the source's
+   * oldest snapshot). Undefined when a bookmark or a hold of the base keeps the incremental possible.
+   */
   retentionWarning?: string;
+  /** What the retention forecast says of a snapshot base (absent for a bookmark base or no base). */
+  baseForecast?: {
+    /** The `HOST:DATASET` whose policy applies; undefined: no policy, the estimate. */
+    policy?: string;
+    estimate: boolean;
+    /** When sanoid prunes the base (seconds since the epoch); undefined: not forecast. */
+    pruneAt?: number;
+    /** What keeps the incremental possible after the prune. */
+    keptBy?: { kind: 'bookmark' | 'hold'; name: string };
+    reason: string;
+  };
   nameClashes: NameClash[];
 }
 
 export interface PairStateOptions {
   /** "Now" in ms for ages (default: the source listing's time). */
   now?: number;
+  /** Warn when the forecast prunes the common base within this many seconds (default: a day). */
+  baseRiskSeconds?: number;
+  /** How often sanoid runs on the source, seconds (default 900, its systemd timer). */
+  sanoidEverySeconds?: number;
 }
+
+export const DEFAULT_BASE_RISK_SECONDS = 24 * 60 * 60;
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -224,11 +247,7 @@ export function pairState(pair: ReplicationPair, sourceListing: HostListing, tar
       `Whether the target was modified since its newest snapshot is unknown (no \`written\` property on ${pair.target.host}): if it was, the receive will say so ("destination has been modified since most recent snapshot").`,
     );
   }
-  // The base is the source's oldest snapshot: the next prune on the source deletes the last common snapshot.
-  if (inc && inc.kind === 'snapshot' && cmp.sourceSnapshots.length > 1 && cmp.sourceSnapshots[0] === inc.source) {
-    state.retentionWarning = `The common base ${at(inc.source)} is the source's oldest snapshot: the next prune on ${pair.source.host} deletes the last snapshot both sides share, and the pair can then only be re-seeded with a full send. Sync now, or keep the base (a hold, or a bookmark where supported).`;
-    say.push(state.retentionWarning);
-  }
+  if (inc && inc.kind === 'snapshot') baseRetention(state, pair, src, cmp, inc.source, now, options, say);
   if (cmp.nameClashes.length && state.noCommon?.reason !== 'unrelated') {
     say.push(`Same name, different snapshot: ${cmp.nameClashes.map((c) => at(c.target)).join(', ')} (guids differ; matched by guid, never by name).`);
   }
@@ -236,4 +255,61 @@ export function pairState(pair: ReplicationPair, sourceListing: HostListing, tar
   state.status = statuses[0]!;
   state.summary = say.join(' ');
   return state;
+}
+
+/** The common base against the source's retention: the forecast with a policy, the estimate without. */
+function baseRetention(
+  state: PairState,
+  pair: ReplicationPair,
+  src: { snapshots: ZfsObject[]; bookmarks: ZfsObject[] },
+  cmp: CommonBase,
+  base: ZfsObject,
+  now: number,
+  options: PairStateOptions,
+  say: string[],
+): void {
+  const SRC = `${pair.source.host}:${cmp.sourceDataset}`;
+  const DST = `${pair.target.host}:${cmp.targetDataset}`;
+  const bookmark = src.bookmarks.find((b) => b.guid !== undefined && b.guid === base.guid);
+  const kept = (what: string): void => {
+    say.push(`${what}: the source's bookmark ${bookmark!.name} has the base's guid, so an incremental send can still start from it.`);
+  };
+  if (!pair.retention) {
+    // No policy: the estimate. The base is the source's oldest snapshot: the next prune deletes the last common snapshot.
+    if (cmp.sourceSnapshots.length < 2 || cmp.sourceSnapshots[0] !== base) return;
+    // As before the forecast: a bookmark or a hold of the base does not lift the estimate (the timeline says when a hold keeps it).
+    state.baseForecast = { estimate: true, reason: `the source's oldest snapshot (no retention policy for ${SRC})` };
+    state.retentionWarning = `The common base ${at(base)} is the source's oldest snapshot: the next prune on ${pair.source.host} deletes the last snapshot both sides share, and the pair can then only be re-seeded with a full send. Sync now, or keep the base (a hold, or a bookmark where supported). No retention policy for ${SRC}: estimate.`;
+    return void say.push(state.retentionWarning);
+  }
+  const nowSeconds = now / 1000;
+  const f = forecastRetention(pair.retention.policy, src.snapshots, {
+    now: nowSeconds,
+    ...(options.sanoidEverySeconds !== undefined ? { runEverySeconds: options.sanoidEverySeconds } : {}),
+  });
+  const mine = f.snapshots.find((x) => x.name === base.name);
+  if (!mine) return;
+  state.baseForecast = {
+    policy: pair.retention.dataset,
+    estimate: false,
+    reason: mine.reason,
+    ...(mine.pruneAt !== undefined ? { pruneAt: mine.pruneAt } : {}),
+  };
+  if (mine.pruneAt === undefined) return;
+  const when = formatUtc(mine.pruneAt);
+  if (bookmark) {
+    state.baseForecast.keptBy = { kind: 'bookmark', name: bookmark.name };
+    return kept(`The retention forecast (policy of ${pair.retention.dataset}) prunes the common base ${at(base)} at ${when}`);
+  }
+  if (mine.held) {
+    state.baseForecast.keptBy = { kind: 'hold', name: base.name };
+    return void say.push(
+      `The retention forecast (policy of ${pair.retention.dataset}) prunes the common base ${at(base)} at ${when}, but it is held: sanoid's destroy fails while the hold stays.`,
+    );
+  }
+  if (mine.pruneAt - nowSeconds <= (options.baseRiskSeconds ?? DEFAULT_BASE_RISK_SECONDS)) {
+    state.retentionWarning = `the common base ${at(base)} of ${SRC} -> ${DST} is pruned at ${when} unless a sync succeeds first`;
+    return void say.push(`The retention forecast (policy of ${pair.retention.dataset}): ${state.retentionWarning}.`);
+  }
+  say.push(`The retention forecast (policy of ${pair.retention.dataset}) keeps the common base ${at(base)} until ${when}.`);
 }

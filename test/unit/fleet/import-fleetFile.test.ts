@@ -49,7 +49,7 @@ describe('merging into the fleet file', () => {
             { source: 'off2:zfs-hdd/off', target: 'ovh3:rpool/off', route: 'relay', label: 'mine' },
             { source: 'a:p/x', target: 'b:p/x' },
           ],
-          policies: { 'ovh3:rpool/off': { hand: 'written' } },
+          policies: { 'ovh3:rpool/off': { retention: { daily: 7 }, autoprune: false } },
         },
         null,
         2,
@@ -59,7 +59,7 @@ describe('merging into the fleet file', () => {
     expect(doc.comment).toBe('kept');
     expect(doc.pairs[0]).toEqual({ source: 'off2:zfs-hdd/off', target: 'ovh3:rpool/off', route: 'relay', label: 'mine' });
     expect(doc.pairs).toHaveLength(2 + pairs.pairs.length - 1);
-    expect(doc.policies['ovh3:rpool/off']).toEqual({ hand: 'written' });
+    expect(doc.policies['ovh3:rpool/off']).toEqual({ retention: { daily: 7 }, autoprune: false });
     expect(m.kept.map((k) => k.id)).toEqual(['off2:zfs-hdd/off->ovh3:rpool/off', 'ovh3:rpool/off']);
     expect(m.kept[0]!.note).toContain('another route or options');
     const again = mergeFleetFile(m.text, { ...pairs, policies: policies.policies });
