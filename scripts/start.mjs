@@ -1,7 +1,9 @@
 // Runs the product: the packaged extension in a real VS Code (code-server) against the running lab.
 // Called by scripts/start.sh after the lab is up (with seed 000's incident), the .vsix built and
-// code-server installed. The workspace holds the lab's fleet file, so the Replication view, the
-// timeline and Diagnose show real state at the first click.
+// code-server installed. The workspace holds the lab's fleet file, and an agent fills the embedded
+// SQLite store with the lab's state every minute, so Fleet Health, the Replication view, the timeline
+// and Diagnose show real state at the first click.
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { installVsix, makeProfile, startCodeServer } from '../test/e2e/lib/codeServer.mjs';
@@ -10,9 +12,11 @@ const root = path.resolve(import.meta.dirname, '..');
 const lab = process.env.ZFS_FLEET_LAB ?? '/tmp/zfs-fleet-lab';
 const port = Number(process.env.PORT ?? 8080);
 
+const store = path.join(lab, 'vscode', 'fleet.db');
 const profile = await makeProfile({
   root: path.join(lab, 'vscode'),
   settings: {
+    'zfsFleet.store': store,
     'zfsFleet.sshConfigPath': path.join(lab, 'ssh_config'),
     'zfsFleet.knownHostsPath': path.join(lab, 'known_hosts'),
   },
@@ -45,12 +49,33 @@ function labFleet() {
 const fleetFile = path.join(profile.workspaceDir, '.zfs-fleet.json');
 writeFileSync(fleetFile, JSON.stringify(labFleet(), null, 2) + '\n');
 
+// The agent, as its systemd unit would run it: one sweep a minute into the store the extension reads.
+const agent = spawn(
+  process.execPath,
+  [
+    path.join(root, 'dist/cli.js'),
+    'agent',
+    '--interval',
+    '60s',
+    '--fleet',
+    fleetFile,
+    '--store',
+    store,
+    '--ssh-config',
+    path.join(lab, 'ssh_config'),
+    '--known-hosts',
+    path.join(lab, 'known_hosts'),
+  ],
+  { stdio: ['ignore', 'inherit', 'inherit'] },
+);
+
 await installVsix(profile, path.join(root, 'dist/zfs-fleet.vsix'));
 const server = await startCodeServer(profile, { port });
 console.log(
-  `\nZFS Fleet is running in VS Code (code-server) against the lab:\n\n    ${server.url}\n\nOpen it in a browser and click the ZFS Fleet icon in the activity bar: the workspace holds the lab's fleet file (${fleetFile}). Ctrl-C stops it (the lab keeps running: npm run lab -- down).`,
+  `\nZFS Fleet is running in VS Code (code-server) against the lab:\n\n    ${server.url}\n\nOpen it in a browser and click the ZFS Fleet icon in the activity bar: the workspace holds the lab's fleet file (${fleetFile}), and zfs-fleet agent records the lab into ${store} every minute. Ctrl-C stops it (the lab keeps running: npm run lab -- down).`,
 );
 const stop = async () => {
+  agent.kill('SIGTERM');
   await server.stop();
   process.exit(0);
 };

@@ -6,6 +6,9 @@ import { createRunner } from './transport/index.js';
 import { registerCommands } from './ui/commands/index.js';
 import type { FleetContext } from './ui/context.js';
 import { extensionHealthSource, FleetHealth } from './ui/health/view.js';
+import { storeFirstHealthSource } from './ui/health/storeSource.js';
+import { StoreRunLog } from './store/runLog.js';
+import type { PairEntry } from './core/fleet/pairSpecs.js';
 import { Replication } from './ui/replication/service.js';
 import { extensionApp } from './ui/app.js';
 import { readSettings, SECTION, type FleetSettings } from './ui/settings.js';
@@ -52,7 +55,18 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   const view = vscode.window.createTreeView<FleetNode>('zfsFleet.hosts', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   const replication = new Replication(context, tree.model);
   const trusted = () => replication.isTrusted();
-  const health = new FleetHealth(extensionHealthSource({ fleet, model: tree.model, pairs: replication.pairs, runLog: replication.history, trusted }), {
+  // The agent's observations when it fills the store (every host observed within 5 minutes), the hosts themselves otherwise.
+  const liveHealth = extensionHealthSource({ fleet, model: tree.model, pairs: replication.pairs, runLog: replication.history, trusted });
+  const history = replication.history;
+  const healthSource = storeFirstHealthSource(liveHealth, {
+    ...(history instanceof StoreRunLog ? { store: history } : {}),
+    hosts: () => (trusted() ? fleet.names : []),
+    pairs: async () => (await replication.pairs.allNodes()).flatMap((n): PairEntry[] => (n.kind === 'pair' || n.kind === 'invalid' ? [n.entry] : [])),
+    runLog: history,
+    thresholds: () => readSettings().healthThresholds,
+    logger,
+  });
+  const health = new FleetHealth(healthSource, {
     model: tree.model,
     pairs: replication.pairs,
     fleet,

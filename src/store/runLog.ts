@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs/promises';
 import { defaultStoreUrl, describeLocation, parseStoreUrl } from './location.js';
-import type { FleetStore, RunRecord } from './store.js';
+import type { FleetStore, LatestObservations, RunRecord } from './store.js';
 
 export class StoreRunLog {
   private store: Promise<FleetStore> | undefined;
@@ -43,6 +43,11 @@ export class StoreRunLog {
 
   async read(limit = 200): Promise<{ entries: RunRecord[]; unreadable: number }> {
     return { entries: await (await this.open()).runs({ limit }), unreadable: 0 };
+  }
+
+  /** The newest observations the agent recorded for these hosts and pairs (the same store, the same connection). */
+  async latestObservations(q: { hosts: readonly string[]; pairIds: readonly string[] }): Promise<LatestObservations> {
+    return (await this.open()).latestObservations(q);
   }
 
   async close(): Promise<void> {
