@@ -7,14 +7,34 @@
  */
 /// <reference types="mocha" />
 import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { TestApi } from '../../../../src/extension.js';
 import type { FlowResult } from '../../../../src/ui/replication/planFlow.js';
 import type { PairNode } from '../../../../src/ui/replication/pairsTree.js';
-import { destroyRoot, DST_ROOT, exists, labReady, makeDataset, origin, ROOT, snapshot, snapshotGuids, snapshotNames, SRC_ROOT, ssh, q } from './lab.js';
+import {
+  destroyRoot,
+  DST_ROOT,
+  exists,
+  KNOWN_HOSTS,
+  SSH_CONFIG,
+  labReady,
+  makeDataset,
+  origin,
+  ROOT,
+  snapshot,
+  snapshotGuids,
+  snapshotNames,
+  SRC_ROOT,
+  ssh,
+  q,
+} from './lab.js';
 import { ScriptedInput } from './scriptedInput.js';
 
+const execFileP = promisify(execFile);
 const SRC = `${SRC_ROOT}/src data`;
 const DST = `${DST_ROOT}/dst`;
 const SYNC_ID = `off1:${SRC}->ovh3:${DST}`;
@@ -152,6 +172,31 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
       hosts.some((id) => id.includes('off2')),
       `Hosts view: ${hosts.join(', ')}`,
     );
+    // The CLI computes the same pairs from the same file (the extension's own: from the file, or a setting overriding it).
+    const ext = vscode.extensions.getExtension('zfs-fleet.zfs-fleet')!;
+    const fleetFile = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0]!.uri, '.zfs-fleet.json').fsPath;
+    const cli = await execFileP(
+      process.execPath,
+      [
+        path.join(ext.extensionPath, 'dist', 'cli.js'),
+        'status',
+        '--all',
+        '--json',
+        '--fleet',
+        fleetFile,
+        '--ssh-config',
+        SSH_CONFIG,
+        '--known-hosts',
+        KNOWN_HOSTS,
+      ],
+      { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
+    ).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+    const fromCli = (JSON.parse(cli.stdout) as { replicas: { pair: string }[] }[]).flatMap((g) => g.replicas.map((r) => r.pair)).sort();
+    const fromExtension = (await api.ctx.replication.pairs.pairs())
+      .filter((p) => p.origin.kind === 'file' || p.overrides)
+      .map((p) => p.pair.id)
+      .sort();
+    assert.deepEqual(fromCli, fromExtension);
   });
 
   test('Sync Pair: a full send through the relay, then incremental; guids equal after; state "in sync"', async () => {
