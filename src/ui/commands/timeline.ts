@@ -8,7 +8,7 @@ import type { FleetNode } from '../../core/fleet/treeModel.js';
 import type { TimelineSubject } from '../../shared/protocol.js';
 import type { Command, FleetContext } from '../context.js';
 import { healthPairId } from '../health/rows.js';
-import { isPairNode } from '../replication/pairsTree.js';
+import { isPairNode, type GroupNode } from '../replication/pairsTree.js';
 import { TimelineHost } from '../timeline/panel.js';
 import { isFleetNode } from '../selection.js';
 import { UserCancelled } from '../userInput.js';
@@ -83,12 +83,20 @@ async function pick(ctx: FleetContext): Promise<Target> {
   return chosen.target;
 }
 
+function isGroupNode(x: unknown): x is GroupNode {
+  return !!x && typeof x === 'object' && (x as GroupNode).kind === 'group' && Array.isArray((x as GroupNode).members) && (x as GroupNode).members.length > 0;
+}
+
 export const openTimeline: Command = async (ctx, node) => {
   const arg: unknown = node;
   let t: Target | undefined;
   const healthPair = healthPairId(arg);
   if (healthPair !== undefined) t = { subject: { kind: 'pair', pairId: healthPair } };
-  else if (isPairNode(arg)) t = { subject: { kind: 'pair', pairId: arg.entry.pair.id } };
+  else if (isGroupNode(arg)) {
+    // A group: its primary's timeline, a lane per member (the primary, then each replica).
+    const primary = arg.members[0]!.entry.pair.source;
+    t = { subject: { kind: 'dataset', host: primary.host, dataset: primary.name!.full } };
+  } else if (isPairNode(arg)) t = { subject: { kind: 'pair', pairId: arg.entry.pair.id } };
   else if (typeof arg === 'string') t = { subject: { kind: 'pair', pairId: arg } };
   else if (isFleetNode(arg)) t = fromNode(arg);
   else if (arg && typeof arg === 'object' && 'subject' in arg) t = arg as Target;

@@ -197,6 +197,20 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
       .map((p) => p.pair.id)
       .sort();
     assert.deepEqual(fromCli, fromExtension);
+    // Show Timeline on the group: its primary's timeline, a lane per member.
+    const key = await vscode.commands.executeCommand('zfsFleet.openTimeline', group);
+    assert.equal(key, `dataset:off1:${SRC}`);
+    const end = Date.now() + 30_000;
+    let lanes: string[] = [];
+    while (Date.now() < end && lanes.length < 3) {
+      const states = (await vscode.commands.executeCommand('zfsFleet.timeline.debugState')) as {
+        key: string;
+        model?: { lanes: { host: string; role: string }[] };
+      }[];
+      lanes = states.find((x) => x.key === key)?.model?.lanes.map((l) => `${l.role}:${l.host}`) ?? [];
+      if (lanes.length < 3) await new Promise((r) => setTimeout(r, 200));
+    }
+    for (const want of ['dataset:off1', 'replica:ovh3', 'replica:off2']) assert.ok(lanes.includes(want), `lanes: ${lanes.join(', ')}`);
   });
 
   test('Sync Pair: a full send through the relay, then incremental; guids equal after; state "in sync"', async () => {
