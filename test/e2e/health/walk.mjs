@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // A user's look at Fleet Health in a real VS Code (code-server 4.100.3 in headless Chromium) with
 // the PACKAGED extension, against the lab, read-only: the lab's seeded replicas on ovh3 are one
-// snapshot behind off1 (lab.sh seeds the sources one snapshot ahead), and with
-// `zfsFleet.staleAfter: 1m` (the seeded snapshots are minutes old) the lag is a warning. The walk
+// snapshot behind off1 (lab.sh seeds the sources one snapshot ahead), and with the groups' `maxLag`
+// at 1m in the workspace's fleet file (the seeded snapshots are minutes old) the lag is a warning. The walk
 // opens the view, reads its rows (problems, the three hosts online, their pools), the status bar
 // item (its count equals the view's), hovers a pair problem for its inline actions, and clicks the
 // status bar item to focus the view.
@@ -13,7 +13,7 @@
 // Screenshots in test-results/e2e/ (health-*.png); the view is copied to
 // media/screenshots/health.png when every check passed. Last line: `N passed, N failed`.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -37,7 +37,16 @@ const RESULTS = path.resolve(opts.results);
 const T0 = Date.now();
 const log = (m) => console.log(`[walk ${((Date.now() - T0) / 1000).toFixed(1).padStart(6)} s] ${m}`);
 
-const PAIRS = ['products', 'images', 'users'].map((d) => ({ source: `off1:zfs-hdd/off/${d}`, target: `ovh3:rpool/off/${d}`, label: `${d} (lab)` }));
+// The lab's three replicas, each a group of the workspace's fleet file whose maxLag (1m) makes the
+// lab's lag (minutes at least) a problem; stale datasets are not judged (staleAfter 3650d), so the
+// problems are the three replicas behind whatever else the lab holds (other tests' datasets).
+const GROUPS = ['products', 'images', 'users'].map((d) => ({
+  name: d,
+  label: `${d} (lab)`,
+  primary: `off1:zfs-hdd/off/${d}`,
+  replicas: [`ovh3:rpool/off/${d}`],
+  maxLag: '1m',
+}));
 
 const results = [];
 let page;
@@ -134,11 +143,11 @@ async function main() {
         'zfsFleet.hosts': ['off1', 'ovh3', 'off2'],
         'zfsFleet.sshConfigPath': path.join(LAB, 'ssh_config'),
         'zfsFleet.knownHostsPath': path.join(LAB, 'known_hosts'),
-        'zfsFleet.pairs': PAIRS,
-        'zfsFleet.staleAfter': '1m',
+        'zfsFleet.staleAfter': '3650d',
         'workbench.colorTheme': 'Default Dark Modern',
       },
     });
+    writeFileSync(path.join(profile.workspaceDir, '.zfs-fleet.json'), JSON.stringify({ groups: GROUPS }, null, 2));
     await check('the .vsix installs and code-server starts', async () => {
       await installVsix(profile, opts.vsix);
       server = await startCodeServer(profile);
