@@ -103,9 +103,10 @@ suite('Fleet Health view and status bar (lab: off1, ovh3)', function () {
     const snap = await vscode.commands.executeCommand('zfsFleet.refreshHealth');
     assert.ok(snap, 'the refresh read nothing');
     const hosts = children('Hosts');
+    // zfsFleet.hosts (off1, ovh3), then the hosts only the workspace's fleet file names (off2).
     assert.deepEqual(
       hosts.map((h) => h.label),
-      ['off1', 'ovh3'],
+      ['off1', 'ovh3', 'off2'],
     );
     for (const h of hosts) assert.match(h.description ?? '', /^online · \d+\.\d s · seen /, h.label);
     const off1Pools = hosts[0]!.children!.map((p) => [p.label, p.description]);

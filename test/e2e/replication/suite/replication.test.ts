@@ -591,9 +591,12 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     const conf = vscode.Uri.joinPath(folder, 'ovh3-syncoid-args.conf');
     fs.writeFileSync(
       conf.fsPath,
-      ['# as /etc/sanoid/syncoid-args.conf on ovh3', `--no-sync-snap root@127.0.0.1:${SRC_ROOT}/imported ${DST_ROOT}/imported`, '--bogus-flag a:b c', ''].join(
-        '\n',
-      ),
+      [
+        '# as /etc/sanoid/syncoid-args.conf on ovh3',
+        `--no-sync-snap root@127.0.0.1:${SRC_ROOT}/imported ${DST_ROOT}/imported`,
+        '--no-sync-snap "unterminated quote',
+        '',
+      ].join('\n'),
     );
     try {
       // Cancel at the modal: nothing written.
