@@ -388,48 +388,36 @@ export function collectDefinition(settings: { value: unknown; scope: 'user' | 'w
     else v.forEach((entry, index) => add(checkEntry(entry, { kind: 'settings', scope: settings.scope, index })));
   }
   const defs = files.map(readFleetDefinition);
+  /** A host, group or policy defined in two files: the first wins, the second is an invalid entry. */
+  const firstWins = <T extends { origin: PairOrigin }>(seen: Map<string, T>, key: string, item: T, what: string) => {
+    const prev = seen.get(key);
+    if (!prev) return void seen.set(key, item);
+    out.entries.push({ ok: false, origin: item.origin, entry: undefined, reason: `duplicate: ${what} is already defined in ${describeOrigin(prev.origin)}` });
+  };
   const hosts = new Map<string, FleetHost>();
   const groups = new Map<string, FleetGroup>();
   const policies = new Map<string, FleetPolicy>();
   for (const d of defs) {
-    for (const p of d.policies) {
-      const prev = policies.get(p.dataset);
-      if (prev)
-        out.entries.push({
-          ok: false,
-          origin: p.origin,
-          entry: undefined,
-          reason: `duplicate: the policy of ${p.dataset} is already defined in ${describeOrigin(prev.origin)}`,
-        });
-      else policies.set(p.dataset, p);
-    }
-    for (const h of d.hosts) {
-      const prev = hosts.get(h.name);
-      if (prev)
-        out.entries.push({
-          ok: false,
-          origin: h.origin,
-          entry: undefined,
-          reason: `duplicate: the host ${h.name} is already defined in ${describeOrigin(prev.origin)}`,
-        });
-      else hosts.set(h.name, h);
-    }
-    for (const g of d.groups) {
-      const prev = groups.get(g.name);
-      if (prev)
-        out.entries.push({
-          ok: false,
-          origin: g.origin,
-          entry: undefined,
-          reason: `duplicate: the group ${g.name} is already defined in ${describeOrigin(prev.origin)}`,
-        });
-      else groups.set(g.name, g);
-    }
+    for (const p of d.policies) firstWins(policies, p.dataset, p, `the policy of ${p.dataset}`);
+    for (const h of d.hosts) firstWins(hosts, h.name, h, `the host ${h.name}`);
+    for (const g of d.groups) firstWins(groups, g.name, g, `the group ${g.name}`);
   }
   out.hosts = [...hosts.values()];
   out.groups = [...groups.values()];
   out.policies = [...policies.values()];
-  for (const d of defs) for (const e of d.entries) add(e);
+  for (const d of defs)
+    for (const e of d.entries) {
+      // A replica of a group another file defined first is not that group's: it is invalid with its group.
+      const winner = e.ok && e.pair.group !== undefined ? groups.get(e.pair.group) : undefined;
+      if (e.ok && winner && winner.origin.kind === 'file' && e.origin.kind === 'file' && winner.origin.file !== e.origin.file)
+        out.entries.push({
+          ok: false,
+          origin: e.origin,
+          entry: e.spec,
+          reason: `the group ${winner.name} is already defined in ${describeOrigin(winner.origin)}`,
+        });
+      else add(e);
+    }
   // Every pair (the settings' too) reaches its hosts as the files' host entries say, and has its source's policy.
   for (const e of out.entries) if (e.ok) e.pair = withRetention(withReach(e.pair, hosts), policies);
   return out;

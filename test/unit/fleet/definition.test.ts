@@ -114,6 +114,25 @@ describe('the fleet file', () => {
   });
 });
 
+describe('two fleet files (a multi-root workspace)', () => {
+  it('a host or group defined in both: the first wins, the second is an invalid entry naming the first', () => {
+    const a = { file: 'a/.zfs-fleet.json', text: JSON.stringify({ hosts: { off1: { address: '10.0.0.1' } }, groups: [FLEET.groups[0]] }) };
+    const b = {
+      file: 'b/.zfs-fleet.json',
+      text: JSON.stringify({ hosts: { off1: { address: '10.9.9.9' } }, groups: [{ ...FLEET.groups[0], replicas: ['ovh3:rpool/x'] }] }),
+    };
+    const def = collectDefinition({ value: undefined, scope: 'workspace' }, [a, b]);
+    expect(def.hosts.map((h) => [h.name, h.reach.address])).toEqual([['off1', '10.0.0.1']]);
+    expect(def.groups.map((g) => g.replicas.length)).toEqual([2]);
+    expect(invalid(def.entries).map((e) => `${describeOrigin(e.origin)}: ${e.reason}`)).toEqual([
+      'b/.zfs-fleet.json (hosts "off1"): duplicate: the host off1 is already defined in a/.zfs-fleet.json (hosts "off1")',
+      'b/.zfs-fleet.json (groups #1 "products"): duplicate: the group products is already defined in a/.zfs-fleet.json (groups #1 "products")',
+      'b/.zfs-fleet.json (groups #1 "products", replica #1): the group products is already defined in a/.zfs-fleet.json (groups #1 "products")',
+    ]);
+    expect(valid(def.entries).map((e) => e.pair.target.host)).toEqual(['off2', 'ovh3']);
+  });
+});
+
 describe('plans with the fleet file', () => {
   const off1 = fuseListing('behind', 'off1');
   const ovh3 = fuseListing('behind', 'ovh3');
