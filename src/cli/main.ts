@@ -377,6 +377,8 @@ const VALUE_OPTIONS = new Set([
   '--interval',
   '--concurrency',
   '--store',
+  '--host',
+  '--host-map',
 ]);
 
 /** The verb of a command line that did not parse (check answers its bad usage as a plugin: exit 3). */
