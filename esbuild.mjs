@@ -64,6 +64,7 @@ if (process.argv.includes('--bench')) {
   // bench/fromStore.ts writes its store through src/store, bundled in: the .wasm goes next to it too.
   builds.push({ ...common, entryPoints: ['bench/fromStore.ts'], outfile: 'dist/bench/fromStore.js' });
   builds.push({ ...common, entryPoints: ['bench/storeWrite.ts'], outfile: 'dist/bench/storeWrite.js' });
+  builds.push({ ...common, entryPoints: ['bench/queueClaim.ts'], outfile: 'dist/bench/queueClaim.js' });
   fs.mkdirSync('dist/bench', { recursive: true });
   fs.copyFileSync('node_modules/node-sqlite3-wasm/dist/node-sqlite3-wasm.wasm', 'dist/bench/node-sqlite3-wasm.wasm');
 }

@@ -14,11 +14,23 @@ import { fleetFacts } from '../core/monitor/facts.js';
 import { defaultStoreUrl } from '../store/location.js';
 import { observationsOfFacts } from '../store/observations.js';
 import { listHosts, monitorScope, type MonitorOptions } from './monitor.js';
+import { runWorker } from '../app/worker.js';
+import type { Logger } from '../core/log.js';
+import type { HostResult } from '../core/monitor/facts.js';
+import type { ReplicationPair } from '../core/fleet/pairs.js';
+import { isDue, syncSizeBytes } from '../core/queue/job.js';
+import { pairState } from '../core/replication/state.js';
+import type { JobQueue } from '../store/queue.js';
+import { cliApp, fleetPair, type ReplicationOptions } from './replication.js';
 
 export interface AgentOptions extends MonitorOptions {
   intervalSeconds: number;
   concurrency: number;
   once: boolean;
+  /** Run this many queue workers in the agent (0: none); the fleet file's schedules are queued each sweep either way. */
+  workers?: number;
+  perHost?: number;
+  leaseSeconds?: number;
 }
 
 export const DEFAULT_INTERVAL_SECONDS = 60;
@@ -55,11 +67,51 @@ async function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<
   }
 }
 
-export async function agentCommand(fleet: Fleet, o: AgentOptions, log: Log): Promise<number> {
+/**
+ * The syncs the fleet file's schedules make due now (a group's `schedule`), queued with their sizes
+ * from this sweep's listings; a pair with a job available, running or paused is not queued again.
+ */
+async function queueScheduled(queue: JobQueue, pairs: ReplicationPair[], listed: HostResult[], now: Date, log: Log): Promise<void> {
+  const scheduled = pairs.filter((p) => p.schedule);
+  if (!scheduled.length) return;
+  const last = await queue.lastQueued(scheduled.map((p) => p.id));
+  const listings = new Map(listed.flatMap((r) => ('listing' in r ? [[r.host, r.listing] as const] : [])));
+  for (const p of scheduled) {
+    if (!isDue(p.schedule!, last.get(p.id), now)) continue;
+    const src = listings.get(p.source.host);
+    const dst = listings.get(p.target.host);
+    const bytes = src && dst ? syncSizeBytes(pairState(p, src, dst), src.datasets.get(p.source.name!.full)) : undefined;
+    const source = `${p.source.host}:${p.source.name!.full}`;
+    const target = `${p.target.host}:${p.target.name!.full}`;
+    const r = await queue.add({
+      name: `${source} -> ${target}`,
+      spec: { kind: 'sync', source, target, ...(p.group ? { group: p.group } : {}) },
+      blocks: bytes === undefined ? null : Math.ceil(bytes / 1024),
+      pairId: p.id,
+      sourceHost: p.source.host,
+      targetHost: p.target.host,
+      bytesTotal: bytes ?? null,
+    });
+    log(
+      r.added
+        ? `zfs-fleet agent: queued job ${r.job.id} (${p.schedule!.text}): ${r.job.name}`
+        : `zfs-fleet agent: ${p.id} is due (${p.schedule!.text}) but job ${r.job.id} is ${r.job.state}: not queued again`,
+    );
+  }
+}
+
+export async function agentCommand(
+  fleet: Fleet,
+  o: AgentOptions & Partial<ReplicationOptions>,
+  log: Log,
+  workerFleet?: () => Fleet,
+  logger?: Logger,
+): Promise<number> {
   // The scope is read before the store is opened: a command line without hosts is a usage error at once.
   monitorScope(o);
-  const { openStore } = await import('../store/store.js');
+  const { openStore, JobQueue } = await import('../store/store.js');
   const store = await openStore(o.store ?? defaultStoreUrl());
+  const queue = new JobQueue(store);
   const stop = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (!stop.signal.aborted) log(`zfs-fleet agent: ${sig}: stopping`);
@@ -70,6 +122,27 @@ export async function agentCommand(fleet: Fleet, o: AgentOptions, log: Log): Pro
   const agent = `${os.hostname()} pid ${process.pid}`;
   log(`zfs-fleet agent: recording into ${store.location}${o.once ? ', one sweep' : `, every ${formatDuration(o.intervalSeconds)}`}`);
   let failures = 0;
+  // Queue workers in this process: a fleet of their own (the sweeps set the agent's hosts), the same store and stop signal.
+  let workers: Promise<unknown> | undefined;
+  if (o.workers && !o.once && workerFleet && logger) {
+    const wf = workerFleet();
+    const app = cliApp(wf, { zfs: 'zfs', yes: false, destroyClones: false, fix: false, ...o }, logger);
+    workers = runWorker(app, queue, {
+      worker: agent,
+      parallel: o.workers,
+      ...(o.perHost !== undefined ? { perHost: o.perHost } : {}),
+      leaseSeconds: o.leaseSeconds ?? 60,
+      once: false,
+      pollSeconds: 2,
+      signal: stop.signal,
+      log: (l) => log(`zfs-fleet agent: ${l}`),
+      pairOf: (spec) => fleetPair(spec.source, spec.target, spec.route, o.fleetFile),
+    }).finally(async () => {
+      await app.history.close?.();
+      await wf.dispose();
+    });
+    log(`zfs-fleet agent: ${o.workers} queue worker(s) running${o.perHost ? `, at most ${o.perHost} job(s) per host` : ''}`);
+  }
   try {
     for (let n = 1; !stop.signal.aborted; n++) {
       const t0 = Date.now();
@@ -95,6 +168,11 @@ export async function agentCommand(fleet: Fleet, o: AgentOptions, log: Log): Pro
             `${facts.pools.length} pools, ${facts.datasets.length} datasets, ${facts.pairs.length} pairs, ${((Date.now() - t0) / 1000).toFixed(2)}s`,
         );
         failures = 0;
+        try {
+          await queueScheduled(queue, pairs, listed, new Date(now), log);
+        } catch (e) {
+          log(`zfs-fleet agent: the schedules could not be queued: ${((e as Error).message ?? String(e)).split('\n')[0]}`);
+        }
       } catch (e) {
         failures++;
         log(`zfs-fleet agent: sweep ${n} failed: ${((e as Error).message ?? String(e)).split('\n')[0]}`);
@@ -107,6 +185,8 @@ export async function agentCommand(fleet: Fleet, o: AgentOptions, log: Log): Pro
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    stop.abort();
+    await workers;
     await store.close();
     if (failures) log(`zfs-fleet agent: the last ${failures} sweep(s) failed`);
   }

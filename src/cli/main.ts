@@ -23,6 +23,7 @@ import { defaultCachePath, FileCapabilityCache } from './capabilityCache.js';
 import { importCommand, IMPORT_USAGE, type ImportOptions } from './import.js';
 import { agentCommand, DEFAULT_CONCURRENCY, DEFAULT_INTERVAL_SECONDS } from './agent.js';
 import { checkCommand, metricsCommand } from './monitor.js';
+import { QUEUE_USAGE, queueCommand, workerCommand, type QueueOptions } from './queue.js';
 import { replicationCommand, REPLICATION_USAGE, type ReplicationOptions } from './replication.js';
 import { UsageError } from './usage.js';
 
@@ -36,6 +37,7 @@ commands:
   ls HOST[:DATASET] [--snapshots]      datasets (and snapshots) of a host, or under a dataset
 ${REPLICATION_USAGE}
 ${IMPORT_USAGE}
+${QUEUE_USAGE}
   store info [--store URL]             open the fleet store (SQLite file or postgres://...),
                                        migrate it, print its kind, schema version and row counts
   check [HOST...] [--stale-after 7h] [--max-snapshots N] [--capacity-warn 80] [--capacity-crit 90] [--group G]
@@ -49,7 +51,8 @@ ${IMPORT_USAGE}
                                         poll every host each --interval (one listing each) and record
                                         hosts, pools, datasets and pair states in the fleet store, one
                                         transaction per sweep; one line per sweep on stderr; SIGTERM or
-                                        SIGINT: stop, exit 0
+                                        SIGINT: stop, exit 0. Each sweep queues the syncs the fleet file's
+                                        group schedules make due; --workers N runs N queue workers too
   check --from-store [--max-age 5m], metrics --from-store
                                         judge the agent's newest observations instead of listing the
                                         hosts; older than --max-age: WARNING "agent not reporting since"
@@ -71,7 +74,8 @@ options:
   -h, --help            this text`;
 
 /** The replication verbs' options plus the connection and listing ones. */
-interface Options extends ReplicationOptions, ImportOptions {
+interface Options extends ReplicationOptions, ImportOptions, QueueOptions {
+  workers?: number;
   sshConfig: string;
   knownHosts: string;
   zpool: string;
@@ -127,6 +131,11 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
     } catch (e) {
       throw new UsageError(`${flag}: ${(e as Error).message}`);
     }
+  };
+  const wholeNumber = (i: number, flag: string, min: number, max: number) => {
+    const n = Number(value(i, flag));
+    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} takes a whole number from ${min} to ${max}`);
+    return n;
   };
   const percent = (i: number, flag: string) => {
     const n = Number(value(i, flag));
@@ -258,6 +267,31 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
       case '--once':
         opts.once = true;
         break;
+      case '--priority':
+        opts.priority = wholeNumber(i++, a, 1, 10);
+        break;
+      case '--state':
+        opts.state = value(i++, a);
+        break;
+      case '--failed':
+        opts.failed = true;
+        break;
+      case '--parallel':
+        opts.parallel = wholeNumber(i++, a, 1, 256);
+        break;
+      case '--workers':
+        opts.workers = wholeNumber(i++, a, 0, 256);
+        break;
+      case '--per-host':
+        opts.perHost = wholeNumber(i++, a, 1, 256);
+        break;
+      case '--penalty':
+        opts.penalty = wholeNumber(i++, a, 0, 1e9);
+        break;
+      case '--lease':
+        opts.leaseSeconds = duration(i++, a);
+        if (!(opts.leaseSeconds >= 1)) throw new UsageError('--lease must be at least 1s');
+        break;
       case '--snapshots':
       case '-t':
         opts.snapshots = true;
@@ -348,8 +382,17 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
     options: ['--textfile', '--fleet', '--pairs', '--store', '--from-store', '--max-age'],
   },
   agent: {
-    usage: 'agent [HOST...] [--interval 60s] [--concurrency 32] [--once] [--store URL] [--fleet FILE]',
-    options: ['--interval', '--concurrency', '--once', '--store', '--fleet', '--pairs'],
+    usage: 'agent [HOST...] [--interval 60s] [--concurrency 32] [--once] [--workers N [--per-host M] [--lease 60s]] [--store URL] [--fleet FILE]',
+    options: ['--interval', '--concurrency', '--once', '--workers', '--per-host', '--lease', '--store', '--fleet', '--pairs'],
+  },
+  queue: {
+    usage:
+      'queue add sync SRC DST [--priority P] [--route R] | queue add group NAME | queue ls [--state S] | queue pause|resume [JOB...|--all] | queue retry JOB...|--failed | queue cancel JOB... | queue prio JOB P',
+    options: ['--priority', '--route', '--state', '--all', '--failed', '--store', '--fleet', '--pairs'],
+  },
+  worker: {
+    usage: 'worker [--parallel N] [--per-host M] [--once] [--lease 60s] [--penalty 3000] [--store URL] [--fleet FILE]',
+    options: ['--parallel', '--per-host', '--once', '--lease', '--penalty', '--store', '--fleet', '--pairs'],
   },
 };
 
@@ -379,6 +422,13 @@ const VALUE_OPTIONS = new Set([
   '--store',
   '--host',
   '--host-map',
+  '--priority',
+  '--state',
+  '--parallel',
+  '--workers',
+  '--per-host',
+  '--penalty',
+  '--lease',
 ]);
 
 /** The verb of a command line that did not parse (check answers its bad usage as a plugin: exit 3). */
@@ -582,7 +632,7 @@ export async function main(argv: string[]): Promise<number> {
   // background threads, which a short run pays for and never profits from (check --from-store over
   // 10,000 datasets: 1.5 s -> 0.7 s on 2 busy cores, bench/fromStore.ts). Baseline code only, then;
   // the agent runs for days and keeps the optimizing tier.
-  if (command !== 'agent') v8.setFlagsFromString('--liftoff-only');
+  if (command !== 'agent' && command !== 'worker') v8.setFlagsFromString('--liftoff-only');
   try {
     switch (command) {
       case 'help': {
@@ -601,7 +651,24 @@ export async function main(argv: string[]): Promise<number> {
       case 'agent': {
         const fleet = makeFleet(opts);
         try {
-          return await agentCommand(fleet, opts, (line) => err(line + '\n'));
+          return await agentCommand(
+            fleet,
+            opts,
+            (line) => err(line + '\n'),
+            () => makeFleet(opts),
+            stderrLogger(opts.verbose),
+          );
+        } finally {
+          await fleet.dispose();
+        }
+      }
+      case 'queue':
+      case 'worker': {
+        const fleet = makeFleet(opts);
+        try {
+          return command === 'queue'
+            ? await queueCommand(fleet, opts, out, table, err, stderrLogger(opts.verbose))
+            : await workerCommand(fleet, opts, (line) => err(line + '\n'), stderrLogger(opts.verbose));
         } finally {
           await fleet.dispose();
         }

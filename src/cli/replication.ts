@@ -96,8 +96,13 @@ type Out = (line: string) => void;
 function pairOf(o: ReplicationOptions, i = 0): ReplicationPair {
   const [source, target] = o.positional.slice(i, i + 2);
   if (!source || !target) throw new UsageError('expected SRC DST (HOST:DATASET HOST:DATASET)');
+  return fleetPair(source, target, o.route, o.fleetFile);
+}
+
+/** The pair SRC -> DST as the fleet file defines it (its route, options, group, how its hosts reach each other); `route` wins. */
+export function fleetPair(source: string, target: string, route: Route | undefined, fleetFile: string | undefined): ReplicationPair {
+  const o = { route, fleetFile };
   const named = parsePair({ source, target, route: o.route ?? 'relay' });
-  // The fleet file's pair (its route, options, group, how its hosts reach each other); --route wins.
   const def = fleetDefinition(o.fleetFile);
   const known = def.entries.find((e): e is ValidPair => e.ok && e.pair.id === named.id);
   if (known) return o.route ? { ...known.pair, route: o.route } : known.pair;
@@ -106,7 +111,7 @@ function pairOf(o: ReplicationOptions, i = 0): ReplicationPair {
 }
 
 /** The pairs of the fleet file (--fleet FILE, ./.zfs-fleet.json, ~/.config/zfs-fleet/fleet.json), whose newest common bases a plan must not destroy unasked; invalid entries are said on stderr. */
-function configuredPairs(o: ReplicationOptions, logger: Logger): ReplicationPair[] {
+export function configuredPairs(o: ReplicationOptions, logger: Logger): ReplicationPair[] {
   const def = fleetDefinition(o.fleetFile);
   if (o.fleetFile !== undefined && def.error !== undefined) throw new Error(`${def.file}: ${def.error}`);
   for (const e of def.entries) if (!e.ok) logger.warn(`${describeOrigin(e.origin)}: ${e.reason}`);
@@ -123,7 +128,7 @@ export function runLogOf(o: { historyFile?: string; store?: string }, env: NodeJ
 }
 
 /** The application layer's services for one CLI invocation. */
-function cliApp(fleet: Fleet, o: ReplicationOptions, logger: Logger): App {
+export function cliApp(fleet: Fleet, o: ReplicationOptions, logger: Logger): App {
   return {
     fleet,
     zfs: o.zfs,

@@ -129,6 +129,42 @@ export const MIGRATIONS: Migration[] = [
       `CREATE INDEX pair_states_pair_id ON pair_states (pair_id, id)`,
     ],
   },
+  {
+    version: 3,
+    name: 'the job queue',
+    // One row per job. `name`, `blocks` (KB), `files`, `priority` and `sync` are the columns of the
+    // syncrestore queue people already query: -1 available, -2 running, 0 success, > 0 failed (the
+    // exit code of the failing step), -10 paused. A pair has at most one job available, running or
+    // paused (the partial unique index: a schedule never stacks a second run behind a slow one).
+    statements: (t) => [
+      `CREATE TABLE jobs (
+        id ${t.id},
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        priority ${t.int} NOT NULL,
+        sync ${t.int} NOT NULL,
+        blocks ${t.int},
+        files ${t.int},
+        spec ${t.json} NOT NULL,
+        pair_id TEXT,
+        source_host TEXT,
+        target_host TEXT,
+        attempts ${t.int} NOT NULL,
+        worker TEXT,
+        lease_until ${t.time},
+        cancel_requested ${t.bool} NOT NULL,
+        created_at ${t.time} NOT NULL,
+        started_at ${t.time},
+        finished_at ${t.time},
+        bytes_done ${t.int},
+        bytes_total ${t.int},
+        error TEXT,
+        run_plan_id TEXT
+      )`,
+      `CREATE INDEX jobs_claim ON jobs (sync, priority)`,
+      `CREATE UNIQUE INDEX jobs_one_active_per_pair ON jobs (pair_id) WHERE sync IN (-1, -2, -10)`,
+    ],
+  },
 ];
 
 /** The newest schema version this build knows. */
@@ -218,7 +254,36 @@ export interface RunRow {
   detail: unknown;
 }
 
+export interface JobRow {
+  id: Generated<number>;
+  name: string;
+  kind: string;
+  priority: number;
+  /** -1 available, -2 running, 0 success, > 0 failed (exit code), -10 paused. */
+  sync: number;
+  /** What the job moves, in KB (the send's estimate, else `written`/`used`). */
+  blocks: number | null;
+  files: number | null;
+  /** JSON: what the worker plans from (core/queue JobSpec). */
+  spec: unknown;
+  pair_id: string | null;
+  source_host: string | null;
+  target_host: string | null;
+  attempts: number;
+  worker: string | null;
+  lease_until: Time | null;
+  cancel_requested: boolean | number;
+  created_at: Time;
+  started_at: Time | null;
+  finished_at: Time | null;
+  bytes_done: number | null;
+  bytes_total: number | null;
+  error: string | null;
+  run_plan_id: string | null;
+}
+
 export interface StoreTables {
+  jobs: JobRow;
   schema_migrations: { version: number; name: string; applied_at: string };
   host_observations: HostObservationRow;
   pool_observations: PoolObservationRow;

@@ -104,12 +104,14 @@ export class StoreSchemaTooNewError extends Error {
 }
 
 export { defaultStoreUrl, describeLocation, parseStoreUrl, StoreOpenError, type StoreLocation } from './location.js';
+// The job queue lives in the same bundle (dist/fleet-store.js), loaded with the store.
+export { JobError, JobQueue, type NewJob } from './queue.js';
 
 export interface StoreInfo {
   kind: StoreKind;
   location: string;
   schemaVersion: number;
-  counts: Record<'host_observations' | 'pool_observations' | 'dataset_observations' | 'pair_states' | 'runs' | 'sweeps', number>;
+  counts: Record<'host_observations' | 'pool_observations' | 'dataset_observations' | 'pair_states' | 'runs' | 'sweeps' | 'jobs', number>;
 }
 
 type Db = Kysely<StoreTables>;
@@ -192,7 +194,7 @@ export class FleetStore {
   }
 
   async info(): Promise<StoreInfo> {
-    const tables = ['host_observations', 'pool_observations', 'dataset_observations', 'pair_states', 'runs', 'sweeps'] as const;
+    const tables = ['host_observations', 'pool_observations', 'dataset_observations', 'pair_states', 'runs', 'sweeps', 'jobs'] as const;
     const counts = {} as StoreInfo['counts'];
     for (const t of tables) {
       const r = await this.db

@@ -9,6 +9,7 @@
  * cannot resolve), so a host entry says how others reach it: `address`, `user`, `port`, and per
  * reaching host under `from` where that differs (`"from": {"ovh3": {"user": "ovh3operator"}}`).
  */
+import { parseSchedule, type Schedule } from '../queue/schedule.js';
 import { EndpointError, parseEndpoint, validateHostSpec } from './endpoint.js';
 import { SNAPSHOT_PERIODS, type SnapshotPeriod } from './import/types.js';
 import type { RetentionPolicy } from '../retention/forecast.js';
@@ -45,6 +46,8 @@ export interface FleetGroup {
   staleAfterSeconds?: number;
   /** Alert when a replica lags the primary by more than this (seconds). */
   maxLagSeconds?: number;
+  /** When the agent queues the group's syncs (`every 1h`, or cron `15 * * * *`). */
+  schedule?: Schedule;
   origin: PairOrigin;
 }
 
@@ -72,7 +75,7 @@ const ADDRESS_KEYS = ['address', 'user', 'port'];
 const POLICY_KEYS = ['templates', 'recursive', 'processChildrenOnly', 'autosnap', 'autoprune', 'retention', 'monitor', 'freshness', 'from'];
 /** A period the policy leaves out keeps sanoid's default (sanoid.defaults.conf), as sanoid itself would. */
 const SANOID_DEFAULT_RETENTION: Record<SnapshotPeriod, number> = { frequently: 0, hourly: 48, daily: 90, weekly: 0, monthly: 6, yearly: 0 };
-const GROUP_KEYS = ['name', 'primary', 'replicas', 'route', 'options', 'staleAfter', 'maxLag', 'label'];
+const GROUP_KEYS = ['name', 'primary', 'replicas', 'route', 'options', 'staleAfter', 'maxLag', 'label', 'schedule'];
 
 type Bad = { reason: string };
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -145,6 +148,15 @@ function checkGroup(v: unknown, origin: PairOrigin): FleetGroup | Bad {
       return { reason: `group ${v.name}: "${key}": ${(e as Error).message}` };
     }
   }
+  let schedule: Schedule | undefined;
+  if (v.schedule !== undefined) {
+    if (typeof v.schedule !== 'string') return { reason: `group ${v.name}: "schedule" must be a string ("every 1h" or a cron expression)` };
+    try {
+      schedule = parseSchedule(v.schedule);
+    } catch (e) {
+      return { reason: `group ${v.name}: "schedule": ${(e as Error).message}` };
+    }
+  }
   return {
     name: v.name,
     primary: v.primary.trim(),
@@ -152,6 +164,7 @@ function checkGroup(v: unknown, origin: PairOrigin): FleetGroup | Bad {
     route: (v.route as Route | undefined) ?? 'relay',
     options: (v.options as Partial<PairOptions> | undefined) ?? {},
     ...limits,
+    ...(schedule ? { schedule } : {}),
     origin,
   };
 }
@@ -320,7 +333,9 @@ export function readFleetDefinition(f: PairsFile): FleetDefinition {
             { source: g.primary, target: replica, route: g.route, label: g.replicas.length > 1 ? `${label} → ${replica}` : label, options: g.options },
             { ...origin, replica: r },
           );
-          out.entries.push(reach(e.ok ? { ...e, pair: { ...e.pair, group: g.name, limits: limitsOf(g) } } : e));
+          out.entries.push(
+            reach(e.ok ? { ...e, pair: { ...e.pair, group: g.name, limits: limitsOf(g), ...(g.schedule ? { schedule: g.schedule } : {}) } } : e),
+          );
         });
       });
     }

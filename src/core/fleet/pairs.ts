@@ -2,6 +2,7 @@
  * Replication pairs: `source HOST:DATASET -> target HOST:DATASET` with a route. Laid down with the
  * foundation so the tree, the planners and the CLI share one model; the replication engine uses it.
  */
+import type { Schedule } from '../queue/schedule.js';
 import type { RetentionPolicy } from '../retention/forecast.js';
 import { EndpointError, parseEndpoint, type Endpoint } from './endpoint.js';
 
@@ -32,6 +33,8 @@ export interface ReplicationPair {
   options: PairOptions;
   /** The fleet file's group this pair is a replica of. */
   group?: string;
+  /** When the agent queues this pair's sync (its group's `schedule`). */
+  schedule?: Schedule;
   /** The group's limits for monitoring (else check's thresholds). */
   limits?: { staleAfterSeconds?: number; maxLagSeconds?: number };
   /**

@@ -5,7 +5,8 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { openStore, StoreOpenError } from '../../../src/store/index.js';
-import { storeSuite } from '../../unit/store/storeSuite.js';
+import { queueSuite } from '../../unit/store/queueSuite.js';
+import { storeSuite, type Backend } from '../../unit/store/storeSuite.js';
 
 const adminUrl = process.env.ZFS_FLEET_PG_URL;
 if (!adminUrl) console.warn('SKIPPED: the PostgreSQL fleet store tests need ZFS_FLEET_PG_URL (bash test/lab/pg.sh up prints it)');
@@ -22,7 +23,7 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 }
 
 describe.skipIf(!adminUrl)('fleet store: PostgreSQL', () => {
-  storeSuite({
+  const backend: Backend = {
     kind: 'postgres',
     newUrl: async () => {
       const name = `fleet_test_${process.pid}_${created.length + 1}`;
@@ -37,7 +38,9 @@ describe.skipIf(!adminUrl)('fleet store: PostgreSQL', () => {
         for (const name of created) await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       });
     },
-  });
+  };
+  storeSuite(backend);
+  queueSuite(backend);
 
   it('says why it cannot reach a server, in one line, without the password', async () => {
     const u = new URL(adminUrl!);

@@ -32,6 +32,7 @@ describe.skipIf(!analyze)('contrib/systemd', () => {
         'zfs-fleet-agent.service',
         'zfs-fleet-metrics.service',
         'zfs-fleet-metrics.timer',
+        'zfs-fleet-worker.service',
       ]);
       for (const f of files) fs.copyFileSync(path.join(units, f), path.join(etc, f));
       const r = spawnSync('systemd-analyze', ['verify', `--root=${root}`, ...files], { cwd: etc, encoding: 'utf8' });
@@ -41,6 +42,10 @@ describe.skipIf(!analyze)('contrib/systemd', () => {
       for (const line of ['User=zfs-fleet', 'Restart=on-failure', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'StateDirectory=zfs-fleet'])
         expect(agent).toContain(`\n${line}\n`);
       expect(agent).toMatch(/^ExecStart=\/usr\/local\/bin\/zfs-fleet agent --interval 60s /m);
+      const worker = fs.readFileSync(path.join(units, 'zfs-fleet-worker.service'), 'utf8');
+      for (const line of ['User=zfs-fleet', 'Restart=on-failure', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'KillSignal=SIGTERM'])
+        expect(worker).toContain(`\n${line}\n`);
+      expect(worker).toMatch(/^ExecStart=\/usr\/local\/bin\/zfs-fleet worker --parallel 2 --per-host 1 /m);
       const exposure = execFileSync('systemd-analyze', ['security', '--offline=yes', `--root=${root}`, 'zfs-fleet-agent.service'], {
         cwd: etc,
         encoding: 'utf8',

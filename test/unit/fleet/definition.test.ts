@@ -93,7 +93,7 @@ describe('the fleet file', () => {
       '.zfs-fleet.json (groups #1 "g"): group g: "replicas" must be a non-empty array of HOST:DATASET',
       `.zfs-fleet.json (groups #2 "g2"): group g2: "maxLag": 'soon' is not a duration (like 90s, 30m, 7h, 2d, 1w or 1h30m)`,
       '.zfs-fleet.json (groups #4 "g3"): duplicate: the group g3 is already defined in .zfs-fleet.json (groups #3 "g3")',
-      '.zfs-fleet.json (groups #5 "g4"): unknown key "schedule" (expected name, primary, replicas, route, options, staleAfter, maxLag, label)',
+      '.zfs-fleet.json (groups #5 "g4"): group g4: "schedule": "hourly" is neither "every DURATION" (every 1h, every 30m) nor a cron expression of 5 fields ("15 * * * *")',
       '.zfs-fleet.json (pairs #1): "target" is missing (HOST:DATASET)',
     ]);
     expect(def.hosts.map((h) => h.name)).toEqual(['ok']);

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultStoreUrl, openStore, parseStoreUrl, SqliteLockedError, StoreOpenError } from '../../../src/store/index.js';
+import { queueSuite } from './queueSuite.js';
 import { comparable, EXPECTED, readmeQueries, seed, storeSuite } from './storeSuite.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zfs-fleet-store-'));
@@ -15,6 +16,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('fleet store: SQLite', () => {
   storeSuite({ kind: 'sqlite', newUrl: async () => newFile() });
+  queueSuite({ kind: 'sqlite', newUrl: async () => newFile() });
 
   it('says why it cannot open a path (a file where a directory should be), in one line', async () => {
     const file = path.join(tmp, 'not-a-dir');
@@ -64,7 +66,7 @@ describe('fleet store: SQLite', () => {
     const s = await openStore(file);
     await seed(s);
     await s.close();
-    for (const q of readmeQueries('sqlite')) {
+    for (const q of readmeQueries('sqlite').filter((x) => !x.name.startsWith('queue-'))) {
       const { stdout } = await promisify(execFile)(sqlite3, ['-readonly', '-vfs', 'unix-dotfile', '-json', file, q.sql]);
       const rows = (stdout.trim() ? JSON.parse(stdout) : []) as Record<string, unknown>[];
       expect(

@@ -1,0 +1,234 @@
+/**
+ * `zfs-fleet queue ...` (add, ls, pause, resume, retry, cancel, prio) and `zfs-fleet worker`: the
+ * job queue in the fleet store, and the process that runs it. The worker runs each job through the
+ * same flow as `zfs-fleet sync --yes`, refusing what needs an operator (src/app/worker.ts).
+ */
+import * as os from 'node:os';
+import type { Logger } from '../core/log.js';
+import { runWorker } from '../app/worker.js';
+import type { Fleet } from '../core/fleet/fleet.js';
+import type { ReplicationPair, Route } from '../core/fleet/pairs.js';
+import { formatBytes } from '../core/format.js';
+import { DEFAULT_PRIORITY, JOB_STATES, syncSizeBytes, type Job, type JobState, type SyncJobSpec } from '../core/queue/job.js';
+import { pairState } from '../core/replication/state.js';
+import { defaultStoreUrl } from '../store/location.js';
+import type { JobQueue, NewJob } from '../store/queue.js';
+import { cliApp, configuredPairs, fleetPair, type ReplicationOptions } from './replication.js';
+import { UsageError } from './usage.js';
+
+export interface QueueOptions extends ReplicationOptions {
+  priority?: number;
+  state?: string;
+  failed?: boolean;
+  parallel?: number;
+  perHost?: number;
+  leaseSeconds?: number;
+  penalty?: number;
+  once: boolean;
+}
+
+export const QUEUE_USAGE = `  queue add sync SRC DST [--priority 1-10] [--route R] | queue add group NAME [--priority P]
+                                        queue a sync (a group: one job per replica) in the fleet store;
+                                        a pair already queued, running or paused is not queued twice
+  queue ls [--state available|running|paused|failed|cancelled|success] [--json]
+  queue pause [JOB...|--all] | queue resume [JOB...|--all] | queue retry JOB...|--failed
+  queue cancel JOB... | queue prio JOB P
+                                        pause: not started ones wait (running ones finish); cancel: a running
+                                        job is stopped, its target stays at its previous snapshot
+  worker [--parallel 1] [--per-host N] [--once] [--lease 60s] [--penalty 3000] [--store URL]
+                                        claim and run queued jobs (--once: until none is left); a plan
+                                        that destroys anything is not run unattended (exit 3 in the job)`;
+
+type Out = (line: string) => void;
+
+async function openQueue(o: { store?: string }): Promise<JobQueue> {
+  const { openStore, JobQueue } = await import('../store/store.js');
+  return new JobQueue(await openStore(o.store ?? defaultStoreUrl()));
+}
+
+const ids = (args: string[]): number[] =>
+  args.map((a) => {
+    const n = Number(a);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`a job is its number (queue ls shows them), not '${a}'`);
+    return n;
+  });
+
+/** A job for one pair, its size estimated from fresh listings (a host that cannot be listed: size unknown, said). */
+async function jobFor(fleet: Fleet, pair: ReplicationPair, o: QueueOptions, err: (s: string) => void): Promise<NewJob> {
+  const spec: SyncJobSpec = {
+    kind: 'sync',
+    source: `${pair.source.host}:${pair.source.name!.full}`,
+    target: `${pair.target.host}:${pair.target.name!.full}`,
+    ...(o.route ? { route: o.route as Route } : {}),
+    ...(pair.group ? { group: pair.group } : {}),
+  };
+  let bytes: number | undefined;
+  try {
+    const [src, dst] = await Promise.all([fleet.host(pair.source.host).refresh(), fleet.host(pair.target.host).refresh()]);
+    bytes = syncSizeBytes(pairState(pair, src, dst), src.datasets.get(pair.source.name!.full));
+    if (!src.datasets.has(pair.source.name!.full)) err(`zfs-fleet: ${spec.source} does not exist (queued anyway: the worker will say so)\n`);
+  } catch (e) {
+    err(`zfs-fleet: ${pair.id}: size unknown: ${((e as Error).message ?? String(e)).split('\n')[0]}\n`);
+  }
+  return {
+    name: `${spec.source} -> ${spec.target}`,
+    spec,
+    priority: o.priority ?? DEFAULT_PRIORITY,
+    blocks: bytes === undefined ? null : Math.ceil(bytes / 1024),
+    files: null,
+    pairId: pair.id,
+    sourceHost: pair.source.host,
+    targetHost: pair.target.host,
+    bytesTotal: bytes ?? null,
+  };
+}
+
+function jobLine(j: Job): string[] {
+  const size = j.blocks == null ? '?' : formatBytes(j.blocks * 1024);
+  const progress = j.state === 'running' && j.bytesDone != null ? `${formatBytes(j.bytesDone)}${j.bytesTotal ? ` of ${formatBytes(j.bytesTotal)}` : ''}` : '';
+  return [
+    String(j.id),
+    j.state + (j.cancelRequested && j.state === 'running' ? ' (cancelling)' : ''),
+    String(j.sync),
+    String(j.priority),
+    j.name,
+    size,
+    String(j.attempts),
+    j.worker ?? '',
+    progress || (j.error ? j.error.split('\n')[0]! : ''),
+  ];
+}
+
+export function formatJobs(jobs: Job[]): string[][] {
+  return [['ID', 'STATE', 'SYNC', 'PRI', 'NAME', 'SIZE', 'TRIES', 'WORKER', 'PROGRESS/ERROR'], ...jobs.map(jobLine)];
+}
+
+export async function queueCommand(
+  fleet: Fleet,
+  o: QueueOptions,
+  out: Out,
+  table: (rows: string[][]) => void,
+  err: (s: string) => void,
+  logger: Logger,
+): Promise<number> {
+  const [sub, ...rest] = o.positional;
+  if (!sub) throw new UsageError('queue needs a command: add, ls, pause, resume, retry, cancel, prio');
+  if (!['add', 'ls', 'pause', 'resume', 'retry', 'cancel', 'prio'].includes(sub)) throw new UsageError(`unknown queue command '${sub}'`);
+  let state: JobState | undefined;
+  if (o.state !== undefined) {
+    if (!JOB_STATES.includes(o.state as JobState)) throw new UsageError(`--state is one of ${JOB_STATES.join(', ')}`);
+    state = o.state as JobState;
+  }
+  // Usage is checked before the store is opened.
+  let newJobs: (() => Promise<NewJob[]>) | undefined;
+  if (sub === 'add') {
+    const [what, a, b] = rest;
+    if (what === 'sync') {
+      if (!a || !b || rest.length !== 3) throw new UsageError('queue add sync takes SRC DST (HOST:DATASET HOST:DATASET)');
+      const pair = fleetPair(a, b, o.route, o.fleetFile);
+      newJobs = async () => [await jobFor(fleet, pair, o, err)];
+    } else if (what === 'group') {
+      if (!a || rest.length !== 2) throw new UsageError('queue add group takes the group NAME');
+      const all = configuredPairs(o, logger);
+      const pairs = all.filter((p) => p.group === a);
+      if (!pairs.length) {
+        const groups = [...new Set(all.flatMap((p) => (p.group ? [p.group] : [])))];
+        throw new UsageError(`no group ${a} in the fleet file (${groups.join(', ') || 'none defined'})`);
+      }
+      newJobs = () => Promise.all(pairs.map((p) => jobFor(fleet, p, o, err)));
+    } else throw new UsageError(`queue add what? sync SRC DST or group NAME (got '${what ?? ''}')`);
+  }
+  if ((sub === 'pause' || sub === 'resume') && !o.all && rest.length === 0) throw new UsageError(`queue ${sub} takes JOB... or --all`);
+  if (sub === 'retry' && !o.failed && rest.length === 0) throw new UsageError('queue retry takes JOB... or --failed');
+  if (sub === 'cancel' && rest.length === 0) throw new UsageError('queue cancel takes JOB...');
+  if (sub === 'prio' && rest.length !== 2) throw new UsageError('queue prio takes JOB PRIORITY (1 first, 10 last)');
+  const named = sub === 'prio' ? ids(rest.slice(0, 1)) : sub === 'add' || sub === 'ls' ? [] : ids(rest);
+
+  const q = await openQueue(o);
+  try {
+    let changed: Job[];
+    switch (sub) {
+      case 'add': {
+        const results = [];
+        for (const j of await newJobs!()) results.push(await q.add(j));
+        if (o.json) out(JSON.stringify(results, null, 2));
+        else
+          for (const r of results)
+            out(
+              r.added
+                ? `queued job ${r.job.id}: ${r.job.name} (priority ${r.job.priority})`
+                : `already queued: job ${r.job.id} (${r.job.state}): ${r.job.name}`,
+            );
+        return 0;
+      }
+      case 'ls': {
+        const jobs = await q.list({ ...(state ? { state } : {}) });
+        if (o.json) out(JSON.stringify(jobs, null, 2));
+        else if (!jobs.length) out(state ? `no ${state} jobs` : 'the queue is empty');
+        else table(formatJobs(jobs));
+        return 0;
+      }
+      case 'pause':
+        changed = await q.pause(named);
+        break;
+      case 'resume':
+        changed = await q.resume(named);
+        break;
+      case 'retry':
+        changed = await q.retry(named);
+        break;
+      case 'cancel':
+        changed = await q.cancel(named);
+        break;
+      default:
+        changed = [await q.prioritize(named[0]!, Number(rest[1]))];
+    }
+    if (o.json) out(JSON.stringify(changed, null, 2));
+    else if (!changed.length) out(`nothing to ${sub}`);
+    else table(formatJobs(changed));
+    return 0;
+  } finally {
+    await q.store.close();
+  }
+}
+
+/** `zfs-fleet worker`: claims and runs jobs; SIGTERM/SIGINT: no new claims, running jobs stopped and put back, exit 0. */
+export async function workerCommand(fleet: Fleet, o: QueueOptions, log: (line: string) => void, logger: Logger): Promise<number> {
+  if (o.positional.length) throw new UsageError(`worker takes no arguments (got ${o.positional.join(' ')})`);
+  const q = await openQueue(o);
+  // Runs are recorded in the same store (the runs table), as `zfs-fleet sync` records them.
+  const app = cliApp(fleet, o, logger);
+  const stop = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (!stop.signal.aborted) log(`zfs-fleet worker: ${sig}: stopping (running jobs go back to the queue)`);
+    stop.abort();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const worker = `${os.hostname()} pid ${process.pid}`;
+  const parallel = o.parallel ?? 1;
+  log(
+    `zfs-fleet worker ${worker}: claiming from ${q.store.location}, ${parallel} at a time${o.perHost ? `, at most ${o.perHost} per host` : ''}${o.once ? ', until none is left' : ''}`,
+  );
+  try {
+    const r = await runWorker(app, q, {
+      worker,
+      parallel,
+      ...(o.perHost !== undefined ? { perHost: o.perHost } : {}),
+      ...(o.penalty !== undefined ? { penalty: o.penalty } : {}),
+      leaseSeconds: o.leaseSeconds ?? 60,
+      once: o.once,
+      pollSeconds: 2,
+      signal: stop.signal,
+      log,
+      pairOf: (spec) => fleetPair(spec.source, spec.target, spec.route, o.fleetFile),
+    });
+    log(`zfs-fleet worker: ${r.ran} job(s) run, ${r.failed} failed`);
+    return o.once && r.failed ? 1 : 0;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    await app.history.close?.();
+    await q.store.close();
+  }
+}
