@@ -85,6 +85,8 @@ if [ "${ZFS_FLEET_SKIP_E2E:-}" != 1 ]; then
   node test/e2e/timeline/walk.mjs --no-readme-screenshot
   # Fleet Health: the view and the status bar item on the lab's real state.
   node test/e2e/health/walk.mjs --no-readme-screenshot
+  # The Queue view on a store of its own: jobs by state, pause/resume/retry/cancel/priority on rows.
+  node test/e2e/queue/run.mjs
   # The replication mocha suite runs once, through runTests + the shim (the desktop route) rather
   # than through test/e2e/replication/run.mjs (the direct payload route): same suite, same lab set-up.
   node test/e2e/runTests.mjs

@@ -7,6 +7,7 @@ import { registerCommands } from './ui/commands/index.js';
 import type { FleetContext } from './ui/context.js';
 import { extensionHealthSource, FleetHealth } from './ui/health/view.js';
 import { storeFirstHealthSource } from './ui/health/storeSource.js';
+import { QueueView } from './ui/queue/view.js';
 import { StoreRunLog } from './store/runLog.js';
 import type { PairEntry } from './core/fleet/pairSpecs.js';
 import { Replication } from './ui/replication/service.js';
@@ -73,6 +74,8 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     trusted,
     logger,
   });
+  // The fleet store's job queue; the store is opened when the view is first shown, read only while it is visible.
+  const queue = new QueueView(context, { logger });
   const base = {
     extension: context,
     fleet,
@@ -98,6 +101,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     view,
     replication,
     health,
+    queue,
     ...registerCommands(ctx),
     ...registerTestCommands(ctx),
     vscode.workspace.onDidChangeConfiguration((e) => {

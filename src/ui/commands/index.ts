@@ -7,6 +7,7 @@ import { importConfig } from './import.js';
 import { copyName, forgetPassphrases, openTerminal, showLog } from './misc.js';
 import { refreshAll, refreshHealth, refreshHost, retryHost } from './refresh.js';
 import { openTimeline, registerTimeline } from './timeline.js';
+import { cancelJobs, pauseJobs, prioritizeJobs, refreshQueue, resumeJobs, retryJobs } from './queue.js';
 import {
   addPair,
   diagnosePair,
@@ -54,6 +55,12 @@ export const COMMANDS = {
   'zfsFleet.openTimeline': { run: openTimeline },
   'zfsFleet.refreshHealth': { run: refreshHealth },
   'zfsFleet.importConfig': { run: importConfig, mutating: 'Import from syncoid/sanoid Config' },
+  'zfsFleet.refreshQueue': { run: refreshQueue },
+  'zfsFleet.pauseJob': { run: pauseJobs, mutating: 'Pause Job' },
+  'zfsFleet.resumeJob': { run: resumeJobs, mutating: 'Resume Job' },
+  'zfsFleet.retryJob': { run: retryJobs, mutating: 'Retry Job' },
+  'zfsFleet.cancelJob': { run: cancelJobs, mutating: 'Cancel Job' },
+  'zfsFleet.prioritizeJob': { run: prioritizeJobs, mutating: 'Change Job Priority' },
 } satisfies Record<string, CommandSpec>;
 
 export type CommandId = keyof typeof COMMANDS;
