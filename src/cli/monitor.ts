@@ -16,9 +16,12 @@ import type { ReplicationPair } from '../core/fleet/pairs.js';
 import { PAIRS_FILE } from '../core/fleet/pairSpecs.js';
 import { evaluateCheck, nagiosText, type CheckThresholds, type Finding } from '../core/monitor/check.js';
 import { fleetFacts, type FleetFacts, type HostResult, type RunRecord } from '../core/monitor/facts.js';
+import { failedJobFindings } from '../core/monitor/jobs.js';
 import { prometheusText } from '../core/monitor/metrics.js';
+import type { Job } from '../core/queue/job.js';
 import { defaultStoreUrl } from '../store/location.js';
 import { factsFromObservations } from '../store/observations.js';
+import { StoreRunLog } from '../store/runLog.js';
 import { UsageError } from './usage.js';
 
 export interface MonitorOptions {
@@ -78,10 +81,21 @@ export async function listHosts(fleet: Fleet, hosts: string[], options: { concur
   return listEach(hosts, (h) => fleet.host(h).listing(options.fresh), options.concurrency ?? 8);
 }
 
-async function readHistory(o: MonitorOptions): Promise<{ runs: RunRecord[]; problem?: Finding }> {
+/**
+ * The runs, and the queue's failed jobs of the hosts looked at as findings (when the runs are the
+ * fleet store's; a store that cannot be read is already the history's finding).
+ */
+async function readHistory(o: MonitorOptions, hosts: readonly string[]): Promise<{ runs: RunRecord[]; problems: Finding[] }> {
   const log = runLogOf(o);
   try {
-    return await readRuns(log);
+    const { runs, problem } = await readRuns(log);
+    const problems = problem ? [problem] : [];
+    if (!problem && log instanceof StoreRunLog) {
+      const set = new Set(hosts);
+      const inScope = (j: Job) => (j.sourceHost === null || set.has(j.sourceHost)) && (j.targetHost === null || set.has(j.targetHost));
+      problems.push(...failedJobFindings(await log.jobs(), inScope));
+    }
+    return { runs, problems };
   } finally {
     await log.close?.();
   }
@@ -108,8 +122,8 @@ async function gatherFromStore(o: MonitorOptions): Promise<{ facts: FleetFacts; 
   } finally {
     await store.close();
   }
-  const history = await readHistory(o);
-  if (history.problem) problems.push(history.problem);
+  const history = await readHistory(o, hosts);
+  problems.push(...history.problems);
   const r = factsFromObservations({
     hosts,
     pairs,
@@ -124,8 +138,8 @@ async function gatherFromStore(o: MonitorOptions): Promise<{ facts: FleetFacts; 
 async function gather(fleet: Fleet, o: MonitorOptions): Promise<{ facts: FleetFacts; problems: Finding[] }> {
   if (o.fromStore) return gatherFromStore(o);
   const { hosts, pairs, problems } = monitorScope(o);
-  const [results, history] = await Promise.all([listHosts(fleet, hosts), readHistory(o)]);
-  if (history.problem) problems.push(history.problem);
+  const [results, history] = await Promise.all([listHosts(fleet, hosts), readHistory(o, hosts)]);
+  problems.push(...history.problems);
   return { facts: groupOnly(fleetFacts({ hosts: results, pairs, history: history.runs, now: Date.now() }), o, pairs), problems };
 }
 
@@ -140,7 +154,8 @@ export async function checkCommand(fleet: Fleet, o: MonitorOptions, out: Out): P
 /** `metrics`: the exposition text on stdout, or into --textfile FILE (FILE.tmp written, then renamed: the collector never reads half a file). */
 export async function metricsCommand(fleet: Fleet, o: MonitorOptions, out: Out): Promise<number> {
   const { facts, problems } = await gather(fleet, o);
-  for (const p of problems) process.stderr.write(`zfs-fleet: ${p.message}\n`);
+  // A failed job is check's to report (and the queue's to show); a textfile collector run every minute would mail it every minute.
+  for (const p of problems) if (p.kind !== 'job-failed') process.stderr.write(`zfs-fleet: ${p.message}\n`);
   const text = prometheusText(facts);
   if (o.textfile === undefined) {
     out(text.trimEnd());

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs/promises';
 import { defaultStoreUrl, describeLocation, parseStoreUrl } from './location.js';
 import type { FleetStore, LatestObservations, RunRecord } from './store.js';
+import type { Job } from '../core/queue/job.js';
 
 export class StoreRunLog {
   private store: Promise<FleetStore> | undefined;
@@ -48,6 +49,12 @@ export class StoreRunLog {
   /** The newest observations the agent recorded for these hosts and pairs (the same store, the same connection). */
   async latestObservations(q: { hosts: readonly string[]; pairIds: readonly string[] }): Promise<LatestObservations> {
     return (await this.open()).latestObservations(q);
+  }
+
+  /** The job queue's newest jobs (running, waiting, then finished newest first), for `check`. */
+  async jobs(limit = 5000): Promise<Job[]> {
+    const { JobQueue } = await import('./queue.js');
+    return new JobQueue(await this.open()).list({ limit });
   }
 
   async close(): Promise<void> {

@@ -64,6 +64,7 @@ export type FindingKind =
   | 'resume-token'
   | 'base-at-risk'
   | 'last-run-failed'
+  | 'job-failed'
   | 'pair-unreadable'
   | 'agent-stale'
   | 'config';
