@@ -46,6 +46,8 @@ export interface WorkerOptions {
   log(line: string): void;
   /** The pair a job's spec names, as the fleet file defines it (its route, options, how its hosts reach each other). */
   pairOf(spec: JobSpec): ReplicationPair;
+  /** Told of each job that failed (not of a cancelled one, nor of one put back in the queue): the fleet file's `onFailure`. */
+  onFailure?(run: JobRun): Promise<void>;
 }
 
 export interface JobRun {
@@ -266,9 +268,11 @@ export async function runWorker(app: App, queue: WorkerQueue, o: WorkerOptions):
       const job = claimed;
       o.log(`job ${job.id} ${job.name}: claimed (attempt ${job.attempts})`);
       const p: Promise<void> = runJob(app, queue, job, { ...o, shutdown: o.signal })
-        .then((r) => {
+        .then(async (r) => {
           ran++;
           if (r.sync !== SUCCESS) failed++;
+          if (r.sync > 0 && r.sync !== EXIT.cancelled && o.onFailure)
+            await o.onFailure(r).catch((e: unknown) => o.log(`job ${job.id}: onFailure: ${(e as Error).message}`));
         })
         .catch((e: unknown) => {
           failed++;

@@ -22,6 +22,7 @@ import { isDue, syncSizeBytes } from '../core/queue/job.js';
 import { pairState } from '../core/replication/state.js';
 import type { JobQueue } from '../store/queue.js';
 import { cliApp, fleetPair, type ReplicationOptions } from './replication.js';
+import { onFailureHook } from './queue.js';
 
 export interface AgentOptions extends MonitorOptions {
   intervalSeconds: number;
@@ -137,6 +138,7 @@ export async function agentCommand(
       signal: stop.signal,
       log: (l) => log(`zfs-fleet agent: ${l}`),
       pairOf: (spec) => fleetPair(spec.source, spec.target, spec.route, o.fleetFile),
+      onFailure: onFailureHook(o.fleetFile, agent, (l) => log(`zfs-fleet agent: ${l}`)),
     }).finally(async () => {
       await app.history.close?.();
       await wf.dispose();

@@ -3,13 +3,16 @@
  * job queue in the fleet store, and the process that runs it. The worker runs each job through the
  * same flow as `zfs-fleet sync --yes`, refusing what needs an operator (src/app/worker.ts).
  */
+import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import type { Logger } from '../core/log.js';
-import { runWorker } from '../app/worker.js';
+import { runWorker, type JobRun } from '../app/worker.js';
+import { safeLine } from '../core/text.js';
+import { fleetDefinition } from './fleetFile.js';
 import type { Fleet } from '../core/fleet/fleet.js';
 import type { ReplicationPair, Route } from '../core/fleet/pairs.js';
 import { formatBytes } from '../core/format.js';
-import { DEFAULT_PRIORITY, JOB_STATES, syncSizeBytes, type Job, type JobState, type SyncJobSpec } from '../core/queue/job.js';
+import { DEFAULT_PRIORITY, failureReport, JOB_STATES, syncSizeBytes, type Job, type JobState, type SyncJobSpec } from '../core/queue/job.js';
 import { pairState } from '../core/replication/state.js';
 import { defaultStoreUrl } from '../store/location.js';
 import type { JobQueue, NewJob } from '../store/queue.js';
@@ -193,6 +196,46 @@ export async function queueCommand(
 }
 
 /** `zfs-fleet worker`: claims and runs jobs; SIGTERM/SIGINT: no new claims, running jobs stopped and put back, exit 0. */
+/** How long an `onFailure` command may run before it is killed (a mail that hangs must not hold the worker). */
+const ON_FAILURE_TIMEOUT_MS = 60_000;
+
+/**
+ * The fleet file's `onFailure` as a worker's hook: `/bin/sh -c COMMAND` with the job in its
+ * environment and the report on its stdin; its output goes to the worker's log. The file is read
+ * when a job fails (an edit takes effect without a restart); no command, nothing is run.
+ */
+export function onFailureHook(fleetFile: string | undefined, worker: string, log: (line: string) => void): (run: JobRun) => Promise<void> {
+  return async (run) => {
+    const command = fleetDefinition(fleetFile).onFailure;
+    if (command === undefined) return;
+    const job: Job = { ...run.job, sync: run.sync, state: 'failed', error: run.error, finishedAt: new Date().toISOString() };
+    const env = {
+      ...process.env,
+      ZFS_FLEET_JOB_ID: String(job.id),
+      ZFS_FLEET_JOB_NAME: safeLine(job.name),
+      ZFS_FLEET_JOB_EXIT: String(job.sync),
+      ZFS_FLEET_JOB_SOURCE: job.spec.source,
+      ZFS_FLEET_JOB_TARGET: job.spec.target,
+      ZFS_FLEET_JOB_ERROR: safeLine((job.error ?? '').split('\n')[0]!),
+      ZFS_FLEET_WORKER: worker,
+    };
+    const code = await new Promise<number | string>((resolve) => {
+      const child = spawn('/bin/sh', ['-c', command], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const timer = setTimeout(() => child.kill('SIGKILL'), ON_FAILURE_TIMEOUT_MS);
+      const out = (b: Buffer) => {
+        for (const line of b.toString('utf8').split('\n')) if (line.trim()) log(`job ${job.id}: onFailure: ${safeLine(line)}`);
+      };
+      child.stdout.on('data', out);
+      child.stderr.on('data', out);
+      child.stdin.on('error', () => undefined); // a command that does not read its stdin
+      child.stdin.end(failureReport(job, worker));
+      child.on('error', (e) => (clearTimeout(timer), resolve(e.message)));
+      child.on('close', (c, sig) => (clearTimeout(timer), resolve(sig ? `killed by ${sig}` : (c ?? 0))));
+    });
+    log(`job ${job.id}: onFailure ${code === 0 ? 'ran' : `failed (${typeof code === 'number' ? `exit ${code}` : code})`}`);
+  };
+}
+
 export async function workerCommand(fleet: Fleet, o: QueueOptions, log: (line: string) => void, logger: Logger): Promise<number> {
   if (o.positional.length) throw new UsageError(`worker takes no arguments (got ${o.positional.join(' ')})`);
   const q = await openQueue(o);
@@ -222,6 +265,7 @@ export async function workerCommand(fleet: Fleet, o: QueueOptions, log: (line: s
       signal: stop.signal,
       log,
       pairOf: (spec) => fleetPair(spec.source, spec.target, spec.route, o.fleetFile),
+      onFailure: onFailureHook(o.fleetFile, worker, log),
     });
     log(`zfs-fleet worker: ${r.ran} job(s) run, ${r.failed} failed`);
     return o.once && r.failed ? 1 : 0;

@@ -67,6 +67,8 @@ export interface FleetDefinition {
   hosts: FleetHost[];
   groups: FleetGroup[];
   policies: FleetPolicy[];
+  /** `onFailure`: a shell command a worker runs when a job fails (the job in its environment, the report on its stdin). */
+  onFailure?: string;
   /** The pairs (groups' replicas first, then `pairs`), and every invalid entry of the file (hosts and groups included). */
   entries: PairEntry[];
 }
@@ -278,6 +280,11 @@ export function readFleetDefinition(f: PairsFile): FleetDefinition {
   }
   if (!isObject(json)) return whole('must be an object {"hosts": {...}, "groups": [...], "pairs": [...]}');
   // Other top-level keys (a "comment", a reader's own section) are left to their readers; the JSON Schema flags typos in the editor.
+  if (json.onFailure !== undefined) {
+    if (typeof json.onFailure !== 'string' || json.onFailure.trim() === '' || json.onFailure.includes('\0'))
+      invalid({ kind: 'file', file: f.file, index: -1 }, json.onFailure, '"onFailure" must be a shell command (a non-empty string)');
+    else out.onFailure = json.onFailure;
+  }
 
   const hosts = new Map<string, FleetHost>();
   if (json.hosts !== undefined) {

@@ -3,16 +3,9 @@
  * of that pair succeeds (or the failed one is retried and succeeds). A cancelled job is the
  * operator's doing, not a finding. Pure: the CLI reads the jobs from the fleet store.
  */
-import { EXIT, type Job } from '../queue/job.js';
+import { failureMeaning, type Job } from '../queue/job.js';
 import { safeLine } from '../text.js';
 import type { Finding } from './check.js';
-
-const WHY: Record<number, string> = {
-  [EXIT.failed]: 'a step failed',
-  [EXIT.cannotPlan]: 'no plan could be made',
-  [EXIT.needsOperator]: 'the plan needs an operator',
-  [EXIT.gaveUp]: 'its worker stopped answering too often',
-};
 
 /** One finding (WARNING) per pair (or job name, for a job without a pair) whose newest finished job failed; `inScope` keeps the jobs of the hosts checked. */
 export function failedJobFindings(jobs: readonly Job[], inScope: (j: Job) => boolean = () => true): Finding[] {
@@ -33,7 +26,7 @@ export function failedJobFindings(jobs: readonly Job[], inScope: (j: Job) => boo
       kind: 'job-failed',
       subject: j.pairId ?? name,
       short: `job ${j.id} ${name} failed`,
-      message: `job ${j.id} ${name} failed (exit ${j.sync}, ${WHY[j.sync] ?? 'failed'}, attempt ${j.attempts}, ${j.finishedAt})${error}; retry it with: zfs-fleet queue retry ${j.id}`,
+      message: `job ${j.id} ${name} failed (exit ${j.sync}, ${failureMeaning(j.sync)}, attempt ${j.attempts}, ${j.finishedAt})${error}; retry it with: zfs-fleet queue retry ${j.id}`,
     });
   }
   return out.sort((a, b) => a.short.localeCompare(b.short));

@@ -5,6 +5,7 @@
  * runs them through the same flow as the CLI and the extension.
  */
 import type { PairSpec, Route } from '../fleet/pairs.js';
+import { safeLine, safeText } from '../text.js';
 export { isDue } from './schedule.js';
 
 /** The `sync` column: -1 available, -2 running, 0 success, > 0 failed (the exit code), -10 paused. */
@@ -25,6 +26,34 @@ export const EXIT = {
   /** Cancelled (`queue cancel`): the exit code of a Ctrl-C'd command, 128 + SIGINT. */
   cancelled: 130,
 } as const;
+
+const MEANING: Record<number, string> = {
+  [EXIT.failed]: 'a step failed',
+  [EXIT.cannotPlan]: 'no plan could be made',
+  [EXIT.needsOperator]: 'the plan needs an operator',
+  [EXIT.gaveUp]: 'its worker stopped answering too often',
+  [EXIT.cancelled]: 'cancelled',
+};
+
+/** What a failed job's exit code means, in words (`check`, `onFailure`'s report). */
+export function failureMeaning(sync: number): string {
+  return MEANING[sync] ?? 'failed';
+}
+
+/** The report of a failed job: `onFailure`'s stdin (a mail's body). Untrusted text (the error) with its controls escaped. */
+export function failureReport(j: Job, worker: string): string {
+  return [
+    `zfs-fleet worker ${safeLine(worker)}: job ${j.id} failed`,
+    `job:      ${j.id} ${safeLine(j.name)}`,
+    `exit:     ${j.sync} (${failureMeaning(j.sync)})`,
+    `attempt:  ${j.attempts}`,
+    ...(j.finishedAt ? [`finished: ${j.finishedAt}`] : []),
+    `retry:    zfs-fleet queue retry ${j.id}`,
+    '',
+    safeText(j.error ?? '(no error recorded)'),
+    '',
+  ].join('\n');
+}
 
 export type JobState = 'available' | 'running' | 'success' | 'failed' | 'paused' | 'cancelled';
 export const JOB_STATES: readonly JobState[] = ['available', 'running', 'paused', 'failed', 'cancelled', 'success'];
