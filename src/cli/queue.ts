@@ -195,7 +195,6 @@ export async function queueCommand(
   }
 }
 
-/** `zfs-fleet worker`: claims and runs jobs; SIGTERM/SIGINT: no new claims, running jobs stopped and put back, exit 0. */
 /** How long an `onFailure` command may run before it is killed (a mail that hangs must not hold the worker). */
 const ON_FAILURE_TIMEOUT_MS = 60_000;
 
@@ -236,6 +235,7 @@ export function onFailureHook(fleetFile: string | undefined, worker: string, log
   };
 }
 
+/** `zfs-fleet worker`: claims and runs jobs; SIGTERM/SIGINT: no new claims, running jobs stopped and put back, exit 0. */
 export async function workerCommand(fleet: Fleet, o: QueueOptions, log: (line: string) => void, logger: Logger): Promise<number> {
   if (o.positional.length) throw new UsageError(`worker takes no arguments (got ${o.positional.join(' ')})`);
   const q = await openQueue(o);
