@@ -11,6 +11,7 @@ import { formatAge, formatTime } from '../../core/format.js';
 import { worst, type Finding, type FindingKind, type Severity } from '../../core/monitor/check.js';
 import { formatDuration } from '../../core/monitor/duration.js';
 import { safeLine, safeText } from '../../core/text.js';
+import type { TreeRow } from '../treeRow.js';
 
 export type HealthNode =
   | { kind: 'health.group'; id: string; group: 'problems' | 'hosts' | 'pairs' }
@@ -20,20 +21,7 @@ export type HealthNode =
   | { kind: 'health.pair'; id: string; pairId: string }
   | { kind: 'health.message'; id: string; text: string };
 
-export interface HealthRow {
-  node: HealthNode;
-  label: string;
-  description?: string;
-  /** A codicon id. */
-  icon: string;
-  /** A theme colour id for the icon. */
-  iconColor?: string;
-  contextValue: string;
-  /** Hover rows: label, value (shown as text, never markdown). */
-  tooltip: [string, string][];
-  children?: HealthRow[];
-  expanded?: boolean;
-}
+export type HealthRow = TreeRow<HealthNode>;
 
 /** A Fleet Health node (a command may get one from the view). */
 export function isHealthNode(x: unknown): x is HealthNode {

@@ -7,6 +7,7 @@
  * store's change events, the poll interval, Refresh) and draws the status bar item.
  */
 import * as vscode from 'vscode';
+import { treeItemOf } from '../treeRow.js';
 import { liveHealthSource, type HealthSnapshot, type HealthSource } from '../../app/health.js';
 import type { RunLog } from '../../app/history.js';
 import type { Fleet } from '../../core/fleet/fleet.js';
@@ -221,26 +222,6 @@ export class FleetHealth implements vscode.TreeDataProvider<HealthNode>, vscode.
 
   getTreeItem(node: HealthNode): vscode.TreeItem {
     const r = this.byId.get(node.id);
-    if (!r) return new vscode.TreeItem('…');
-    const state = r.children?.length
-      ? r.expanded
-        ? vscode.TreeItemCollapsibleState.Expanded
-        : vscode.TreeItemCollapsibleState.Collapsed
-      : vscode.TreeItemCollapsibleState.None;
-    // rows.ts escaped every text from a host already.
-    const item = new vscode.TreeItem(r.label, state);
-    item.id = node.id;
-    item.description = r.description;
-    item.iconPath = new vscode.ThemeIcon(r.icon, r.iconColor ? new vscode.ThemeColor(r.iconColor) : undefined);
-    item.contextValue = r.contextValue;
-    if (r.tooltip.length) {
-      const md = new vscode.MarkdownString();
-      for (const [k, v] of r.tooltip) {
-        if (k) md.appendMarkdown(`**${k}:** `);
-        md.appendText(v).appendMarkdown('  \n');
-      }
-      item.tooltip = md;
-    }
-    return item;
+    return r ? treeItemOf(r) : new vscode.TreeItem('…');
   }
 }

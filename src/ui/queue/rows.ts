@@ -9,26 +9,14 @@
 import { formatAge, formatBytes, formatTime } from '../../core/format.js';
 import { stateOf, type Job, type JobState } from '../../core/queue/job.js';
 import { safeLine, safeText } from '../../core/text.js';
+import type { TreeRow } from '../treeRow.js';
 
 export type QueueNode =
   | { kind: 'queue.group'; id: string; state: JobState }
   | { kind: 'queue.job'; id: string; jobId: number; state: JobState }
   | { kind: 'queue.message'; id: string; text: string };
 
-export interface QueueRow {
-  node: QueueNode;
-  label: string;
-  description?: string;
-  /** A codicon id. */
-  icon: string;
-  /** A theme colour id for the icon. */
-  iconColor?: string;
-  contextValue: string;
-  /** Hover rows: label, value (shown as text, never markdown). */
-  tooltip: [string, string][];
-  children?: QueueRow[];
-  expanded?: boolean;
-}
+export type QueueRow = TreeRow<QueueNode>;
 
 /** The groups, top to bottom: what runs now and what waits first, what finished last. */
 export const GROUP_ORDER: readonly JobState[] = ['running', 'available', 'paused', 'failed', 'cancelled', 'success'];

@@ -7,6 +7,7 @@
  * and refresh the view.
  */
 import * as vscode from 'vscode';
+import { treeItemOf } from '../treeRow.js';
 import type { Logger } from '../../core/log.js';
 import type { Job } from '../../core/queue/job.js';
 import { safeLine } from '../../core/text.js';
@@ -200,26 +201,6 @@ export class QueueView implements vscode.TreeDataProvider<QueueNode>, vscode.Dis
 
   getTreeItem(node: QueueNode): vscode.TreeItem {
     const r = this.byId.get(node.id);
-    if (!r) return new vscode.TreeItem('…');
-    const state = r.children?.length
-      ? r.expanded
-        ? vscode.TreeItemCollapsibleState.Expanded
-        : vscode.TreeItemCollapsibleState.Collapsed
-      : vscode.TreeItemCollapsibleState.None;
-    // rows.ts escaped every text from the store already.
-    const item = new vscode.TreeItem(r.label, state);
-    item.id = node.id;
-    item.description = r.description;
-    item.iconPath = new vscode.ThemeIcon(r.icon, r.iconColor ? new vscode.ThemeColor(r.iconColor) : undefined);
-    item.contextValue = r.contextValue;
-    if (r.tooltip.length) {
-      const md = new vscode.MarkdownString();
-      for (const [k, v] of r.tooltip) {
-        if (k) md.appendMarkdown(`**${k}:** `);
-        md.appendText(v).appendMarkdown('  \n');
-      }
-      item.tooltip = md;
-    }
-    return item;
+    return r ? treeItemOf(r) : new vscode.TreeItem('…');
   }
 }
