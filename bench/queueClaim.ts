@@ -50,6 +50,7 @@ async function child(mode: 'queue' | 'bare', url: string, who: string): Promise<
     await c.end();
   } else {
     const db = new Database(url);
+    db.exec('PRAGMA busy_timeout = 120000'); // as the store waits for the writer's lock
     for (;;) {
       let id: number | undefined;
       for (;;) {
