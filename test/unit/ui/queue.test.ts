@@ -11,6 +11,7 @@ import { EXIT } from '../../../src/core/queue/job.js';
 import { openStore, type FleetStore } from '../../../src/store/index.js';
 import { JobQueue, type NewJob } from '../../../src/store/queue.js';
 import { cancelConfirmation, queueRows, queueSummary, readQueue, selectedJobIds, type QueueRow } from '../../../src/ui/queue/rows.js';
+import { syncJob } from '../store/queueSuite.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zfs-fleet-queue-view-'));
 const stores: FleetStore[] = [];
@@ -26,18 +27,7 @@ async function newQueue(): Promise<JobQueue> {
   return new JobQueue(s);
 }
 
-function job(ds: string, over: Partial<NewJob> = {}): NewJob {
-  const src = `off1:zfs-hdd/${ds}`;
-  const dst = `ovh3:rpool/${ds}`;
-  return {
-    name: `${src} -> ${dst}`,
-    spec: { kind: 'sync', source: src, target: dst },
-    pairId: `${src}->${dst}`,
-    sourceHost: 'off1',
-    targetHost: 'ovh3',
-    ...over,
-  };
-}
+const job = (ds: string, over: Partial<NewJob> = {}): NewJob => syncJob(`off1:zfs-hdd/${ds}`, `ovh3:rpool/${ds}`, over);
 
 const T0 = Date.UTC(2026, 11, 5, 6, 0, 0);
 const at = (s: number) => new Date(T0 + s * 1000);

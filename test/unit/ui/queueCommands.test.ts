@@ -16,6 +16,7 @@ import type { FleetContext } from '../../../src/ui/context.js';
 import type { QueueNode, QueueRow } from '../../../src/ui/queue/rows.js';
 import { QueueView } from '../../../src/ui/queue/view.js';
 import type { UserInput } from '../../../src/ui/userInput.js';
+import { syncJob } from '../store/queueSuite.js';
 
 const fake = vi.hoisted(() => ({ views: [] as { visible: boolean; setVisible(v: boolean): void; message?: string; description?: string }[] }));
 
@@ -95,18 +96,7 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function job(ds: string, over: Partial<NewJob> = {}): NewJob {
-  const src = `off1:zfs-hdd/${ds}`;
-  const dst = `ovh3:rpool/${ds}`;
-  return {
-    name: `${src} -> ${dst}`,
-    spec: { kind: 'sync', source: src, target: dst },
-    pairId: `${src}->${dst}`,
-    sourceHost: 'off1',
-    targetHost: 'ovh3',
-    ...over,
-  };
-}
+const job = (ds: string, over: Partial<NewJob> = {}): NewJob => syncJob(`off1:zfs-hdd/${ds}`, `ovh3:rpool/${ds}`, over);
 
 const logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
