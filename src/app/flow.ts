@@ -8,7 +8,9 @@ import { executePlan, type ExecEvent, type ExecResult } from '../core/execute/ex
 import { planBasesLost, type BaseLoss } from '../core/replication/baseGuard.js';
 import type { ReplicationPair } from '../core/fleet/pairs.js';
 import { planToShell, type Plan, type PlanStep } from '../core/replication/plan.js';
+import { syncJobs, unattendedRefusal } from './jobs.js';
 import type { App } from './services.js';
+import type { Job } from '../core/queue/job.js';
 
 /** A plan as it is put before the user: with the pairs' bases it destroys and what the caller adds. */
 export interface Review {
@@ -19,6 +21,8 @@ export interface Review {
   extraPreview?: string;
   /** More lines for the confirmation (after the summary; for a blocked plan, after what is in the way). */
   extraDetail?: string[];
+  /** The plan can be queued instead of run now (a pair's sync that a worker would run unattended): offer **Queue**. */
+  queueable?: boolean;
 }
 
 /** What the consumer showed when it asked (the modal's text and buttons, the preview document): kept in the result for callers and tests. */
@@ -30,7 +34,7 @@ export interface Shown {
   preview?: unknown;
 }
 
-export type Choice = 'run' | 'terminal' | 'cancelled';
+export type Choice = 'run' | 'queue' | 'terminal' | 'cancelled';
 
 /** A name the user must type exactly: a destroyed clone or dataset, or a pair's newest common base. */
 export type TypedQuestion = { kind: 'clone' | 'dataset'; host: string; name: string } | { kind: 'base'; loss: BaseLoss };
@@ -47,7 +51,7 @@ export interface Interaction {
   nothing(plan: Plan): void;
   /** Show the plan before asking (a preview document, standard output). */
   preview(r: Review): Promise<Shown>;
-  /** A runnable plan: run it, type it into terminals, or not. */
+  /** A runnable plan: run it, queue it (where `queueable`), type it into terminals, or not. */
   confirm(r: Review): Promise<{ choice: Choice } & Shown>;
   /** A blocked plan: which of the alternatives to take, or none. */
   chooseAlternative(r: Review, labels: string[]): Promise<{ label?: string } & Shown>;
@@ -58,6 +62,8 @@ export interface Interaction {
   running(plan: Plan, run: (onEvent: (e: ExecEvent) => void, signal: AbortSignal) => Promise<ExecResult>): Promise<ExecResult>;
   /** Type the plan into terminals (only where `confirm` offered it). */
   sendToTerminals?(plan: Plan): Promise<TerminalRecord[]>;
+  /** The plan's job was queued (or its pair already had one waiting or running). */
+  queued?(r: Queued): void;
   /**
    * The outcome, after it is recorded. `replan` is offered when the hosts changed since the plan was
    * made; `diagnose` when a pair's sync failed. Returns what a re-plan led to.
@@ -76,6 +82,8 @@ export interface FlowResult extends Shown {
   losses?: BaseLoss[];
   result?: ExecResult;
   terminals?: TerminalRecord[];
+  /** The job **Queue** added (or found already queued for the pair). */
+  queued?: Queued;
   /** Step confirmations given while running (step ids). */
   confirmedSteps?: string[];
   /** What a blocked plan's alternative or a re-plan led to. */
@@ -88,9 +96,16 @@ export interface Alternative {
   run: () => Promise<FlowResult | undefined>;
 }
 
+export interface Queued {
+  job: Job;
+  added: boolean;
+}
+
 export interface FlowOptions {
   /** The pair the plan is for (recorded in the history; its base is guarded even when it is not configured). */
   pair?: ReplicationPair;
+  /** The plan is this pair's sync: it may be queued instead (a worker plans it again from fresh listings when it runs). */
+  queueAs?: ReplicationPair;
   replan?: () => Promise<FlowResult | undefined>;
   diagnose?: () => Promise<unknown>;
   alternatives?: Alternative[];
@@ -131,8 +146,17 @@ export async function reviewAndRun(app: App, ui: Interaction, plan: Plan, opts: 
     return { ...shown, ...asked, plan, losses, choice: 'blocked', ...(next ? { next } : {}) };
   }
 
-  const { choice, ...asked } = await ui.confirm(review);
+  const queueable = Boolean(opts.queueAs && app.queue && !unattendedRefusal(review));
+  const { choice, ...asked } = await ui.confirm(queueable ? { ...review, queueable } : review);
   const base = { ...shown, ...asked, plan, losses };
+  if (choice === 'queue' && queueable) {
+    app.requireTrust('Queue');
+    const [job] = await syncJobs(app, [opts.queueAs!], { route: opts.queueAs!.route }, (line) => app.logger.warn(line));
+    const queued = await (await app.queue!()).add(job!);
+    app.logger.info(`${queued.added ? 'queued' : 'already queued:'} job ${queued.job.id}: ${queued.job.name}`);
+    ui.queued?.(queued);
+    return { ...base, choice: 'queue', queued };
+  }
   if (choice === 'terminal' && ui.sendToTerminals) {
     app.requireTrust('Send to Terminal');
     return { ...base, choice: 'terminal', terminals: await ui.sendToTerminals(plan) };

@@ -211,7 +211,8 @@ export async function syncFlow(app: App, ui: ReplicationUI, pair: ReplicationPai
     alternatives.push(...rebaseAlternatives(app, ui, plan, pairState(pair, source, target).base?.target, again));
     alternatives.push({ label: DIAGNOSE_PAIR, run: diagnoseIt });
   }
-  return reviewAndRun(app, ui, plan, { pair, replan: again, diagnose: diagnoseIt, alternatives });
+  // Up to a chosen snapshot is not what a job does (it syncs to the newest): only a whole sync is offered to the queue.
+  return reviewAndRun(app, ui, plan, { pair, replan: again, diagnose: diagnoseIt, alternatives, ...(options.upTo ? {} : { queueAs: pair }) });
 }
 
 /**

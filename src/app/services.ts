@@ -9,6 +9,7 @@ import type { ReplicationPair } from '../core/fleet/pairs.js';
 import type { Logger } from '../core/log.js';
 import type { Plan } from '../core/replication/plan.js';
 import type { RunLog } from './history.js';
+import type { JobAdder } from './jobs.js';
 
 export interface App {
   fleet: Fleet;
@@ -25,6 +26,8 @@ export interface App {
   requireTrust(what: string): void;
   /** The ssh command line that reaches a host, for the commands recorded in the history. */
   ssh?: (host: string) => string[];
+  /** The fleet store's job queue, where a plan can be queued instead of run (none: **Queue** is not offered). */
+  queue?(): Promise<JobAdder>;
   /** After a plan ran: what shows the hosts reads them again. */
   afterRun?(plan: Plan): Promise<void>;
 }

@@ -14,9 +14,9 @@
 import type { ExecEvent, ExecResult } from '../core/execute/executor.js';
 import type { ReplicationPair } from '../core/fleet/pairs.js';
 import { EXIT, jobOutcome, SUCCESS, type Job, type JobSpec } from '../core/queue/job.js';
-import { destroyLines, type Plan } from '../core/replication/plan.js';
 import { shellQuote } from '../core/zfs/quote.js';
 import { reviewAndRun, type FlowResult, type Interaction } from './flow.js';
+import { unattendedRefusal } from './jobs.js';
 import { planReleaseStaleHolds } from '../core/replication/staleHolds.js';
 import { syncFlow, type ReplicationUI } from './replication.js';
 import type { App } from './services.js';
@@ -73,13 +73,9 @@ function unattended(
     nothing: () => undefined,
     preview: async () => ({}),
     confirm: async (r) => {
-      const p = r.plan;
-      const destroyed = destroyLines(p.destroys);
-      if (destroyed.length) refuse(`the plan destroys ${destroyed.length} object(s) (${destroyed.slice(0, 3).join('; ')}${destroyed.length > 3 ? '; …' : ''})`);
-      else if (r.losses.length) refuse(`the plan destroys the newest common snapshot of ${r.losses.map((l) => l.pair.id).join(', ')}`);
-      else if (forcedReceive(p)) refuse('the plan receives with -F (it rolls the target back)');
-      else if (p.steps.some((s) => s.confirm && !s.estimate)) refuse('a step of the plan must be confirmed');
-      return { choice: said.refused ? 'cancelled' : 'run' };
+      const why = unattendedRefusal(r);
+      if (why) refuse(why);
+      return { choice: why ? 'cancelled' : 'run' };
     },
     chooseAlternative: async (r) => {
       said.cannotPlan = `the plan is blocked: ${r.plan.blockedBy?.reason ?? ''}`;
@@ -102,10 +98,6 @@ function unattended(
     rebaseTarget: () => Promise.reject(new Error('a queued job does not re-base clones')),
     diagnosis: async () => ({ reviewFix: false }),
   };
-}
-
-function forcedReceive(plan: Plan): boolean {
-  return plan.steps.some((s) => (s.type === 'command' ? [s.argv] : [s.to.argv]).some((a) => a.includes('recv') && a.includes('-F')));
 }
 
 /**

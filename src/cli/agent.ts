@@ -18,8 +18,8 @@ import { runWorker } from '../app/worker.js';
 import type { Logger } from '../core/log.js';
 import type { HostResult } from '../core/monitor/facts.js';
 import type { ReplicationPair } from '../core/fleet/pairs.js';
-import { isDue, syncSizeBytes } from '../core/queue/job.js';
-import { pairState } from '../core/replication/state.js';
+import { isDue } from '../core/queue/job.js';
+import { filesOf, sizedJob } from '../app/jobs.js';
 import type { JobQueue } from '../store/queue.js';
 import { cliApp, fleetPair, type ReplicationOptions } from './replication.js';
 import { onFailureHook } from './queue.js';
@@ -72,27 +72,28 @@ async function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<
  * The syncs the fleet file's schedules make due now (a group's `schedule`), queued with their sizes
  * from this sweep's listings; a pair with a job available, running or paused is not queued again.
  */
-async function queueScheduled(queue: JobQueue, pairs: ReplicationPair[], listed: HostResult[], now: Date, log: Log): Promise<void> {
+async function queueScheduled(fleet: Fleet, queue: JobQueue, pairs: ReplicationPair[], listed: HostResult[], now: Date, log: Log): Promise<void> {
   const scheduled = pairs.filter((p) => p.schedule);
   if (!scheduled.length) return;
   const last = await queue.lastQueued(scheduled.map((p) => p.id));
   const listings = new Map(listed.flatMap((r) => ('listing' in r ? [[r.host, r.listing] as const] : [])));
-  for (const p of scheduled) {
-    if (!isDue(p.schedule!, last.get(p.id), now)) continue;
-    const src = listings.get(p.source.host);
-    const dst = listings.get(p.target.host);
-    const bytes = src && dst ? syncSizeBytes(pairState(p, src, dst), src.datasets.get(p.source.name!.full)) : undefined;
-    const source = `${p.source.host}:${p.source.name!.full}`;
-    const target = `${p.target.host}:${p.target.name!.full}`;
-    const r = await queue.add({
-      name: `${source} -> ${target}`,
-      spec: { kind: 'sync', source, target, ...(p.group ? { group: p.group } : {}) },
-      blocks: bytes === undefined ? null : Math.ceil(bytes / 1024),
-      pairId: p.id,
-      sourceHost: p.source.host,
-      targetHost: p.target.host,
-      bytesTotal: bytes ?? null,
-    });
+  const due = scheduled.filter((p) => isDue(p.schedule!, last.get(p.id), now));
+  const files = new Map<string, Map<string, number>>();
+  for (const host of new Set(due.map((p) => p.source.host))) {
+    const l = listings.get(host);
+    if (l)
+      files.set(
+        host,
+        await filesOf(
+          fleet.host(host).runner,
+          l,
+          due.filter((p) => p.source.host === host).map((p) => p.source.name!.full),
+          (line) => log(`zfs-fleet agent: ${line}`),
+        ),
+      );
+  }
+  for (const p of due) {
+    const r = await queue.add(sizedJob(p, {}, listings.get(p.source.host), listings.get(p.target.host), files.get(p.source.host)?.get(p.source.name!.full)));
     log(
       r.added
         ? `zfs-fleet agent: queued job ${r.job.id} (${p.schedule!.text}): ${r.job.name}`
@@ -171,7 +172,7 @@ export async function agentCommand(
         );
         failures = 0;
         try {
-          await queueScheduled(queue, pairs, listed, new Date(now), log);
+          await queueScheduled(fleet, queue, pairs, listed, new Date(now), log);
         } catch (e) {
           log(`zfs-fleet agent: the schedules could not be queued: ${((e as Error).message ?? String(e)).split('\n')[0]}`);
         }

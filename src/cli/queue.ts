@@ -10,12 +10,13 @@ import { runWorker, type JobRun } from '../app/worker.js';
 import { safeLine } from '../core/text.js';
 import { fleetDefinition } from './fleetFile.js';
 import type { Fleet } from '../core/fleet/fleet.js';
-import type { ReplicationPair, Route } from '../core/fleet/pairs.js';
+import type { Route } from '../core/fleet/pairs.js';
 import { formatBytes } from '../core/format.js';
-import { DEFAULT_PRIORITY, failureReport, JOB_STATES, syncSizeBytes, type Job, type JobState, type SyncJobSpec } from '../core/queue/job.js';
-import { pairState } from '../core/replication/state.js';
+import { failureReport, JOB_STATES, type Job, type JobState, type NewJob } from '../core/queue/job.js';
+import { addMigration, migrationJobs, syncJobs, type JobOptions, type MigrationJob } from '../app/jobs.js';
+import { parseEndpoint } from '../core/fleet/endpoint.js';
 import { defaultStoreUrl } from '../store/location.js';
-import type { JobQueue, NewJob } from '../store/queue.js';
+import type { JobQueue } from '../store/queue.js';
 import { cliApp, configuredPairs, fleetPair, type ReplicationOptions } from './replication.js';
 import { UsageError } from './usage.js';
 
@@ -31,7 +32,9 @@ export interface QueueOptions extends ReplicationOptions {
 }
 
 export const QUEUE_USAGE = `  queue add sync SRC DST [--priority 1-10] [--route R] | queue add group NAME [--priority P]
-                                        queue a sync (a group: one job per replica) in the fleet store;
+  queue add migrate SRC_ROOT DST_ROOT [--priority P] [--route R]
+                                        queue a sync (a group: one job per replica; a migration: one per
+                                        dataset under SRC_ROOT, each after its parent's) in the fleet store;
                                         a pair already queued, running or paused is not queued twice
   queue ls [--state available|running|paused|failed|cancelled|success] [--json]
   queue pause [JOB...|--all] | queue resume [JOB...|--all] | queue retry JOB...|--failed
@@ -43,6 +46,17 @@ export const QUEUE_USAGE = `  queue add sync SRC DST [--priority 1-10] [--route 
                                         that destroys anything is not run unattended (exit 3 in the job)`;
 
 type Out = (line: string) => void;
+
+function endpointOf(arg: string, what: string): { host: string; dataset: string } {
+  let e;
+  try {
+    e = parseEndpoint(arg);
+  } catch (err) {
+    throw new UsageError(`${what}: ${(err as Error).message}`);
+  }
+  if (!e.name || e.name.kind === 'snapshot' || e.name.kind === 'bookmark') throw new UsageError(`${what} is HOST:DATASET, not '${arg}'`);
+  return { host: e.host, dataset: e.name.full };
+}
 
 async function openQueue(o: { store?: string }): Promise<JobQueue> {
   const { openStore, JobQueue } = await import('../store/store.js');
@@ -56,36 +70,6 @@ const ids = (args: string[]): number[] =>
     return n;
   });
 
-/** A job for one pair, its size estimated from fresh listings (a host that cannot be listed: size unknown, said). */
-async function jobFor(fleet: Fleet, pair: ReplicationPair, o: QueueOptions, err: (s: string) => void): Promise<NewJob> {
-  const spec: SyncJobSpec = {
-    kind: 'sync',
-    source: `${pair.source.host}:${pair.source.name!.full}`,
-    target: `${pair.target.host}:${pair.target.name!.full}`,
-    ...(o.route ? { route: o.route as Route } : {}),
-    ...(pair.group ? { group: pair.group } : {}),
-  };
-  let bytes: number | undefined;
-  try {
-    const [src, dst] = await Promise.all([fleet.host(pair.source.host).refresh(), fleet.host(pair.target.host).refresh()]);
-    bytes = syncSizeBytes(pairState(pair, src, dst), src.datasets.get(pair.source.name!.full));
-    if (!src.datasets.has(pair.source.name!.full)) err(`zfs-fleet: ${spec.source} does not exist (queued anyway: the worker will say so)\n`);
-  } catch (e) {
-    err(`zfs-fleet: ${pair.id}: size unknown: ${((e as Error).message ?? String(e)).split('\n')[0]}\n`);
-  }
-  return {
-    name: `${spec.source} -> ${spec.target}`,
-    spec,
-    priority: o.priority ?? DEFAULT_PRIORITY,
-    blocks: bytes === undefined ? null : Math.ceil(bytes / 1024),
-    files: null,
-    pairId: pair.id,
-    sourceHost: pair.source.host,
-    targetHost: pair.target.host,
-    bytesTotal: bytes ?? null,
-  };
-}
-
 function jobLine(j: Job): string[] {
   const size = j.blocks == null ? '?' : formatBytes(j.blocks * 1024);
   const progress = j.state === 'running' && j.bytesDone != null ? `${formatBytes(j.bytesDone)}${j.bytesTotal ? ` of ${formatBytes(j.bytesTotal)}` : ''}` : '';
@@ -98,7 +82,7 @@ function jobLine(j: Job): string[] {
     size,
     String(j.attempts),
     j.worker ?? '',
-    progress || (j.error ? j.error.split('\n')[0]! : ''),
+    progress || (j.error ? j.error.split('\n')[0]! : j.after && (j.state === 'available' || j.state === 'paused') ? `after job ${j.after}` : ''),
   ];
 }
 
@@ -124,12 +108,20 @@ export async function queueCommand(
   }
   // Usage is checked before the store is opened.
   let newJobs: (() => Promise<NewJob[]>) | undefined;
+  let migration: (() => Promise<MigrationJob[]>) | undefined;
+  const app = () => cliApp(fleet, o, logger);
+  const jobOptions: JobOptions = { ...(o.priority !== undefined ? { priority: o.priority } : {}), ...(o.route ? { route: o.route as Route } : {}) };
+  const warn = (line: string) => err(`zfs-fleet: ${line}\n`);
   if (sub === 'add') {
     const [what, a, b] = rest;
     if (what === 'sync') {
       if (!a || !b || rest.length !== 3) throw new UsageError('queue add sync takes SRC DST (HOST:DATASET HOST:DATASET)');
       const pair = fleetPair(a, b, o.route, o.fleetFile);
-      newJobs = async () => [await jobFor(fleet, pair, o, err)];
+      newJobs = () => syncJobs(app(), [pair], jobOptions, warn);
+    } else if (what === 'migrate') {
+      if (!a || !b || rest.length !== 3) throw new UsageError('queue add migrate takes SRC_ROOT DST_ROOT (HOST:DATASET HOST:DATASET)');
+      const [from, to] = [endpointOf(a, 'SRC_ROOT'), endpointOf(b, 'DST_ROOT')];
+      migration = () => migrationJobs(app(), from, to, (s, t) => fleetPair(s, t, o.route as Route | undefined, o.fleetFile), jobOptions, warn);
     } else if (what === 'group') {
       if (!a || rest.length !== 2) throw new UsageError('queue add group takes the group NAME');
       const all = configuredPairs(o, logger);
@@ -138,8 +130,8 @@ export async function queueCommand(
         const groups = [...new Set(all.flatMap((p) => (p.group ? [p.group] : [])))];
         throw new UsageError(`no group ${a} in the fleet file (${groups.join(', ') || 'none defined'})`);
       }
-      newJobs = () => Promise.all(pairs.map((p) => jobFor(fleet, p, o, err)));
-    } else throw new UsageError(`queue add what? sync SRC DST or group NAME (got '${what ?? ''}')`);
+      newJobs = () => syncJobs(app(), pairs, jobOptions, warn);
+    } else throw new UsageError(`queue add what? sync SRC DST, group NAME or migrate SRC_ROOT DST_ROOT (got '${what ?? ''}')`);
   }
   if ((sub === 'pause' || sub === 'resume') && !o.all && rest.length === 0) throw new UsageError(`queue ${sub} takes JOB... or --all`);
   if (sub === 'retry' && !o.failed && rest.length === 0) throw new UsageError('queue retry takes JOB... or --failed');
@@ -153,13 +145,14 @@ export async function queueCommand(
     switch (sub) {
       case 'add': {
         const results = [];
-        for (const j of await newJobs!()) results.push(await q.add(j));
+        if (migration) results.push(...(await addMigration(q, await migration())));
+        else for (const j of await newJobs!()) results.push(await q.add(j));
         if (o.json) out(JSON.stringify(results, null, 2));
         else
           for (const r of results)
             out(
               r.added
-                ? `queued job ${r.job.id}: ${r.job.name} (priority ${r.job.priority})`
+                ? `queued job ${r.job.id}: ${r.job.name} (priority ${r.job.priority}${r.job.after ? `, after job ${r.job.after}` : ''})`
                 : `already queued: job ${r.job.id} (${r.job.state}): ${r.job.name}`,
             );
         return 0;

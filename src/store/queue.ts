@@ -23,11 +23,12 @@ import {
   PAUSED,
   RUNNING,
   stateOf,
+  SUCCESS,
   syncCodesOf,
   validPriority,
   type Job,
-  type JobSpec,
   type JobState,
+  type NewJob,
 } from '../core/queue/job.js';
 import type { JobRow, StoreTables } from './schema.js';
 import type { FleetStore } from './store.js';
@@ -45,17 +46,7 @@ export class JobError extends Error {
   }
 }
 
-export interface NewJob {
-  name: string;
-  spec: JobSpec;
-  priority?: number;
-  blocks?: number | null;
-  files?: number | null;
-  pairId?: string | null;
-  sourceHost?: string | null;
-  targetHost?: string | null;
-  bytesTotal?: number | null;
-}
+export type { NewJob };
 
 export interface ClaimOptions {
   worker: string;
@@ -101,6 +92,7 @@ function jobOf(r: Row): Job {
     bytesTotal: r.bytes_total == null ? null : Number(r.bytes_total),
     error: r.error,
     runPlanId: r.run_plan_id,
+    after: r.after_job == null ? null : Number(r.after_job),
   };
 }
 
@@ -131,7 +123,7 @@ export class JobQueue {
           .insertInto('jobs')
           .values({
             name: j.name,
-            kind: j.spec.kind,
+            kind: j.kind ?? j.spec.kind,
             priority,
             sync: AVAILABLE,
             blocks: j.blocks ?? null,
@@ -146,6 +138,7 @@ export class JobQueue {
             cancel_requested: this.store.kind === 'sqlite' ? 0 : false,
             created_at: now.toISOString(),
             bytes_total: j.bytesTotal ?? null,
+            after_job: j.after ?? null,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -204,6 +197,13 @@ export class JobQueue {
         .selectFrom('jobs')
         .selectAll()
         .where('sync', '=', AVAILABLE)
+        // A job that waits for another (a migration's parent) is claimed once that one succeeded (or is gone).
+        .where(({ or, eb, not, exists, selectFrom }) =>
+          or([
+            eb('jobs.after_job', 'is', null),
+            not(exists(selectFrom('jobs as parent').select('parent.id').whereRef('parent.id', '=', 'jobs.after_job').where('parent.sync', '!=', SUCCESS))),
+          ]),
+        )
         .orderBy('priority')
         .orderBy(sql`coalesce(blocks, 0) + coalesce(files, 0) * ${penalty}`)
         .orderBy('id')

@@ -165,6 +165,12 @@ export const MIGRATIONS: Migration[] = [
       `CREATE UNIQUE INDEX jobs_one_active_per_pair ON jobs (pair_id) WHERE sync IN (-1, -2, -10)`,
     ],
   },
+  {
+    version: 4,
+    name: 'jobs that wait for another (a migration: parents before children)',
+    // `after_job`: the job this one waits for; it is claimed only once that one succeeded (sync = 0).
+    statements: (t) => [`ALTER TABLE jobs ADD COLUMN after_job ${t.int}`],
+  },
 ];
 
 /** The newest schema version this build knows. */
@@ -280,6 +286,8 @@ export interface JobRow {
   bytes_total: number | null;
   error: string | null;
   run_plan_id: string | null;
+  /** The job this one waits for (claimed once that one succeeded). */
+  after_job: number | null;
 }
 
 export interface StoreTables {

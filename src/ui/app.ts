@@ -4,6 +4,7 @@ import type { HostListing } from '../core/fleet/listing.js';
 import type { FleetContext } from './context.js';
 import { sshFor } from './replication/planFlow.js';
 import { readSettings } from './settings.js';
+import { queueViewOf } from './queue/view.js';
 
 export function extensionApp(ctx: Omit<FleetContext, 'app'>): App {
   return {
@@ -26,6 +27,7 @@ export function extensionApp(ctx: Omit<FleetContext, 'app'>): App {
     configuredPairs: async () => (await ctx.replication.pairs.allNodes()).flatMap((n) => (n.kind === 'pair' ? [n.entry.pair] : [])),
     requireTrust: (what) => ctx.replication.requireTrust(what),
     ssh: sshFor,
+    queue: () => queueViewOf(ctx).queue(),
     afterRun: async (plan) => {
       await Promise.all(plan.hosts.map((h) => ctx.tree.loadHost(h, true)));
       await ctx.replication.pairs.historyChanged();

@@ -330,3 +330,75 @@ describe.each(backends)('zfs-fleet queue and worker, queue on $kind', ({ kind, n
     KILLS * 120_000 + 60_000,
   );
 });
+
+describe('zfs-fleet queue add migrate (queue on SQLite)', () => {
+  const from = `${R1}/mig`;
+  const to = `${R2}/mig-copy`;
+  let url: string;
+  beforeAll(async () => {
+    url = path.join(fs.mkdtempSync(path.join(tmp, 'db-')), 'fleet.db');
+    await makeSource(from, ['m1']);
+    await makeSource(`${from}/many files`, ['m1']);
+    // 300 small files: the job's files (df -i) and its place in the claim order.
+    sh(
+      SRC,
+      `mp=$(zfs get -H -o value mountpoint ${q(`${from}/many files`)}); mkdir -p "$mp/f"; for i in $(seq 1 300); do echo $i > "$mp/f/$i"; done; zfs snapshot ${q(`${from}/many files@m2`)}`,
+    );
+    await makeSource(`${from}/many files/inner`, ['m1']);
+    await makeSource(`${from}/few`, ['m1']);
+  }, 180_000);
+
+  it('refuses what is not a migration: a root inside itself, a snapshot, a missing root', async () => {
+    const inside = await run('queue', 'add', 'migrate', `${SRC}:${from}`, `${SRC}:${from}/copy`, '--store', url);
+    expect(inside.code).toBe(1);
+    expect(inside.stderr).toMatch(/is inside what it migrates/);
+    const snap = await run('queue', 'add', 'migrate', `${SRC}:${from}@m1`, `${DST}:${to}`, '--store', url);
+    expect(snap.code).toBe(2);
+    expect(snap.stderr).toMatch(/SRC_ROOT is HOST:DATASET/);
+    const missing = await run('queue', 'add', 'migrate', `${SRC}:${from}/nope`, `${DST}:${to}`, '--store', url);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/mig\/nope does not exist/);
+  }, 120_000);
+
+  it('one job per dataset under the root, each after its parent, sized and counted (df -i) on the host; workers run them parents first', async () => {
+    const a = await run('queue', 'add', 'migrate', `${SRC}:${from}`, `${DST}:${to}`, '--store', url);
+    expect(a.stderr).toBe('');
+    expect(a.code).toBe(0);
+    const queued = JSON.parse((await run('queue', 'ls', '--json', '--store', url)).stdout) as Job[];
+    const by = new Map(queued.map((j) => [j.spec.source.slice(`${SRC}:${from}`.length), j]));
+    expect([...by.keys()].sort()).toEqual(['', '/few', '/many files', '/many files/inner']);
+    expect(queued.every((j) => j.kind === 'migrate' && j.state === 'available')).toBe(true);
+    expect(by.get('/many files')!.spec.target).toBe(`${DST}:${to}/many files`);
+    expect(by.get('')!.after).toBeNull();
+    expect(by.get('/few')!.after).toBe(by.get('')!.id);
+    expect(by.get('/many files')!.after).toBe(by.get('')!.id);
+    expect(by.get('/many files/inner')!.after).toBe(by.get('/many files')!.id);
+    // Files as df -i counts them on the source: 300 files, their directories, the dataset's own objects.
+    expect(by.get('/many files')!.files).toBeGreaterThanOrEqual(300);
+    expect(by.get('/few')!.files).toBeGreaterThanOrEqual(2);
+    expect(by.get('/few')!.files).toBeLessThan(20);
+    // Claim order within a priority: size + files x penalty; the parent's job waits for nothing.
+    const text = (await run('queue', 'ls', '--store', url)).stdout;
+    expect(text).toMatch(new RegExp(`after job ${by.get('')!.id}`));
+
+    const w = await run('worker', '--once', '--parallel', '2', '--store', url);
+    expect(w.stderr).toMatch(/4 job\(s\) run, 0 failed/);
+    expect(w.code).toBe(0);
+    const done = await (async () => {
+      const s = await openStore(url);
+      try {
+        return await new JobQueue(s).list();
+      } finally {
+        await s.close();
+      }
+    })();
+    expect(done.map((j) => j.state)).toEqual(['success', 'success', 'success', 'success']);
+    const byId = new Map(done.map((j) => [j.id, j]));
+    for (const j of done) if (j.after) expect(j.startedAt! >= byId.get(j.after)!.finishedAt!).toBe(true);
+    for (const d of ['', '/few', '/many files', '/many files/inner']) {
+      const src = [...snapshotGuids(SRC, `${from}${d}`)].map(([n, g]) => [n.slice(n.indexOf('@')), g]);
+      const dst = [...snapshotGuids(DST, `${to}${d}`)].map(([n, g]) => [n.slice(n.indexOf('@')), g]);
+      expect(dst).toEqual(src);
+    }
+  }, 300_000);
+});

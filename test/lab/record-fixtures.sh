@@ -58,6 +58,7 @@ get-d1-products               | ovh3  | zfs get -H -p -d 1 -o name,property,valu
 get-no-p                      | ovh3  | zfs get -H -o name,property,value guid,used,available,referenced,creation rpool/off/products
 get-default-columns           | ovh3  | zfs get guid,used,origin rpool/off/clones/products
 get-space-name                | off1  | zfs get -H -p -o name,property,value type,guid,used,mountpoint 'zfs-hdd/off/my data'
+df-inodes                     | off1  | df -P -i -- /zfs-hdd/off '/zfs-hdd/off/my data' /zfs-hdd/off/users /zfs-hdd/off/nonexistent /
 get-createtxg                 | off1  | zfs get -H -p -o name,property,value createtxg zfs-hdd
 get-createtxg-r               | ovh3  | zfs get -H -p -r -o name,property,value createtxg rpool/off/products
 get-written                   | off1  | zfs get -H -p -o name,property,value written zfs-hdd

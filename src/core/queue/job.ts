@@ -134,6 +134,24 @@ export interface Job {
   error: string | null;
   /** The plan id of the last run (its record in the runs table). */
   runPlanId: string | null;
+  /** A job this one waits for: it is claimed only once that one succeeded (a migration's parent dataset before its children). */
+  after: number | null;
+}
+
+/** A job to add: what `queue add`, a schedule and VS Code's **Queue** button hand the store. */
+export interface NewJob {
+  name: string;
+  /** `sync` (a pair, a group's replica) or `migrate` (one dataset of a migration); default: the spec's kind. */
+  kind?: string;
+  spec: JobSpec;
+  priority?: number;
+  blocks?: number | null;
+  files?: number | null;
+  pairId?: string | null;
+  sourceHost?: string | null;
+  targetHost?: string | null;
+  bytesTotal?: number | null;
+  after?: number | null;
 }
 
 export class JobSpecError extends Error {

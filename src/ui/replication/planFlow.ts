@@ -17,6 +17,8 @@ import { snapName } from '../../core/replication/commonBase.js';
 import { destroyLines, planToShell, renderPlan, type Plan, type PlanStep } from '../../core/replication/plan.js';
 import { formatDuration } from '../../core/replication/processes.js';
 import { shortName } from '../../core/zfs/names.js';
+import { safeLine } from '../../core/text.js';
+import { queueViewOf } from '../queue/view.js';
 import type { FleetContext } from '../context.js';
 import { readSettings } from '../settings.js';
 import { openSshArgs } from '../terminal.js';
@@ -27,6 +29,7 @@ import { TerminalTextError, terminalScript, type TerminalScript } from './termin
 export type { FlowResult } from '../../app/flow.js';
 export { DESTROY_CLONES } from '../../app/replication.js';
 export const RUN = 'Run';
+export const QUEUE = 'Queue';
 export const SEND_TO_TERMINAL = 'Send to Terminal';
 export const RUN_STEP = 'Run Step';
 export const REPLAN = 'Re-plan';
@@ -120,9 +123,18 @@ export function vscodeInteraction(ctx: FleetContext): Interaction {
     confirm: async (r: Review) => {
       const message = r.plan.title;
       const detail = confirmationDetail(r.plan, [...r.losses.map((l) => `\n${l.message}`), ...(r.extraDetail ?? [])]);
-      const buttons = typeof scriptOf(r.plan) === 'string' ? [RUN] : [RUN, SEND_TO_TERMINAL];
+      const buttons = [RUN, ...(r.queueable ? [QUEUE] : []), ...(typeof scriptOf(r.plan) === 'string' ? [] : [SEND_TO_TERMINAL])];
       const answer = await ctx.input.warnModal(message, detail, ...buttons);
-      return { message, detail, buttons, choice: answer === RUN ? 'run' : answer === SEND_TO_TERMINAL ? 'terminal' : 'cancelled' };
+      const choice = answer === RUN ? 'run' : answer === QUEUE ? 'queue' : answer === SEND_TO_TERMINAL ? 'terminal' : 'cancelled';
+      return { message, detail, buttons, choice };
+    },
+    queued: ({ job, added }) => {
+      void ctx.input.info(
+        added
+          ? `Queued job ${job.id}: ${safeLine(job.name)}. A worker runs it (zfs-fleet worker, or the agent); it is planned again from the hosts when it starts.`
+          : `Already queued: job ${job.id} (${job.state}) syncs ${safeLine(job.name)}.`,
+      );
+      void queueViewOf(ctx).refresh();
     },
     confirmTyped: (q) => {
       const { prompt, expected } = typedPrompt(q);

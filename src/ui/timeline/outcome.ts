@@ -21,6 +21,7 @@ function flowOutcome(r: FlowResult): ActionOutcome {
   switch (r.choice) {
     case 'nothing':
     case 'terminal':
+    case 'queue':
       return { ok: true };
     case 'cancelled':
       return { ok: false, cancelled: true };

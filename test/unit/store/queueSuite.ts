@@ -107,6 +107,24 @@ export function queueSuite(backend: Backend): void {
       expect(await q.claim({ worker: 'w3', perHost: 2 })).toBeDefined();
     });
 
+    it("a job that waits for another (a migration's child) is claimed only once that one succeeded", async () => {
+      const q = await open();
+      const parent = (await q.add(syncJob('off1:t/m', 'ovh3:r/m', { kind: 'migrate', blocks: 900 }))).job;
+      // Smaller, so first by size; but it waits for its parent.
+      const child = (await q.add(syncJob('off1:t/m/c', 'ovh3:r/m/c', { kind: 'migrate', blocks: 1, after: parent.id }))).job;
+      expect(child).toMatchObject({ kind: 'migrate', after: parent.id, state: 'available' });
+      const first = await q.claim({ worker: 'w1' });
+      expect(first!.id).toBe(parent.id);
+      expect(await q.claim({ worker: 'w2' })).toBeUndefined();
+      // The parent failed: the child still waits (its target's parent may not exist).
+      await q.finish(parent.id, 'w1', { sync: EXIT.failed, error: 'boom' });
+      expect(await q.claim({ worker: 'w2' })).toBeUndefined();
+      await q.retry([parent.id]);
+      expect((await q.claim({ worker: 'w1' }))!.id).toBe(parent.id);
+      await q.finish(parent.id, 'w1', { sync: 0 });
+      expect((await q.claim({ worker: 'w2' }))!.id).toBe(child.id);
+    });
+
     it('a lease not renewed: the job goes back with its attempt counted; the old worker learns it lost the job', async () => {
       const q = await open();
       const j = (await q.add(syncJob('off1:t/a', 'ovh3:r/a'))).job;

@@ -221,7 +221,8 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     assert.equal(r1.result?.outcome, 'ok', r1.result?.error);
     assert.equal(input.of('confirmTyped').length, 0, 'a sync into a new dataset destroys nothing: no name to type');
     assert.equal(destroyedInDetail(r1.detail!).count, 0);
-    assert.deepEqual(input.of('warnModal')[0]!.buttons, ['Run', 'Send to Terminal']);
+    // A pair's sync a worker would run unattended can be queued instead.
+    assert.deepEqual(input.of('warnModal')[0]!.buttons, ['Run', 'Queue', 'Send to Terminal']);
     const src1 = await snapshotGuids('off1', SRC);
     const dst1 = await snapshotGuids('ovh3', DST);
     assert.deepEqual([...dst1.values()].sort(), [...src1.values()].sort(), 'the target has the same snapshots (guids) as the source');
@@ -231,6 +232,29 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     await snapshot('off1', `${SRC}@s3`);
     await run('zfsFleet.refreshPairs');
     assert.equal(await pairDescription(SYNC_ID), 'behind 1');
+
+    // Queue instead of Run: the sync becomes a job in the fleet store, sized from the hosts; nothing runs now.
+    input.script({ warnModal: (_m, _d, buttons) => (buttons.includes('Queue') ? 'Queue' : undefined) });
+    const queued = await run('zfsFleet.syncPair', SYNC_ID);
+    assert.equal(queued.choice, 'queue', `choice ${queued.choice}; calls ${JSON.stringify(input.calls)}`);
+    const job = queued.queued!.job;
+    assert.equal(queued.queued!.added, true);
+    assert.equal(job.name, `off1:${SRC} -> ovh3:${DST}`);
+    assert.deepEqual(job.spec, { kind: 'sync', source: `off1:${SRC}`, target: `ovh3:${DST}`, route: 'relay' });
+    assert.equal(job.state, 'available');
+    assert.ok(job.blocks !== null && job.blocks >= 0, `size ${job.blocks}`);
+    assert.ok(typeof job.files === 'number' && job.files >= 1, `files (df -i on off1) ${job.files}`);
+    assert.equal(await pairDescription(SYNC_ID), 'behind 1', 'Queue ran nothing');
+    const queueRows = (await vscode.commands.executeCommand<{ label: string; children?: { label: string }[] }[]>('zfsFleet.refreshQueue')) ?? [];
+    assert.deepEqual(
+      queueRows.map((r) => [r.label, r.children?.map((c) => c.label)]),
+      [['Available', [job.name]]],
+    );
+    // Queued again: the pair already has its job; not a second one.
+    input.script({ warnModal: (_m, _d, buttons) => (buttons.includes('Queue') ? 'Queue' : undefined) });
+    const again = await run('zfsFleet.syncPair', SYNC_ID);
+    assert.deepEqual([again.queued?.added, again.queued?.job.id], [false, job.id]);
+
     input.script({ warnModal: runEverything });
     const r2 = await run('zfsFleet.syncPair', SYNC_ID);
     assert.equal(r2.result?.outcome, 'ok', r2.result?.error);
