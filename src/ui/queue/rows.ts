@@ -69,6 +69,7 @@ export function jobDescription(j: Job): string {
     if (p) parts.push(p);
   } else if (j.worker && (j.state === 'success' || j.state === 'failed' || j.state === 'cancelled')) parts.push(`by ${j.worker}`);
   if (j.state === 'failed') parts.push(`exit ${j.sync}${j.error ? `: ${firstLine(j.error)}` : ''}`);
+  if (j.after && (j.state === 'available' || j.state === 'paused')) parts.push(`after #${j.after}`);
   return safeLine(parts.join(' · '));
 }
 
@@ -84,6 +85,8 @@ function jobTooltip(j: Job, now: number): [string, string][] {
   ];
   if (j.spec.route) t.push(['Route', j.spec.route]);
   if (j.spec.group) t.push(['Group', safeLine(j.spec.group)]);
+  if (j.kind !== 'sync') t.push(['Kind', safeLine(j.kind)]);
+  if (j.after) t.push(['After', `job ${j.after} (claimed once that one succeeded)`]);
   t.push(['Priority', `${j.priority} (1 first, 10 last)`]);
   t.push(['Size', j.blocks == null ? 'unknown' : `${formatBytes(j.blocks * 1024)}${j.files != null ? `, ${j.files} files` : ''}`]);
   t.push(['Attempts', String(j.attempts)]);

@@ -186,13 +186,22 @@ export function queueSuite(backend: Backend): void {
       await q.add(syncJob('h:p/b', 'r:p/b', { blocks: 1024, files: 3 }));
       await q.claim({ worker: 'w' });
       const queries = readmeQueries(backend.kind).filter((x) => x.name.startsWith('queue-'));
-      expect(queries.map((x) => x.name)).toEqual(['queue-running', 'queue-left', 'queue-failed', 'queue-pause-all', 'queue-resume-all']);
+      expect(queries.map((x) => x.name)).toEqual(['queue-running', 'queue-left', 'queue-waiting', 'queue-failed', 'queue-pause-all', 'queue-resume-all']);
       const db = q.store.db;
       const rows = async (name: string) => (await sql.raw(queries.find((x) => x.name === name)!.sql).execute(db)).rows as Record<string, unknown>[];
       expect(await rows('queue-running')).toEqual([{ name: 'h:p/b -> r:p/b' }]);
       const left = (await rows('queue-left'))[0]!;
       expect(Object.values(left).map(Number)).toEqual([1, 2, 7]); // jobs, GB, files
-      expect(await rows('queue-failed')).toEqual([]);
+      expect(await rows('queue-waiting')).toEqual([]);
+      const parent = (await q.add(syncJob('h:p/m', 'r:p/m', { kind: 'migrate' }))).job;
+      await q.add(syncJob('h:p/m/c', 'r:p/m/c', { kind: 'migrate', after: parent.id }));
+      expect(await rows('queue-waiting')).toEqual([{ name: 'h:p/m/c -> r:p/m/c', waits_for: 'h:p/m -> r:p/m' }]);
+      await q.cancel([parent.id]);
+      await q.cancel([parent.id + 1]);
+      expect((await rows('queue-failed')).sort((x, y) => String(x.name).localeCompare(String(y.name)))).toEqual([
+        { name: 'h:p/m -> r:p/m', sync: 130, error: 'cancelled before it ran' },
+        { name: 'h:p/m/c -> r:p/m/c', sync: 130, error: 'cancelled before it ran' },
+      ]);
       await rows('queue-pause-all');
       expect((await q.list({ state: 'paused' })).length).toBe(1);
       await rows('queue-resume-all');
