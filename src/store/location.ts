@@ -38,3 +38,26 @@ export function describeLocation(loc: StoreLocation): string {
     return 'postgres://(unparseable URL)';
   }
 }
+
+/**
+ * Why a store that could not be opened (or written) is not writable, in words, when that is the
+ * cause: SQLite's own message ("Could not open the database") does not say. The store needs to
+ * write even to read (its schema is brought up to date when it is opened).
+ */
+export async function notWritableReason(loc: StoreLocation, message: string): Promise<string | undefined> {
+  if (loc.kind === 'postgres')
+    return /read-only transaction/i.test(message)
+      ? 'the database is read-only (a standby server, or default_transaction_read_only is on); the fleet store needs a writable primary'
+      : undefined;
+  const { access, constants } = await import('node:fs/promises');
+  for (const p of [loc.file, path.dirname(loc.file)]) {
+    try {
+      await access(p, constants.W_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EROFS') return `${p} is on a read-only file system; the fleet store needs to write (its schema, the journal next to it)`;
+      if (code === 'EACCES' || code === 'EPERM') return `no permission to write ${p}; the fleet store needs to write (its schema, the journal next to it)`;
+    }
+  }
+  return undefined;
+}

@@ -10,7 +10,7 @@ import { Kysely, PostgresDialect, sql, type Insertable, type Selectable, type Tr
 import type { ExecResult } from '../core/execute/executor.js';
 import { MIGRATIONS, SCHEMA_VERSION, migrationStatements, type StoreKind, type StoreTables } from './schema.js';
 import { SqliteWasmDialect } from './sqliteWasm.js';
-import { defaultStoreUrl, describeLocation, parseStoreUrl, StoreOpenError } from './location.js';
+import { defaultStoreUrl, describeLocation, notWritableReason, parseStoreUrl, StoreOpenError } from './location.js';
 
 export { SCHEMA_VERSION, type StoreKind } from './schema.js';
 
@@ -156,7 +156,9 @@ export class FleetStore {
       await db.destroy().catch(() => {});
       if (e instanceof StoreSchemaTooNewError) throw e;
       const msg = (e as Error).message || String(e);
-      throw msg.startsWith('fleet store') ? e : new StoreOpenError(name, msg.split('\n')[0]!);
+      if (msg.startsWith('fleet store')) throw e;
+      const why = await notWritableReason(loc, msg);
+      throw new StoreOpenError(name, `${msg.split('\n')[0]!}${why ? `: ${why}` : ''}`);
     }
     return store;
   }
