@@ -391,7 +391,7 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
     options: ['--priority', '--route', '--state', '--all', '--failed', '--store', '--fleet', '--pairs'],
   },
   worker: {
-    usage: 'worker [--parallel N] [--per-host M] [--once] [--lease 60s] [--penalty 3000] [--store URL] [--fleet FILE]',
+    usage: 'worker [--parallel N] [--per-host M] [--once] [--lease 60s] [--penalty 32] [--store URL] [--fleet FILE]',
     options: ['--parallel', '--per-host', '--once', '--lease', '--penalty', '--store', '--fleet', '--pairs'],
   },
 };

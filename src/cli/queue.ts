@@ -41,7 +41,7 @@ export const QUEUE_USAGE = `  queue add sync SRC DST [--priority 1-10] [--route 
   queue cancel JOB... | queue prio JOB P
                                         pause: not started ones wait (running ones finish); cancel: a running
                                         job is stopped, its target stays at its previous snapshot
-  worker [--parallel 1] [--per-host N] [--once] [--lease 60s] [--penalty 3000] [--store URL]
+  worker [--parallel 1] [--per-host N] [--once] [--lease 60s] [--penalty 32] [--store URL]
                                         claim and run queued jobs (--once: until none is left); a plan
                                         that destroys anything is not run unattended (exit 3 in the job)`;
 

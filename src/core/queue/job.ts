@@ -97,11 +97,13 @@ export type JobSpec = SyncJobSpec;
 
 export const DEFAULT_PRIORITY = 5;
 /**
- * Per-file cost in KB for the claim order `blocks + files * penalty` (the syncrestore rule): its
- * figure for rsync. A ZFS send reads blocks, not files, so its per-file cost is lower; not measured
- * yet, so the measured rsync figure stays the default. Configurable per worker; 0 orders by size alone.
+ * Per-file cost in KB for the claim order `blocks + files * penalty` (the syncrestore rule, whose
+ * figure for rsync was 3000). A ZFS send reads blocks, not files: measured by bench/sendFileCost.ts
+ * at 5-19 KB-equivalent per small file (medians, warm and cold ARC, zfs-fuse and OpenZFS 2.3), so
+ * the default is 32, about twice the cold figures (bench/README.md). Configurable per worker
+ * (`--penalty`; higher for spinning disks read cold); 0 orders by size alone.
  */
-export const DEFAULT_FILE_PENALTY = 3000;
+export const DEFAULT_FILE_PENALTY = 32;
 /** How long a claimed job is a worker's without it renewing the lease (renewed every third of it). */
 export const DEFAULT_LEASE_SECONDS = 60;
 /** A job whose worker stopped answering this many times is failed (EXIT.gaveUp), not retried forever. */

@@ -32,7 +32,8 @@ describe('job states', () => {
   });
 
   it('orders by blocks + files x penalty', () => {
-    expect(orderKey({ blocks: 1000, files: 1000 })).toBe(3_001_000);
+    expect(orderKey({ blocks: 1000, files: 1000 })).toBe(33_000);
+    expect(orderKey({ blocks: 1000, files: 1000 }, 3000)).toBe(3_001_000);
     expect(orderKey({ blocks: 1000, files: 1000 }, 0)).toBe(1000);
     expect(orderKey({ blocks: null, files: null })).toBe(0);
   });

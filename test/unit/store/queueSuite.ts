@@ -75,7 +75,7 @@ export function queueSuite(backend: Backend): void {
     it('claims by priority, then blocks + files x penalty, then age; a lease, attempts, the worker', async () => {
       const q = await open();
       const big = (await q.add(syncJob('h:p/big', 'r:p/big', { blocks: 1_000_000, files: 1 }))).job;
-      const many = (await q.add(syncJob('h:p/many', 'r:p/many', { blocks: 1000, files: 1000 }))).job; // 1000 + 3,000,000
+      const many = (await q.add(syncJob('h:p/many', 'r:p/many', { blocks: 1000, files: 40_000 }))).job; // 1000 + 40,000 x 32
       const urgent = (await q.add(syncJob('h:p/urgent', 'r:p/urgent', { blocks: 9e9, priority: 1 }))).job;
       const last = (await q.add(syncJob('h:p/last', 'r:p/last', { blocks: 0, priority: 10 }))).job;
       const order: number[] = [];
