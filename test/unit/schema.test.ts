@@ -42,7 +42,7 @@ describe('the .zfs-fleet.json schema', () => {
     const { imported, ...rest } = schema.properties.pairs.items.properties;
     expect(imported).toBeDefined();
     expect({ ...schema.properties.pairs.items, properties: rest }).toEqual(props['zfsFleet.pairs']!.items);
-    expect(Object.keys(schema.properties.pairs.items.properties.options.properties).sort()).toEqual(Object.keys(DEFAULT_PAIR_OPTIONS).sort());
+    expect(Object.keys(schema.properties.pairs.items.properties.options.properties).sort()).toEqual([...Object.keys(DEFAULT_PAIR_OPTIONS), 'bwlimit'].sort());
   });
 
   it('accepts the file an import writes, and the loader reads every pair of it', () => {

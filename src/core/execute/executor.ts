@@ -23,6 +23,7 @@ import {
 } from '../replication/plan.js';
 import { classifyZfsError, ZfsError } from '../zfs/errors.js';
 import { guardedPipeArgv } from './pipeGuard.js';
+import { Throttle } from './throttle.js';
 import { pipeFailureText, SendProgress } from '../replication/sendProgress.js';
 
 export interface ExecDeps {
@@ -320,7 +321,9 @@ async function runRelay(run: Run, step: PipeStep, signal: AbortSignal | undefine
   const timeoutMs = run.options.stepTimeoutMs;
   const counter = new Counter();
   const pipe = new PassThrough({ highWaterMark: 1 << 20 });
-  counter.pipe(pipe);
+  // A bandwidth limit: paced here, between the counter and the receive (the send waits, as for a slow network).
+  if (step.bwlimit) counter.pipe(new Throttle(step.bwlimit)).pipe(pipe);
+  else counter.pipe(pipe);
   const tick = setInterval(() => {
     const total = run.totalEstimate;
     const secs = (Date.now() - t0) / 1000;

@@ -3,6 +3,7 @@
  * writes it: valid (the pair) or invalid (where it is written and why), as plain data. No vscode
  * here: the reading is done by pairsConfig.ts (extension) and cli/fleetFile.ts (CLI).
  */
+import { parseRate } from '../execute/throttle.js';
 import { DEFAULT_PAIR_OPTIONS, parsePair, type PairSpec, type ReplicationPair } from './pairs.js';
 
 export const PAIRS_FILE = '.zfs-fleet.json';
@@ -54,6 +55,12 @@ export function describeOrigin(o: PairOrigin): string {
 }
 
 const OPTION_KEYS = Object.keys(DEFAULT_PAIR_OPTIONS);
+
+/** Checked options as the pair keeps them: `bwlimit` in bytes per second. */
+function optionsOf(o: Record<string, unknown>): PairSpec['options'] {
+  const { bwlimit, ...flags } = o;
+  return { ...(flags as PairSpec['options']), ...(bwlimit !== undefined ? { bwlimit: parseRate(bwlimit) } : {}) };
+}
 const ROUTES = ['relay', 'push', 'pull'];
 
 /** A short name for an entry in messages: `source → target`, or `#N`. */
@@ -87,7 +94,15 @@ export function checkEntry(entry: unknown, origin: PairOrigin): PairEntry {
   if (e.options !== undefined) {
     if (e.options === null || typeof e.options !== 'object' || Array.isArray(e.options)) return bad('"options" must be an object');
     for (const [k, v] of Object.entries(e.options)) {
-      if (!OPTION_KEYS.includes(k)) return bad(`unknown option "${k}" (known: ${OPTION_KEYS.join(', ')})`);
+      if (k === 'bwlimit') {
+        try {
+          parseRate(v);
+        } catch (err) {
+          return bad(`option "bwlimit": ${(err as Error).message}`);
+        }
+        continue;
+      }
+      if (!OPTION_KEYS.includes(k)) return bad(`unknown option "${k}" (known: ${[...OPTION_KEYS, 'bwlimit'].join(', ')})`);
       if (typeof v !== 'boolean') return bad(`option "${k}" must be true or false`);
     }
   }
@@ -96,7 +111,7 @@ export function checkEntry(entry: unknown, origin: PairOrigin): PairEntry {
     target: e.target.trim(),
     ...(e.route !== undefined ? { route: e.route as PairSpec['route'] } : {}),
     ...(typeof e.label === 'string' && e.label.trim() ? { label: e.label.trim() } : {}),
-    ...(e.options !== undefined ? { options: e.options as PairSpec['options'] } : {}),
+    ...(e.options !== undefined ? { options: optionsOf(e.options as Record<string, unknown>) } : {}),
   };
   try {
     return { ok: true, pair: parsePair(spec), spec, origin };

@@ -21,6 +21,8 @@ export interface PairOptions {
   properties: boolean;
   /** `-I` (all intermediate snapshots) or `-i`. */
   intermediates: boolean;
+  /** Bytes per second the stream may move (the relay paces it in-process); undefined: no limit. */
+  bwlimit?: number;
 }
 
 export interface ReplicationPair {

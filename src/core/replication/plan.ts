@@ -71,6 +71,8 @@ export interface PipeStep extends StepBase {
   to: PipeEnd;
   /** push, pull, local: the ONE command that runs the whole pipe (`sh -c '<send> | ssh <target> <recv>'`). Absent for relay. */
   exec?: PipeEnd;
+  /** Relay: bytes per second the stream is paced to as it passes through this process (push and pull pace it in `exec`). */
+  bwlimit?: number;
 }
 
 export type PlanStep = CommandStep | PipeStep;

@@ -29,6 +29,25 @@ export function commandStep(id: string, op: StepOp, host: string, argv: string[]
 }
 
 /** A send/recv pipe; `exec` is the one command that runs it all (push, pull, local), absent for relay. */
-export function pipeStep(id: string, route: PipeRoute, from: PipeEnd, to: PipeEnd, description: string, exec?: PipeEnd, more: StepExtras = {}): PipeStep {
-  return { id, type: 'pipe', op: 'send', route, from, to, ...(exec ? { exec } : {}), description, ...extras(more) };
+export function pipeStep(
+  id: string,
+  route: PipeRoute,
+  from: PipeEnd,
+  to: PipeEnd,
+  description: string,
+  exec?: PipeEnd,
+  more: StepExtras & { bwlimit?: number } = {},
+): PipeStep {
+  return {
+    id,
+    type: 'pipe',
+    op: 'send',
+    route,
+    from,
+    to,
+    ...(exec ? { exec } : {}),
+    ...(more.bwlimit ? { bwlimit: more.bwlimit } : {}),
+    description,
+    ...extras(more),
+  };
 }

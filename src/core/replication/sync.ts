@@ -10,6 +10,7 @@ import { gatherPermissionFacts, isRoot, type AuditHost, type AuditSide, type Gat
 import { effectivePermissions } from '../zfs/allow.js';
 import { isValidName, parentDataset, validateSnapshotName } from '../zfs/names.js';
 import { shellJoin } from '../zfs/quote.js';
+import { formatBytes } from '../format.js';
 import {
   abortRecvArgv,
   bookmarkArgv,
@@ -176,26 +177,46 @@ export function sshToSource(pair: ReplicationPair): string[] {
   return sshArgvFor(pair.reach?.source ?? pair.source.host);
 }
 
+/**
+ * The stage of a push or pull pipe that holds it to `bytesPerSecond` on the host that runs the pipe,
+ * as syncoid does: `mbuffer -r`, else `pv -L`; where neither is installed the stream goes unlimited
+ * and the pipe says so on its standard error (syncoid: "sync will continue without ... buffering").
+ */
+export function throttleStage(bytesPerSecond: number): string {
+  const n = String(Math.floor(bytesPerSecond));
+  return shellJoin([
+    'sh',
+    '-c',
+    `if command -v mbuffer >/dev/null 2>&1; then exec mbuffer -q -s 128k -m 16M -r ${n}; ` +
+      `elif command -v pv >/dev/null 2>&1; then exec pv -q -L ${n}; ` +
+      `else echo "zfs-fleet: bwlimit ${n} B/s not applied: neither mbuffer nor pv on $(hostname)" >&2; exec cat; fi`,
+  ]);
+}
+
 /** A send/recv pipe for the pair's route; push and pull with both sides on one host pipe there, without ssh (unless `route` gives the ssh argv). */
 export function transferStep(pair: ReplicationPair, id: string, description: string, send: string[], recv: string[], route: RouteOptions = {}): PipeStep {
   const src = pair.source.host;
   const dst = pair.target.host;
+  const limit = pair.options.bwlimit;
+  // Push and pull: a stage of the pipe on its host; relay: paced in-process (the step's bwlimit).
+  const via = limit ? ` | ${throttleStage(limit)}` : '';
   let exec: PipeEnd | undefined;
   try {
     // One host, no ssh argv asked for: the pipe runs there (a host need not reach itself).
     if (pair.route !== 'relay' && src === dst && (pair.route === 'push' ? route.sshFromSource : route.sshFromTarget) === undefined) {
-      exec = { host: src, argv: ['sh', '-c', `${shellJoin(send)} | ${shellJoin(recv)}`] };
+      exec = { host: src, argv: ['sh', '-c', `${shellJoin(send)}${via} | ${shellJoin(recv)}`] };
     } else if (pair.route === 'push') {
       const ssh = route.sshFromSource ?? sshToTarget(pair);
-      exec = { host: src, argv: ['sh', '-c', `${shellJoin(send)} | ${shellJoin([...ssh, shellJoin(recv)])}`] };
+      exec = { host: src, argv: ['sh', '-c', `${shellJoin(send)}${via} | ${shellJoin([...ssh, shellJoin(recv)])}`] };
     } else if (pair.route === 'pull') {
       const ssh = route.sshFromTarget ?? sshToSource(pair);
-      exec = { host: dst, argv: ['sh', '-c', `${shellJoin([...ssh, shellJoin(send)])} | ${shellJoin(recv)}`] };
+      exec = { host: dst, argv: ['sh', '-c', `${shellJoin([...ssh, shellJoin(send)])}${via} | ${shellJoin(recv)}`] };
     }
   } catch (e) {
     throw new PlanError('unsupported', `route ${pair.route}: ${(e as Error).message}`);
   }
-  return pipeStep(id, pair.route, { host: src, argv: send }, { host: dst, argv: recv }, description, exec);
+  const limited = limit ? `${description} (at most ${formatBytes(limit)}/s)` : description;
+  return pipeStep(id, pair.route, { host: src, argv: send }, { host: dst, argv: recv }, limited, exec, limit && !exec ? { bwlimit: limit } : {});
 }
 
 /** "Sync up to here": forget the source snapshots newer than `upTo`, so the plan sends up to it. */

@@ -78,7 +78,8 @@ describe('import syncoid-args (ovh3: pulls by the operator)', () => {
     expect(byLine(8).options.recursive).toBe(true);
     expect(byLine(8).imported).toEqual({ exclude: ['tmp', 'cache'] });
     expect(byLine(9).options.intermediates).toBe(false);
-    expect(byLine(9).imported).toEqual({ identifier: 'ovh3', compress: 'zstd-fast', 'source-bwlimit': '20m' });
+    expect(byLine(9).imported).toEqual({ identifier: 'ovh3', compress: 'zstd-fast' });
+    expect(byLine(9).options.bwlimit).toBe(20 * 1024 * 1024); // --source-bwlimit 20m
     expect(byLine(18).imported).toEqual({ sshkey: '/root/.ssh/id_ed25519_ovh3', 'preserve-properties': true, mystery: '42' });
   });
 

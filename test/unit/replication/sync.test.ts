@@ -187,6 +187,23 @@ describe('planSync on zfs-fuse', () => {
     expect(send.type === 'pipe' && send.to.argv).toEqual(['zfs', 'recv', `${R2}/spaces/my data`]);
   });
 
+  it('bwlimit: the relay paces the stream in-process (the step carries it); push and pull pipe through mbuffer -r, else pv -L, on their host', () => {
+    const relay = sync('spaces', 'my data', {}, { bwlimit: 10 * 1024 * 1024 }).steps.find((s) => s.op === 'send')!;
+    expect(relay.type === 'pipe' && [relay.bwlimit, relay.exec]).toEqual([10 * 1024 * 1024, undefined]);
+    expect(relay.description).toMatch(/ \(at most 10 MiB\/s\)$/);
+    const push = sync('spaces', 'my data', {}, { bwlimit: 1000 }, 'push').steps.find((s) => s.op === 'send')!;
+    expect(push.type === 'pipe' && push.bwlimit).toBeUndefined();
+    const line = push.type === 'pipe' ? push.exec!.argv[2]! : '';
+    // send | throttle | ssh target recv: the stage runs on the source, before the stream leaves it.
+    expect(line.indexOf('zfs send')).toBeLessThan(line.indexOf('mbuffer -q -s 128k -m 16M -r 1000'));
+    expect(line.indexOf('pv -q -L 1000')).toBeLessThan(line.indexOf('| ssh '));
+    expect(line).toContain('bwlimit 1000 B/s not applied: neither mbuffer nor pv on');
+    const pull = sync('spaces', 'my data', {}, { bwlimit: 1000 }, 'pull').steps.find((s) => s.op === 'send')!;
+    const pl = pull.type === 'pipe' ? pull.exec!.argv[2]! : '';
+    expect(pl.indexOf('zfs send')).toBeLessThan(pl.indexOf('mbuffer'));
+    expect(pl.indexOf('mbuffer')).toBeLessThan(pl.lastIndexOf('zfs recv'));
+  });
+
   it('push: one sh -c on the source; pull: one sh -c on the target', () => {
     const push = sync('spaces', 'my data', {}, {}, 'push').steps.find((s) => s.op === 'send')!;
     expect(push.type === 'pipe' && push.exec?.host).toBe('off1');

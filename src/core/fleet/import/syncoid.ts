@@ -8,6 +8,7 @@
  * list declares them (with or without a value), so an option we do not apply never swallows or
  * shifts a dataset; every flag we do not apply is kept under `imported` and said in a warning.
  */
+import { parseRate } from '../../execute/throttle.js';
 import { parsePair, DEFAULT_PAIR_OPTIONS, type PairOptions, type PairSpec } from '../pairs.js';
 import { shellWords } from './shellWords.js';
 import {
@@ -75,7 +76,7 @@ const SYNCOID_VALUE_OPTIONS = new Set([
 const SYNCOID_SHORT_VALUE: Record<string, string> = { c: 'sshcipher', o: 'sshoption' };
 
 /** `zfs send` flags that have a pair option (syncoid's --sendoptions is a string of send flags, e.g. `w` or `Lc`). */
-const SEND_FLAG_OPTION: Record<string, keyof PairOptions> = { w: 'raw', c: 'compressed', L: 'largeBlocks', p: 'properties' };
+const SEND_FLAG_OPTION: Record<string, Exclude<keyof PairOptions, 'bwlimit'>> = { w: 'raw', c: 'compressed', L: 'largeBlocks', p: 'properties' };
 
 interface ParsedLine {
   flags: Map<string, string | true | string[]>;
@@ -284,9 +285,20 @@ function pairOptions(flags: Map<string, string | true | string[]>): { options: P
     exclude: 'every child of a recursive pair is sent',
     identifier: 'zfs-fleet takes no sync snapshots to name',
     compress: 'the stream is not compressed in transit',
-    'source-bwlimit': 'no bandwidth limit',
-    'target-bwlimit': 'no bandwidth limit',
   };
+  // syncoid's limits (mbuffer -r / pv -L on a host) become the pair's bwlimit: the lower of the two.
+  const limits: number[] = [];
+  for (const flag of ['source-bwlimit', 'target-bwlimit']) {
+    const v = flags.get(flag);
+    if (v === undefined) continue;
+    try {
+      limits.push(parseRate(v));
+    } catch (e) {
+      imported[flag] = v;
+      notes.push(`--${flag}=${Array.isArray(v) ? v.join(',') : String(v)} (${(e as Error).message})`);
+    }
+  }
+  if (limits.length) options.bwlimit = Math.min(...limits);
   for (const [flag, reason] of Object.entries(why)) {
     const v = flags.get(flag);
     if (v === undefined) continue;
