@@ -180,9 +180,18 @@ export async function runJob(
       }
     };
     if (job.attempts > 1) await releaseStaleHolds(app, pair, ac.signal, o.log, job.id);
-    const flow = await syncFlow(app, unattended(pair, ac.signal, onEvent, said), pair, {});
-    const last = lastRun(flow);
+    let flow = await syncFlow(app, unattended(pair, ac.signal, onEvent, said), pair, {});
+    let last = lastRun(flow);
     result = last?.result;
+    // A resume finishes only the stream that was cut (an earlier attempt killed mid-send): plan once
+    // more for what the source has beyond it, so the job ends with the target caught up.
+    if (result?.outcome === 'ok' && last!.plan.preconditions.some((p) => p.kind === 'resume-token') && !ac.signal.aborted) {
+      o.log(`job ${job.id}: resumed the interrupted receive (${result.bytes ?? 0} bytes); planning again for what remains`);
+      const resumed = result;
+      flow = await syncFlow(app, unattended(pair, ac.signal, onEvent, said), pair, {});
+      last = lastRun(flow);
+      result = last?.result ? { ...last.result, bytes: (resumed.bytes ?? 0) + (last.result.bytes ?? 0) } : resumed;
+    }
     ({ sync, error } = jobOutcome({
       ...(said.refused ? { refused: said.refused } : {}),
       ...(said.cannotPlan ? { cannotPlan: said.cannotPlan } : {}),

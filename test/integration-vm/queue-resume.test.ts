@@ -153,6 +153,8 @@ it.each(KINDS)(
     expect(resumable).toBeLessThan(full);
     // The killed incremental left its holds of the base (the pair's tag) on both sides.
     if (incremental) expect(held(SRC, DST)).toEqual([`${DST}@s0`, `${SRC}@s0`]);
+    // The source moved on meanwhile: the job must end with the target caught up, not only the cut stream finished.
+    ssh('zfsvm', `head -c 1M /dev/urandom >/${SRC}/later.bin && sync && zfs snapshot ${SRC}@s2`);
 
     // The lease runs out; the next worker claims the job (attempt 2) and resumes.
     await sleep(Math.max(0, LEASE * 1000 + 500 - (Date.now() - killedTime)));
@@ -160,13 +162,22 @@ it.each(KINDS)(
     expect(again.stderr).toMatch(/claimed \(attempt 2\)/);
     expect(again.code, again.stderr).toBe(0);
     if (incremental) expect(again.stderr).toMatch(/a previous attempt was cut: releasing the holds it may have left \(2 held snapshot\(s\)\)/);
+    expect(again.stderr).toMatch(/resumed the interrupted receive \(\d+ bytes\); planning again for what remains/);
     const j = (await job(name))!;
     expect(j).toMatchObject({ state: 'success', sync: 0, attempts: 2, error: null });
 
     // The run recorded for the job: a resume, `zfs send -t TOKEN | zfs recv -s`, fewer bytes than the whole stream.
     const runs = await withStore((s) => s.runs({ kind: 'sync' }));
-    const resumed = runs.find((r) => r.planId === j.runPlanId) as RunRecord;
+    const resumed = runs.find((r) => r.title === `Resume zfsvm:${SRC} → zfsvm:${DST}`) as RunRecord;
     expect(resumed, JSON.stringify(runs.map((r) => r.title))).toBeDefined();
+    // The job's run is the sync planned after the resume: @s1 -> @s2.
+    const rest = runs.find((r) => r.planId === j.runPlanId) as RunRecord;
+    expect(rest.outcome).toBe('ok');
+    expect(
+      Object.values(rest.commands ?? {})
+        .flat()
+        .join('\n'),
+    ).toMatch(/zfs send .*@s1.*@s2/);
     expect(resumed.outcome).toBe('ok');
     expect(resumed.title).toBe(`Resume zfsvm:${SRC} → zfsvm:${DST}`);
     const commands = Object.values(resumed.commands ?? {}).flat();
