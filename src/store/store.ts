@@ -10,6 +10,8 @@ import { Kysely, PostgresDialect, sql, type Insertable, type Selectable, type Tr
 import type { ExecResult } from '../core/execute/executor.js';
 import { MIGRATIONS, SCHEMA_VERSION, migrationStatements, type StoreKind, type StoreTables } from './schema.js';
 import { SqliteWasmDialect } from './sqliteWasm.js';
+import { patientPool } from './pgPool.js';
+import type { PoolClient } from 'pg';
 import { defaultStoreUrl, describeLocation, notWritableReason, parseStoreUrl, StoreOpenError } from './location.js';
 
 export { SCHEMA_VERSION, type StoreKind } from './schema.js';
@@ -147,7 +149,9 @@ export class FleetStore {
       // bigint (int8) columns and count(*) come back as numbers (sizes in bytes stay below 2^53).
       const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
         oid === 20 ? (v: string) => Number(v) : types.getTypeParser(oid, format)) as typeof types.getTypeParser;
-      db = new Kysely<StoreTables>({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: loc.url, max: 4, types: { getTypeParser } }) }) });
+      // A server restart ends the sessions: dropped and reconnected (./pgPool.ts), never a crash of the process.
+      const pool = patientPool<PoolClient>(new Pool({ connectionString: loc.url, max: 4, types: { getTypeParser } }));
+      db = new Kysely<StoreTables>({ dialect: new PostgresDialect({ pool }) });
     }
     const store = new FleetStore(db, loc.kind, name);
     try {

@@ -7,16 +7,14 @@
  * off1 and ovh3 (test/integration/replication/scenarios.ts). The long series of kills is
  * `npm run soak:queue` (scripts/soak-queue.mjs).
  */
-import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/core/queue/job.js';
-import { JobQueue, openStore } from '../../src/store/index.js';
-import { runCli } from './cliRun.js';
-import { lab, ssh } from './lab.js';
+import { openStore } from '../../src/store/index.js';
+import { ssh } from './lab.js';
+import { buildCli, labCli, pgDatabases, queueJobs, snapshotsOf } from './queueCli.js';
 import {
   DST,
   SRC,
@@ -32,8 +30,6 @@ import {
   snapshot,
 } from './replication/scenarios.js';
 
-const root = path.resolve(__dirname, '../..');
-const cli = path.join(root, 'dist/cli.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zfs-fleet-queue-'));
 const NAME = randomRoot();
 const R1 = `zfs-hdd/${NAME}`;
@@ -43,35 +39,17 @@ const pgAdmin = process.env.ZFS_FLEET_PG_URL;
 const KILLS = Number(process.env.ZFS_FLEET_SOAK_KILLS ?? 2);
 if (!pgAdmin) console.warn('SKIPPED (PostgreSQL half): needs ZFS_FLEET_PG_URL (bash test/lab/pg.sh up prints it)');
 
-function env(): NodeJS.ProcessEnv {
-  return { ...process.env, XDG_CACHE_HOME: path.join(tmp, 'cache'), XDG_STATE_HOME: path.join(tmp, 'state') };
-}
-function connection(): string[] {
-  const l = lab();
-  return ['--ssh-config', l.sshConfig, '--known-hosts', l.knownHosts, '--timeout', '10'];
-}
-function run(...args: string[]) {
-  return runCli([cli, ...args, ...connection()], env());
-}
+const { run, start } = labCli(tmp);
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, stdio: 'pipe' });
+  buildCli();
   sh(DST, `zfs create -p ${q(R2)}`);
 }, 180_000);
 
-const pgDatabases: string[] = [];
-async function pgAdminQuery(text: string): Promise<void> {
-  const c = new pg.Client({ connectionString: pgAdmin });
-  await c.connect();
-  try {
-    await c.query(text);
-  } finally {
-    await c.end();
-  }
-}
+const pgDbs = pgAdmin ? pgDatabases(pgAdmin, 'zfs_fleet_queue_test') : undefined;
 
 afterAll(async () => {
-  for (const name of pgDatabases) await pgAdminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await pgDbs?.dropAll();
   await destroyRoot(DST, R2);
   await destroyRoot(SRC, R1);
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -79,22 +57,7 @@ afterAll(async () => {
 
 const backends: { kind: string; newUrl: () => Promise<string> }[] = [
   { kind: 'sqlite', newUrl: async () => path.join(fs.mkdtempSync(path.join(tmp, 'db-')), 'fleet.db') },
-  ...(pgAdmin
-    ? [
-        {
-          kind: 'postgres',
-          newUrl: async () => {
-            const name = `zfs_fleet_queue_test_${process.pid}_${pgDatabases.length + 1}`;
-            await pgAdminQuery(`DROP DATABASE IF EXISTS ${name}`);
-            await pgAdminQuery(`CREATE DATABASE ${name}`);
-            pgDatabases.push(name);
-            const u = new URL(pgAdmin);
-            u.pathname = `/${name}`;
-            return u.toString();
-          },
-        },
-      ]
-    : []),
+  ...(pgDbs ? [{ kind: 'postgres', newUrl: () => pgDbs.create() }] : []),
 ];
 
 /** No `zfs recv` into `dataset` left running on the host. */
@@ -127,14 +90,7 @@ describe.each(backends)('zfs-fleet queue and worker, queue on $kind', ({ kind, n
     await makeSource(`${base}/urgent`, ['s1']);
   }, 180_000);
 
-  async function jobs(): Promise<Job[]> {
-    const s = await openStore(url);
-    try {
-      return await new JobQueue(s).list();
-    } finally {
-      await s.close();
-    }
-  }
+  const jobs = () => queueJobs(url);
 
   it('queue add: jobs with their sizes, in claim order; the same pair is not queued twice', async () => {
     const a = await run('queue', 'add', 'sync', `${SRC}:${base}/small`, `${DST}:${dstBase}/small`, '--store', url);
@@ -164,8 +120,8 @@ describe.each(backends)('zfs-fleet queue and worker, queue on $kind', ({ kind, n
     expect(w.stderr).toMatch(/3 job\(s\) run, 0 failed/);
     expect(w.code).toBe(0);
     for (const d of ['small', 'other', 'urgent']) {
-      const src = [...snapshotGuids(SRC, `${base}/${d}`)].map(([n, g]) => [n.slice(n.indexOf('@')), g]);
-      const dst = [...snapshotGuids(DST, `${dstBase}/${d}`)].map(([n, g]) => [n.slice(n.indexOf('@')), g]);
+      const src = snapshotsOf(snapshotGuids(SRC, `${base}/${d}`));
+      const dst = snapshotsOf(snapshotGuids(DST, `${dstBase}/${d}`));
       expect(dst).toEqual(src);
     }
     const done = await jobs();
@@ -251,25 +207,20 @@ describe.each(backends)('zfs-fleet queue and worker, queue on $kind', ({ kind, n
     const queued = (await jobs()).filter((j) => j.name.endsWith('/sched'));
     expect(queued.map((j) => j.state)).toEqual(['available']);
     // The agent with a worker runs it.
-    const a = spawn(process.execPath, [cli, 'agent', '--interval', '1h', '--workers', '1', '--fleet', fleetFile, '--store', url, ...connection()], {
-      env: env(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let log = '';
-    a.stderr.on('data', (c: Buffer) => (log += c.toString()));
+    const { child: a, log } = start('agent', '--interval', '1h', '--workers', '1', '--fleet', fleetFile, '--store', url);
     let state = '';
     for (let i = 0; i < 600 && state !== 'success'; i++) {
       await sleep(200);
       state = (await jobs()).find((j) => j.id === queued[0]!.id)!.state;
       if (state === 'failed') break;
     }
-    expect(state, log).toBe('success');
+    expect(state, log()).toBe('success');
     a.kill('SIGTERM');
     const code = await new Promise((r) => a.once('close', r));
-    expect(code, log).toBe(0);
-    expect(log).toMatch(/1 queue worker\(s\) running/);
-    const src = [...snapshotGuids(SRC, ds)].map(([n, g]) => [n.slice(n.indexOf('@')), g]);
-    expect([...snapshotGuids(DST, target)].map(([n, g]) => [n.slice(n.indexOf('@')), g])).toEqual(src);
+    expect(code, log()).toBe(0);
+    expect(log()).toMatch(/1 queue worker\(s\) running/);
+    const src = snapshotsOf(snapshotGuids(SRC, ds));
+    expect(snapshotsOf(snapshotGuids(DST, target))).toEqual(src);
   }, 240_000);
 
   it(
@@ -291,9 +242,7 @@ describe.each(backends)('zfs-fleet queue and worker, queue on $kind', ({ kind, n
         for (let i = 0; i < 4; i++) writeFile(SRC, `${mp}/f${i}.txt`, 6 * 1024);
         snapshot(SRC, `${ds}@s1`);
         expect((await run('queue', 'add', 'sync', `${SRC}:${ds}`, `${DST}:${target}`, '--store', url)).code).toBe(0);
-        const w = spawn(process.execPath, [cli, 'worker', '--lease', '3s', '--store', url, ...connection()], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-        let log = '';
-        w.stderr.on('data', (c: Buffer) => (log += c.toString()));
+        const { child: w, log } = start('worker', '--lease', '3s', '--store', url);
         let killedAt: Job | undefined;
         for (let i = 0; i < 1200 && !killedAt; i++) {
           await sleep(100);
@@ -304,7 +253,7 @@ describe.each(backends)('zfs-fleet queue and worker, queue on $kind', ({ kind, n
           }
           if (j.state !== 'available' && j.state !== 'running') break;
         }
-        expect(killedAt, `trial ${trial}: the worker never reported bytes of the send: ${log}`).toBeDefined();
+        expect(killedAt, `trial ${trial}: the worker never reported bytes of the send: ${log()}`).toBeDefined();
         await new Promise((r) => (w.exitCode !== null || w.signalCode !== null ? r(undefined) : w.once('close', r)));
         // The lease (3 s) runs out; the next worker takes the job back.
         await sleep(3500);
@@ -315,8 +264,8 @@ describe.each(backends)('zfs-fleet queue and worker, queue on $kind', ({ kind, n
         if (incremental) expect(again.stderr).toMatch(/a previous attempt was cut: releasing the holds it may have left \(\d+ held snapshot\(s\)\)/);
         const j = (await jobs()).find((x) => x.name === name)!;
         expect(j, `trial ${trial}`).toMatchObject({ state: 'success', sync: 0, attempts: 2, error: null });
-        const src = [...snapshotGuids(SRC, ds)].map(([n, g]) => [n.slice(n.indexOf('@')), g]);
-        expect([...snapshotGuids(DST, target)].map(([n, g]) => [n.slice(n.indexOf('@')), g])).toEqual(src);
+        const src = snapshotsOf(snapshotGuids(SRC, ds));
+        expect(snapshotsOf(snapshotGuids(DST, target))).toEqual(src);
         expect(recvsInto(DST, target)).toEqual([]);
         // zfs-fuse may leak the temporary `.send-PID` hold of a killed `zfs send` (its bug, not ours): those are released first.
         for (const snap of heldSnapshots(SRC, ds)) releaseLeakedSendHolds(SRC, snap);
@@ -384,21 +333,11 @@ describe('zfs-fleet queue add migrate (queue on SQLite)', () => {
     const w = await run('worker', '--once', '--parallel', '2', '--store', url);
     expect(w.stderr).toMatch(/4 job\(s\) run, 0 failed/);
     expect(w.code).toBe(0);
-    const done = await (async () => {
-      const s = await openStore(url);
-      try {
-        return await new JobQueue(s).list();
-      } finally {
-        await s.close();
-      }
-    })();
+    const done = await queueJobs(url);
     expect(done.map((j) => j.state)).toEqual(['success', 'success', 'success', 'success']);
     const byId = new Map(done.map((j) => [j.id, j]));
     for (const j of done) if (j.after) expect(j.startedAt! >= byId.get(j.after)!.finishedAt!).toBe(true);
-    for (const d of ['', '/few', '/many files', '/many files/inner']) {
-      const src = [...snapshotGuids(SRC, `${from}${d}`)].map(([n, g]) => [n.slice(n.indexOf('@')), g]);
-      const dst = [...snapshotGuids(DST, `${to}${d}`)].map(([n, g]) => [n.slice(n.indexOf('@')), g]);
-      expect(dst).toEqual(src);
-    }
+    for (const d of ['', '/few', '/many files', '/many files/inner'])
+      expect(snapshotsOf(snapshotGuids(DST, `${to}${d}`))).toEqual(snapshotsOf(snapshotGuids(SRC, `${from}${d}`)));
   }, 300_000);
 });

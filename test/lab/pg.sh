@@ -4,6 +4,7 @@
 #
 #   bash test/lab/pg.sh up      # installs postgresql if missing, starts the server, prints the URL
 #   bash test/lab/pg.sh down    # stops it (the data directory stays for the next `up`)
+#   bash test/lab/pg.sh restart # stops it (fast: open sessions are terminated) and starts it again
 #   bash test/lab/pg.sh status
 #
 # Then: ZFS_FLEET_PG_URL=$(bash test/lab/pg.sh url) npx vitest run test/integration/store
@@ -41,8 +42,17 @@ up() {
     }
   fi
   if ! as_owner "$bin/pg_ctl" -D "$DIR/data" status >/dev/null 2>&1; then
-    as_owner "$bin/pg_ctl" -D "$DIR/data" -w -t 60 -o "-k $DIR -p $PORT -c listen_addresses=127.0.0.1" -l "$DIR/log" start >&2
+    as_owner "$bin/pg_ctl" -D "$DIR/data" -w -t 60 -o "$(server_options)" -l "$DIR/log" start >&2
   fi
+  answers "$bin"
+}
+
+# The server's options, the same for start and restart.
+server_options() { echo "-k $DIR -p $PORT -c listen_addresses=127.0.0.1"; }
+
+# Prints the URL once the server answers on its port.
+answers() {
+  local bin=$1
   for _ in $(seq 1 50); do
     if "$bin/pg_isready" -q -h 127.0.0.1 -p "$PORT"; then
       echo "$URL"
@@ -52,6 +62,26 @@ up() {
   done
   echo "pg.sh: the server did not answer on 127.0.0.1:$PORT (log: $DIR/log)" >&2
   exit 1
+}
+
+# What a server restart does to its clients (tests of reconnection): every session is terminated
+# (57P01), the port refuses connections for a moment, then the server answers again.
+restart() {
+  local bin
+  bin=$(bindir) || true
+  [ -n "$bin" ] && [ -f "$DIR/data/PG_VERSION" ] || {
+    echo "pg.sh: no server in $DIR (run: bash test/lab/pg.sh up)" >&2
+    exit 1
+  }
+  # The server in DIR must be the one on PORT: never restart another (a shared machine's default one, say).
+  local running
+  running=$(sed -n 4p "$DIR/data/postmaster.pid" 2>/dev/null || true)
+  [ "$running" = "$PORT" ] || {
+    echo "pg.sh: the server in $DIR is $([ -n "$running" ] && echo "on port $running" || echo "not running"), not on port $PORT: not restarted (set ZFS_FLEET_PG_DIR and ZFS_FLEET_PG_PORT as for up)" >&2
+    exit 1
+  }
+  as_owner "$bin/pg_ctl" -D "$DIR/data" -w -t 60 -m fast -o "$(server_options)" -l "$DIR/log" restart >&2
+  answers "$bin"
 }
 
 down() {
@@ -65,6 +95,7 @@ down() {
 case "${1:-}" in
   up) up ;;
   down) down ;;
+  restart) restart ;;
   url) echo "$URL" ;;
   status)
     bin=$(bindir) || true
@@ -74,7 +105,7 @@ case "${1:-}" in
     fi
     ;;
   *)
-    echo "usage: bash test/lab/pg.sh up|down|status|url" >&2
+    echo "usage: bash test/lab/pg.sh up|down|restart|status|url" >&2
     exit 2
     ;;
 esac
