@@ -120,19 +120,22 @@ export async function syncJobs(app: App, pairs: readonly ReplicationPair[], o: J
     pairs.flatMap((p) => [p.source.host, p.target.host]),
     warn,
   );
+  return jobsFromListings(pairs, listings, (h) => app.fleet.host(h).runner, o, warn);
+}
+
+/** A job per pair from listings already read (the agent's sweep), its files from one `df -i` per source host. */
+export async function jobsFromListings(
+  pairs: readonly ReplicationPair[],
+  listings: ReadonlyMap<string, HostListing>,
+  runnerOf: (host: string) => Runner,
+  o: JobOptions,
+  warn: (line: string) => void,
+): Promise<NewJob[]> {
   const files = new Map<string, Map<string, number>>();
   for (const host of new Set(pairs.map((p) => p.source.host))) {
     const l = listings.get(host);
-    if (l)
-      files.set(
-        host,
-        await filesOf(
-          app.fleet.host(host).runner,
-          l,
-          pairs.filter((p) => p.source.host === host).map((p) => p.source.name!.full),
-          warn,
-        ),
-      );
+    const datasets = pairs.filter((p) => p.source.host === host).map((p) => p.source.name!.full);
+    if (l) files.set(host, await filesOf(runnerOf(host), l, datasets, warn));
   }
   return pairs.map((p) => {
     const src = listings.get(p.source.host);

@@ -19,7 +19,8 @@ import type { Logger } from '../core/log.js';
 import type { HostResult } from '../core/monitor/facts.js';
 import type { ReplicationPair } from '../core/fleet/pairs.js';
 import { isDue } from '../core/queue/job.js';
-import { filesOf, sizedJob } from '../app/jobs.js';
+import { jobsFromListings } from '../app/jobs.js';
+import { sleep } from '../core/sleep.js';
 import type { JobQueue } from '../store/queue.js';
 import { cliApp, fleetPair, type ReplicationOptions } from './replication.js';
 import { onFailureHook } from './queue.js';
@@ -38,20 +39,6 @@ export const DEFAULT_INTERVAL_SECONDS = 60;
 export const DEFAULT_CONCURRENCY = 32;
 
 type Log = (line: string) => void;
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done);
-  });
-}
 
 /** `work`'s result, or 'aborted' as soon as `signal` aborts; the listener is removed either way (one sweep after another must not pile them up). */
 async function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | 'aborted'> {
@@ -78,22 +65,15 @@ async function queueScheduled(fleet: Fleet, queue: JobQueue, pairs: ReplicationP
   const last = await queue.lastQueued(scheduled.map((p) => p.id));
   const listings = new Map(listed.flatMap((r) => ('listing' in r ? [[r.host, r.listing] as const] : [])));
   const due = scheduled.filter((p) => isDue(p.schedule!, last.get(p.id), now));
-  const files = new Map<string, Map<string, number>>();
-  for (const host of new Set(due.map((p) => p.source.host))) {
-    const l = listings.get(host);
-    if (l)
-      files.set(
-        host,
-        await filesOf(
-          fleet.host(host).runner,
-          l,
-          due.filter((p) => p.source.host === host).map((p) => p.source.name!.full),
-          (line) => log(`zfs-fleet agent: ${line}`),
-        ),
-      );
-  }
-  for (const p of due) {
-    const r = await queue.add(sizedJob(p, {}, listings.get(p.source.host), listings.get(p.target.host), files.get(p.source.host)?.get(p.source.name!.full)));
+  const jobs = await jobsFromListings(
+    due,
+    listings,
+    (h) => fleet.host(h).runner,
+    {},
+    (line) => log(`zfs-fleet agent: ${line}`),
+  );
+  for (const [i, p] of due.entries()) {
+    const r = await queue.add(jobs[i]!);
     log(
       r.added
         ? `zfs-fleet agent: queued job ${r.job.id} (${p.schedule!.text}): ${r.job.name}`

@@ -8,9 +8,9 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cliRun.js';
+import { pgAdminQuery } from './queueCli.js';
 
 const root = path.resolve(__dirname, '../..');
 const cli = path.join(root, 'dist/cli.js');
@@ -21,15 +21,7 @@ if (!pgAdmin) console.warn('SKIPPED (PostgreSQL half): needs ZFS_FLEET_PG_URL (b
 
 const run = (...args: string[]) => runCli([cli, ...args], { ...process.env, XDG_STATE_HOME: path.join(tmp, 'state') });
 
-async function admin(text: string, url = pgAdmin!): Promise<void> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    await c.query(text);
-  } finally {
-    await c.end();
-  }
-}
+const admin = (text: string) => pgAdminQuery(pgAdmin!, text);
 
 beforeAll(() => {
   execFileSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, stdio: 'pipe' });

@@ -5,25 +5,14 @@
  * the rate since the first one; the send waits meanwhile (backpressure), as it does for a slow network.
  */
 import { Transform, type TransformCallback } from 'node:stream';
+import { sleep } from '../sleep.js';
 
 export interface Clock {
   now(): number;
   sleep(ms: number, signal: AbortSignal): Promise<void>;
 }
 
-const realClock: Clock = {
-  now: () => performance.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      signal.addEventListener('abort', done);
-    }),
-};
+const realClock: Clock = { now: () => performance.now(), sleep };
 
 export class Throttle extends Transform {
   private start?: number;
