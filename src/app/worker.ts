@@ -13,7 +13,7 @@
  */
 import type { ExecEvent, ExecResult } from '../core/execute/executor.js';
 import type { ReplicationPair } from '../core/fleet/pairs.js';
-import { EXIT, jobOutcome, SUCCESS, type Job, type JobSpec } from '../core/queue/job.js';
+import { EXIT, jobOutcome, SUCCESS, type Job, type JobSpec, type JobState } from '../core/queue/job.js';
 import { shellQuote } from '../core/zfs/quote.js';
 import { reviewAndRun, type FlowResult, type Interaction } from './flow.js';
 import { unattendedRefusal } from './jobs.js';
@@ -27,6 +27,8 @@ export interface WorkerQueue {
   finish(id: number, worker: string, f: { sync: number; error?: string | null; bytesDone?: number | null; runPlanId?: string | null }): Promise<boolean>;
   /** The worker stops: the job goes back to available (its attempt counted). */
   release(id: number, worker: string, why: string): Promise<boolean>;
+  /** Jobs per state (a `--once` worker waits while jobs it cannot claim yet wait for running ones). */
+  summary?(): Promise<{ state: JobState; jobs: number }[]>;
 }
 
 export interface WorkerOptions {
@@ -222,6 +224,18 @@ export async function runJob(
   return { job, sync, error, ...(result ? { result } : {}) };
 }
 
+/**
+ * Nothing could be claimed, but jobs are available while others run (a migration's children wait
+ * for the parent another worker runs; a per-host limit is full of other workers' jobs): a draining
+ * worker waits for them rather than exit with work left. Nothing running: what is left waits for
+ * a job that failed or for an operator, and the drain ends.
+ */
+async function othersRunFor(queue: WorkerQueue): Promise<boolean> {
+  const s = await queue.summary?.().catch(() => undefined);
+  const n = (state: JobState) => s?.find((x) => x.state === state)?.jobs ?? 0;
+  return n('running') > 0 && n('available') > 0;
+}
+
 /** Resolves after `ms`, or at once when `signal` aborts or `wake` is called. */
 function pause(ms: number, signal: AbortSignal, wake: { fn?: () => void }): Promise<void> {
   return new Promise((resolve) => {
@@ -286,7 +300,7 @@ export async function runWorker(app: App, queue: WorkerQueue, o: WorkerOptions):
       running.add(p);
       continue;
     }
-    if (o.once && running.size === 0 && claimErrors === 0) break;
+    if (o.once && running.size === 0 && claimErrors === 0 && !(await othersRunFor(queue))) break;
     // Full, or nothing to claim now: wait for a job to end or the poll interval.
     await pause(o.pollSeconds * 1000, o.signal, wake);
   }
