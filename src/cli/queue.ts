@@ -82,7 +82,7 @@ function jobLine(j: Job): string[] {
     size,
     String(j.attempts),
     j.worker ?? '',
-    progress || (j.error ? j.error.split('\n')[0]! : j.after && (j.state === 'available' || j.state === 'paused') ? `after job ${j.after}` : ''),
+    progress || (j.error ? j.error.split('\n')[0]! : j.waitsFor ? `after job ${j.waitsFor}` : ''),
   ];
 }
 

@@ -177,7 +177,16 @@ export class JobQueue {
       .orderBy('id')
       .limit(q.limit ?? 1000)
       .execute();
-    return rows.map((r) => jobOf(r));
+    const jobs = rows.map((r) => jobOf(r));
+    // Which of the waiting ones still wait: their `after` job has not succeeded.
+    const waiting = jobs.filter((j) => j.after !== null && (j.state === 'available' || j.state === 'paused'));
+    if (waiting.length) {
+      const ids = [...new Set(waiting.map((j) => j.after!))];
+      const done = await this.db.selectFrom('jobs').select('id').where('id', 'in', ids).where('sync', '=', SUCCESS).execute();
+      const succeeded = new Set(done.map((r) => Number(r.id)));
+      for (const j of waiting) if (!succeeded.has(j.after!)) j.waitsFor = j.after!;
+    }
+    return jobs;
   }
 
   /**

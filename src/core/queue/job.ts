@@ -138,6 +138,8 @@ export interface Job {
   runPlanId: string | null;
   /** A job this one waits for: it is claimed only once that one succeeded (a migration's parent dataset before its children). */
   after: number | null;
+  /** Set by `list()` on an available or paused job whose `after` job has not succeeded yet: it still waits. */
+  waitsFor?: number;
 }
 
 /** A job to add: what `queue add`, a schedule and VS Code's **Queue** button hand the store. */

@@ -69,7 +69,7 @@ export function jobDescription(j: Job): string {
     if (p) parts.push(p);
   } else if (j.worker && (j.state === 'success' || j.state === 'failed' || j.state === 'cancelled')) parts.push(`by ${j.worker}`);
   if (j.state === 'failed') parts.push(`exit ${j.sync}${j.error ? `: ${firstLine(j.error)}` : ''}`);
-  if (j.after && (j.state === 'available' || j.state === 'paused')) parts.push(`after #${j.after}`);
+  if (j.waitsFor) parts.push(`after #${j.waitsFor}`);
   return safeLine(parts.join(' · '));
 }
 

@@ -113,6 +113,7 @@ export function queueSuite(backend: Backend): void {
       // Smaller, so first by size; but it waits for its parent.
       const child = (await q.add(syncJob('off1:t/m/c', 'ovh3:r/m/c', { kind: 'migrate', blocks: 1, after: parent.id }))).job;
       expect(child).toMatchObject({ kind: 'migrate', after: parent.id, state: 'available' });
+      expect((await q.list()).find((j) => j.id === child.id)!.waitsFor).toBe(parent.id);
       const first = await q.claim({ worker: 'w1' });
       expect(first!.id).toBe(parent.id);
       expect(await q.claim({ worker: 'w2' })).toBeUndefined();
@@ -122,6 +123,7 @@ export function queueSuite(backend: Backend): void {
       await q.retry([parent.id]);
       expect((await q.claim({ worker: 'w1' }))!.id).toBe(parent.id);
       await q.finish(parent.id, 'w1', { sync: 0 });
+      expect((await q.list()).find((j) => j.id === child.id)!.waitsFor).toBeUndefined();
       expect((await q.claim({ worker: 'w2' }))!.id).toBe(child.id);
     });
 
