@@ -379,6 +379,8 @@ function checkJobs(jobs: Job[], specs: DatasetSpec[], rootTarget: string): void 
 
 // ---------------------------------------------------------------------------------------------
 
+/** A signal arrived: stop, clean up, exit 130. */
+let stopping = false;
 const loads: number[] = [];
 const sampleLoad = () => loads.push(Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]));
 const secs = (ms: number) => (ms / 1000).toFixed(1);
@@ -389,14 +391,16 @@ async function main(): Promise<void> {
   describe(specs);
   const v = vmInfo();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zf-bench-mig-'));
-  let stopping = false;
-  const cleanup = async () => {
-    for (const c of children) c.kill('SIGTERM');
-    await cleanupVm(v).catch((e) =>
-      console.error(`clean-up on the VM failed: ${(e as Error).message}\n  check: ssh -F ${v.sshConfig} ${HOST} zfs list -r ${BASE}`),
-    );
-    fs.rmSync(tmp, { recursive: true, force: true });
-  };
+  // One clean-up, whoever asks first (the end, a failure, a signal); the others wait for it.
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      for (const c of children) c.kill('SIGTERM');
+      await cleanupVm(v).catch((e) =>
+        console.error(`clean-up on the VM failed: ${(e as Error).message}\n  check: ssh -F ${v.sshConfig} ${HOST} zfs list -r ${BASE}`),
+      );
+      fs.rmSync(tmp, { recursive: true, force: true });
+    })());
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
     process.on(sig, () => {
       if (stopping) return;
@@ -489,7 +493,9 @@ async function main(): Promise<void> {
       );
   } finally {
     clearInterval(timer);
-    if (!stopping) await cleanup();
+    // After a signal the workers have a second to put their running jobs back before the datasets go.
+    if (stopping) await new Promise((r) => setTimeout(r, 1000));
+    await cleanup();
     if (loads.length)
       console.log(
         `load average of this machine (1 min): min ${Math.min(...loads)}, mean ${(loads.reduce((a, b) => a + b, 0) / loads.length).toFixed(1)}, max ${Math.max(...loads)} (${loads.length} samples)`,
@@ -528,5 +534,5 @@ function printClaims(jobs: Job[]): void {
 
 main().catch((e) => {
   console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
+  process.exit(stopping ? 130 : 1);
 });
