@@ -32,6 +32,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_FILE_PENALTY, orderKey, type Job } from '../src/core/queue/job.js';
+import { mulberry32 } from './prng.js';
 
 const LAB = process.env.ZFS_FLEET_LAB ?? '/tmp/zfs-fleet-lab';
 const DATASETS = Number(process.env.BENCH_DATASETS ?? 50);
@@ -67,17 +68,7 @@ export interface DatasetSpec {
   priority?: number;
 }
 
-/** A small deterministic generator (mulberry32), so every run builds the same tree. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 function shuffled<T>(xs: T[], rnd: () => number): T[] {
   const a = [...xs];

@@ -16,6 +16,7 @@ import { parsePair } from '../src/core/fleet/pairs.js';
 import { pairTimeline } from '../src/core/timeline/model.js';
 import type { ZfsCapabilities, ZfsObject } from '../src/core/zfs/types.js';
 import type { TimelineModel } from '../src/shared/protocol.js';
+import { mulberry32 } from './prng.js';
 
 const caps: ZfsCapabilities = {
   implementation: 'openzfs',
@@ -32,17 +33,7 @@ const caps: ZfsCapabilities = {
   sendEstimate: true,
 };
 
-/** A deterministic pseudo-random sequence (mulberry32), so every run draws the same model. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = mulberry32;
 
 const pad = (i: number) => String(i).padStart(6, '0');
 
