@@ -27,12 +27,12 @@
  * Everything it creates (the datasets, the temporary store and cache) is removed at the end, after a
  * failure or Ctrl-C/SIGTERM, and before starting (an interrupted run's).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_FILE_PENALTY, orderKey, type Job } from '../src/core/queue/job.js';
 import { mulberry32 } from './prng.js';
+import { children, exec, must, q, secs, type Exec } from './proc.js';
 
 const LAB = process.env.ZFS_FLEET_LAB ?? '/tmp/zfs-fleet-lab';
 const DATASETS = Number(process.env.BENCH_DATASETS ?? 50);
@@ -163,41 +163,6 @@ zfs('snapshot', '-r', ${JSON.stringify(`${SRC}@${SNAP}`)})
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-/** Children running now: killed on Ctrl-C before the clean-up. */
-const children = new Set<ChildProcess>();
-
-interface Exec {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function exec(cmd: string, args: string[], o: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Exec> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const c = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(o.env ? { env: o.env } : {}) });
-    children.add(c);
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    c.on('error', (e) => (children.delete(c), reject(e)));
-    c.on('close', (code) => {
-      children.delete(c);
-      resolve({ code, stdout, stderr, ms: performance.now() - t0 });
-    });
-    c.stdin.on('error', () => undefined);
-    c.stdin.end(o.input ?? '');
-  });
-}
-
-async function must(what: string, p: Promise<Exec>): Promise<Exec> {
-  const r = await p;
-  if (r.code !== 0) throw new Error(`${what}: exit ${r.code}: ${(r.stderr + r.stdout).trim().slice(-4000)}`);
-  return r;
-}
-
 function vmInfo(): VmInfo {
   const file = path.join(LAB, 'vm', 'vm.json');
   if (!fs.existsSync(file)) throw new Error(`the OpenZFS VM is not up (no ${file}): run \`bash test/lab/vm/vm.sh up\``);
@@ -208,8 +173,6 @@ function vmInfo(): VmInfo {
 function onVm(v: VmInfo, command: string, input?: string): Promise<Exec> {
   return exec('ssh', ['-F', v.sshConfig, HOST, command], input !== undefined ? { input } : {});
 }
-
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Destroys everything under BASE; a receive still running (after Ctrl-C) keeps it busy a while. */
 async function cleanupVm(v: VmInfo): Promise<void> {
@@ -374,7 +337,6 @@ function checkJobs(jobs: Job[], specs: DatasetSpec[], rootTarget: string): void 
 let stopping = false;
 const loads: number[] = [];
 const sampleLoad = () => loads.push(Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]));
-const secs = (ms: number) => (ms / 1000).toFixed(1);
 const mib = (b: number) => (b / 1048576).toFixed(b < 1048576 ? 2 : 1);
 
 async function main(): Promise<void> {

@@ -42,6 +42,8 @@ npm run --silent typecheck   # the extension, tests and benches; and webview-ui 
 npm run --silent lint
 
 step "unit tests"
+# The quoting tests run fish and tcsh (the login shells the lab's users have): installed first.
+bash test/lab/lab.sh packages
 npx vitest run test/unit
 
 step "lab (zfs-fuse hosts over real sshd)"

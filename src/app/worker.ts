@@ -57,6 +57,12 @@ export interface JobRun {
   sync: number;
   error: string | null;
   result?: ExecResult;
+  /**
+   * What became of the job: `recorded` (its end written to the queue), `put back` (the worker
+   * stopped mid-run: available again for the next worker, not a failure), `not ours` (its lease
+   * was lost: another worker's now, nothing recorded by this one).
+   */
+  ended: 'recorded' | 'put back' | 'not ours';
 }
 
 /** The unattended Interaction: runs what is safe unattended, refuses what needs an operator, says why. */
@@ -211,17 +217,18 @@ export async function runJob(
   if (sync !== SUCCESS) for (const h of [job.sourceHost, job.targetHost]) if (h) app.fleet.reconnect(h);
   if (stopped === 'lost') {
     o.log(`job ${job.id}: not recorded: it is no longer this worker's`);
-    return { job, sync, error, ...(result ? { result } : {}) };
+    return { job, sync, error, ...(result ? { result } : {}), ended: 'not ours' };
   }
-  if (stopped === 'shutdown') {
+  // A stop that came after the job had succeeded does not undo it: it is recorded as any other end.
+  if (stopped === 'shutdown' && sync !== SUCCESS) {
     const back = await queue.release(job.id, o.worker, `its worker ${o.worker} stopped (SIGTERM) during attempt ${job.attempts}; back in the queue`);
-    o.log(`job ${job.id}: stopped with the worker${back ? ': back in the queue' : ''}`);
-    return { job, sync: EXIT.cancelled, error: 'the worker stopped', ...(result ? { result } : {}) };
+    o.log(`job ${job.id}: stopped with the worker${back ? ': back in the queue' : ": it was no longer this worker's"}`);
+    return { job, sync: EXIT.cancelled, error: 'the worker stopped', ...(result ? { result } : {}), ended: back ? 'put back' : 'not ours' };
   }
   const recorded = await queue.finish(job.id, o.worker, { sync, error, bytesDone: result?.bytes ?? bytesDone, runPlanId: result?.planId ?? null });
   if (!recorded) o.log(`job ${job.id}: finished, but it was no longer this worker's: not recorded`);
   o.log(`job ${job.id} ${job.name}: ${sync === SUCCESS ? 'success' : `exit ${sync}`}${error ? `: ${error}` : ''}`);
-  return { job, sync, error, ...(result ? { result } : {}) };
+  return { job, sync, error, ...(result ? { result } : {}), ended: recorded ? 'recorded' : 'not ours' };
 }
 
 /**
@@ -252,17 +259,25 @@ function pause(ms: number, signal: AbortSignal, wake: { fn?: () => void }): Prom
   });
 }
 
+/** What a worker did: jobs it ran to a recorded end, how many of those failed, how many it put back when stopped. */
+export interface WorkerTally {
+  ran: number;
+  failed: number;
+  putBack: number;
+}
+
 /**
  * Claims and runs jobs, `parallel` at a time, until `signal` aborts or, with `once`, until nothing is
  * left to claim. On abort (SIGTERM, SIGINT) no job is claimed any more and the running ones are
  * stopped as Ctrl-C stops a sync (the target stays at its previous snapshot, holds released) and put
  * back in the queue for the next worker. SIGKILL leaves them to the lease's expiry.
  */
-export async function runWorker(app: App, queue: WorkerQueue, o: WorkerOptions): Promise<{ ran: number; failed: number }> {
+export async function runWorker(app: App, queue: WorkerQueue, o: WorkerOptions): Promise<WorkerTally> {
   const running = new Set<Promise<void>>();
   const wake: { fn?: () => void } = {};
   let ran = 0;
   let failed = 0;
+  let putBack = 0;
   let claimErrors = 0;
   while (!o.signal.aborted) {
     let claimed: Job | undefined;
@@ -284,6 +299,9 @@ export async function runWorker(app: App, queue: WorkerQueue, o: WorkerOptions):
       o.log(`job ${job.id} ${job.name}: claimed (attempt ${job.attempts})`);
       const p: Promise<void> = runJob(app, queue, job, { ...o, shutdown: o.signal })
         .then(async (r) => {
+          // Only an end this worker recorded counts: a job put back (SIGTERM) or lost to another worker is not its failure.
+          if (r.ended === 'put back') putBack++;
+          if (r.ended !== 'recorded') return;
           ran++;
           if (r.sync !== SUCCESS) failed++;
           if (r.sync > 0 && r.sync !== EXIT.cancelled && o.onFailure)
@@ -305,5 +323,5 @@ export async function runWorker(app: App, queue: WorkerQueue, o: WorkerOptions):
     await pause(o.pollSeconds * 1000, o.signal, wake);
   }
   await Promise.all(running);
-  return { ran, failed };
+  return { ran, failed, putBack };
 }

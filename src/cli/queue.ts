@@ -10,7 +10,7 @@ import { runWorker, type JobRun } from '../app/worker.js';
 import { safeLine } from '../core/text.js';
 import { fleetDefinition } from './fleetFile.js';
 import type { Fleet } from '../core/fleet/fleet.js';
-import type { Route } from '../core/fleet/pairs.js';
+import type { ReplicationPair, Route } from '../core/fleet/pairs.js';
 import { formatBytes } from '../core/format.js';
 import { failureReport, JOB_STATES, type Job, type JobState, type NewJob } from '../core/queue/job.js';
 import { addMigration, migrationJobs, syncJobs, type JobOptions, type MigrationJob } from '../app/jobs.js';
@@ -31,7 +31,7 @@ export interface QueueOptions extends ReplicationOptions {
   once: boolean;
 }
 
-export const QUEUE_USAGE = `  queue add sync SRC DST [--priority 1-10] [--route R] | queue add group NAME [--priority P]
+export const QUEUE_USAGE = `  queue add sync SRC DST [SRC DST...] [--priority 1-10] [--route R] | queue add group NAME [--priority P]
   queue add migrate SRC_ROOT DST_ROOT [--priority P] [--route R]
                                         queue a sync (a group: one job per replica; a migration: one per
                                         dataset under SRC_ROOT, each after its parent's) in the fleet store;
@@ -115,9 +115,12 @@ export async function queueCommand(
   if (sub === 'add') {
     const [what, a, b] = rest;
     if (what === 'sync') {
-      if (!a || !b || rest.length !== 3) throw new UsageError('queue add sync takes SRC DST (HOST:DATASET HOST:DATASET)');
-      const pair = fleetPair(a, b, o.route, o.fleetFile);
-      newJobs = () => syncJobs(app(), [pair], jobOptions, warn);
+      const ends = rest.slice(1);
+      if (!ends.length || ends.length % 2) throw new UsageError('queue add sync takes SRC DST (HOST:DATASET HOST:DATASET), or several SRC DST pairs');
+      // Several pairs in one call: each host listed once to size them all (a list of pairs: `xargs -n 400 zfs-fleet queue add sync < pairs`).
+      const pairs: ReplicationPair[] = [];
+      for (let i = 0; i < ends.length; i += 2) pairs.push(fleetPair(ends[i]!, ends[i + 1]!, o.route, o.fleetFile));
+      newJobs = () => syncJobs(app(), pairs, jobOptions, warn);
     } else if (what === 'migrate') {
       if (!a || !b || rest.length !== 3) throw new UsageError('queue add migrate takes SRC_ROOT DST_ROOT (HOST:DATASET HOST:DATASET)');
       const [from, to] = [endpointOf(a, 'SRC_ROOT'), endpointOf(b, 'DST_ROOT')];
@@ -260,7 +263,7 @@ export async function workerCommand(fleet: Fleet, o: QueueOptions, log: (line: s
       pairOf: (spec) => fleetPair(spec.source, spec.target, spec.route, o.fleetFile),
       onFailure: onFailureHook(o.fleetFile, worker, log),
     });
-    log(`zfs-fleet worker: ${r.ran} job(s) run, ${r.failed} failed`);
+    log(`zfs-fleet worker: ${r.ran} job(s) run, ${r.failed} failed${r.putBack ? `, ${r.putBack} put back in the queue` : ''}`);
     return o.once && r.failed ? 1 : 0;
   } finally {
     process.off('SIGTERM', onSignal);

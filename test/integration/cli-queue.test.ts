@@ -92,6 +92,17 @@ describe.each(backends)('zfs-fleet queue and worker, queue on $kind', ({ kind, n
 
   const jobs = () => queueJobs(url);
 
+  /** Waits until the worker has reported bytes of the job's send (the job as it was then), or the job ended first (undefined). */
+  async function midSend(w: { exitCode: number | null }, name: string): Promise<Job | undefined> {
+    for (let i = 0; i < 1200 && w.exitCode === null; i++) {
+      await sleep(100);
+      const j = (await jobs()).find((x) => x.name === name)!;
+      if (j.state === 'running' && (j.bytesDone ?? 0) > 0) return j;
+      if (j.state !== 'available' && j.state !== 'running') return undefined;
+    }
+    return undefined;
+  }
+
   it('queue add: jobs with their sizes, in claim order; the same pair is not queued twice', async () => {
     const a = await run('queue', 'add', 'sync', `${SRC}:${base}/small`, `${DST}:${dstBase}/small`, '--store', url);
     expect(a.stderr).toBe('');
@@ -186,6 +197,29 @@ describe.each(backends)('zfs-fleet queue and worker, queue on $kind', ({ kind, n
       /--state is one of available, running, paused, failed, cancelled, success/,
     );
     expect((await run('queue', 'add', 'sync', `${SRC}:${base}/other`, `${DST}:${dstBase}/other`, '--priority', '0', '--store', url)).code).toBe(2);
+    const odd = await run('queue', 'add', 'sync', `${SRC}:${base}/other`, `${DST}:${dstBase}/other`, `${SRC}:${base}/small`, '--store', url);
+    expect(odd.code).toBe(2);
+    expect(odd.stderr).toMatch(/^zfs-fleet: queue add sync takes SRC DST \(HOST:DATASET HOST:DATASET\), or several SRC DST pairs/);
+    // Several pairs in one call: a job each, sized.
+    const two = await run(
+      'queue',
+      'add',
+      'sync',
+      `${SRC}:${base}/other`,
+      `${DST}:${dstBase}/other`,
+      `${SRC}:${base}/urgent`,
+      `${DST}:${dstBase}/urgent`,
+      '--json',
+      '--store',
+      url,
+    );
+    expect(two.code, two.stderr).toBe(0);
+    const added = JSON.parse(two.stdout) as { job: Job; added: boolean }[];
+    expect(added.map((a) => [a.added, a.job.spec.target, a.job.blocks !== null])).toEqual([
+      [true, `${DST}:${dstBase}/other`, true],
+      [true, `${DST}:${dstBase}/urgent`, true],
+    ]);
+    expect((await run('queue', 'cancel', ...added.map((a) => String(a.job.id)), '--store', url)).code).toBe(0);
   }, 120_000);
 
   it("a group's schedule: the agent queues its syncs once per period, and its workers run them; SIGTERM: exit 0", async () => {
@@ -223,6 +257,44 @@ describe.each(backends)('zfs-fleet queue and worker, queue on $kind', ({ kind, n
     expect(snapshotsOf(snapshotGuids(DST, target))).toEqual(src);
   }, 240_000);
 
+  it('worker --once stopped by SIGTERM mid-send: exit 0, the job put back (not failed), the target as before; the next worker finishes it', async () => {
+    const ds = `${base}/term`;
+    const target = `${dstBase}/term`;
+    const name = `${SRC}:${ds} -> ${DST}:${target}`;
+    sh(SRC, `zfs create -p ${q(ds)}`);
+    const mp = mountpoint(SRC, ds);
+    writeFile(SRC, `${mp}/small.txt`, 4);
+    snapshot(SRC, `${ds}@t0`);
+    expect((await run('sync', `${SRC}:${ds}`, `${DST}:${target}`, '--yes', '--no-bookmark')).code).toBe(0);
+    const before = snapshotsOf(snapshotGuids(DST, target));
+    for (let i = 0; i < 4; i++) writeFile(SRC, `${mp}/f${i}.txt`, 6 * 1024);
+    snapshot(SRC, `${ds}@t1`);
+    expect((await run('queue', 'add', 'sync', `${SRC}:${ds}`, `${DST}:${target}`, '--store', url)).code).toBe(0);
+    // A short lease: renewed (with the bytes done) every second, so the send is seen under way.
+    const { child: w, log } = start('worker', '--once', '--lease', '3s', '--store', url);
+    const at = await midSend(w, name);
+    expect(at, `the worker never reported bytes of the send: ${log()}`).toBeDefined();
+    w.kill('SIGTERM');
+    const code = await new Promise((r) => (w.exitCode !== null ? r(w.exitCode) : w.once('close', r)));
+    expect(code, log()).toBe(0);
+    expect(log()).toMatch(/SIGTERM: stopping \(running jobs go back to the queue\)/);
+    expect(log()).toMatch(/0 job\(s\) run, 0 failed, 1 put back in the queue/);
+    const j = (await jobs()).find((x) => x.name === name)!;
+    expect(j).toMatchObject({ state: 'available', attempts: 1 });
+    expect(j.error).toMatch(/stopped \(SIGTERM\) during attempt 1; back in the queue/);
+    // Stopped as Ctrl-C stops a sync: the target stays at its previous snapshot, no receive left, nothing held.
+    expect(snapshotsOf(snapshotGuids(DST, target))).toEqual(before);
+    expect(recvsInto(DST, target)).toEqual([]);
+    for (const snap of heldSnapshots(SRC, ds)) releaseLeakedSendHolds(SRC, snap);
+    expect(heldSnapshots(SRC, ds)).toEqual([]);
+    expect(heldSnapshots(DST, target)).toEqual([]);
+    const again = await run('worker', '--once', '--store', url);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/claimed \(attempt 2\)/);
+    expect((await jobs()).find((x) => x.name === name)).toMatchObject({ state: 'success', sync: 0, attempts: 2 });
+    expect(snapshotsOf(snapshotGuids(DST, target))).toEqual(snapshotsOf(snapshotGuids(SRC, ds)));
+  }, 240_000);
+
   it(
     `a worker killed with -9 mid-send (${KILLS} trial(s)): the lease runs out, the next worker runs the job once more to success; no receive or hold left`,
     async () => {
@@ -243,16 +315,8 @@ describe.each(backends)('zfs-fleet queue and worker, queue on $kind', ({ kind, n
         snapshot(SRC, `${ds}@s1`);
         expect((await run('queue', 'add', 'sync', `${SRC}:${ds}`, `${DST}:${target}`, '--store', url)).code).toBe(0);
         const { child: w, log } = start('worker', '--lease', '3s', '--store', url);
-        let killedAt: Job | undefined;
-        for (let i = 0; i < 1200 && !killedAt; i++) {
-          await sleep(100);
-          const j = (await jobs()).find((x) => x.name === name)!;
-          if (j.state === 'running' && (j.bytesDone ?? 0) > 0) {
-            w.kill('SIGKILL');
-            killedAt = j;
-          }
-          if (j.state !== 'available' && j.state !== 'running') break;
-        }
+        const killedAt = await midSend(w, name);
+        if (killedAt) w.kill('SIGKILL');
         expect(killedAt, `trial ${trial}: the worker never reported bytes of the send: ${log()}`).toBeDefined();
         await new Promise((r) => (w.exitCode !== null || w.signalCode !== null ? r(undefined) : w.once('close', r)));
         // The lease (3 s) runs out; the next worker takes the job back.

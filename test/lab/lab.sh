@@ -769,6 +769,7 @@ usage() {
 usage: $(basename "$0") COMMAND
   up                              start (and on first use seed) the lab; idempotent
   down                            stop every lab process (by recorded pid), export pools
+  packages                        install the lab's apt packages (zfs-fuse, sshd, fish, tcsh) if missing
   status                          show hosts; exit 0 only if all answer 'zfs list' over ssh
   env                             print export lines (eval "\$($(basename "$0") env)")
   reset [--keys]                  down, wipe pools/state (and keys with --keys), up with fresh seed
@@ -786,6 +787,7 @@ main() {
   local cmd="${1:-}"; shift || true
   case "$cmd" in
     up) cmd_up ;;
+    packages) ensure_packages ;;
     down) cmd_down ;;
     status) cmd_status ;;
     env) cmd_env ;;

@@ -56,7 +56,7 @@ describe('worker --once', () => {
     expect(ended).toBe(false);
     await q.finish(parent.id, 'other', { sync: 0 });
     const r = await done;
-    expect(r).toEqual({ ran: 1, failed: 1 });
+    expect(r).toEqual({ ran: 1, failed: 1, putBack: 0 });
     expect(await q.get(child.id)).toMatchObject({ worker: 'w-once', sync: EXIT.failed, attempts: 1 });
   });
 
@@ -66,6 +66,6 @@ describe('worker --once', () => {
     await q.add(syncJob('h:p/m/c', 'r:p/m/c', { kind: 'migrate', after: parent.id }));
     await q.claim({ worker: 'other' });
     await q.finish(parent.id, 'other', { sync: EXIT.failed, error: 'boom' });
-    expect(await drain(q, [])).toEqual({ ran: 0, failed: 0 });
+    expect(await drain(q, [])).toEqual({ ran: 0, failed: 0, putBack: 0 });
   });
 });
