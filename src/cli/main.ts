@@ -177,6 +177,10 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
       case '--destroy-clones':
         opts.destroyClones = true;
         break;
+      case '--recursive':
+      case '-r':
+        opts.recursive = true;
+        break;
       case '--keep-data':
         opts.keepData = true;
         break;
@@ -354,6 +358,11 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
     usage: 'rebase HOST:CLONE --onto HOST:DS@SNAP --keep-data|--drop-data [--yes]',
     options: ['--onto', '--keep-data', '--drop-data', '--yes', '-y', '--fleet', '--pairs', '--confirm-base', '--store'],
   },
+  snapshot: { usage: 'snapshot HOST:DS@NAME [--recursive] [--yes]', options: ['--recursive', '-r', '--yes', '-y', '--store'] },
+  destroy: {
+    usage: 'destroy HOST:DS@SNAP[,SNAP|FIRST%LAST...] [--yes]',
+    options: ['--yes', '-y', '--fleet', '--pairs', '--store'],
+  },
   audit: { usage: 'audit SRC DST [--route R]', options: ['--route'] },
   history: { usage: 'history', options: ['--store'] },
   import: {
@@ -387,7 +396,7 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
   },
   queue: {
     usage:
-      'queue add sync SRC DST [--priority P] [--route R] | queue add group NAME | queue ls [--state S] | queue pause|resume [JOB...|--all] | queue retry JOB...|--failed | queue cancel JOB... | queue prio JOB P',
+      'queue add sync SRC DST [SRC DST...] [--priority P] [--route R] | queue add group NAME | queue ls [--state S] | queue pause|resume [JOB...|--all] | queue retry JOB...|--failed | queue cancel JOB... | queue prio JOB P',
     options: ['--priority', '--route', '--state', '--all', '--failed', '--store', '--fleet', '--pairs'],
   },
   worker: {
@@ -688,6 +697,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'sync':
       case 'rollback':
       case 'rebase':
+      case 'snapshot':
+      case 'destroy':
       case 'history':
       case 'audit': {
         const fleet = makeFleet(opts);

@@ -6,6 +6,7 @@
 import { reviewOf, type FlowResult, type Interaction, type Review } from '../app/flow.js';
 import { defaultHistoryFile, History, type RunLog } from '../app/history.js';
 import { StoreRunLog } from '../store/runLog.js';
+import { destroySnapshotsFlow, snapshotFlow } from '../app/operations.js';
 import { diagnoseFlow, rebasePlan, rebaseReview, rollbackFlow, rollbackPlan, syncFlow, syncPlan, type ReplicationUI } from '../app/replication.js';
 import { fleetListings, type App } from '../app/services.js';
 import type { ExecEvent } from '../core/execute/executor.js';
@@ -67,6 +68,8 @@ export interface ReplicationOptions {
   confirmBase?: string;
   /** status --all: every group and pair of the fleet file. */
   all?: boolean;
+  /** snapshot: the dataset's descendants too. */
+  recursive?: boolean;
 }
 
 export const REPLICATION_USAGE = `  status SRC DST [--route R]            the state of a replication pair (SRC and DST are HOST:DATASET)
@@ -84,10 +87,15 @@ export const REPLICATION_USAGE = `  status SRC DST [--route R]            the st
                                         source where it can be, so pruning it keeps the base: --no-bookmark)
   rollback HOST:DS@SNAP [--destroy-clones] [--yes] [--confirm-base DATASET]
   rebase HOST:CLONE --onto HOST:DS@SNAP [--keep-data|--drop-data] [--yes]
+  snapshot HOST:DS@NAME [--recursive] [--yes]
+                                        take a snapshot (with --recursive: of every descendant too)
+  destroy HOST:DS@SNAP[,SNAP|FIRST%LAST...] [--yes]
+                                        destroy snapshots (names and ranges as zfs destroy takes them);
+                                        one with clones or holds, or a pair's newest common snapshot, is refused
   audit SRC DST [--route R]             which delegated permissions (zfs allow) the sync lacks, per host and
                                         user, with the zfs allow command that fixes each
   history                               what ran, when, and how it ended
-  Without --yes, sync/rollback/rebase/diagnose --fix print the plan and change nothing. A plan that
+  Without --yes, sync/rollback/rebase/snapshot/destroy/diagnose --fix print the plan and change nothing. A plan that
   destroys the newest common snapshot of a pair (from the fleet file: --fleet FILE, default ./.zfs-fleet.json) says
   so and runs only with --confirm-base DATASET, the dataset's name typed.`;
 
@@ -266,6 +274,17 @@ function snapshotArg(o: ReplicationOptions): { host: string; snapshot: string } 
   const ep = parseEndpoint(o.positional[0] ?? '');
   if (ep.name?.kind !== 'snapshot') throw new UsageError('rollback takes HOST:DATASET@SNAPSHOT');
   return { host: ep.host, snapshot: ep.name.full };
+}
+
+/** HOST:DATASET@WHAT, the dataset a valid name; WHAT is checked by the planner (a destroy's list and ranges are not one snapshot name). */
+function opArg(o: ReplicationOptions, usage: string): { host: string; name: string } {
+  const arg = o.positional[0] ?? '';
+  if (o.positional.length !== 1) throw new UsageError(usage);
+  const at = arg.indexOf('@');
+  if (at < 0 || at === arg.length - 1) throw new UsageError(usage);
+  const ep = parseEndpoint(arg.slice(0, at));
+  if (!ep.name || ep.name.kind === 'snapshot' || ep.name.kind === 'bookmark') throw new UsageError(usage);
+  return { host: ep.host, name: `${ep.name.full}${arg.slice(at)}` };
 }
 
 function rebaseArgs(o: ReplicationOptions): { host: string; clone: string; onto: string; keepData: boolean } {
@@ -451,6 +470,17 @@ async function verb(command: string, app: App, o: ReplicationOptions, out: Out):
       const a = rebaseArgs(o);
       fleet.setHosts([a.host]);
       return exitOf(await rebaseReview(app, cliUI(o, out, '--yes'), a.host, a.clone, a.onto, a.keepData), o, out);
+    }
+    case 'snapshot': {
+      const { host, name } = opArg(o, 'snapshot takes HOST:DATASET@NAME');
+      fleet.setHosts([host]);
+      return exitOf(await snapshotFlow(app, cliUI(o, out, '--yes'), host, name, o.recursive === true), o, out);
+    }
+    case 'destroy': {
+      const { host, name } = opArg(o, 'destroy takes HOST:DATASET@SNAPSHOTS (names and ranges FIRST%LAST, separated by commas)');
+      const at = name.indexOf('@');
+      fleet.setHosts([host]);
+      return exitOf(await destroySnapshotsFlow(app, cliUI(o, out, '--yes'), host, name.slice(0, at), name.slice(at + 1)), o, out);
     }
     case 'audit': {
       const pair = pairOf(o);

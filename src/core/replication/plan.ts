@@ -10,7 +10,7 @@ import type { Route } from '../fleet/pairs.js';
 import { shellJoin } from '../zfs/quote.js';
 import type { ProcessInfo } from './processes.js';
 
-export type PlanKind = 'sync' | 'rollback' | 'rebase' | 'diagnose-fix';
+export type PlanKind = 'sync' | 'rollback' | 'rebase' | 'diagnose-fix' | 'snapshot' | 'destroy';
 
 /** A ZFS object on a host (guid where known, so a re-created object with the same name is told apart). */
 export interface HostObject {
