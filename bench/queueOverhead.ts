@@ -73,10 +73,10 @@ async function setup(): Promise<void> {
 async function verifyGuids(under: string): Promise<number> {
   const list = async (host: string, root: string) =>
     new Map(
-      (await must(`guids on ${host}`, onHost(host, `zfs list -H -p -t snapshot -o name,guid -r ${q(root)}`))).stdout
+      (await must(`guids on ${host}`, onHost(host, `zfs get -H -p -o name,value guid -r ${q(root)}`))).stdout
         .trim()
         .split('\n')
-        .filter(Boolean)
+        .filter((l) => l.includes('@'))
         .map((l) => l.split('\t') as [string, string]),
     );
   const src = await list(SRC_HOST, SRC);
@@ -190,7 +190,7 @@ async function main(): Promise<void> {
       }
       results.push({ xargs: x!.ms, queue: qr!.ms, parts: qr!.parts, ran: qr!.ran });
       // The next run sends again from nothing.
-      await must('destroy targets', onHost(DST_HOST, `zfs destroy -r ${q(`${DST}/xargs`)} && zfs destroy -r ${q(`${DST}/queue`)}`));
+      for (const t of ['xargs', 'queue']) await destroyTree(DST_HOST, `${DST}/${t}`);
       await must('recreate target parents', onHost(DST_HOST, `zfs create ${q(`${DST}/xargs`)} && zfs create ${q(`${DST}/queue`)}`));
     }
     console.log(`\n${JOBS} small syncs (first full sends of 4 KiB datasets, off1 -> ovh3 relayed by this machine), 2 at a time`);

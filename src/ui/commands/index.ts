@@ -4,6 +4,7 @@ import type { Command, FleetContext } from '../context.js';
 import { UserCancelled } from '../userInput.js';
 import { addHost, importSshHosts, removeHost } from './hosts.js';
 import { importConfig } from './import.js';
+import { destroySnapshots, takeSnapshot } from './operations.js';
 import { copyName, forgetPassphrases, openTerminal, showLog } from './misc.js';
 import { refreshAll, refreshHealth, refreshHost, retryHost } from './refresh.js';
 import { openTimeline, registerTimeline } from './timeline.js';
@@ -51,6 +52,8 @@ export const COMMANDS = {
   'zfsFleet.diagnosePair': { run: diagnosePair },
   'zfsFleet.rollbackToSnapshot': { run: rollbackToSnapshot, mutating: 'Roll Back to This Snapshot' },
   'zfsFleet.rebaseClone': { run: rebaseClone, mutating: 'Rebase Clone' },
+  'zfsFleet.takeSnapshot': { run: takeSnapshot, mutating: 'Take Snapshot' },
+  'zfsFleet.destroySnapshots': { run: destroySnapshots, mutating: 'Destroy Snapshots' },
   'zfsFleet.showReplicationHistory': { run: showReplicationHistory },
   'zfsFleet.openTimeline': { run: openTimeline },
   'zfsFleet.refreshHealth': { run: refreshHealth },

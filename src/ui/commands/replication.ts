@@ -219,7 +219,7 @@ export const diagnosePair: Command = async (ctx, node) => diagnoseFlow(ctx.app, 
 // ---------------------------------------------------------------------------------------------
 // Rollback and clone rebase
 
-async function pickHost(ctx: FleetContext, title: string): Promise<string> {
+export async function pickHost(ctx: FleetContext, title: string): Promise<string> {
   const names = [...ctx.fleet.names];
   if (names.length === 0) throw new Error('No hosts in zfsFleet.hosts.');
   const picked =

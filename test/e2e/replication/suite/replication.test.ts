@@ -548,6 +548,46 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     assert.equal(await pairDescription(SYNC_ID), 'in sync');
   });
 
+  test("Destroy Snapshots… refuses the pair's newest common snapshot with the pair named; selected snapshots go, the modal listing exactly what ZFS destroyed", async () => {
+    // In sync after the fix: @s4 is the pair's newest common snapshot.
+    input.script({ warnModal: runEverything });
+    assert.equal(await run('zfsFleet.destroySnapshots', snapNode('off1', `${SRC}@s4`)), undefined);
+    const err = input.of('error')[0];
+    assert.ok(err, `an error message; calls ${JSON.stringify(input.calls)}`);
+    assert.match(err.message, new RegExp(`^Cannot destroy the snapshots: not destroyed: .*${SRC}@s4.*newest common snapshot of the pair e2e sync`));
+    assert.equal(input.of('warnModal').length, 0, 'no plan to confirm');
+    assert.ok(await exists('off1', `${SRC}@s4`), 'nothing ran');
+
+    const ds = `${SRC_ROOT}/ops`;
+    await makeDataset('off1', ds, ['a', 'b', 'c', 'd']);
+    const before = await snapshotNames('off1', ds);
+    input.script({ warnModal: runEverything });
+    const picked = [snapNode('off1', `${ds}@a`), snapNode('off1', `${ds}@c`)];
+    const r = await run('zfsFleet.destroySnapshots', picked[0], picked);
+    assert.equal(r.result?.outcome, 'ok', r.result?.error ?? JSON.stringify(input.calls));
+    const after = await snapshotNames('off1', ds);
+    const destroyed = before.filter((x) => !after.includes(x));
+    assert.deepEqual(destroyed, [`${ds}@a`, `${ds}@c`]);
+    assert.deepEqual(destroyedInDetail(r.detail!).lines.sort(), destroyed.map((x) => `off1: ${x}`).sort());
+  });
+
+  test('Take Snapshot…: the name asked (a default offered), the plan confirmed, the snapshot taken', async () => {
+    const ds = `${SRC_ROOT}/ops`;
+    let offered: string | undefined;
+    input.script({
+      inputBox: (o) => {
+        offered = o.value;
+        return 'e2e-manual';
+      },
+      warnModal: runEverything,
+    });
+    const r = await run('zfsFleet.takeSnapshot', { kind: 'dataset', id: `test\0off1\0${ds}`, host: 'off1', name: ds });
+    assert.match(offered ?? '', /^manual-\d{8}-\d{6}$/);
+    assert.equal(r.result?.outcome, 'ok', r.result?.error ?? JSON.stringify(input.calls));
+    assert.equal(destroyedInDetail(r.detail!).count, 0);
+    assert.ok(await exists('off1', `${ds}@e2e-manual`));
+  });
+
   test('Show Replication History lists the runs', async () => {
     const uri = await run<vscode.Uri>('zfsFleet.showReplicationHistory');
     const text = (await vscode.workspace.openTextDocument(uri)).getText();
@@ -584,6 +624,8 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
       'zfsFleet.syncPairWithOptions',
       'zfsFleet.rollbackToSnapshot',
       'zfsFleet.rebaseClone',
+      'zfsFleet.takeSnapshot',
+      'zfsFleet.destroySnapshots',
       'zfsFleet.addPair',
       'zfsFleet.removePair',
       'zfsFleet.importConfig',
