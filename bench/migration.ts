@@ -32,7 +32,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_FILE_PENALTY, orderKey, type Job } from '../src/core/queue/job.js';
 import { mulberry32 } from './prng.js';
-import { children, exec, must, q, secs, type Exec } from './proc.js';
+import { cleanupOnce, exec, loadSampler, must, q, secs, stop, type Exec } from './proc.js';
 
 const LAB = process.env.ZFS_FLEET_LAB ?? '/tmp/zfs-fleet-lab';
 const DATASETS = Number(process.env.BENCH_DATASETS ?? 50);
@@ -333,10 +333,6 @@ function checkJobs(jobs: Job[], specs: DatasetSpec[], rootTarget: string): void 
 
 // ---------------------------------------------------------------------------------------------
 
-/** A signal arrived: stop, clean up, exit 130. */
-let stopping = false;
-const loads: number[] = [];
-const sampleLoad = () => loads.push(Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]));
 const mib = (b: number) => (b / 1048576).toFixed(b < 1048576 ? 2 : 1);
 
 async function main(): Promise<void> {
@@ -344,26 +340,13 @@ async function main(): Promise<void> {
   describe(specs);
   const v = vmInfo();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zf-bench-mig-'));
-  // One clean-up, whoever asks first (the end, a failure, a signal); the others wait for it.
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      for (const c of children) c.kill('SIGTERM');
-      await cleanupVm(v).catch((e) =>
-        console.error(`clean-up on the VM failed: ${(e as Error).message}\n  check: ssh -F ${v.sshConfig} ${HOST} zfs list -r ${BASE}`),
-      );
-      fs.rmSync(tmp, { recursive: true, force: true });
-    })());
-  for (const sig of ['SIGINT', 'SIGTERM'] as const)
-    process.on(sig, () => {
-      if (stopping) return;
-      stopping = true;
-      console.error(`\n${sig}: cleaning up`);
-      // The workers stop on SIGTERM (their running send stopped, the job back in the queue); then the datasets go.
-      for (const c of children) c.kill('SIGTERM');
-      setTimeout(() => void cleanup().finally(() => process.exit(130)), 1000);
-    });
-  const timer = setInterval(sampleLoad, 10_000);
+  const cleanup = cleanupOnce(async () => {
+    await cleanupVm(v).catch((e) =>
+      console.error(`clean-up on the VM failed: ${(e as Error).message}\n  check: ssh -F ${v.sshConfig} ${HOST} zfs list -r ${BASE}`),
+    );
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+  const load = loadSampler();
   try {
     const totalBytes = specs.reduce((a, s) => a + s.bytes, 0);
     const totalFiles = specs.reduce((a, s) => a + s.files, 0);
@@ -395,7 +378,7 @@ async function main(): Promise<void> {
       let s: Timed | undefined;
       let qr: QueueRun | undefined;
       for (const who of syncoidFirst ? ['syncoid', 'queue'] : ['queue', 'syncoid']) {
-        sampleLoad();
+        load.sample();
         if (who === 'syncoid') {
           s = await syncoidLoop(
             v,
@@ -445,13 +428,13 @@ async function main(): Promise<void> {
           `${((specs.length + 1) / (r.queue / 1000)).toFixed(2)} jobs/s (syncoid ${((specs.length + 1) / (r.syncoid / 1000)).toFixed(2)} datasets/s); claim order ${r.order.ok ? 'OK' : 'WRONG'} (root first, then priority, blocks + files x ${DEFAULT_FILE_PENALTY})`,
       );
   } finally {
-    clearInterval(timer);
+    load.stop();
     // After a signal the workers have a second to put their running jobs back before the datasets go.
-    if (stopping) await new Promise((r) => setTimeout(r, 1000));
+    if (stop.requested) await new Promise((r) => setTimeout(r, 1000));
     await cleanup();
-    if (loads.length)
+    if (load.loads.length)
       console.log(
-        `load average of this machine (1 min): min ${Math.min(...loads)}, mean ${(loads.reduce((a, b) => a + b, 0) / loads.length).toFixed(1)}, max ${Math.max(...loads)} (${loads.length} samples)`,
+        `load average of this machine (1 min): min ${Math.min(...load.loads)}, mean ${(load.loads.reduce((a, b) => a + b, 0) / load.loads.length).toFixed(1)}, max ${Math.max(...load.loads)} (${load.loads.length} samples)`,
       );
   }
 }
@@ -487,5 +470,5 @@ function printClaims(jobs: Job[]): void {
 
 main().catch((e) => {
   console.error(e instanceof Error ? e.message : e);
-  process.exit(stopping ? 130 : 1);
+  process.exit(stop.requested ? 130 : 1);
 });

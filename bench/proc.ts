@@ -4,6 +4,7 @@
  * can stop them before the clean-up.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 
 /** Children running now: killed on Ctrl-C before the clean-up. */
 export const children = new Set<ChildProcess>();
@@ -46,3 +47,37 @@ export const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Seconds with one decimal. */
 export const secs = (ms: number) => (ms / 1000).toFixed(1);
+
+/** Set when Ctrl-C or SIGTERM arrived (the benchmark then exits 130 after its clean-up). */
+export const stop = { requested: false };
+
+/**
+ * One clean-up, whoever asks first (the end, a failure, Ctrl-C/SIGTERM); later calls wait for the
+ * same one. The running children get SIGTERM first (a worker puts its job back). On a signal the
+ * clean-up runs a second later and the process exits 130.
+ */
+export function cleanupOnce(work: () => Promise<void>): () => Promise<void> {
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      for (const c of children) c.kill('SIGTERM');
+      await work();
+    })());
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.on(sig, () => {
+      if (stop.requested) return;
+      stop.requested = true;
+      console.error(`\n${sig}: cleaning up`);
+      for (const c of children) c.kill('SIGTERM');
+      setTimeout(() => void cleanup().finally(() => process.exit(130)), 1000);
+    });
+  return cleanup;
+}
+
+/** This machine's 1-minute load average, sampled every 10 s and when asked, for the report. */
+export function loadSampler(): { loads: number[]; sample(): void; stop(): void } {
+  const loads: number[] = [];
+  const sample = () => void loads.push(Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]));
+  const timer = setInterval(sample, 10_000);
+  return { loads, sample, stop: () => clearInterval(timer) };
+}

@@ -25,7 +25,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Job } from '../src/core/queue/job.js';
-import { children, exec, must, q, secs, type Exec } from './proc.js';
+import { cleanupOnce, exec, loadSampler, must, q, secs, type Exec } from './proc.js';
 
 const LAB = process.env.ZFS_FLEET_LAB ?? '/tmp/zfs-fleet-lab';
 const JOBS = Number(process.env.BENCH_JOBS ?? 200);
@@ -136,33 +136,18 @@ async function queueSyncs(tmp: string, run: number): Promise<QueueRun> {
   return { ms, parts: `add ${secs(tAdd)} s, workers ${secs(tWork)} s`, jobs, ran };
 }
 
-let stopping = false;
-const loads: number[] = [];
-const sampleLoad = () => loads.push(Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]));
-
 async function main(): Promise<void> {
   if (!fs.existsSync(SSH_CONFIG)) throw new Error(`no lab at ${LAB}: run bash test/lab/lab.sh up`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zf-bench-qo-'));
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      for (const c of children) c.kill('SIGTERM');
-      for (const [h, d] of [
-        [DST_HOST, DST],
-        [SRC_HOST, SRC],
-      ] as const)
-        await destroyTree(h, d).catch((e) => console.error(`clean-up failed: ${(e as Error).message}\n  check: ssh -F ${SSH_CONFIG} ${h} zfs list -r ${d}`));
-      fs.rmSync(tmp, { recursive: true, force: true });
-    })());
-  for (const sig of ['SIGINT', 'SIGTERM'] as const)
-    process.on(sig, () => {
-      if (stopping) return;
-      stopping = true;
-      console.error(`\n${sig}: cleaning up`);
-      for (const c of children) c.kill('SIGTERM');
-      setTimeout(() => void cleanup().finally(() => process.exit(130)), 1000);
-    });
-  const timer = setInterval(sampleLoad, 10_000);
+  const cleanup = cleanupOnce(async () => {
+    for (const [h, d] of [
+      [DST_HOST, DST],
+      [SRC_HOST, SRC],
+    ] as const)
+      await destroyTree(h, d).catch((e) => console.error(`clean-up failed: ${(e as Error).message}\n  check: ssh -F ${SSH_CONFIG} ${h} zfs list -r ${d}`));
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+  const load = loadSampler();
   try {
     console.log(`${os.hostname()}: ${os.cpus().length} cores, started ${new Date().toISOString()}; the zfs-fuse lab at ${LAB}`);
     await destroyTree(DST_HOST, DST);
@@ -177,7 +162,7 @@ async function main(): Promise<void> {
       let x: Timed | undefined;
       let qr: QueueRun | undefined;
       for (const who of run % 2 === 0 ? ['xargs', 'queue'] : ['queue', 'xargs']) {
-        sampleLoad();
+        load.sample();
         if (who === 'xargs') {
           x = await xargsSyncs(tmp);
           console.log(`run ${run + 1}: xargs -P 2 sync --yes ${secs(x.ms)} s (${x.parts}); ${await verifyGuids('xargs')} targets verified`);
@@ -198,9 +183,9 @@ async function main(): Promise<void> {
       console.log(
         `run ${i + 1}: queue (queue add + 2 x worker --once) ${secs(r.queue)} s [${r.parts}] vs xargs -P 2 zfs-fleet sync --yes ${secs(r.xargs)} s: ${(r.queue / r.xargs).toFixed(2)}x`,
       );
-    if (loads.length) console.log(`load average (1 min) during the runs: ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`);
+    if (load.loads.length) console.log(`load average (1 min) during the runs: ${Math.min(...load.loads).toFixed(1)}-${Math.max(...load.loads).toFixed(1)}`);
   } finally {
-    clearInterval(timer);
+    load.stop();
     await cleanup();
   }
 }

@@ -155,6 +155,16 @@ export function validateName(input: string, kind: ZfsNameKind | 'any' = 'any'): 
 export const validateDatasetName = (input: string): ZfsName => validateName(input, 'dataset');
 export const validateSnapshotName = (input: string): ZfsName => validateName(input, 'snapshot');
 export const validateBookmarkName = (input: string): ZfsName => validateName(input, 'bookmark');
+
+/** What is wrong with a snapshot name typed by the user (an input box's validateInput), or undefined. */
+export function snapshotNameProblem(input: string): string | undefined {
+  try {
+    validateSnapshotName(input);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
 export const validatePoolName = (input: string): ZfsName => validateName(input, 'pool');
 
 /** True when the user-supplied name is valid for the kind. */

@@ -12,7 +12,7 @@ import type { HostListing } from '../../core/fleet/listing.js';
 import { formatTime } from '../../core/format.js';
 import { snapName } from '../../core/replication/commonBase.js';
 import { PlanError } from '../../core/replication/plan.js';
-import { validateSnapshotName } from '../../core/zfs/names.js';
+import { snapshotNameProblem } from '../../core/zfs/names.js';
 import type { Command, FleetContext } from '../context.js';
 import { vscodeInteraction } from '../replication/planFlow.js';
 import { isFleetNode, selection } from '../selection.js';
@@ -50,14 +50,7 @@ export const takeSnapshot: Command = async (ctx, node) => {
     title: `Take Snapshot of ${host}:${dataset}`,
     prompt: 'The snapshot name (after the @)',
     value: `manual-${stamp()}`,
-    validateInput: (v) => {
-      try {
-        validateSnapshotName(`${dataset}@${v}`);
-        return undefined;
-      } catch (e) {
-        return (e as Error).message;
-      }
-    },
+    validateInput: (v) => snapshotNameProblem(`${dataset}@${v}`),
   });
   const children = (await ctx.fleet.host(host).listing(false)).datasets.get(dataset)?.children.length ?? 0;
   let recursive = false;

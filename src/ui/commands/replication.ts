@@ -13,7 +13,7 @@ import { describeOrigin, type ValidPair } from '../../core/fleet/pairSpecs.js';
 import { formatTime } from '../../core/format.js';
 import { snapName } from '../../core/replication/commonBase.js';
 import type { SyncOptions } from '../../core/replication/sync.js';
-import { validateSnapshotName } from '../../core/zfs/names.js';
+import { snapshotNameProblem } from '../../core/zfs/names.js';
 import type { Command, FleetContext } from '../context.js';
 import { addPairSetting, removePairSettings } from '../replication/pairsConfig.js';
 import { isPairNode, type PairNode } from '../replication/pairsTree.js';
@@ -197,14 +197,7 @@ export const syncPairWithOptions: Command = async (ctx, node) => {
       title: `New snapshot of ${ds}`,
       prompt: 'The part after @',
       value: `zfs-fleet-${stamp()}`,
-      validateInput: (s) => {
-        try {
-          validateSnapshotName(`${ds}@${s}`);
-          return undefined;
-        } catch (e) {
-          return (e as Error).message;
-        }
-      },
+      validateInput: (s) => snapshotNameProblem(`${ds}@${s}`),
     });
     options.newSnapshotName = name;
   }

@@ -1,9 +1,9 @@
 /** Snapshot and destroy-snapshots plans from listings recorded on the zfs-fuse lab. */
 import { describe, expect, it } from 'vitest';
 import { planDestroySnapshots, planSnapshot, selectSnapshots } from '../../../src/core/ops/snapshots.js';
-import { checkPreconditions, PlanError, planToShell } from '../../../src/core/replication/plan.js';
+import { checkPreconditions, planToShell } from '../../../src/core/replication/plan.js';
 import { basesLost } from '../../../src/core/replication/baseGuard.js';
-import { R1, R2, fuseListing, scenarioPair } from '../replication/fixtures.js';
+import { R1, R2, fuseListing, planError, scenarioPair } from '../replication/fixtures.js';
 
 const behind = fuseListing('behind', 'off1');
 const FS = `${R1}/behind/fs`;
@@ -11,16 +11,6 @@ const chain = fuseListing('clonechain', 'ovh3');
 const CC = `${R2}/clonechain/fs`;
 
 const names = (p: { destroys: { snapshots: { name: string }[] } }) => p.destroys.snapshots.map((s) => s.name.slice(s.name.indexOf('@')));
-
-function planError(f: () => unknown): PlanError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof PlanError) return e;
-    throw e;
-  }
-  throw new Error('no PlanError');
-}
 
 describe('selectSnapshots: names and ranges as zfs destroy takes them', () => {
   const e = behind.datasets.get(FS)!;

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildListing, type HostListing } from '../../../src/core/fleet/listing.js';
 import { parsePair, type PairOptions, type ReplicationPair, type Route } from '../../../src/core/fleet/pairs.js';
+import { PlanError } from '../../../src/core/replication/plan.js';
 import { openZfsCapabilities } from '../../../src/core/zfs/capabilities.js';
 import { parseOpenZfsVersion, parseZfsGetTriples, parseZfsListTsv } from '../../../src/core/zfs/parse.js';
 import type { ZfsCapabilities } from '../../../src/core/zfs/types.js';
@@ -106,4 +107,15 @@ export function openzfsListingWithout(name: string, host: string, drop: (name: s
   const l = buildListing(host, openzfsCapabilities(), [], parseZfsListTsv(text, columns, cmd));
   l.takenAt = RECORDED;
   return l;
+}
+
+/** The PlanError `f` throws (any other error is rethrown; none is a failure). */
+export function planError(f: () => unknown): PlanError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof PlanError) return e;
+    throw e;
+  }
+  throw new Error('no PlanError');
 }

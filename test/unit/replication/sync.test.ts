@@ -4,11 +4,23 @@ import type { HostListing } from '../../../src/core/fleet/listing.js';
 import type { ReplicationPair } from '../../../src/core/fleet/pairs.js';
 import { holdTagFor, sshArgvFor } from '../../../src/core/replication/argv.js';
 import { hostDelegations, parseIdOutput } from '../../../src/core/fleet/permissions.js';
-import { destroyLines, PlanError, renderPlan, type Plan, type PlanStep } from '../../../src/core/replication/plan.js';
+import { destroyLines, renderPlan, type Plan, type PlanStep } from '../../../src/core/replication/plan.js';
 import { pairState } from '../../../src/core/replication/state.js';
 import { planSync, syncFactsFrom, type SyncOptions } from '../../../src/core/replication/sync.js';
 import { parseZfsAllow } from '../../../src/core/zfs/allow.js';
-import { R1, R2, fuseListing, fuseListingWithout, openzfsCmd, openzfsListing, openzfsListingWithout, openzfsOutput, pair, scenarioPair } from './fixtures.js';
+import {
+  R1,
+  R2,
+  fuseListing,
+  fuseListingWithout,
+  openzfsCmd,
+  openzfsListing,
+  openzfsListingWithout,
+  openzfsOutput,
+  pair,
+  planError,
+  scenarioPair,
+} from './fixtures.js';
 
 function argvOf(s: PlanStep): string[] | { from: string[]; to: string[] } {
   return s.type === 'command' ? s.argv : { from: s.from.argv, to: s.to.argv };
@@ -22,16 +34,6 @@ function sync(
   route: ReplicationPair['route'] = 'relay',
 ): Plan {
   return planSync(scenarioPair(scenario, name, pairOptions, route), fuseListing(scenario, 'off1'), fuseListing(scenario, 'ovh3'), options);
-}
-
-function planError(f: () => unknown): PlanError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof PlanError) return e;
-    throw e;
-  }
-  throw new Error('no PlanError');
 }
 
 describe('planSync on zfs-fuse', () => {
