@@ -1,7 +1,7 @@
 /**
  * A pair's `bwlimit` on the lab's real zfs-fuse hosts over real sshd, through the built CLI: the
- * relay paces the stream in-process, push pipes it through `mbuffer -r` on the source (installed
- * here, as on most hosts that run syncoid). The send step's recorded duration (the runs table) is at
+ * relay paces the stream in-process, push pipes it through `mbuffer -r` on the source (test/lab/lab.sh
+ * installs mbuffer and pv, as most hosts that run syncoid have them). The send step's recorded duration (the runs table) is at
  * least what the limit allows for the bytes it moved: the stream was held to the rate; nothing
  * faster is asserted (a loaded machine only slows it). Throw-away roots on off1 and ovh3.
  */

@@ -24,7 +24,7 @@ declare -A POOLS=([off1]="zfs-hdd" [ovh3]="rpool" [off2]="zfs-nvme")
 declare -A ROLE=([off1]=production [ovh3]=backup [off2]=production)
 UNREACHABLE_PORT=$((PORT_BASE + 9))
 POOL_SIZE=1G                      # sparse image files: they only use what is written
-APT_PACKAGES=(zfs-fuse openssh-server openssh-client util-linux iproute2 fish tcsh)
+APT_PACKAGES=(zfs-fuse openssh-server openssh-client util-linux iproute2 fish tcsh mbuffer pv)
 # Root's twins with other login shells (uid 0, home /root): remote commands must not depend on sh's rules.
 declare -A SHELL_USERS=([zfs-fleet-fish]=/usr/bin/fish [zfs-fleet-tcsh]=/usr/bin/tcsh)
 SBIN_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
