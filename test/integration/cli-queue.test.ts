@@ -338,6 +338,9 @@ describe.each(backends)('zfs-fleet queue and worker, queue on $kind', ({ kind, n
         console.log(
           `kill trial ${trial} (${kind}, ${incremental ? 'incremental' : 'full'}): killed at ${killedAt!.bytesDone} bytes of ${killedAt!.bytesTotal ?? '?'}; the second attempt succeeded`,
         );
+        // Each trial's 24 MiB go (the lab's pools are 1 GiB: the soak's 20 trials per store would fill them).
+        await destroyRoot(DST, target);
+        await destroyRoot(SRC, ds);
       }
     },
     KILLS * 120_000 + 60_000,

@@ -112,7 +112,7 @@ export async function destroySnapshot(host: string, snapshot: string): Promise<v
  * answers "dataset is busy" for a moment after a mount changed.
  */
 export async function destroyRoot(host: string, root: string): Promise<void> {
-  if (!/\/rtest-[0-9a-z-]+$/.test(root) && !/\/rtest-fx$/.test(root)) throw new Error(`refusing to destroy ${root}: not a test root`);
+  if (!/\/rtest-[0-9a-z-]+(\/|$)/.test(root)) throw new Error(`refusing to destroy ${root}: not a test root or under one`);
   for (let i = 0; i < 20; i++) {
     const out = ssh(host, `zfs list -H -o name ${q(root)} >/dev/null 2>&1 || { echo gone; exit 0; }; zfs destroy -r -R ${q(root)} 2>&1 && echo gone || true`);
     if (out.includes('gone')) return;
