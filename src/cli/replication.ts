@@ -277,14 +277,14 @@ function snapshotArg(o: ReplicationOptions): { host: string; snapshot: string } 
 }
 
 /** HOST:DATASET@WHAT, the dataset a valid name; WHAT is checked by the planner (a destroy's list and ranges are not one snapshot name). */
-function opArg(o: ReplicationOptions, usage: string): { host: string; name: string } {
+function opArg(o: ReplicationOptions, usage: string): { host: string; dataset: string; what: string } {
   const arg = o.positional[0] ?? '';
   if (o.positional.length !== 1) throw new UsageError(usage);
   const at = arg.indexOf('@');
   if (at < 0 || at === arg.length - 1) throw new UsageError(usage);
   const ep = parseEndpoint(arg.slice(0, at));
   if (!ep.name || ep.name.kind === 'snapshot' || ep.name.kind === 'bookmark') throw new UsageError(usage);
-  return { host: ep.host, name: `${ep.name.full}${arg.slice(at)}` };
+  return { host: ep.host, dataset: ep.name.full, what: arg.slice(at + 1) };
 }
 
 function rebaseArgs(o: ReplicationOptions): { host: string; clone: string; onto: string; keepData: boolean } {
@@ -472,15 +472,14 @@ async function verb(command: string, app: App, o: ReplicationOptions, out: Out):
       return exitOf(await rebaseReview(app, cliUI(o, out, '--yes'), a.host, a.clone, a.onto, a.keepData), o, out);
     }
     case 'snapshot': {
-      const { host, name } = opArg(o, 'snapshot takes HOST:DATASET@NAME');
+      const { host, dataset, what } = opArg(o, 'snapshot takes HOST:DATASET@NAME');
       fleet.setHosts([host]);
-      return exitOf(await snapshotFlow(app, cliUI(o, out, '--yes'), host, name, o.recursive === true), o, out);
+      return exitOf(await snapshotFlow(app, cliUI(o, out, '--yes'), host, `${dataset}@${what}`, o.recursive === true), o, out);
     }
     case 'destroy': {
-      const { host, name } = opArg(o, 'destroy takes HOST:DATASET@SNAPSHOTS (names and ranges FIRST%LAST, separated by commas)');
-      const at = name.indexOf('@');
+      const { host, dataset, what } = opArg(o, 'destroy takes HOST:DATASET@SNAPSHOTS (names and ranges FIRST%LAST, separated by commas)');
       fleet.setHosts([host]);
-      return exitOf(await destroySnapshotsFlow(app, cliUI(o, out, '--yes'), host, name.slice(0, at), name.slice(at + 1)), o, out);
+      return exitOf(await destroySnapshotsFlow(app, cliUI(o, out, '--yes'), host, dataset, what), o, out);
     }
     case 'audit': {
       const pair = pairOf(o);

@@ -12,7 +12,8 @@
  */
 import type { DatasetEntry, HostListing } from '../fleet/listing.js';
 import { oldestFirst, snapName } from '../replication/commonBase.js';
-import { emptyDestroys, makePlan, PlanError, StepIds, type HostObject, type Plan, type PlanStep, type Precondition } from '../replication/plan.js';
+import { emptyDestroys, hostObject, makePlan, PlanError, StepIds, type Plan, type PlanStep, type Precondition } from '../replication/plan.js';
+import { descendants } from '../replication/rollback.js';
 import { commandStep } from '../replication/steps.js';
 import { validateName } from '../zfs/names.js';
 import type { ZfsObject } from '../zfs/types.js';
@@ -29,10 +30,6 @@ function entryOf(host: string, listing: HostListing, dataset: string): DatasetEn
   return e;
 }
 
-function obj(host: string, o: ZfsObject): HostObject {
-  return o.guid !== undefined ? { host, name: o.name, guid: o.guid } : { host, name: o.name };
-}
-
 /** `zfs snapshot [-r] DATASET@NAME`: the dataset (and with `recursive` each descendant) gets the snapshot. */
 export function planSnapshot(host: string, listing: HostListing, snapshot: string, o: OpOptions & { recursive?: boolean } = {}): Plan {
   const zfs = o.zfs ?? 'zfs';
@@ -45,7 +42,7 @@ export function planSnapshot(host: string, listing: HostListing, snapshot: strin
   const dataset = snapshot.slice(0, snapshot.indexOf('@'));
   const short = snapName(name.full);
   const entry = entryOf(host, listing, dataset);
-  const covered = [dataset, ...(o.recursive ? descendantNames(listing, dataset) : [])];
+  const covered = [dataset, ...(o.recursive ? descendants(listing, dataset).map((e) => e.object.name) : [])];
   const taken = covered.filter((d) => listing.datasets.get(d)?.snapshots.some((s) => s.name === `${d}@${short}`));
   if (taken.length) throw new PlanError('invalid', `${host}: ${taken.map((d) => `${d}@${short}`).join(', ')} already exist${taken.length === 1 ? 's' : ''}`);
   const preconditions: Precondition[] = [
@@ -70,18 +67,6 @@ export function planSnapshot(host: string, listing: HostListing, snapshot: strin
     preconditions,
     warnings: [],
   });
-}
-
-function descendantNames(listing: HostListing, dataset: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const c of listing.datasets.get(d)?.children ?? []) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(dataset);
-  return out;
 }
 
 /**
@@ -139,7 +124,9 @@ export function planDestroySnapshots(host: string, listing: HostListing, dataset
       { kind: 'snapshot-exists', host, name: s.name, guid: s.guid ?? '', beforeStep: id },
       { kind: 'no-clones', host, snapshot: s.name, beforeStep: id },
     );
-    return commandStep(id, 'destroy', host, [zfs, 'destroy', s.name], `Destroy ${s.name}`, { destroys: { ...emptyDestroys(), snapshots: [obj(host, s)] } });
+    return commandStep(id, 'destroy', host, [zfs, 'destroy', s.name], `Destroy ${s.name}`, {
+      destroys: { ...emptyDestroys(), snapshots: [hostObject(host, s)] },
+    });
   });
   const kept = entry.snapshots.length - doomed.length;
   const newest = entry.snapshots[0];

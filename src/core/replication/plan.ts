@@ -9,6 +9,7 @@ import type { HostListing } from '../fleet/listing.js';
 import type { Route } from '../fleet/pairs.js';
 import { shellJoin } from '../zfs/quote.js';
 import type { ProcessInfo } from './processes.js';
+import type { ZfsObject } from '../zfs/types.js';
 
 export type PlanKind = 'sync' | 'rollback' | 'rebase' | 'diagnose-fix' | 'snapshot' | 'destroy';
 
@@ -153,6 +154,11 @@ export class PlanError extends Error {
     super(reason);
     this.name = 'PlanError';
   }
+}
+
+/** A listed object as a plan names it: its host, name and guid where known. */
+export function hostObject(host: string, o: ZfsObject): HostObject {
+  return o.guid !== undefined ? { host, name: o.name, guid: o.guid } : { host, name: o.name };
 }
 
 export function emptyDestroys(): Destroys {

@@ -9,6 +9,7 @@ import type { ZfsObject } from '../zfs/types.js';
 import { oldestFirst, snapName } from './commonBase.js';
 import {
   emptyDestroys,
+  hostObject,
   makePlan,
   mergeDestroys,
   objectNames,
@@ -28,10 +29,6 @@ export interface RollbackOptions {
   zfs?: string;
   id?: string;
   now?: Date;
-}
-
-function obj(host: string, o: ZfsObject): HostObject {
-  return o.guid !== undefined ? { host, name: o.name, guid: o.guid } : { host, name: o.name };
 }
 
 /** The descendants of a dataset (children, grandchildren, ...), parents before children. */
@@ -73,20 +70,20 @@ export function dependantGroups(host: string, listing: HostListing, snapshots: r
       const e = listing.datasets.get(clone);
       if (!e) continue;
       const d = emptyDestroys();
-      d.clones.push(obj(host, e.object));
+      d.clones.push(hostObject(host, e.object));
       for (const x of [e, ...descendants(listing, clone)]) {
         if (x !== e) {
           if (seen.has(x.object.name)) continue;
           seen.add(x.object.name);
-          (x.object.origin ? d.clones : d.datasets).push(obj(host, x.object));
+          (x.object.origin ? d.clones : d.datasets).push(hostObject(host, x.object));
         }
         for (const s of oldestFirst(x.snapshots)) {
-          d.snapshots.push(obj(host, s));
+          d.snapshots.push(hostObject(host, s));
           queue.push(s.name);
         }
-        for (const b of x.bookmarks) d.bookmarks.push(obj(host, b));
+        for (const b of x.bookmarks) d.bookmarks.push(hostObject(host, b));
       }
-      groups.push({ clone: obj(host, e.object), destroys: d });
+      groups.push({ clone: hostObject(host, e.object), destroys: d });
     }
   }
   return groups;
@@ -211,7 +208,7 @@ export function rollbackPart(
     );
   // `zfs rollback -r` destroys the bookmarks newer than the snapshot too.
   const newerMarks = snap.createtxg === undefined ? [] : entry.bookmarks.filter((b) => b.createtxg !== undefined && b.createtxg > snap.createtxg!);
-  const destroys: Destroys = { ...emptyDestroys(), snapshots: newer.map((s) => obj(host, s)), bookmarks: newerMarks.map((b) => obj(host, b)) };
+  const destroys: Destroys = { ...emptyDestroys(), snapshots: newer.map((s) => hostObject(host, s)), bookmarks: newerMarks.map((b) => hostObject(host, b)) };
   for (const b of newerMarks.filter((x) => x.name.includes('#zfs-fleet-')))
     warnings.push(
       `${host}: the rollback destroys ${b.name}, the bookmark a sync keeps as its incremental base: if no common snapshot is left either, the next sync of this pair is a full send`,

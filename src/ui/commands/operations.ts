@@ -7,8 +7,7 @@
  */
 import { destroySnapshotsFlow, snapshotFlow } from '../../app/operations.js';
 import { stamp } from '../../app/replication.js';
-import { pickHost } from './replication.js';
-import type { HostListing } from '../../core/fleet/listing.js';
+import { pickDataset, pickHost } from './replication.js';
 import { formatTime } from '../../core/format.js';
 import { snapName } from '../../core/replication/commonBase.js';
 import { PlanError } from '../../core/replication/plan.js';
@@ -17,14 +16,6 @@ import type { Command, FleetContext } from '../context.js';
 import { vscodeInteraction } from '../replication/planFlow.js';
 import { isFleetNode, selection } from '../selection.js';
 import { pick, text, UserCancelled } from '../userInput.js';
-
-async function pickDataset(ctx: FleetContext, host: string, l: HostListing, title: string, withSnapshots: boolean): Promise<string> {
-  const items = [...l.datasets.values()]
-    .filter((e) => !withSnapshots || e.snapshots.length > 0)
-    .map((e) => ({ label: e.object.name, description: `${e.snapshots.length} snapshot(s)` }));
-  if (items.length === 0) throw new Error(`${host} has no dataset${withSnapshots ? ' with snapshots' : ''}.`);
-  return (await pick(ctx.input, items, { title })).label;
-}
 
 /** A plan that cannot be made (a refused destroy, a name taken): said in an error message, nothing run. */
 async function orSay<T>(ctx: FleetContext, what: string, f: () => Promise<T>): Promise<T | undefined> {
@@ -83,10 +74,12 @@ export const destroySnapshots: Command = async (ctx, node, nodes) => {
     host = await pickHost(ctx, 'Destroy snapshots on');
     const l = await ctx.fleet.host(host).listing(false);
     dataset = await pickDataset(ctx, host, l, `Destroy snapshots of which dataset on ${host}?`, true);
-    const items = l.datasets.get(dataset)!.snapshots.map((s) => `@${snapName(s.name)}  ${formatTime(s.creation)}`);
+    // The picked labels are mapped back by position: a snapshot's name may itself hold spaces.
+    const snaps = l.datasets.get(dataset)!.snapshots;
+    const items = snaps.map((s) => `@${snapName(s.name)}  ${formatTime(s.creation)}`);
     const chosen = await ctx.input.pickMany(items, { title: `Destroy which snapshots of ${dataset}? (the next step lists everything first)` });
     if (!chosen?.length) throw new UserCancelled();
-    names = chosen.map((c) => c.slice(1, c.indexOf('  ')));
+    names = chosen.map((c) => snapName(snaps[items.indexOf(c)]!.name));
   }
   return orSay(ctx, 'Cannot destroy the snapshots', () => destroySnapshotsFlow(ctx.app, vscodeInteraction(ctx), host, dataset, names.join(',')));
 };

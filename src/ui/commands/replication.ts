@@ -10,6 +10,7 @@ import { diagnoseFlow, rebaseFlow, rollbackFlow, stamp, syncFlow } from '../../a
 import { parseEndpoint, type Endpoint } from '../../core/fleet/endpoint.js';
 import { parsePair, type PairSpec, type Route } from '../../core/fleet/pairs.js';
 import { describeOrigin, type ValidPair } from '../../core/fleet/pairSpecs.js';
+import type { HostListing } from '../../core/fleet/listing.js';
 import { formatTime } from '../../core/format.js';
 import { snapName } from '../../core/replication/commonBase.js';
 import type { SyncOptions } from '../../core/replication/sync.js';
@@ -226,20 +227,25 @@ export async function pickHost(ctx: FleetContext, title: string): Promise<string
   return picked.label;
 }
 
+/** A dataset of the host's listing picked by the user (`withSnapshots`: only those that have snapshots). */
+export async function pickDataset(ctx: FleetContext, host: string, l: HostListing, title: string, withSnapshots: boolean): Promise<string> {
+  const items = [...l.datasets.values()]
+    .filter((e) => !withSnapshots || e.snapshots.length > 0)
+    .map((e) => ({ label: e.object.name, description: `${e.snapshots.length} snapshot(s)` }));
+  if (items.length === 0) throw new Error(`${host} has no dataset${withSnapshots ? ' with snapshots' : ''}.`);
+  return (await pick(ctx.input, items, { title })).label;
+}
+
 /** The snapshot of a node, or host, dataset and snapshot picked one after the other. */
 async function snapshotFrom(ctx: FleetContext, node: unknown): Promise<{ host: string; snapshot: string }> {
   if (isFleetNode(node) && node.kind === 'snapshot') return { host: node.host, snapshot: node.name };
   const host = await pickHost(ctx, 'Roll back a dataset on');
   const l = await ctx.fleet.host(host).listing(false);
-  const ds = await pick(
-    ctx.input,
-    [...l.datasets.values()].filter((e) => e.snapshots.length > 0).map((e) => ({ label: e.object.name, description: `${e.snapshots.length} snapshot(s)` })),
-    { title: `Roll back which dataset on ${host}?` },
-  );
+  const ds = await pickDataset(ctx, host, l, `Roll back which dataset on ${host}?`, true);
   const snap = await pick(
     ctx.input,
-    l.datasets.get(ds.label)!.snapshots.map((s) => ({ label: `@${snapName(s.name)}`, description: formatTime(s.creation), name: s.name })),
-    { title: `Roll back ${ds.label} to` },
+    l.datasets.get(ds)!.snapshots.map((s) => ({ label: `@${snapName(s.name)}`, description: formatTime(s.creation), name: s.name })),
+    { title: `Roll back ${ds} to` },
   );
   return { host, snapshot: snap.name };
 }
