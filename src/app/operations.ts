@@ -1,11 +1,18 @@
 /**
- * The everyday ZFS operations (issue 12 §4), once for every consumer: take a snapshot, destroy
- * snapshots. Each plans from a FRESH listing and goes through reviewAndRun like sync and rollback.
+ * The everyday ZFS operations (issue 12 §4, §5), once for every consumer: take a snapshot, destroy
+ * snapshots, hold and release, clone, promote, set a property, rename. Each plans from a FRESH
+ * listing (and the `zfs get -r` rows set and rename show in their preview), with the configured
+ * pairs for the warnings, and goes through reviewAndRun like sync and rollback.
  * A destroy that would take the newest common snapshot of a configured pair is refused with the
  * pair named (roll back, or drop the pair, when that is really meant): what the replication needs
  * is never pruned by hand unasked.
  */
+import { planClone, planHold, planPromote, planRelease, planRename, planSetProperty, RENAME_PROPERTIES } from '../core/ops/datasets.js';
+import { endKey, planRoles, ROLE_PROPERTIES, type RoleGroup } from '../core/ops/roles.js';
 import { planDestroySnapshots, planSnapshot } from '../core/ops/snapshots.js';
+import type { PropertyRow } from '../core/zfs/properties.js';
+import { parentDataset } from '../core/zfs/names.js';
+import { propertyRowsCommand } from '../core/zfs/properties.js';
 import { PlanError, type Plan } from '../core/replication/plan.js';
 import { reviewAndRun, reviewOf, type FlowResult, type Interaction } from './flow.js';
 import type { App } from './services.js';
@@ -38,4 +45,87 @@ export async function destroySnapshotsFlow(app: App, ui: Interaction, host: stri
   app.requireTrust('Destroy Snapshots');
   const plan = await destroySnapshotsPlan(app, host, dataset, spec);
   return reviewAndRun(app, ui, plan, { replan: () => destroySnapshotsFlow(app, ui, host, dataset, spec) });
+}
+
+/** One of the dataset operations, as the CLI and the extension ask for it. */
+export type DatasetOp =
+  | { op: 'hold' | 'release'; host: string; snapshot: string; tag: string; recursive?: boolean }
+  | { op: 'clone'; host: string; snapshot: string; target: string; properties?: Record<string, string> }
+  | { op: 'promote'; host: string; clone: string }
+  | { op: 'set'; host: string; dataset: string; property: string; value: string }
+  | { op: 'rename'; host: string; from: string; to: string };
+
+const OP_TITLES: Record<DatasetOp['op'], string> = {
+  hold: 'Hold Snapshot',
+  release: 'Release Hold',
+  clone: 'Create Clone',
+  promote: 'Promote Clone',
+  set: 'Set Property',
+  rename: 'Rename Dataset',
+};
+
+/** The plan of a dataset operation, from a fresh listing of its host (and the property rows its preview shows). */
+export async function datasetOpPlan(app: App, a: DatasetOp): Promise<Plan> {
+  const [l] = await app.freshListings([a.host]);
+  const o = { zfs: app.zfs };
+  switch (a.op) {
+    case 'hold':
+      return planHold(a.host, l!, a.snapshot, a.tag, { ...o, recursive: a.recursive === true });
+    case 'release':
+      return planRelease(a.host, l!, a.snapshot, a.tag, { ...o, recursive: a.recursive === true });
+    case 'clone':
+      return planClone(a.host, l!, a.snapshot, a.target, { ...o, pairs: await app.configuredPairs(), ...(a.properties ? { properties: a.properties } : {}) });
+    case 'promote':
+      return planPromote(a.host, l!, a.clone, { ...o, pairs: await app.configuredPairs() });
+    case 'set': {
+      // Asked of ZFS itself: a property it does not know is its error, said before anything changes.
+      const rows = l!.datasets.has(a.dataset) ? await app.fleet.host(a.host).exec(propertyRowsCommand(app.zfs, [a.property], a.dataset)) : [];
+      return planSetProperty(a.host, l!, a.dataset, a.property, a.value, rows, { ...o, pairs: await app.configuredPairs() });
+    }
+    case 'rename': {
+      const parent = parentDataset(a.to);
+      const host = app.fleet.host(a.host);
+      const [rows, parentRows] = await Promise.all([
+        l!.datasets.has(a.from) ? host.exec(propertyRowsCommand(app.zfs, RENAME_PROPERTIES, a.from)) : [],
+        parent && l!.datasets.has(parent) ? host.exec(propertyRowsCommand(app.zfs, RENAME_PROPERTIES, parent, false)) : [],
+      ]);
+      return planRename(a.host, l!, a.from, a.to, rows, parentRows, { ...o, pairs: await app.configuredPairs() });
+    }
+  }
+}
+
+export async function datasetOpFlow(app: App, ui: Interaction, a: DatasetOp): Promise<FlowResult> {
+  app.requireTrust(OP_TITLES[a.op]);
+  const plan = await datasetOpPlan(app, a);
+  return reviewAndRun(app, ui, plan, { replan: () => datasetOpFlow(app, ui, a) });
+}
+
+/** A group of the fleet file as its pairs say it: the primary (every pair's source) and the replicas. */
+export async function roleGroup(app: App, name: string): Promise<RoleGroup> {
+  const pairs = (await app.configuredPairs()).filter((p) => p.group === name);
+  if (!pairs.length) throw new PlanError('not-found', `no group '${name}' in the fleet file`);
+  const end = (e: (typeof pairs)[number]['source']) => ({ host: e.host, dataset: e.name!.dataset });
+  return { name, primary: end(pairs[0]!.source), replicas: pairs.map((p) => end(p.target)) };
+}
+
+/** The roles plan of a group: fresh listings of its hosts and `zfs get` of the role properties on each end that exists. */
+export async function rolesPlan(app: App, name: string): Promise<Plan> {
+  const group = await roleGroup(app, name);
+  const ends = [group.primary, ...group.replicas];
+  const hosts = [...new Set(ends.map((e) => e.host))];
+  const listings = new Map((await app.freshListings(hosts)).map((l, i) => [hosts[i]!, l]));
+  const rows = new Map<string, PropertyRow[]>();
+  await Promise.all(
+    ends.map(async (e) => {
+      if (listings.get(e.host)?.datasets.has(e.dataset))
+        rows.set(endKey(e), await app.fleet.host(e.host).exec(propertyRowsCommand(app.zfs, ROLE_PROPERTIES, e.dataset, false)));
+    }),
+  );
+  return planRoles(group, listings, rows, { zfs: app.zfs });
+}
+
+export async function rolesFlow(app: App, ui: Interaction, name: string): Promise<FlowResult> {
+  app.requireTrust('Set Roles');
+  const plan = await rolesPlan(app, name);
+  return reviewAndRun(app, ui, plan, { replan: () => rolesFlow(app, ui, name) });
 }

@@ -24,7 +24,7 @@ import { importCommand, IMPORT_USAGE, type ImportOptions } from './import.js';
 import { agentCommand, DEFAULT_CONCURRENCY, DEFAULT_INTERVAL_SECONDS } from './agent.js';
 import { checkCommand, metricsCommand } from './monitor.js';
 import { QUEUE_USAGE, queueCommand, workerCommand, type QueueOptions } from './queue.js';
-import { replicationCommand, REPLICATION_USAGE, type ReplicationOptions } from './replication.js';
+import { DATASET_OP_USAGE, replicationCommand, REPLICATION_USAGE, type ReplicationOptions } from './replication.js';
 import { UsageError } from './usage.js';
 
 export { UsageError };
@@ -180,6 +180,10 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
       case '--recursive':
       case '-r':
         opts.recursive = true;
+        break;
+      case '-o':
+      case '--property':
+        (opts.properties ??= []).push(value(i++, a));
         break;
       case '--keep-data':
         opts.keepData = true;
@@ -363,6 +367,13 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
     usage: 'destroy HOST:DS@SNAP[,SNAP|FIRST%LAST...] [--yes]',
     options: ['--yes', '-y', '--fleet', '--pairs', '--store'],
   },
+  hold: { usage: DATASET_OP_USAGE.hold, options: ['--recursive', '-r', '--yes', '-y', '--store'] },
+  release: { usage: DATASET_OP_USAGE.release, options: ['--recursive', '-r', '--yes', '-y', '--store'] },
+  clone: { usage: DATASET_OP_USAGE.clone, options: ['-o', '--property', '--yes', '-y', '--fleet', '--pairs', '--store'] },
+  promote: { usage: DATASET_OP_USAGE.promote, options: ['--yes', '-y', '--fleet', '--pairs', '--store'] },
+  set: { usage: DATASET_OP_USAGE.set, options: ['--yes', '-y', '--fleet', '--pairs', '--store'] },
+  rename: { usage: DATASET_OP_USAGE.rename, options: ['--yes', '-y', '--fleet', '--pairs', '--store'] },
+  roles: { usage: 'roles GROUP [--yes]', options: ['--yes', '-y', '--fleet', '--pairs', '--store'] },
   audit: { usage: 'audit SRC DST [--route R]', options: ['--route'] },
   history: { usage: 'history', options: ['--store'] },
   import: {
@@ -407,6 +418,8 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
 
 /** The options that take a value: what follows them is not the verb. */
 const VALUE_OPTIONS = new Set([
+  '-o',
+  '--property',
   '--ssh-config',
   '--known-hosts',
   '--zfs',
@@ -699,6 +712,13 @@ export async function main(argv: string[]): Promise<number> {
       case 'rebase':
       case 'snapshot':
       case 'destroy':
+      case 'hold':
+      case 'release':
+      case 'clone':
+      case 'promote':
+      case 'set':
+      case 'rename':
+      case 'roles':
       case 'history':
       case 'audit': {
         const fleet = makeFleet(opts);

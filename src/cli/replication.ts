@@ -6,7 +6,7 @@
 import { reviewOf, type FlowResult, type Interaction, type Review } from '../app/flow.js';
 import { defaultHistoryFile, History, type RunLog } from '../app/history.js';
 import { StoreRunLog } from '../store/runLog.js';
-import { destroySnapshotsFlow, snapshotFlow } from '../app/operations.js';
+import { datasetOpFlow, destroySnapshotsFlow, rolesFlow, roleGroup, snapshotFlow, type DatasetOp } from '../app/operations.js';
 import { diagnoseFlow, rebasePlan, rebaseReview, rollbackFlow, rollbackPlan, syncFlow, syncPlan, type ReplicationUI } from '../app/replication.js';
 import { fleetListings, type App } from '../app/services.js';
 import type { ExecEvent } from '../core/execute/executor.js';
@@ -68,8 +68,10 @@ export interface ReplicationOptions {
   confirmBase?: string;
   /** status --all: every group and pair of the fleet file. */
   all?: boolean;
-  /** snapshot: the dataset's descendants too. */
+  /** snapshot, hold, release: the dataset's descendants too. */
   recursive?: boolean;
+  /** clone: -o PROPERTY=VALUE, as zfs clone takes them. */
+  properties?: string[];
 }
 
 export const REPLICATION_USAGE = `  status SRC DST [--route R]            the state of a replication pair (SRC and DST are HOST:DATASET)
@@ -92,10 +94,20 @@ export const REPLICATION_USAGE = `  status SRC DST [--route R]            the st
   destroy HOST:DS@SNAP[,SNAP|FIRST%LAST...] [--yes]
                                         destroy snapshots (names and ranges as zfs destroy takes them);
                                         one with clones or holds, or a pair's newest common snapshot, is refused
+  hold|release HOST:DS@SNAP TAG [--recursive] [--yes]
+                                        put or release a user hold (a held snapshot is not destroyed)
+  clone HOST:DS@SNAP NEWDATASET [-o PROPERTY=VALUE ...] [--yes]
+  promote HOST:CLONE [--yes]            the preview lists the snapshots that move to the clone
+  set HOST:DATASET PROPERTY=VALUE [--yes]
+                                        the preview lists every descendant that inherits the value
+  rename HOST:DATASET NEWNAME [--yes]   within its pool; the preview lists what moves, the mountpoints
+                                        and shares that change, and the pairs that name the old path
+  roles GROUP [--yes]                   mark the group's datasets with their role (zfs-fleet:role, :group,
+                                        :primary user properties) and make its replicas read-only
   audit SRC DST [--route R]             which delegated permissions (zfs allow) the sync lacks, per host and
                                         user, with the zfs allow command that fixes each
   history                               what ran, when, and how it ended
-  Without --yes, sync/rollback/rebase/snapshot/destroy/diagnose --fix print the plan and change nothing. A plan that
+  Without --yes, sync/rollback/rebase/diagnose --fix and the dataset operations print the plan and change nothing. A plan that
   destroys the newest common snapshot of a pair (from the fleet file: --fleet FILE, default ./.zfs-fleet.json) says
   so and runs only with --confirm-base DATASET, the dataset's name typed.`;
 
@@ -286,6 +298,76 @@ function opArg(o: ReplicationOptions, usage: string): { host: string; dataset: s
   if (!ep.name || ep.name.kind === 'snapshot' || ep.name.kind === 'bookmark') throw new UsageError(usage);
   return { host: ep.host, dataset: ep.name.full, what: arg.slice(at + 1) };
 }
+
+/** HOST:NAME of the kind a verb takes (a snapshot, or a dataset), else its usage. */
+function hostName(arg: string | undefined, kind: 'snapshot' | 'dataset', usage: string): { host: string; name: string } {
+  const ep = parseEndpoint(arg ?? '');
+  const ok = kind === 'snapshot' ? ep.name?.kind === 'snapshot' : ep.name !== undefined && ep.name.kind !== 'snapshot' && ep.name.kind !== 'bookmark';
+  if (!ok) throw new UsageError(usage);
+  return { host: ep.host, name: ep.name!.full };
+}
+
+/** A second name on the same host: NAME, or HOST:NAME with the first argument's host. */
+function sameHostName(arg: string | undefined, host: string, usage: string): string {
+  if (!arg) throw new UsageError(usage);
+  if (!arg.includes(':') || /^[^:/]+\//.test(arg)) return arg;
+  const ep = parseEndpoint(arg);
+  if (ep.host !== host) throw new UsageError(`both names are on one host (${host}, not ${ep.host})`);
+  if (!ep.name) throw new UsageError(usage);
+  return ep.name.full;
+}
+
+/** The dataset operation a verb's arguments ask for (names are validated by the planner, which says what is wrong). */
+export function datasetOpArgs(command: string, o: ReplicationOptions): DatasetOp {
+  const p = o.positional;
+  const usage = `usage: zfs-fleet ${DATASET_OP_USAGE[command as DatasetOp['op']]}`;
+  switch (command) {
+    case 'hold':
+    case 'release': {
+      if (p.length !== 2) throw new UsageError(usage);
+      const { host, name } = hostName(p[0], 'snapshot', usage);
+      return { op: command, host, snapshot: name, tag: p[1]!, recursive: o.recursive === true };
+    }
+    case 'clone': {
+      if (p.length !== 2) throw new UsageError(usage);
+      const { host, name } = hostName(p[0], 'snapshot', usage);
+      const properties: Record<string, string> = {};
+      for (const kv of o.properties ?? []) {
+        const eq = kv.indexOf('=');
+        if (eq <= 0) throw new UsageError(`-o takes PROPERTY=VALUE, not '${kv}'`);
+        properties[kv.slice(0, eq)] = kv.slice(eq + 1);
+      }
+      return { op: 'clone', host, snapshot: name, target: sameHostName(p[1], host, usage), ...(o.properties?.length ? { properties } : {}) };
+    }
+    case 'promote': {
+      if (p.length !== 1) throw new UsageError(usage);
+      const { host, name } = hostName(p[0], 'dataset', usage);
+      return { op: 'promote', host, clone: name };
+    }
+    case 'set': {
+      if (p.length !== 2) throw new UsageError(usage);
+      const { host, name } = hostName(p[0], 'dataset', usage);
+      const eq = p[1]!.indexOf('=');
+      if (eq <= 0) throw new UsageError(`set takes PROPERTY=VALUE, not '${p[1]}'`);
+      return { op: 'set', host, dataset: name, property: p[1]!.slice(0, eq), value: p[1]!.slice(eq + 1) };
+    }
+    default: {
+      if (p.length !== 2) throw new UsageError(usage);
+      const { host, name } = hostName(p[0], 'dataset', usage);
+      return { op: 'rename', host, from: name, to: sameHostName(p[1], host, usage) };
+    }
+  }
+}
+
+/** The dataset operations' usage lines (the CLI's verb table uses them too). */
+export const DATASET_OP_USAGE: Record<DatasetOp['op'], string> = {
+  hold: 'hold HOST:DS@SNAP TAG [--recursive] [--yes]',
+  release: 'release HOST:DS@SNAP TAG [--recursive] [--yes]',
+  clone: 'clone HOST:DS@SNAP NEWDATASET [-o PROPERTY=VALUE ...] [--yes]',
+  promote: 'promote HOST:CLONE [--yes]',
+  set: 'set HOST:DATASET PROPERTY=VALUE [--yes]',
+  rename: 'rename HOST:DATASET NEWNAME [--yes]',
+};
 
 function rebaseArgs(o: ReplicationOptions): { host: string; clone: string; onto: string; keepData: boolean } {
   const ep = parseEndpoint(o.positional[0] ?? '');
@@ -480,6 +562,22 @@ async function verb(command: string, app: App, o: ReplicationOptions, out: Out):
       const { host, dataset, what } = opArg(o, 'destroy takes HOST:DATASET@SNAPSHOTS (names and ranges FIRST%LAST, separated by commas)');
       fleet.setHosts([host]);
       return exitOf(await destroySnapshotsFlow(app, cliUI(o, out, '--yes'), host, dataset, what), o, out);
+    }
+    case 'hold':
+    case 'release':
+    case 'clone':
+    case 'promote':
+    case 'set':
+    case 'rename': {
+      const a = datasetOpArgs(command, o);
+      fleet.setHosts([a.host]);
+      return exitOf(await datasetOpFlow(app, cliUI(o, out, '--yes'), a), o, out);
+    }
+    case 'roles': {
+      if (o.positional.length !== 1) throw new UsageError('roles takes the name of a group of the fleet file');
+      const group = await roleGroup(app, o.positional[0]!);
+      fleet.setHosts([...new Set([group.primary, ...group.replicas].map((e) => e.host))]);
+      return exitOf(await rolesFlow(app, cliUI(o, out, '--yes'), group.name), o, out);
     }
     case 'audit': {
       const pair = pairOf(o);

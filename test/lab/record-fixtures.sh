@@ -301,6 +301,29 @@ scenarios() {
   record_pipe recv-incremental-ok-v off1 "$inc" ovh3 "zfs recv -v scratch/products"
   record list-scratch-after ovh3 "zfs list -H -t all -o name,origin -r scratch"
 
+  # a tree with properties set at several levels (zfs-fleet set and rename previews: what inherits, what moves)
+  z3 create scratch/tree
+  z3 create scratch/tree/a
+  z3 create scratch/tree/a/deep
+  z3 create -o compression=gzip scratch/tree/b
+  z3 create scratch/tree/b/under
+  z3 set mountpoint=/scratch/elsewhere/b scratch/tree/b
+  z3 set sharesmb=on scratch/tree/b 2>/dev/null || true  # set, then 'smb add share failed' (no smbd): exit 1
+  z3 snapshot -r scratch/tree@one
+  record get-r-props-tree ovh3 "zfs get -H -p -r -o name,property,value,source mountpoint,sharenfs,sharesmb,compression,readonly scratch/tree"
+  record list-props-tree ovh3 "zfs get -H -p -r -o name,property,value type,creation,guid,used,available,referenced,mountpoint,readonly,origin,createtxg,userrefs,mounted scratch/tree"
+  record set-bad-value ovh3 "zfs set compression=bogus scratch/tree/a"
+  record set-unknown-property ovh3 "zfs get -H -p -r -o name,property,value,source nosuchprop scratch/tree/a"
+  record rename-exists ovh3 "zfs rename scratch/tree/a scratch/tree/b"
+  record promote-not-clone ovh3 "zfs promote scratch/tree/a"
+  # user properties (zfs-fleet roles): unset they read '-'; set, 'local'
+  record get-role-props-unset ovh3 "zfs get -H -p -o name,property,value,source zfs-fleet:role,zfs-fleet:group,zfs-fleet:primary,readonly scratch/tree/a"
+  z3 set zfs-fleet:role=replica scratch/tree/b
+  z3 set zfs-fleet:group=data scratch/tree/b
+  z3 set readonly=on scratch/tree/b
+  record get-role-props-set ovh3 "zfs get -H -p -o name,property,value,source zfs-fleet:role,zfs-fleet:group,zfs-fleet:primary,readonly scratch/tree/b"
+  record hold-tag-exists ovh3 "zfs hold keep scratch/tree@one && zfs hold keep scratch/tree@one; rc=\$?; zfs release keep scratch/tree@one; exit \$rc"
+
   # a pool that is not ONLINE (zfs-fleet check): a mirror on off2 with one side offline reads DEGRADED
   local m1="$LAB/hosts/off2/mirror1.img" m2="$LAB/hosts/off2/mirror2.img"
   truncate -s 128M "$m1" "$m2"

@@ -24,6 +24,8 @@ export interface ReplicaStatus {
   conflicts: string[];
   /** What brings it level, as a command line ('' when level). */
   instruction: string;
+  /** A group's replica that is not read-only (readonly=off): anything written there is lost at the next sync. */
+  writable?: boolean;
 }
 
 export interface GroupStatus {
@@ -94,7 +96,10 @@ export function groupStatus(
           : position === 'conflict' && state.targetNewer.length === 0 && state.nameClashes.length === 0
             ? `zfs-fleet sync ${args}   (rolls the replica back to its newest snapshot first)`
             : `zfs-fleet diagnose ${args}`;
-    return { pair, replica, position, state, behind: state.behind?.count ?? 0, conflicts, instruction };
+    // zfs-fuse lists a readonly=on it enforces as off (see readonlyOn): there a listing cannot tell.
+    const tl = t as HostListing;
+    const writable = kind === 'group' && tl.capabilities.implementation !== 'zfs-fuse' && tl.datasets.get(pair.target.name!.full)?.object.readonly === false;
+    return { pair, replica, position, state, behind: state.behind?.count ?? 0, conflicts, instruction, ...(writable ? { writable } : {}) };
   });
   return { kind, name, primary, ...(newestName ? { newest: `@${snapName(newestName)}` } : {}), replicas, level: replicas.every((r) => r.position === 'level') };
 }
@@ -119,6 +124,8 @@ export function formatGroupStatus(g: GroupStatus): string {
     if (r.unreadable) lines.push(`      ${r.unreadable}`);
     else if (r.position === 'no-common-base' || r.position === 'source-missing') lines.push(`      ${r.state!.summary}`);
     for (const c of r.conflicts) lines.push(`      conflict: ${c}`);
+    if (r.writable)
+      lines.push(`      writable: readonly=off (what is written there is lost at the next sync; zfs-fleet roles ${g.name} --yes makes it read-only)`);
     if (r.instruction) lines.push(`      -> ${r.instruction}`);
   }
   return lines.join('\n');

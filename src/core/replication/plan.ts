@@ -11,7 +11,8 @@ import { shellJoin } from '../zfs/quote.js';
 import type { ProcessInfo } from './processes.js';
 import type { ZfsObject } from '../zfs/types.js';
 
-export type PlanKind = 'sync' | 'rollback' | 'rebase' | 'diagnose-fix' | 'snapshot' | 'destroy';
+export type PlanKind =
+  'sync' | 'rollback' | 'rebase' | 'diagnose-fix' | 'snapshot' | 'destroy' | 'hold' | 'release' | 'clone' | 'promote' | 'set' | 'rename' | 'roles';
 
 /** A ZFS object on a host (guid where known, so a re-created object with the same name is told apart). */
 export interface HostObject {
@@ -30,7 +31,8 @@ export interface Destroys {
   datasets: HostObject[];
 }
 
-export type StepOp = 'snapshot' | 'hold' | 'release' | 'bookmark' | 'send' | 'estimate' | 'rollback' | 'destroy' | 'clone' | 'create' | 'kill';
+export type StepOp =
+  'snapshot' | 'hold' | 'release' | 'bookmark' | 'send' | 'estimate' | 'rollback' | 'destroy' | 'clone' | 'create' | 'kill' | 'promote' | 'set' | 'rename';
 
 interface StepBase {
   /** Unique within the plan: s1, s2, ... */
@@ -129,6 +131,8 @@ export interface Plan {
   destroys: Destroys;
   preconditions: Precondition[];
   warnings: string[];
+  /** What changes besides the commands themselves (what inherits a value, the mountpoints that move, the snapshots a promote moves). */
+  effects?: string[];
   /** The plan cannot run as it is (it has no steps); says why and what would unblock it. */
   blockedBy?: { reason: string; clones: HostObject[]; withDestroyClones?: Destroys };
   /** Other plans that reach the goal ('rebase': re-base the blocking clones first). */
@@ -454,6 +458,10 @@ export function renderPlan(plan: Plan): string {
     out.push(`   ${l.runOn}$ ${l.line}`);
     for (const d of destroyLines(s.destroys)) out.push(`   destroys ${d}`);
   });
+  if (plan.effects?.length) {
+    out.push('', 'What changes:');
+    for (const e of plan.effects) out.push(`  - ${e}`);
+  }
   if (!isEmptyDestroys(plan.destroys)) {
     out.push('', 'Destroys:');
     for (const d of destroyLines(plan.destroys)) out.push(`  - ${d}`);

@@ -43,6 +43,19 @@ describe('group status', () => {
     const insync = groupStatus('i', [pair(`off1:${R1}/insync/fs`, `ovh3:${R2}/insync/fs`)], listings('insync'), now);
     expect(insync.level).toBe(true);
     expect(formatGroupStatus(insync)).toMatch(/: every replica level\n.*level {2}base @20230530-2330$/);
+    // zfs-fuse lists a readonly=on it enforces as off: its replicas are never called writable.
+    expect(insync.replicas[0]!.writable).toBeUndefined();
+    // The same listing as a host that reports readonly as it is (a stand-in for OpenZFS: only the implementation changed).
+    const asOpenZfs = (l: ReturnType<typeof fuseListing>) => ({ ...l, capabilities: { ...l.capabilities, implementation: 'openzfs' as const } });
+    const ls = new Map([
+      ['off1', fuseListing('insync', 'off1')],
+      ['ovh3', asOpenZfs(fuseListing('insync', 'ovh3'))],
+    ]);
+    const g = groupStatus('i', [pair(`off1:${R1}/insync/fs`, `ovh3:${R2}/insync/fs`)], ls, now);
+    expect(g.replicas[0]!.writable).toBe(true);
+    expect(formatGroupStatus(g)).toMatch(/writable: readonly=off .* zfs-fleet roles i --yes makes it read-only\)$/);
+    ls.get('ovh3')!.datasets.get(`${R2}/insync/fs`)!.object.readonly = true;
+    expect(groupStatus('i', [pair(`off1:${R1}/insync/fs`, `ovh3:${R2}/insync/fs`)], ls, now).replicas[0]!.writable).toBeUndefined();
   });
 
   it('the same snapshot names with other guids: no common base, the clash named', () => {
