@@ -4,7 +4,7 @@ import type { Command, FleetContext } from '../context.js';
 import { UserCancelled } from '../userInput.js';
 import { addHost, importSshHosts, removeHost } from './hosts.js';
 import { importConfig } from './import.js';
-import { destroySnapshots, takeSnapshot } from './operations.js';
+import { createClone, destroySnapshots, holdSnapshot, promoteClone, releaseHold, renameDataset, setProperty, takeSnapshot } from './operations.js';
 import { copyName, forgetPassphrases, openTerminal, showLog } from './misc.js';
 import { refreshAll, refreshHealth, refreshHost, retryHost } from './refresh.js';
 import { openTimeline, registerTimeline } from './timeline.js';
@@ -54,6 +54,12 @@ export const COMMANDS = {
   'zfsFleet.rebaseClone': { run: rebaseClone, mutating: 'Rebase Clone' },
   'zfsFleet.takeSnapshot': { run: takeSnapshot, mutating: 'Take Snapshot' },
   'zfsFleet.destroySnapshots': { run: destroySnapshots, mutating: 'Destroy Snapshots' },
+  'zfsFleet.holdSnapshot': { run: holdSnapshot, mutating: 'Hold Snapshot' },
+  'zfsFleet.releaseHold': { run: releaseHold, mutating: 'Release Hold' },
+  'zfsFleet.createClone': { run: createClone, mutating: 'Create Clone' },
+  'zfsFleet.promoteClone': { run: promoteClone, mutating: 'Promote Clone' },
+  'zfsFleet.setProperty': { run: setProperty, mutating: 'Set Property' },
+  'zfsFleet.renameDataset': { run: renameDataset, mutating: 'Rename Dataset' },
   'zfsFleet.showReplicationHistory': { run: showReplicationHistory },
   'zfsFleet.openTimeline': { run: openTimeline },
   'zfsFleet.refreshHealth': { run: refreshHealth },

@@ -236,16 +236,16 @@ export async function pickDataset(ctx: FleetContext, host: string, l: HostListin
   return (await pick(ctx.input, items, { title })).label;
 }
 
-/** The snapshot of a node, or host, dataset and snapshot picked one after the other. */
-async function snapshotFrom(ctx: FleetContext, node: unknown): Promise<{ host: string; snapshot: string }> {
+/** The snapshot of a node, or host, dataset and snapshot picked one after the other (`verb`: what the titles say is done to it). */
+export async function snapshotFrom(ctx: FleetContext, node: unknown, verb = 'Roll back'): Promise<{ host: string; snapshot: string }> {
   if (isFleetNode(node) && node.kind === 'snapshot') return { host: node.host, snapshot: node.name };
-  const host = await pickHost(ctx, 'Roll back a dataset on');
+  const host = await pickHost(ctx, `${verb} a snapshot on`);
   const l = await ctx.fleet.host(host).listing(false);
-  const ds = await pickDataset(ctx, host, l, `Roll back which dataset on ${host}?`, true);
+  const ds = await pickDataset(ctx, host, l, `${verb} a snapshot of which dataset on ${host}?`, true);
   const snap = await pick(
     ctx.input,
     l.datasets.get(ds)!.snapshots.map((s) => ({ label: `@${snapName(s.name)}`, description: formatTime(s.creation), name: s.name })),
-    { title: `Roll back ${ds} to` },
+    { title: verb === 'Roll back' ? `Roll back ${ds} to` : `${verb} which snapshot of ${ds}?` },
   );
   return { host, snapshot: snap.name };
 }

@@ -38,6 +38,7 @@ const bullet = (s: string) => `  • ${s}`;
 /** The confirmation's detail: the summary, EVERY destroyed object, the warnings, the hosts. */
 export function confirmationDetail(plan: Plan, extra: string[] = []): string {
   const out: string[] = [plan.summary, ...extra];
+  if (plan.effects?.length) out.push('', 'What changes:', ...plan.effects.map(bullet));
   const destroyed = destroyLines(plan.destroys);
   out.push('');
   if (destroyed.length) {

@@ -588,6 +588,34 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     assert.ok(await exists('off1', `${ds}@e2e-manual`));
   });
 
+  test('Set Property… and Rename Dataset…: the modal says what else changes, and ZFS then shows it', async () => {
+    const ds = `${SRC_ROOT}/ops`;
+    await ssh('off1', `zfs create ${q(`${ds}/kid`)}`);
+    const node = { kind: 'dataset', id: `test\0off1\0${ds}`, host: 'off1', name: ds };
+    input.script({ quickPick: (items) => items.find((i) => i.label === 'compression'), inputBox: () => 'on', warnModal: runEverything });
+    const set = await run('zfsFleet.setProperty', node);
+    assert.equal(set.result?.outcome, 'ok', set.result?.error ?? JSON.stringify(input.calls));
+    assert.match(set.detail!, new RegExp(`What changes:[\\s\\S]*${ds}/kid: off -> on \\(inherited\\)`));
+    assert.equal((await ssh('off1', `zfs get -H -o value,source compression ${q(`${ds}/kid`)}`)).trim(), `on\tinherited from ${ds}`);
+
+    const to = `${SRC_ROOT}/ops-renamed`;
+    let offered: string | undefined;
+    input.script({
+      inputBox: (o) => {
+        offered = o.value;
+        return to;
+      },
+      warnModal: runEverything,
+    });
+    const renamed = await run('zfsFleet.renameDataset', node);
+    assert.equal(offered, ds, 'the current name offered');
+    assert.equal(renamed.result?.outcome, 'ok', renamed.result?.error ?? JSON.stringify(input.calls));
+    assert.match(renamed.detail!, new RegExp(`${ds}/kid -> ${to}/kid`));
+    assert.equal(destroyedInDetail(renamed.detail!).count, 0);
+    assert.ok(await exists('off1', `${to}/kid`));
+    assert.ok(!(await exists('off1', ds)));
+  });
+
   test('Show Replication History lists the runs', async () => {
     const uri = await run<vscode.Uri>('zfsFleet.showReplicationHistory');
     const text = (await vscode.workspace.openTextDocument(uri)).getText();
@@ -626,6 +654,12 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
       'zfsFleet.rebaseClone',
       'zfsFleet.takeSnapshot',
       'zfsFleet.destroySnapshots',
+      'zfsFleet.holdSnapshot',
+      'zfsFleet.releaseHold',
+      'zfsFleet.createClone',
+      'zfsFleet.promoteClone',
+      'zfsFleet.setProperty',
+      'zfsFleet.renameDataset',
       'zfsFleet.addPair',
       'zfsFleet.removePair',
       'zfsFleet.importConfig',
