@@ -8,7 +8,9 @@
  * is never pruned by hand unasked.
  */
 import { planClone, planHold, planPromote, planRelease, planRename, planSetProperty, RENAME_PROPERTIES } from '../core/ops/datasets.js';
+import { planExpire } from '../core/ops/expire.js';
 import { endKey, planRoles, ROLE_PROPERTIES, type RoleGroup } from '../core/ops/roles.js';
+import { pairBases } from '../core/replication/baseGuard.js';
 import { planDestroySnapshots, planSnapshot } from '../core/ops/snapshots.js';
 import type { PropertyRow } from '../core/zfs/properties.js';
 import { parentDataset } from '../core/zfs/names.js';
@@ -128,4 +130,28 @@ export async function rolesFlow(app: App, ui: Interaction, name: string): Promis
   app.requireTrust('Set Roles');
   const plan = await rolesPlan(app, name);
   return reviewAndRun(app, ui, plan, { replan: () => rolesFlow(app, ui, name) });
+}
+
+/**
+ * The expire plan of one dataset: the pairs with an end at it (from the fleet file) and fresh
+ * listings of their hosts say which snapshots are their newest common bases, never destroyed.
+ */
+export async function expirePlan(app: App, host: string, dataset: string, keep: number): Promise<Plan> {
+  const pairs = (await app.configuredPairs()).filter((p) => [p.source, p.target].some((e) => e.host === host && e.name?.dataset === dataset));
+  const hosts = [...new Set([host, ...pairs.flatMap((p) => [p.source.host, p.target.host])])];
+  const listings = new Map((await app.freshListings(hosts)).map((l, i) => [hosts[i]!, l]));
+  return planExpire(
+    host,
+    listings.get(host)!,
+    dataset,
+    keep,
+    pairBases(pairs, (h) => listings.get(h)),
+    { zfs: app.zfs },
+  );
+}
+
+export async function expireFlow(app: App, ui: Interaction, host: string, dataset: string, keep: number): Promise<FlowResult> {
+  app.requireTrust('Expire Snapshots');
+  const plan = await expirePlan(app, host, dataset, keep);
+  return reviewAndRun(app, ui, plan, { replan: () => expireFlow(app, ui, host, dataset, keep) });
 }

@@ -181,6 +181,12 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
       case '-r':
         opts.recursive = true;
         break;
+      case '--keep':
+        opts.keep = wholeNumber(i++, a, 0, 1e6);
+        break;
+      case '--primary':
+        opts.primary = true;
+        break;
       case '-o':
       case '--property':
         (opts.properties ??= []).push(value(i++, a));
@@ -373,6 +379,7 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
   promote: { usage: DATASET_OP_USAGE.promote, options: ['--yes', '-y', '--fleet', '--pairs', '--store'] },
   set: { usage: DATASET_OP_USAGE.set, options: ['--yes', '-y', '--fleet', '--pairs', '--store'] },
   rename: { usage: DATASET_OP_USAGE.rename, options: ['--yes', '-y', '--fleet', '--pairs', '--store'] },
+  expire: { usage: 'expire HOST:DATASET|GROUP --keep N [--primary] [--yes]', options: ['--keep', '--primary', '--yes', '-y', '--fleet', '--pairs', '--store'] },
   roles: { usage: 'roles GROUP [--yes]', options: ['--yes', '-y', '--fleet', '--pairs', '--store'] },
   audit: { usage: 'audit SRC DST [--route R]', options: ['--route'] },
   history: { usage: 'history', options: ['--store'] },
@@ -418,6 +425,7 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
 
 /** The options that take a value: what follows them is not the verb. */
 const VALUE_OPTIONS = new Set([
+  '--keep',
   '-o',
   '--property',
   '--ssh-config',
@@ -719,6 +727,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'set':
       case 'rename':
       case 'roles':
+      case 'expire':
       case 'history':
       case 'audit': {
         const fleet = makeFleet(opts);

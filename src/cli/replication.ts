@@ -6,7 +6,7 @@
 import { reviewOf, type FlowResult, type Interaction, type Review } from '../app/flow.js';
 import { defaultHistoryFile, History, type RunLog } from '../app/history.js';
 import { StoreRunLog } from '../store/runLog.js';
-import { datasetOpFlow, destroySnapshotsFlow, rolesFlow, roleGroup, snapshotFlow, type DatasetOp } from '../app/operations.js';
+import { datasetOpFlow, destroySnapshotsFlow, expireFlow, rolesFlow, roleGroup, snapshotFlow, type DatasetOp } from '../app/operations.js';
 import { diagnoseFlow, rebasePlan, rebaseReview, rollbackFlow, rollbackPlan, syncFlow, syncPlan, type ReplicationUI } from '../app/replication.js';
 import { fleetListings, type App } from '../app/services.js';
 import type { ExecEvent } from '../core/execute/executor.js';
@@ -20,7 +20,7 @@ import { formatBytes } from '../core/format.js';
 import type { Logger } from '../core/log.js';
 import { baseLossLines } from '../core/replication/baseGuard.js';
 import type { Diagnosis } from '../core/replication/diagnose.js';
-import { planToShell, renderPlan, type Plan } from '../core/replication/plan.js';
+import { PlanError, planToShell, renderPlan, type Plan } from '../core/replication/plan.js';
 import { pairState } from '../core/replication/state.js';
 import { planSync, sshToSource, sshToTarget } from '../core/replication/sync.js';
 import { formatGroupStatus, groupStatus } from '../core/replication/group.js';
@@ -72,6 +72,10 @@ export interface ReplicationOptions {
   recursive?: boolean;
   /** clone: -o PROPERTY=VALUE, as zfs clone takes them. */
   properties?: string[];
+  /** expire: how many of the newest snapshots are kept. */
+  keep?: number;
+  /** expire GROUP: the primary's snapshots too. */
+  primary?: boolean;
 }
 
 export const REPLICATION_USAGE = `  status SRC DST [--route R]            the state of a replication pair (SRC and DST are HOST:DATASET)
@@ -102,6 +106,10 @@ export const REPLICATION_USAGE = `  status SRC DST [--route R]            the st
                                         the preview lists every descendant that inherits the value
   rename HOST:DATASET NEWNAME [--yes]   within its pool; the preview lists what moves, the mountpoints
                                         and shares that change, and the pairs that name the old path
+  expire HOST:DATASET|GROUP --keep N [--primary] [--yes]
+                                        destroy old snapshots, keeping the newest N and never a pair's
+                                        newest common snapshot, a held one or a clone's origin (GROUP:
+                                        each replica; --primary: the primary too)
   roles GROUP [--yes]                   mark the group's datasets with their role (zfs-fleet:role, :group,
                                         :primary user properties) and make its replicas read-only
   audit SRC DST [--route R]             which delegated permissions (zfs allow) the sync lacks, per host and
@@ -572,6 +580,31 @@ async function verb(command: string, app: App, o: ReplicationOptions, out: Out):
       const a = datasetOpArgs(command, o);
       fleet.setHosts([a.host]);
       return exitOf(await datasetOpFlow(app, cliUI(o, out, '--yes'), a), o, out);
+    }
+    case 'expire': {
+      if (o.positional.length !== 1 || o.keep === undefined) throw new UsageError('expire takes HOST:DATASET or a group of the fleet file, and --keep N');
+      const arg = o.positional[0]!;
+      // A group's name has no ':' (HOST:DATASET always has one).
+      if (!arg.includes(':')) {
+        const group = await roleGroup(app, arg);
+        const ends = [...(o.primary ? [group.primary] : []), ...group.replicas];
+        fleet.setHosts([...new Set([group.primary, ...group.replicas].map((e) => e.host))]);
+        let code = 0;
+        for (const e of ends) {
+          if (!o.json) out(`== ${e.host}:${e.dataset}`);
+          try {
+            code = Math.max(code, exitOf(await expireFlow(app, cliUI(o, out, '--yes'), e.host, e.dataset, o.keep), o, out));
+          } catch (err) {
+            if (!(err instanceof PlanError)) throw err;
+            out(`${e.host}:${e.dataset}: ${err.reason}`);
+            code = 1;
+          }
+        }
+        return code;
+      }
+      const { host, name } = hostName(arg, 'dataset', 'expire takes HOST:DATASET or a group of the fleet file, and --keep N');
+      fleet.setHosts([host]);
+      return exitOf(await expireFlow(app, cliUI(o, out, '--yes'), host, name, o.keep), o, out);
     }
     case 'roles': {
       if (o.positional.length !== 1) throw new UsageError('roles takes the name of a group of the fleet file');

@@ -1,5 +1,5 @@
 /**
- * zfs-fleet hold, release, clone, promote, set, rename and roles (the built bundle) on the lab's zfs-fuse
+ * zfs-fleet hold, release, clone, promote, set, rename, roles and expire (the built bundle) on the lab's zfs-fuse
  * hosts over real sshd: each preview changes nothing; what the preview said changes is what ZFS then
  * shows (the snapshots a promote moved, the descendants that inherited a value, the mountpoints after
  * a rename); a renamed source keeps replicating incrementally once the fleet file names it; bad
@@ -40,7 +40,7 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 }, 180_000);
 
-describe('zfs-fleet hold, release, clone, promote, set, rename, roles', () => {
+describe('zfs-fleet hold, release, clone, promote, set, rename, roles, expire', () => {
   it('hold and release: the preview changes nothing; a held snapshot is not destroyed; a release without a hold is refused', async () => {
     const snap = `${DS}@a`;
     const preview = await run('hold', `${SRC}:${snap}`, 'keep');
@@ -172,5 +172,34 @@ describe('zfs-fleet hold, release, clone, promote, set, rename, roles', () => {
     const sync = await run('sync', 'group', 'g', '--fleet', file, '--yes');
     expect(sync.code, sync.stderr).toBe(0);
     expect(shortSnaps(DST, replica)).toEqual(['@a', '@b']);
+  }, 180_000);
+
+  it("expire: the newest N, a pair's base and a held snapshot kept; exactly the listed ones destroyed; the pair stays incremental", async () => {
+    const primary = `${R1}/grp`;
+    const replica = `${R2}/grp`;
+    const file = path.join(tmp, 'group.json');
+    // From the roles test: @a and @b on both sides (the base is @b). Three more on the primary, @a held.
+    sh(SRC, ['c', 'd', 'e'].map((x) => `zfs snapshot ${q(`${primary}@${x}`)}`).join('\n') + `\nzfs hold keep ${q(`${primary}@a`)}`);
+    const preview = await run('expire', `${SRC}:${primary}`, '--keep', '1', '--fleet', file, '--json');
+    expect(preview.code, preview.stderr).toBe(0);
+    const plan = planOf(preview.stdout);
+    expect(plan.destroys.snapshots.map((x) => x.name)).toEqual([`${primary}@c`, `${primary}@d`]);
+    expect(plan.effects).toEqual([
+      'Kept: @a: held (1 user hold)',
+      `Kept: @b: the newest common snapshot of the pair g (${SRC}:${primary} -> ${DST}:${replica})`,
+    ]);
+    expect(shortSnaps(SRC, primary)).toEqual(['@a', '@b', '@c', '@d', '@e']);
+    expect((await run('expire', `${SRC}:${primary}`, '--keep', '1', '--fleet', file, '--yes')).code).toBe(0);
+    expect(shortSnaps(SRC, primary)).toEqual(['@a', '@b', '@e']);
+    expect((await run('sync', 'group', 'g', '--fleet', file, '--yes')).code).toBe(0);
+    expect(shortSnaps(DST, replica)).toEqual(['@a', '@b', '@e']);
+    // The group form, replicas only, keeping none: the base (@e now) stays.
+    const r = await run('expire', 'g', '--keep', '0', '--fleet', file, '--yes');
+    expect(r.code, r.stderr).toBe(0);
+    expect(shortSnaps(DST, replica)).toEqual(['@e']);
+    expect(shortSnaps(SRC, primary)).toEqual(['@a', '@b', '@e']);
+    const bad = await run('expire', `${SRC}:${primary}`, '--fleet', file);
+    expect(bad.code).toBe(2);
+    sh(SRC, `zfs release keep ${q(`${primary}@a`)}`);
   }, 180_000);
 });

@@ -110,8 +110,9 @@ class Counter extends Transform {
   }
 }
 
-const RETRY_BUSY_MS = [500, 1000, 2000];
-const RETRIED_OPS = new Set<PlanStep['op']>(['destroy', 'rollback', 'clone']);
+const RETRY_BUSY_MS = [500, 1000, 2000, 4000];
+/** What a "dataset is busy" leaves undone, so running it again is safe. */
+const RETRIED_OPS = new Set<PlanStep['op']>(['destroy', 'rollback', 'clone', 'rename', 'promote', 'set']);
 
 function hostsOf(step: PlanStep): string[] {
   if (step.type === 'command') return [step.host];
@@ -258,8 +259,9 @@ async function runCommand(run: Run, step: CommandStep, signal: AbortSignal | und
   const { deps } = run;
   const timeoutMs = run.options.stepTimeoutMs;
   let r = await deps.runner(step.host).run(step.argv, { signal, timeoutMs });
-  // zfs-fuse (and busy Linux hosts) answer "dataset is busy" for a moment after a mount change:
-  // destroy, rollback and clone are retried a few times; a busy that lasts (a stalled recv) still fails.
+  // zfs-fuse (and busy Linux hosts) answer "dataset is busy" for a moment after a mount change (a
+  // child just created and mounted, a property set): destroy, rollback, clone, rename, promote and set
+  // are retried a few times (7.5 s in all); a busy that lasts (a stalled recv) still fails.
   for (const delay of RETRY_BUSY_MS) {
     if (r.exitCode === 0 || !RETRIED_OPS.has(step.op) || classifyZfsError(r.stderr, r.exitCode) !== 'busy' || signal?.aborted) break;
     deps.logger.debug(`${step.host}: ${step.op} said busy; retrying in ${delay} ms`);

@@ -80,6 +80,30 @@ export function basesLost(destroys: Destroys, pairs: readonly ReplicationPair[],
 }
 
 /**
+ * Each pair's newest common base as the objects that hold it, `host\0name` (the source's snapshot or
+ * bookmark, the target's snapshot), with the pair and its name in words: what expiry never destroys.
+ */
+export function pairBases(
+  pairs: readonly ReplicationPair[],
+  listing: (host: string) => HostListing | undefined,
+): Map<string, { pair: ReplicationPair; label: string }> {
+  const out = new Map<string, { pair: ReplicationPair; label: string }>();
+  for (const pair of pairs) {
+    const srcDs = pair.source.name?.full;
+    const dstDs = pair.target.name?.full;
+    const src = listing(pair.source.host);
+    const dst = listing(pair.target.host);
+    if (!srcDs || !dstDs || !src || !dst) continue;
+    const base = compare(src, srcDs, dst, dstDs, () => false)?.incremental;
+    if (!base) continue;
+    const label = pairName(pair);
+    out.set(`${pair.source.host}\0${base.source.name}`, { pair, label });
+    out.set(`${pair.target.host}\0${base.target.name}`, { pair, label });
+  }
+  return out;
+}
+
+/**
  * basesLost for a plan, as every front end asks it: the pairs touching the plan's hosts, their hosts
  * listed through `listing` (one at a time in parallel; a host that cannot be listed is reported to
  * `unlisted` and its pairs are not judged). Nothing to do when the plan destroys no snapshot or bookmark.

@@ -12,7 +12,7 @@ import type { ProcessInfo } from './processes.js';
 import type { ZfsObject } from '../zfs/types.js';
 
 export type PlanKind =
-  'sync' | 'rollback' | 'rebase' | 'diagnose-fix' | 'snapshot' | 'destroy' | 'hold' | 'release' | 'clone' | 'promote' | 'set' | 'rename' | 'roles';
+  'sync' | 'rollback' | 'rebase' | 'diagnose-fix' | 'snapshot' | 'destroy' | 'hold' | 'release' | 'clone' | 'promote' | 'set' | 'rename' | 'roles' | 'expire';
 
 /** A ZFS object on a host (guid where known, so a re-created object with the same name is told apart). */
 export interface HostObject {

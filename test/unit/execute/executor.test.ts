@@ -134,4 +134,16 @@ describe('executePlan', () => {
     expect(r.error).toMatch(/^the plan is blocked: /);
     expect(ran).toEqual([]);
   });
+
+  it('a rename that zfs-fuse answers "dataset is busy" (a child just mounted) is run again, and succeeds', async () => {
+    const { planRename } = await import('../../../src/core/ops/datasets.js');
+    const fs = `${R2}/behind/fs`;
+    const plan = planRename('ovh3', dst, fs, `${R2}/behind/fs2`, [], []);
+    let busy = 2;
+    // zfs-fuse's words in CI (run 24): "cannot rename '...': dataset is busy".
+    const { ran, deps } = fakeDeps(listings, (_h, argv) => (argv[1] === 'rename' && busy-- > 0 ? fail(`cannot rename '${fs}': dataset is busy\n`) : undefined));
+    const r = await executePlan(plan, deps);
+    expect(r.outcome).toBe('ok');
+    expect(ran.filter((l) => l.includes(' rename '))).toHaveLength(3);
+  }, 20_000);
 });
