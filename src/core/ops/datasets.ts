@@ -51,7 +51,7 @@ function capped(lines: string[]): string[] {
 
 const plural = (n: number, one: string, many = one + 's') => `${n} ${n === 1 ? one : many}`;
 
-/** The pairs with an end on `host` at, under or above `dataset`: which end, and the dataset it names. */
+/** The pairs with an end on `host` at or under `dataset`, or above it (recursive pairs): which end, and the dataset it names. */
 export function pairsTouching(
   pairs: readonly ReplicationPair[],
   host: string,
@@ -63,7 +63,9 @@ export function pairsTouching(
       const ep = pair[end];
       const ds = ep.name?.dataset;
       if (ep.host !== host || !ds) continue;
-      const relation = ds === dataset ? 'at' : ds.startsWith(dataset + '/') ? 'under' : dataset.startsWith(ds + '/') ? 'above' : undefined;
+      // Above the dataset only counts for a recursive pair (its tree holds the dataset).
+      const relation =
+        ds === dataset ? 'at' : ds.startsWith(dataset + '/') ? 'under' : dataset.startsWith(ds + '/') && pair.options.recursive ? 'above' : undefined;
       if (relation) out.push({ pair, end, dataset: ds, relation });
     }
   return out;

@@ -169,6 +169,10 @@ describe('rename', () => {
     const pair = scenarioPair('clonechain');
     const pairs = [{ ...pair, source: { host: 'ovh3', name: { ...pair.source.name!, full: `${tree.root}/a`, dataset: `${tree.root}/a` } } }];
     expect(pairsTouching(pairs, 'ovh3', `${tree.root}/a`)).toHaveLength(1);
+    // Below a pair's dataset: only a recursive pair's tree holds it.
+    expect(pairsTouching(pairs, 'ovh3', `${tree.root}/a/deep`)).toEqual([]);
+    const recursive = [{ ...pairs[0]!, options: { ...pairs[0]!.options, recursive: true } }];
+    expect(pairsTouching(recursive, 'ovh3', `${tree.root}/a/deep`).map((x) => x.relation)).toEqual(['above']);
     const p = planRename('ovh3', tree.listing, `${tree.root}/a`, `${tree.root}/a2`, under(`${tree.root}/a`), at(tree.root), { pairs });
     expect(p.warnings[0]).toMatch(
       new RegExp(`names ovh3:${tree.root}/a as its source: after the rename, edit the fleet file to ovh3:${tree.root}/a2 \\(the replica keeps its guids`),
