@@ -2,7 +2,7 @@
  * The everyday operations in the Hosts view and the palette: Take Snapshot… (a dataset row),
  * Destroy Snapshots… (one or several snapshot rows of a dataset; from the palette, a host, a dataset
  * and its snapshots picked), Hold Snapshot…, Release Hold…, Create Clone… (a snapshot row), Promote
- * Clone (a clone row), Set Property…, Rename… (a dataset row). All go through the same flow as the
+ * Clone (a clone row), Set Property…, Rename Dataset… (a dataset row). All go through the same flow as the
  * CLI (src/app/operations.ts): the preview says what else changes, the modal lists what is
  * destroyed, each step re-checked before it runs; a refused plan (clones, holds, a pair's newest
  * common snapshot, a name taken) is an error message naming why.
@@ -12,11 +12,10 @@ import { stamp } from '../../app/replication.js';
 import { pickDataset, pickHost, snapshotFrom } from './replication.js';
 import { holdTagProblem } from '../../core/ops/datasets.js';
 import { propertyNameProblem, propertyValueProblem } from '../../core/zfs/properties.js';
-import { parentDataset, shortName } from '../../core/zfs/names.js';
 import { formatTime } from '../../core/format.js';
 import { snapName } from '../../core/replication/commonBase.js';
 import { PlanError } from '../../core/replication/plan.js';
-import { isValidName, snapshotNameProblem, validateDatasetName } from '../../core/zfs/names.js';
+import { isValidName, parentDataset, shortName, snapshotNameProblem, validateDatasetName } from '../../core/zfs/names.js';
 import type { Command, FleetContext } from '../context.js';
 import { vscodeInteraction } from '../replication/planFlow.js';
 import { isFleetNode, selection } from '../selection.js';
