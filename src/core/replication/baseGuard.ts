@@ -39,6 +39,17 @@ function compare(src: HostListing, srcDs: string, dst: HostListing, dstDs: strin
   );
 }
 
+/** A pair's newest common base as its hosts' listings say it, with those listings; undefined when a listing or the base is missing. */
+function newestBase(pair: ReplicationPair, listing: (host: string) => HostListing | undefined) {
+  const srcDs = pair.source.name?.full;
+  const dstDs = pair.target.name?.full;
+  const src = listing(pair.source.host);
+  const dst = listing(pair.target.host);
+  if (!srcDs || !dstDs || !src || !dst) return undefined;
+  const base = compare(src, srcDs, dst, dstDs, () => false)?.incremental;
+  return base ? { src, srcDs, dst, dstDs, base } : undefined;
+}
+
 /**
  * The pairs whose newest common base `destroys` takes away, with the base after the destroys.
  * `listing(host)` gives the listing of a pair's host, or undefined when it is not known (that pair
@@ -50,13 +61,9 @@ export function basesLost(destroys: Destroys, pairs: readonly ReplicationPair[],
   const gone = (host: string, name: string) => destroyed.has(`${host}\0${name}`);
   const out: BaseLoss[] = [];
   for (const pair of pairs) {
-    const srcDs = pair.source.name?.full;
-    const dstDs = pair.target.name?.full;
-    const src = listing(pair.source.host);
-    const dst = listing(pair.target.host);
-    if (!srcDs || !dstDs || !src || !dst) continue;
-    const before = compare(src, srcDs, dst, dstDs, () => false)?.incremental;
-    if (!before) continue;
+    const found = newestBase(pair, listing);
+    if (!found) continue;
+    const { src, srcDs, dst, dstDs, base: before } = found;
     const hit = gone(pair.source.host, before.source.name)
       ? { host: pair.source.host, dataset: srcDs, name: before.source.name }
       : gone(pair.target.host, before.target.name)
@@ -89,12 +96,7 @@ export function pairBases(
 ): Map<string, { pair: ReplicationPair; label: string }> {
   const out = new Map<string, { pair: ReplicationPair; label: string }>();
   for (const pair of pairs) {
-    const srcDs = pair.source.name?.full;
-    const dstDs = pair.target.name?.full;
-    const src = listing(pair.source.host);
-    const dst = listing(pair.target.host);
-    if (!srcDs || !dstDs || !src || !dst) continue;
-    const base = compare(src, srcDs, dst, dstDs, () => false)?.incremental;
+    const base = newestBase(pair, listing)?.base;
     if (!base) continue;
     const label = pairName(pair);
     out.set(`${pair.source.host}\0${base.source.name}`, { pair, label });
