@@ -19,6 +19,8 @@ const common = {
   minify: production,
   // pg-native: pg's optional native client, required only when asked for (we never do).
   external: ['vscode', 'cpu-features', '*.node', 'pg-native'],
+  // jsonc-parser's ES module build: its default (UMD) build requires its parts at run time, which a bundle cannot follow.
+  alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
   logLevel: 'info',
 };
 

@@ -111,6 +111,8 @@ export interface FlowOptions {
   alternatives?: Alternative[];
   extraPreview?: string;
   extraDetail?: string[];
+  /** After the run, before it is recorded and its outcome shown: what follows from it outside ZFS (the fleet file of a failover); lines it returns are the run's warnings. */
+  afterRun?: (result: ExecResult) => Promise<string[]>;
 }
 
 /** The configured pairs (and the plan's own) whose newest common base the plan destroys. */
@@ -174,6 +176,8 @@ export async function reviewAndRun(app: App, ui: Interaction, plan: Plan, opts: 
 
   const confirmedSteps: string[] = [];
   const result = await execute(app, ui, plan, confirmedSteps);
+  const more = opts.afterRun ? await opts.afterRun(result) : [];
+  if (more.length) result.warnings = [...(result.warnings ?? []), ...more];
   await app.history
     .append({
       ...result,

@@ -28,6 +28,8 @@ export interface App {
   ssh?: (host: string) => string[];
   /** The fleet store's job queue, where a plan can be queued instead of run (none: **Queue** is not offered). */
   queue?(): Promise<JobAdder>;
+  /** Rewrite a fleet file (a failover's new primary): `edit` maps its text to the new one (none: the fleet file is left, and the run says so). */
+  editFleetFile?(file: string, edit: (text: string) => string): Promise<void>;
   /** After a plan ran: what shows the hosts reads them again. */
   afterRun?(plan: Plan): Promise<void>;
 }

@@ -39,3 +39,11 @@ export function fleetDefinition(named: string | undefined, env: NodeJS.ProcessEn
   if (read === undefined) return { hosts: [], groups: [], policies: [], entries: [] };
   return { ...readFleetDefinition(read), file: read.file, ...(read.error !== undefined ? { error: read.error } : {}) };
 }
+
+/** The fleet file rewritten whole: a temporary file beside it (with its mode), renamed over it, so no reader sees half a file. */
+export function writeFleetFile(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const mode = fs.existsSync(file) ? fs.statSync(file).mode & 0o777 : 0o644;
+  fs.writeFileSync(tmp, text, { mode });
+  fs.renameSync(tmp, file);
+}

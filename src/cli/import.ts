@@ -12,6 +12,7 @@ import { PAIRS_FILE } from '../core/fleet/pairSpecs.js';
 import { validateHostSpec } from '../core/fleet/endpoint.js';
 import { sshConfigHosts } from '../transport/sshConfig.js';
 import { UsageError } from './usage.js';
+import { writeFleetFile } from './fleetFile.js';
 
 export interface ImportOptions {
   positional: string[];
@@ -71,9 +72,7 @@ export async function importCommand(o: ImportOptions, out: Out, warn: (m: string
   if (o.write) {
     const written = o.yes && preview.diff !== '';
     if (written) {
-      const tmp = `${fleetPath}.tmp-${process.pid}`;
-      fs.writeFileSync(tmp, preview.merge.text);
-      fs.renameSync(tmp, fleetPath);
+      writeFleetFile(fleetPath, preview.merge.text);
     }
     merge = { ...preview.merge, file: fleetPath, diff: preview.diff, written };
   }

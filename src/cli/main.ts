@@ -200,6 +200,12 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
       case '--onto':
         opts.onto = value(i++, a);
         break;
+      case '--to':
+        opts.to = value(i++, a);
+        break;
+      case '--discard-partial':
+        opts.discardPartial = true;
+        break;
       case '--snapshot':
         opts.snapshot = value(i++, a);
         break;
@@ -381,6 +387,12 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
   rename: { usage: DATASET_OP_USAGE.rename, options: ['--yes', '-y', '--fleet', '--pairs', '--store'] },
   expire: { usage: 'expire HOST:DATASET|GROUP --keep N [--primary] [--yes]', options: ['--keep', '--primary', '--yes', '-y', '--fleet', '--pairs', '--store'] },
   roles: { usage: 'roles GROUP [--yes]', options: ['--yes', '-y', '--fleet', '--pairs', '--store'] },
+  failover: { usage: 'failover GROUP --to HOST:DATASET [--yes]', options: ['--to', '--yes', '-y', '--fleet', '--pairs', '--store'] },
+  takeover: {
+    usage: 'takeover GROUP --to HOST:DATASET [--discard-partial] [--yes]',
+    options: ['--to', '--discard-partial', '--yes', '-y', '--fleet', '--pairs', '--store'],
+  },
+  demote: { usage: 'demote GROUP HOST:DATASET [--keep-data] [--yes]', options: ['--keep-data', '--yes', '-y', '--fleet', '--pairs', '--store'] },
   audit: { usage: 'audit SRC DST [--route R]', options: ['--route'] },
   history: { usage: 'history', options: ['--store'] },
   import: {
@@ -425,6 +437,7 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
 
 /** The options that take a value: what follows them is not the verb. */
 const VALUE_OPTIONS = new Set([
+  '--to',
   '--keep',
   '-o',
   '--property',
@@ -727,6 +740,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'set':
       case 'rename':
       case 'roles':
+      case 'failover':
+      case 'takeover':
+      case 'demote':
       case 'expire':
       case 'history':
       case 'audit': {

@@ -5,8 +5,10 @@
  */
 import { reviewOf, type FlowResult, type Interaction, type Review } from '../app/flow.js';
 import { defaultHistoryFile, History, type RunLog } from '../app/history.js';
+import * as fs from 'node:fs';
 import { StoreRunLog } from '../store/runLog.js';
 import { datasetOpFlow, destroySnapshotsFlow, expireFlow, rolesFlow, roleGroup, snapshotFlow, type DatasetOp } from '../app/operations.js';
+import { roleChangeFlow } from '../app/failover.js';
 import { diagnoseFlow, rebasePlan, rebaseReview, rollbackFlow, rollbackPlan, syncFlow, syncPlan, type ReplicationUI } from '../app/replication.js';
 import { fleetListings, type App } from '../app/services.js';
 import type { ExecEvent } from '../core/execute/executor.js';
@@ -26,8 +28,10 @@ import { planSync, sshToSource, sshToTarget } from '../core/replication/sync.js'
 import { formatGroupStatus, groupStatus } from '../core/replication/group.js';
 import type { HostListing } from '../core/fleet/listing.js';
 import { safeText } from '../core/text.js';
+import { ROLE_PROPERTY } from '../core/ops/roles.js';
+import { propertyRowsCommand } from '../core/zfs/properties.js';
 import { shellQuote } from '../core/zfs/quote.js';
-import { fleetDefinition } from './fleetFile.js';
+import { fleetDefinition, writeFleetFile } from './fleetFile.js';
 import { UsageError } from './usage.js';
 
 /** What a sync plan needs permission for, read off its steps (a step that may fail, the bookmark, is not required). */
@@ -50,6 +54,10 @@ export interface ReplicationOptions {
   yes: boolean;
   route?: Route;
   onto?: string;
+  /** failover, takeover: the replica that becomes the primary (HOST:DATASET). */
+  to?: string;
+  /** takeover: consent to discard a partially received stream on the new primary. */
+  discardPartial?: boolean;
   keepData?: boolean;
   destroyClones: boolean;
   snapshot?: string;
@@ -112,6 +120,16 @@ export const REPLICATION_USAGE = `  status SRC DST [--route R]            the st
                                         each replica; --primary: the primary too)
   roles GROUP [--yes]                   mark the group's datasets with their role (zfs-fleet:role, :group,
                                         :primary user properties) and make its replicas read-only
+  failover GROUP --to HOST:DATASET [--yes]
+                                        planned: the primary read-only, a final snapshot sent, the guids
+                                        compared, the replica writable, roles and the fleet file swapped
+  takeover GROUP --to HOST:DATASET [--discard-partial] [--yes]
+                                        the primary is lost: the replica becomes the primary at its newest
+                                        complete snapshot (refused while the primary answers: failover)
+  demote GROUP HOST:DATASET [--keep-data] [--yes]
+                                        an old primary back after a takeover (split brain): read-only,
+                                        its divergent data copied aside (--keep-data), rolled back to the
+                                        common snapshot, synced from the primary, marked a replica
   audit SRC DST [--route R]             which delegated permissions (zfs allow) the sync lacks, per host and
                                         user, with the zfs allow command that fixes each
   history                               what ran, when, and how it ended
@@ -165,6 +183,7 @@ export function cliApp(fleet: Fleet, o: ReplicationOptions, logger: Logger): App
     freshListings: fleetListings(fleet),
     configuredPairs: async () => configuredPairs(o, logger),
     requireTrust: () => undefined,
+    editFleetFile: async (file, edit) => writeFleetFile(file, edit(fs.readFileSync(file, 'utf8'))),
   };
 }
 
@@ -456,6 +475,28 @@ async function listingsOf(app: App, hosts: readonly string[]): Promise<Map<strin
   );
 }
 
+/** The `zfs-fleet:role` of each group replica that exists (by `HOST:DATASET`); one that cannot be read is left out. */
+async function replicaRoles(
+  app: App,
+  pairs: readonly ReplicationPair[],
+  listings: ReadonlyMap<string, HostListing | { error: string }>,
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  await Promise.all(
+    pairs.map(async ({ target: t }) => {
+      const l = listings.get(t.host);
+      if (!l || 'error' in l || !l.datasets.has(t.name!.full)) return;
+      try {
+        const [row] = await app.fleet.host(t.host).exec(propertyRowsCommand(app.zfs, [ROLE_PROPERTY], t.name!.full, false));
+        if (row) out.set(`${t.host}:${t.name!.full}`, row.value);
+      } catch (e) {
+        app.logger.debug(`${t.host}:${t.name!.full}: ${ROLE_PROPERTY} not read: ${(e as Error).message}`);
+      }
+    }),
+  );
+  return out;
+}
+
 /** `status group NAME` / `status --all`: each group's replicas (a pair outside groups is a group of one, named by its id). */
 async function groupsStatus(app: App, o: ReplicationOptions, out: Out): Promise<number> {
   const pairs = o.all ? await app.configuredPairs() : await groupPairs(app, o, o.positional[1]);
@@ -466,9 +507,14 @@ async function groupsStatus(app: App, o: ReplicationOptions, out: Out): Promise<
     app,
     pairs.flatMap((p) => [p.source.host, p.target.host]),
   );
+  const roles = await replicaRoles(
+    app,
+    pairs.filter((p) => p.group !== undefined),
+    listings,
+  );
   // A pair outside groups is a group of one, named by its label or id.
   const statuses = [...byGroup].map(([key, ps]) =>
-    key.startsWith('\0') ? groupStatus(ps[0]!.label ?? ps[0]!.id, ps, listings, undefined, 'pair') : groupStatus(key, ps, listings),
+    key.startsWith('\0') ? groupStatus(ps[0]!.label ?? ps[0]!.id, ps, listings, undefined, 'pair') : groupStatus(key, ps, listings, undefined, 'group', roles),
   );
   if (o.json)
     out(
@@ -611,6 +657,17 @@ async function verb(command: string, app: App, o: ReplicationOptions, out: Out):
       const group = await roleGroup(app, o.positional[0]!);
       fleet.setHosts([...new Set([group.primary, ...group.replicas].map((e) => e.host))]);
       return exitOf(await rolesFlow(app, cliUI(o, out, '--yes'), group.name), o, out);
+    }
+    case 'failover':
+    case 'takeover':
+    case 'demote': {
+      const usage =
+        command === 'demote' ? 'demote takes a group of the fleet file and HOST:DATASET' : `${command} takes a group of the fleet file and --to HOST:DATASET`;
+      const [groupName, endArg] = command === 'demote' ? [o.positional[0], o.positional[1]] : [o.positional[0], o.to];
+      if (!groupName || !endArg || o.positional.length !== (command === 'demote' ? 2 : 1)) throw new UsageError(usage);
+      const { host, name } = hostName(endArg, 'dataset', usage);
+      const opts = { ...(o.keepData ? { keepData: true } : {}), ...(o.discardPartial ? { discardPartial: true } : {}) };
+      return exitOf(await roleChangeFlow(app, cliUI(o, out, '--yes'), command, groupName, { host, dataset: name }, opts), o, out);
     }
     case 'audit': {
       const pair = pairOf(o);

@@ -1,4 +1,5 @@
 /** The application layer's services as the extension provides them: listings through the tree model (the views redraw), the Replication view's pairs, workspace trust. */
+import * as vscode from 'vscode';
 import type { App } from '../app/services.js';
 import type { HostListing } from '../core/fleet/listing.js';
 import type { FleetContext } from './context.js';
@@ -28,6 +29,13 @@ export function extensionApp(ctx: Omit<FleetContext, 'app'>): App {
     requireTrust: (what) => ctx.replication.requireTrust(what),
     ssh: sshFor,
     queue: () => queueViewOf(ctx).queue(),
+    // Through the workspace's file system, so an editor showing the fleet file shows the new text; the pairs follow.
+    editFleetFile: async (file, edit) => {
+      const uri = vscode.Uri.file(file);
+      const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(edit(text)));
+      await ctx.replication.pairs.reload();
+    },
     afterRun: async (plan) => {
       await Promise.all(plan.hosts.map((h) => ctx.tree.loadHost(h, true)));
       await ctx.replication.pairs.historyChanged();

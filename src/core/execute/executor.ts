@@ -191,7 +191,7 @@ async function recheck(run: Run, beforeStep: string | undefined, hosts: string[]
   const relevant = run.plan.preconditions.filter((p) => p.beforeStep === beforeStep);
   if (relevant.length === 0) return;
   run.emit({ type: 'checking', message: beforeStep ? `re-checking before step ${beforeStep}` : 're-checking the plan against the hosts' });
-  const needed = [...new Set([...relevant.map((p) => p.host), ...hosts])];
+  const needed = [...new Set([...relevant.flatMap((p) => (p.kind === 'same-snapshot' ? [p.host, p.other.host] : [p.host])), ...hosts])];
   const listings = new Map<string, HostListing>();
   await Promise.all(needed.map(async (h) => listings.set(h, await run.deps.freshListing(h))));
   const changes = checkPreconditions(run.plan, listings, { beforeStep });

@@ -341,7 +341,20 @@ export function readFleetDefinition(f: PairsFile): FleetDefinition {
             { ...origin, replica: r },
           );
           out.entries.push(
-            reach(e.ok ? { ...e, pair: { ...e.pair, group: g.name, limits: limitsOf(g), ...(g.schedule ? { schedule: g.schedule } : {}) } } : e),
+            reach(
+              e.ok
+                ? {
+                    ...e,
+                    pair: {
+                      ...e.pair,
+                      group: g.name,
+                      groupAt: { file: f.file, index, replica: r },
+                      limits: limitsOf(g),
+                      ...(g.schedule ? { schedule: g.schedule } : {}),
+                    },
+                  }
+                : e,
+            ),
           );
         });
       });

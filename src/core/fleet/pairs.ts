@@ -35,6 +35,8 @@ export interface ReplicationPair {
   options: PairOptions;
   /** The fleet file's group this pair is a replica of. */
   group?: string;
+  /** Where the group is written: its file, its place in `groups`, this replica's place in its `replicas` (0-based). */
+  groupAt?: { file: string; index: number; replica: number };
   /** When the agent queues this pair's sync (its group's `schedule`). */
   schedule?: Schedule;
   /** The group's limits for monitoring (else check's thresholds). */

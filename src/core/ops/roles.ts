@@ -30,7 +30,8 @@ export interface RoleGroup {
   replicas: GroupEnd[];
 }
 
-const label = (e: GroupEnd) => `${e.host}:${e.dataset}`;
+export const endLabel = (e: GroupEnd): string => `${e.host}:${e.dataset}`;
+const label = endLabel;
 const key = (e: GroupEnd) => `${e.host}\0${e.dataset}`;
 export const endKey = key;
 
@@ -43,6 +44,38 @@ export function wantedProperties(group: RoleGroup, end: GroupEnd): Record<string
     [PRIMARY_PROPERTY]: label(group.primary),
     ...(replica ? { readonly: 'on' } : {}),
   };
+}
+
+/**
+ * The role properties an end carries now (from the `zfs get` rows of ROLE_PROPERTIES; an unset
+ * user property reads `-`), readonly as its host enforces it (zfs-fuse reports its readonly=on as
+ * `off temporary`). Refused when the host's zfs get does not read user properties.
+ */
+export function currentRoleProps(rows: readonly PropertyRow[], listing: HostListing, end: GroupEnd): Map<string, string> {
+  const have = new Map(rows.map((r) => [r.property, r.value]));
+  const ro = rows.find((r) => r.property === 'readonly');
+  if (ro) have.set('readonly', readonlyOn(ro, listing.capabilities.implementation) ? 'on' : 'off');
+  if (!have.has(ROLE_PROPERTY)) throw new PlanError('unsupported', `${end.host}: zfs get did not read the user property ${ROLE_PROPERTY} of ${end.dataset}`);
+  return have;
+}
+
+/** One `zfs set` per property of `end`'s role in `group` that differs from what it has (`have`). */
+export function roleSetSteps(
+  group: RoleGroup,
+  end: GroupEnd,
+  have: ReadonlyMap<string, string>,
+  ids: StepIds,
+  zfs: string,
+): { steps: PlanStep[]; effects: string[] } {
+  const steps: PlanStep[] = [];
+  const effects: string[] = [];
+  for (const [prop, value] of Object.entries(wantedProperties(group, end))) {
+    const now = have.get(prop);
+    if (now === value) continue;
+    steps.push(commandStep(ids.next(), 'set', end.host, [zfs, 'set', `${prop}=${value}`, end.dataset], `Set ${prop}=${value} on ${label(end)}`));
+    effects.push(`${label(end)}: ${prop} ${safeLine(now ?? '-')} -> ${value}`);
+  }
+  return { steps, effects };
 }
 
 /**
@@ -70,12 +103,7 @@ export function planRoles(
       effects.push(`${label(end)} does not exist yet: its first sync creates it; run roles again after it.`);
       continue;
     }
-    const got = rows.get(key(end)) ?? [];
-    const have = new Map(got.map((r) => [r.property, r.value]));
-    const ro = got.find((r) => r.property === 'readonly');
-    // As the host enforces it (zfs-fuse reports its readonly=on as `off temporary`).
-    if (ro) have.set('readonly', readonlyOn(ro, l.capabilities.implementation) ? 'on' : 'off');
-    if (!have.has(ROLE_PROPERTY)) throw new PlanError('unsupported', `${end.host}: zfs get did not read the user property ${ROLE_PROPERTY} of ${end.dataset}`);
+    const have = currentRoleProps(rows.get(key(end)) ?? [], l, end);
     const want = wantedProperties(group, end);
     const other = have.get(GROUP_PROPERTY);
     if (other && other !== '-' && other !== group.name)
@@ -86,16 +114,11 @@ export function planRoles(
       warnings.push(
         `the primary ${label(end)} is read-only (readonly=on): nothing can write to it until it is set off (zfs-fleet set ${label(end)} readonly=off)`,
       );
-    let first = true;
-    for (const [prop, value] of Object.entries(want)) {
-      const now = have.get(prop);
-      if (now === value) continue;
-      const id = ids.next();
-      if (first) preconditions.push({ kind: 'dataset-exists', host: end.host, dataset: end.dataset, ...(e.object.guid ? { guid: e.object.guid } : {}) });
-      first = false;
-      steps.push(commandStep(id, 'set', end.host, [zfs, 'set', `${prop}=${value}`, end.dataset], `Set ${prop}=${value} on ${label(end)}`));
-      effects.push(`${label(end)}: ${prop} ${safeLine(now ?? '-')} -> ${value}`);
-    }
+    const part = roleSetSteps(group, end, have, ids, zfs);
+    if (part.steps.length)
+      preconditions.push({ kind: 'dataset-exists', host: end.host, dataset: end.dataset, ...(e.object.guid ? { guid: e.object.guid } : {}) });
+    steps.push(...part.steps);
+    effects.push(...part.effects);
   }
   const n = steps.length;
   return makePlan({

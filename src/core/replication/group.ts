@@ -9,7 +9,7 @@ import type { ReplicationPair } from '../fleet/pairs.js';
 import { snapName } from './commonBase.js';
 import { pairState, type PairState } from './state.js';
 
-export type ReplicaPosition = 'level' | 'behind' | 'conflict' | 'never-sent' | 'no-common-base' | 'source-missing' | 'unreadable';
+export type ReplicaPosition = 'level' | 'behind' | 'conflict' | 'split-brain' | 'never-sent' | 'no-common-base' | 'source-missing' | 'unreadable';
 
 export interface ReplicaStatus {
   pair: ReplicationPair;
@@ -66,6 +66,8 @@ export function groupStatus(
   listings: ReadonlyMap<string, HostListing | { error: string }>,
   now?: number,
   kind: GroupStatus['kind'] = 'group',
+  /** By `HOST:DATASET`: the replicas' `zfs-fleet:role` (a replica that says `primary` was taken over while away: split brain). */
+  roles?: ReadonlyMap<string, string>,
 ): GroupStatus {
   const primary = pairs[0] ? endpoint(pairs[0].source) : '';
   const src = pairs[0] ? listings.get(pairs[0].source.host) : undefined;
@@ -87,9 +89,15 @@ export function groupStatus(
       };
     const state = pairState(pair, s as HostListing, t as HostListing, now !== undefined ? { now } : {});
     const conflicts = conflictsOf(state);
-    const position = positionOf(state, conflicts);
-    const instruction =
-      position === 'level'
+    const splitBrain = kind === 'group' && roles?.get(replica) === 'primary';
+    if (splitBrain)
+      conflicts.unshift(
+        `it still says it is the primary (zfs-fleet:role=primary) while the fleet file names ${primary}: the group was taken over while it was away (split brain)`,
+      );
+    const position = splitBrain ? 'split-brain' : positionOf(state, conflicts);
+    const instruction = splitBrain
+      ? `zfs-fleet demote ${name} ${replica} --keep-data   (read-only, its divergent data copied aside, rolled back, synced)`
+      : position === 'level'
         ? ''
         : position === 'behind' || position === 'never-sent'
           ? `zfs-fleet sync ${args}`
@@ -108,6 +116,7 @@ const WORDS: Record<ReplicaPosition, (r: ReplicaStatus) => string> = {
   level: () => 'level',
   behind: (r) => `behind ${r.behind}`,
   conflict: () => 'conflict',
+  'split-brain': () => 'split brain',
   'never-sent': () => 'never sent',
   'no-common-base': () => 'no common base',
   'source-missing': () => 'primary missing',

@@ -12,7 +12,23 @@ import type { ProcessInfo } from './processes.js';
 import type { ZfsObject } from '../zfs/types.js';
 
 export type PlanKind =
-  'sync' | 'rollback' | 'rebase' | 'diagnose-fix' | 'snapshot' | 'destroy' | 'hold' | 'release' | 'clone' | 'promote' | 'set' | 'rename' | 'roles' | 'expire';
+  | 'sync'
+  | 'rollback'
+  | 'rebase'
+  | 'diagnose-fix'
+  | 'snapshot'
+  | 'destroy'
+  | 'hold'
+  | 'release'
+  | 'clone'
+  | 'promote'
+  | 'set'
+  | 'rename'
+  | 'roles'
+  | 'expire'
+  | 'failover'
+  | 'takeover'
+  | 'demote';
 
 /** A ZFS object on a host (guid where known, so a re-created object with the same name is told apart). */
 export interface HostObject {
@@ -100,6 +116,11 @@ export type Precondition = PreBase &
     | { kind: 'dataset-exists'; host: string; dataset: string; guid?: string }
     | { kind: 'dataset-absent'; host: string; dataset: string }
     | { kind: 'origin'; host: string; dataset: string; origin: string }
+    /**
+     * `dataset@snapshot` is the newest snapshot of both `host` and `other`, with the same guid (a
+     * failover makes the replica writable only when it holds exactly what the old primary last had).
+     */
+    | { kind: 'same-snapshot'; host: string; dataset: string; snapshot: string; other: { host: string; dataset: string } }
     /** The partially received stream a resume plan continues. */
     | { kind: 'resume-token'; host: string; dataset: string; token: string }
     /**
@@ -283,8 +304,9 @@ function findSnapshot(listing: HostListing, name: string) {
   return (name.includes('#') ? e?.bookmarks : e?.snapshots)?.find((s) => s.name === name);
 }
 
-function checkOne(pre: Precondition, l: HostListing | undefined, processes: ReadonlyMap<string, readonly ProcessInfo[]> | undefined): string[] {
+function checkOne(pre: Precondition, listings: ReadonlyMap<string, HostListing>, processes: ReadonlyMap<string, readonly ProcessInfo[]> | undefined): string[] {
   const h = pre.host;
+  const l = listings.get(h);
   if (pre.kind === 'process') {
     const list = processes?.get(h);
     if (!list) return []; // not re-checkable from listings; the kill step verifies the command line itself
@@ -359,6 +381,25 @@ function checkOne(pre: Precondition, l: HostListing | undefined, processes: Read
         ...pre.names.filter((n) => !nowSet.has(n)).map((n) => `${h}: ${n} is gone since the plan was made`),
       ];
     }
+    case 'same-snapshot': {
+      const ends = [
+        { host: h, dataset: pre.dataset, l },
+        { host: pre.other.host, dataset: pre.other.dataset, l: listings.get(pre.other.host) },
+      ];
+      const found = [];
+      for (const end of ends) {
+        if (!end.l) return [`${end.host}: no fresh listing of ${end.host} to re-check the plan against`];
+        const newest = end.l.datasets.get(end.dataset)?.snapshots[0];
+        if (!newest) return [`${end.host}: ${end.dataset} has no snapshot`];
+        if (at(newest.name) !== `@${pre.snapshot}`) return [`${end.host}: the newest snapshot of ${end.dataset} is ${at(newest.name)}, not @${pre.snapshot}`];
+        found.push(newest.guid);
+      }
+      if (!found[0] || found[0] !== found[1])
+        return [
+          `${h}:${pre.dataset}@${pre.snapshot} and ${pre.other.host}:${pre.other.dataset}@${pre.snapshot} differ (guid ${found[0] ?? '?'} and ${found[1] ?? '?'})`,
+        ];
+      return [];
+    }
     case 'origin': {
       const e = l.datasets.get(pre.dataset);
       if (!e) return [`${h}: ${pre.dataset} no longer exists`];
@@ -381,7 +422,7 @@ export function checkPreconditions(plan: Plan, listings: ReadonlyMap<string, Hos
   const out: Change[] = [];
   for (const pre of plan.preconditions) {
     if (pre.beforeStep !== options.beforeStep) continue;
-    for (const message of checkOne(pre, listings.get(pre.host), options.processes)) out.push({ precondition: pre, host: pre.host, message });
+    for (const message of checkOne(pre, listings, options.processes)) out.push({ precondition: pre, host: pre.host, message });
   }
   return out;
 }

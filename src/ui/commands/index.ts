@@ -1,4 +1,5 @@
 /** One registration table: id -> handler. The wrapper logs errors, shows them once, and treats a user's cancel as silent. */
+import { demoteReplica, failOver, takeOver } from './failover.js';
 import * as vscode from 'vscode';
 import type { Command, FleetContext } from '../context.js';
 import { UserCancelled } from '../userInput.js';
@@ -60,6 +61,9 @@ export const COMMANDS = {
   'zfsFleet.promoteClone': { run: promoteClone, mutating: 'Promote Clone' },
   'zfsFleet.setProperty': { run: setProperty, mutating: 'Set Property' },
   'zfsFleet.renameDataset': { run: renameDataset, mutating: 'Rename Dataset' },
+  'zfsFleet.failOver': { run: failOver, mutating: 'Fail Over' },
+  'zfsFleet.takeOver': { run: takeOver, mutating: 'Take Over' },
+  'zfsFleet.demoteReplica': { run: demoteReplica, mutating: 'Demote to Replica' },
   'zfsFleet.showReplicationHistory': { run: showReplicationHistory },
   'zfsFleet.openTimeline': { run: openTimeline },
   'zfsFleet.refreshHealth': { run: refreshHealth },

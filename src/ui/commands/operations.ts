@@ -22,7 +22,7 @@ import { isFleetNode, selection } from '../selection.js';
 import { pick, text, UserCancelled } from '../userInput.js';
 
 /** A plan that cannot be made (a refused destroy, a name taken): said in an error message, nothing run. */
-async function orSay<T>(ctx: FleetContext, what: string, f: () => Promise<T>): Promise<T | undefined> {
+export async function orSay<T>(ctx: FleetContext, what: string, f: () => Promise<T>): Promise<T | undefined> {
   try {
     return await f();
   } catch (e) {

@@ -69,7 +69,8 @@ function lastRun(h: HistoryEntry | undefined): [string, string][] {
 
 export function validPairView(v: ValidPair, src: HostState | undefined, dst: HostState | undefined, last?: HistoryEntry): PairView {
   const p = v.pair;
-  const contextValue = v.origin.kind === 'settings' ? 'zfs.pair.settings' : 'zfs.pair.file';
+  // A group's replica (fleet file `groups`) also offers Fail Over, Take Over and Demote.
+  const contextValue = v.origin.kind === 'settings' ? 'zfs.pair.settings' : p.group !== undefined ? 'zfs.pair.file.replica' : 'zfs.pair.file';
   const rows: [string, string][] = [
     ['Source', `${p.source.host}:${p.source.name!.full}`],
     ['Target', `${p.target.host}:${p.target.name!.full}`],

@@ -616,6 +616,50 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
     assert.ok(!(await exists('off1', ds)));
   });
 
+  test('Fail Over to This Replica…: the modal lists every step and what changes; then the replica is the writable primary, the old one read-only, the fleet file swapped', async () => {
+    const folder = vscode.workspace.workspaceFolders![0]!.uri;
+    const fleetPath = vscode.Uri.joinPath(folder, '.zfs-fleet.json').fsPath;
+    const original = fs.readFileSync(fleetPath, 'utf8');
+    const [P, T] = [`${SRC_ROOT}/fo`, `${DST_ROOT}/fo`];
+    const id = `off1:${P}->ovh3:${T}`;
+    await makeDataset('off1', P, ['a']);
+    const json = JSON.parse(original) as { groups?: unknown[] };
+    json.groups = [...(json.groups ?? []), { name: 'e2e-fo', primary: `off1:${P}`, replicas: [`ovh3:${T}`] }];
+    fs.writeFileSync(fleetPath, JSON.stringify(json, null, 2) + '\n');
+    try {
+      await api.ctx.replication.pairs.reload();
+      input.script({ warnModal: runEverything });
+      const sync = await run('zfsFleet.syncPair', id);
+      assert.equal(sync.result?.outcome, 'ok', sync.result?.error ?? JSON.stringify(input.calls));
+      const node = await pairNode(id);
+      assert.equal(api.ctx.replication.pairsView.view(node).contextValue, 'zfs.pair.file.replica');
+      await ssh('off1', `printf 'before the failover\\n' > "$(zfs get -H -o value mountpoint ${q(P)})/note"`);
+
+      input.script({ warnModal: runEverything });
+      const r = await run('zfsFleet.failOver', node);
+      assert.equal(r.result?.outcome, 'ok', r.result?.error ?? JSON.stringify(input.calls));
+      assert.match(r.detail!, /What changes:[\s\S]*becomes read-only, then its final snapshot @zfs-fleet-failover-/);
+      assert.match(r.detail!, /The fleet file .*: group e2e-fo's primary becomes ovh3:/);
+      assert.equal(destroyedInDetail(r.detail!).count, 0);
+      assert.equal((await ssh('ovh3', `cat "$(zfs get -H -o value mountpoint ${q(T)})/note"`)).trim(), 'before the failover');
+      assert.equal((await ssh('ovh3', `zfs get -H -o value zfs-fleet:role ${q(T)}`)).trim(), 'primary');
+      assert.equal((await ssh('off1', `zfs get -H -o value zfs-fleet:role ${q(P)}`)).trim(), 'replica');
+      assert.match(await ssh('off1', `touch "$(zfs get -H -o value mountpoint ${q(P)})/x" 2>&1 || true`), /Read-only file system/);
+      const [gP, gT] = [await snapshotGuids('off1', P), await snapshotGuids('ovh3', T)];
+      assert.deepEqual([...gT.values()], [...gP.values()]);
+      const group = (JSON.parse(fs.readFileSync(fleetPath, 'utf8')) as { groups: { name: string; primary: string; replicas: string[] }[] }).groups.find(
+        (g) => g.name === 'e2e-fo',
+      )!;
+      assert.deepEqual([group.primary, group.replicas], [`ovh3:${T}`, [`off1:${P}`]]);
+      // The Replication view follows the file: the pair now runs from the new primary.
+      await api.ctx.replication.pairs.reload();
+      await pairNode(`ovh3:${T}->off1:${P}`);
+    } finally {
+      fs.writeFileSync(fleetPath, original);
+      await api.ctx.replication.pairs.reload();
+    }
+  });
+
   test('Show Replication History lists the runs', async () => {
     const uri = await run<vscode.Uri>('zfsFleet.showReplicationHistory');
     const text = (await vscode.workspace.openTextDocument(uri)).getText();
@@ -660,6 +704,9 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
       'zfsFleet.promoteClone',
       'zfsFleet.setProperty',
       'zfsFleet.renameDataset',
+      'zfsFleet.failOver',
+      'zfsFleet.takeOver',
+      'zfsFleet.demoteReplica',
       'zfsFleet.addPair',
       'zfsFleet.removePair',
       'zfsFleet.importConfig',
