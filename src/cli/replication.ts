@@ -28,8 +28,6 @@ import { planSync, sshToSource, sshToTarget } from '../core/replication/sync.js'
 import { formatGroupStatus, groupStatus } from '../core/replication/group.js';
 import type { HostListing } from '../core/fleet/listing.js';
 import { safeText } from '../core/text.js';
-import { ROLE_PROPERTY } from '../core/ops/roles.js';
-import { propertyRowsCommand } from '../core/zfs/properties.js';
 import { shellQuote } from '../core/zfs/quote.js';
 import { fleetDefinition, writeFleetFile } from './fleetFile.js';
 import { UsageError } from './usage.js';
@@ -475,28 +473,6 @@ async function listingsOf(app: App, hosts: readonly string[]): Promise<Map<strin
   );
 }
 
-/** The `zfs-fleet:role` of each group replica that exists (by `HOST:DATASET`); one that cannot be read is left out. */
-async function replicaRoles(
-  app: App,
-  pairs: readonly ReplicationPair[],
-  listings: ReadonlyMap<string, HostListing | { error: string }>,
-): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  await Promise.all(
-    pairs.map(async ({ target: t }) => {
-      const l = listings.get(t.host);
-      if (!l || 'error' in l || !l.datasets.has(t.name!.full)) return;
-      try {
-        const [row] = await app.fleet.host(t.host).exec(propertyRowsCommand(app.zfs, [ROLE_PROPERTY], t.name!.full, false));
-        if (row) out.set(`${t.host}:${t.name!.full}`, row.value);
-      } catch (e) {
-        app.logger.debug(`${t.host}:${t.name!.full}: ${ROLE_PROPERTY} not read: ${(e as Error).message}`);
-      }
-    }),
-  );
-  return out;
-}
-
 /** `status group NAME` / `status --all`: each group's replicas (a pair outside groups is a group of one, named by its id). */
 async function groupsStatus(app: App, o: ReplicationOptions, out: Out): Promise<number> {
   const pairs = o.all ? await app.configuredPairs() : await groupPairs(app, o, o.positional[1]);
@@ -507,14 +483,9 @@ async function groupsStatus(app: App, o: ReplicationOptions, out: Out): Promise<
     app,
     pairs.flatMap((p) => [p.source.host, p.target.host]),
   );
-  const roles = await replicaRoles(
-    app,
-    pairs.filter((p) => p.group !== undefined),
-    listings,
-  );
   // A pair outside groups is a group of one, named by its label or id.
   const statuses = [...byGroup].map(([key, ps]) =>
-    key.startsWith('\0') ? groupStatus(ps[0]!.label ?? ps[0]!.id, ps, listings, undefined, 'pair') : groupStatus(key, ps, listings, undefined, 'group', roles),
+    key.startsWith('\0') ? groupStatus(ps[0]!.label ?? ps[0]!.id, ps, listings, undefined, 'pair') : groupStatus(key, ps, listings),
   );
   if (o.json)
     out(

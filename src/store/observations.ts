@@ -34,6 +34,8 @@ export const UNREADABLE = 'unreadable';
 export interface StoredPairDetail {
   unreadable?: string;
   baseAtRisk?: boolean;
+  replicaWritable?: boolean;
+  splitBrain?: boolean;
   state?: Omit<PairState, 'comparison' | 'nameClashes'>;
 }
 
@@ -87,7 +89,12 @@ function pairObservation(p: PairFacts, observedAt: string): PairStateObservation
   }
   const { comparison: _c, nameClashes: _n, ...state } = p.state;
   if (state.behind) state.behind = { ...state.behind, snapshots: [] };
-  const detail: StoredPairDetail = { baseAtRisk: p.baseAtRisk, state };
+  const detail: StoredPairDetail = {
+    baseAtRisk: p.baseAtRisk,
+    ...(p.replicaWritable ? { replicaWritable: true } : {}),
+    ...(p.splitBrain ? { splitBrain: true } : {}),
+    state,
+  };
   return {
     pairId: p.pair.id,
     observedAt,
@@ -222,5 +229,12 @@ function pairFacts(row: PairStateObservation, now: number): Omit<PairFacts, 'pai
   const behind = row.behind ?? 0;
   // The lag was the age of the oldest unsent snapshot when observed; it has grown since, as long as the pair is behind.
   const lag = row.lagSeconds == null ? undefined : behind > 0 ? row.lagSeconds + Math.max(0, (now - Date.parse(row.observedAt)) / 1000) : row.lagSeconds;
-  return { state, behind, baseAtRisk: detail.baseAtRisk ?? false, ...(lag !== undefined ? { lagSeconds: lag } : {}) };
+  return {
+    state,
+    behind,
+    baseAtRisk: detail.baseAtRisk ?? false,
+    ...(detail.replicaWritable ? { replicaWritable: true } : {}),
+    ...(detail.splitBrain ? { splitBrain: true } : {}),
+    ...(lag !== undefined ? { lagSeconds: lag } : {}),
+  };
 }

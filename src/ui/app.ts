@@ -31,7 +31,9 @@ export function extensionApp(ctx: Omit<FleetContext, 'app'>): App {
     queue: () => queueViewOf(ctx).queue(),
     // Through the workspace's file system, so an editor showing the fleet file shows the new text; the pairs follow.
     editFleetFile: async (file, edit) => {
-      const uri = vscode.Uri.file(file);
+      // The pairs name a workspace fleet file as shown (`.zfs-fleet.json`, or `folder/.zfs-fleet.json`).
+      const uri = ctx.replication.pairs.fileUri(file);
+      if (!uri) throw new Error(`${file} is not a fleet file of this workspace`);
       const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
       await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(edit(text)));
       await ctx.replication.pairs.reload();

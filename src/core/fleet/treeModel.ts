@@ -7,7 +7,7 @@
 import { Emitter, type Event } from '../event.js';
 import { formatAge, formatBytes, formatTime } from '../format.js';
 import { silentLogger, type Logger } from '../log.js';
-import { shortName } from '../zfs/names.js';
+import { parentDataset, shortName } from '../zfs/names.js';
 import type { ZfsObject } from '../zfs/types.js';
 import type { Fleet } from './fleet.js';
 import type { DatasetEntry, HostListing } from './listing.js';
@@ -279,6 +279,9 @@ export class FleetTreeModel {
         const o = e?.object;
         const parts = [formatBytes(o?.used)];
         if (o?.origin) parts.push(`clone of ${o.origin}`);
+        // Its role where it is set (a child inheriting its parent's role says nothing more).
+        const parent = parentDataset(node.name);
+        if (o?.role && (!parent || l?.datasets.get(parent)?.object.role !== o.role)) parts.push(o.role);
         if (o?.readonly) parts.push('read-only');
         if (o?.encryption) parts.push('encrypted');
         if (o?.receiveResumeToken) parts.push('partial receive');

@@ -61,6 +61,8 @@ export type FindingKind =
   | 'pair-behind'
   | 'pair-diverged'
   | 'pair-modified'
+  | 'replica-writable'
+  | 'split-brain'
   | 'resume-token'
   | 'base-at-risk'
   | 'last-run-failed'
@@ -117,6 +119,21 @@ function pairFindings(p: PairFacts, t: CheckThresholds, add: (f: Omit<Finding, '
       'pair-modified',
       `${id} target modified`,
       `${id}: the target was modified since its newest snapshot (${s.targetWrittenBytes ?? '?'} bytes written)`,
+    );
+  const replica = `${p.pair.target.host}:${p.pair.target.name!.full}`;
+  if (p.splitBrain)
+    f(
+      'critical',
+      'split-brain',
+      `${id} split brain`,
+      `${id}: split brain: the replica ${replica} says it is the primary (zfs-fleet:role=primary); zfs-fleet demote ${p.pair.group} ${replica} --keep-data makes it a replica again`,
+    );
+  if (p.replicaWritable)
+    f(
+      'warning',
+      'replica-writable',
+      `${id} replica writable`,
+      `${id}: the replica ${replica} is writable (readonly=off): what is written there is lost at the next sync; zfs-fleet roles ${p.pair.group} makes it read-only`,
     );
   if (s.resume?.stale) f('warning', 'resume-token', `${id} stale resume token`, `${id}: stale resume token: ${s.resume.stale}`);
   if (p.baseAtRisk) f('warning', 'base-at-risk', `${id} base at risk`, `${id}: ${s.retentionWarning}`);

@@ -67,6 +67,10 @@ export interface PairFacts {
   baseAtRisk: boolean;
   /** When the retention forecast prunes the common base (seconds since the epoch); undefined without a policy, or when a bookmark or hold keeps it. */
   basePruneAt?: number;
+  /** A group's replica (fleet file `groups`) that is not read-only, where the host says (zfs-fuse reports its readonly=on as off). */
+  replicaWritable?: boolean;
+  /** A group's replica whose zfs-fleet:role says primary: taken over while it was away (split brain). */
+  splitBrain?: boolean;
   /** The newest history entry of this pair, and the newest that ended ok. */
   lastRun?: RunRecord;
   lastSuccess?: RunRecord;
@@ -192,9 +196,12 @@ export function fleetFacts(input: {
     const oldest = unsent[0]?.creation;
     const lagSeconds = !state.base ? undefined : unsent.length === 0 ? 0 : oldest !== undefined ? Math.max(0, now / 1000 - oldest) : undefined;
     const f = state.baseForecast;
+    const target = pair.group !== undefined ? dst.datasets.get(pair.target.name!.full)?.object : undefined;
     facts.pairs.push({
       ...base,
       state,
+      ...(target?.readonly === false && dst.capabilities.implementation !== 'zfs-fuse' ? { replicaWritable: true } : {}),
+      ...(target?.role === 'primary' ? { splitBrain: true } : {}),
       ...(f?.pruneAt !== undefined && !f.keptBy ? { basePruneAt: f.pruneAt } : {}),
       ...(lagSeconds !== undefined ? { lagSeconds } : {}),
       behind: state.behind?.count ?? 0,

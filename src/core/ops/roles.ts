@@ -11,9 +11,10 @@ import { makePlan, PlanError, StepIds, type Plan, type PlanStep, type Preconditi
 import { commandStep } from '../replication/steps.js';
 import { readonlyOn, type PropertyRow } from '../zfs/properties.js';
 import { safeLine } from '../text.js';
+import { ROLE_COLUMN } from '../zfs/commands.js';
 import type { OpOptions } from './snapshots.js';
 
-export const ROLE_PROPERTY = 'zfs-fleet:role';
+export const ROLE_PROPERTY = ROLE_COLUMN;
 export const GROUP_PROPERTY = 'zfs-fleet:group';
 export const PRIMARY_PROPERTY = 'zfs-fleet:primary';
 /** What `zfs get` reads of each end before the plan is made. */

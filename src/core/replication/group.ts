@@ -66,8 +66,6 @@ export function groupStatus(
   listings: ReadonlyMap<string, HostListing | { error: string }>,
   now?: number,
   kind: GroupStatus['kind'] = 'group',
-  /** By `HOST:DATASET`: the replicas' `zfs-fleet:role` (a replica that says `primary` was taken over while away: split brain). */
-  roles?: ReadonlyMap<string, string>,
 ): GroupStatus {
   const primary = pairs[0] ? endpoint(pairs[0].source) : '';
   const src = pairs[0] ? listings.get(pairs[0].source.host) : undefined;
@@ -89,7 +87,8 @@ export function groupStatus(
       };
     const state = pairState(pair, s as HostListing, t as HostListing, now !== undefined ? { now } : {});
     const conflicts = conflictsOf(state);
-    const splitBrain = kind === 'group' && roles?.get(replica) === 'primary';
+    // A replica whose zfs-fleet:role says primary was taken over while it was away.
+    const splitBrain = kind === 'group' && (t as HostListing).datasets.get(pair.target.name!.full)?.object.role === 'primary';
     if (splitBrain)
       conflicts.unshift(
         `it still says it is the primary (zfs-fleet:role=primary) while the fleet file names ${primary}: the group was taken over while it was away (split brain)`,

@@ -500,12 +500,37 @@ function fullSendPart(c: SyncContext, dstEntry: DatasetEntry | undefined): SyncP
   if (sendTo.isNew) c.steps.push(snapshotStep(c));
   fullSends(c);
   addBookmark(c);
+  markGroupReplica(c);
   const n = recursive || !intermediates ? 1 : cmp.sourceSnapshots.length + (sendTo.isNew ? 1 : 0);
   return part(
     c,
     c.title,
     `${T}:${dstDs} ${dstEntry ? 'has no snapshot' : 'does not exist'}: a full send creates it from ${S}:${srcDs} (${n} snapshot${n === 1 ? '' : 's'}, up to @${snapName(sendTo.name)}).`,
   );
+}
+
+/**
+ * A group's replica is born read-only and says what it is (issue 12 §1): after its first receive,
+ * readonly=on and its role properties, one `zfs set` each (zfs-fuse's takes one). The data has
+ * arrived by then, so a set the receiving user may not do (no `readonly` or `userprop` permission)
+ * is reported and does not fail the sync.
+ */
+function markGroupReplica(c: SyncContext): void {
+  const group = c.pair.group;
+  if (group === undefined) return;
+  const { T, dstDs } = c;
+  const props: [string, string][] = [
+    ['readonly', 'on'],
+    ['zfs-fleet:role', 'replica'],
+    ['zfs-fleet:group', group],
+    ['zfs-fleet:primary', `${c.S}:${c.srcDs}`],
+  ];
+  for (const [p, v] of props)
+    c.steps.push(
+      commandStep(c.ids.next(), 'set', T, [c.zfs, 'set', `${p}=${v}`, dstDs], `Mark the new replica of group ${group}: ${p}=${v}`, {
+        mayFail: `the data is received; zfs-fleet roles ${group} sets it later (the receiving user may lack the ${p === 'readonly' ? 'readonly' : 'userprop'} permission)`,
+      }),
+    );
 }
 
 /** The target exists without snapshots: destroy it (confirmed), unless it has children. */

@@ -74,6 +74,11 @@ const SETTERS: Record<string, Setter> = {
     if (v !== '-' && v !== 'off') o.encryption = v;
     return undefined;
   },
+  // Only the two roles zfs-fleet writes; anything else a host says is not a role.
+  'zfs-fleet:role': (o, v) => {
+    if (v === 'primary' || v === 'replica') o.role = v;
+    return undefined;
+  },
   receive_resume_token: (o, v) => {
     if (v !== '-' && v !== '') o.receiveResumeToken = v;
     return undefined;

@@ -47,6 +47,8 @@ const PAIR_KINDS = new Set<FindingKind>([
   'pair-behind',
   'pair-diverged',
   'pair-modified',
+  'replica-writable',
+  'split-brain',
   'resume-token',
   'base-at-risk',
   'last-run-failed',

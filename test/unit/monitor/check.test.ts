@@ -152,6 +152,35 @@ describe('zfs-fleet check', () => {
   });
 });
 
+describe('group replicas', () => {
+  it('a replica whose role says primary is split brain (CRITICAL, demote named); a writable one a WARNING where the host can tell (not zfs-fuse)', () => {
+    const pair = { ...scenarioPair('insync'), group: 'g' };
+    const dst = fuseListing('insync', 'ovh3');
+    const hs: HostResult[] = [
+      { host: 'off1', listing: fuseListing('insync', 'off1') },
+      { host: 'ovh3', listing: dst },
+    ];
+    const replica = dst.datasets.get(pair.target.name!.full)!.object;
+    replica.role = 'primary';
+    const r = evaluateCheck(fleetFacts({ hosts: hs, pairs: [pair], now: T0 }), DEFAULT_THRESHOLDS);
+    const f = r.findings.find((x) => x.kind === 'split-brain')!;
+    expect([f.severity, r.exitCode]).toEqual(['critical', 2]);
+    expect(f.message).toContain(`zfs-fleet demote g ovh3:${pair.target.name!.full} --keep-data`);
+    // zfs-fuse reports its enforced readonly=on as off: not flagged from its listing.
+    replica.role = 'replica';
+    replica.readonly = false;
+    expect(evaluateCheck(fleetFacts({ hosts: hs, pairs: [pair], now: T0 }), DEFAULT_THRESHOLDS).findings.map((x) => x.kind)).not.toContain('replica-writable');
+    dst.capabilities = { ...dst.capabilities, implementation: 'openzfs' };
+    const w = evaluateCheck(fleetFacts({ hosts: hs, pairs: [pair], now: T0 }), DEFAULT_THRESHOLDS).findings.find((x) => x.kind === 'replica-writable')!;
+    expect(w.severity).toBe('warning');
+    expect(w.message).toMatch(/is writable \(readonly=off\).*zfs-fleet roles g makes it read-only/);
+    // Outside groups nothing is said.
+    expect(evaluateCheck(fleetFacts({ hosts: hs, pairs: [scenarioPair('insync')], now: T0 }), DEFAULT_THRESHOLDS).findings.map((x) => x.kind)).not.toContain(
+      'replica-writable',
+    );
+  });
+});
+
 describe('the plugin output', () => {
   it('summary line, detail lines, perfdata after | on the last text line then one per line, each as the guidelines write it', () => {
     const hs: HostResult[] = [...hosts('behind'), { host: 'off2', error: 'connect | refused' }];

@@ -10,6 +10,7 @@ import { swapGroupPrimary } from '../../../src/core/fleet/editFile.js';
 import { planDemote, planFailover, planTakeover, promotedGroup, roleStamp } from '../../../src/core/ops/failover.js';
 import { endKey, type GroupEnd, type RoleGroup } from '../../../src/core/ops/roles.js';
 import { checkPreconditions, type PlanStep } from '../../../src/core/replication/plan.js';
+import { planSync } from '../../../src/core/replication/sync.js';
 import { parsePropertyRows, type PropertyRow } from '../../../src/core/zfs/properties.js';
 import { fuseListing, planError, R1, R2, scenarioPair } from '../replication/fixtures.js';
 
@@ -194,5 +195,25 @@ describe('promotedGroup and the fleet file', () => {
       text.replace('"primary": "a:p/x"', '"primary": "c:p/z"').replace('["b:p/y", "c:p/z"]', '["b:p/y", "a:p/x"]'),
     );
     expect(() => swapGroupPrimary(text, 'g', 0, 0)).toThrow(/group number 1 is no longer g/);
+  });
+});
+
+describe("a group replica's first receive", () => {
+  it('is marked read-only with its role after the data arrives; a set that fails does not fail the sync', () => {
+    const pair = { ...scenarioPair('neversent'), group: 'g' };
+    const p = planSync(pair, fuseListing('neversent', 'off1'), fuseListing('neversent', 'ovh3'));
+    const sets = p.steps.filter((s) => s.op === 'set');
+    expect(argvs({ steps: sets })).toEqual([
+      `zfs set readonly=on ${R2}/neversent/fs`,
+      `zfs set zfs-fleet:role=replica ${R2}/neversent/fs`,
+      `zfs set zfs-fleet:group=g ${R2}/neversent/fs`,
+      `zfs set zfs-fleet:primary=off1:${R1}/neversent/fs ${R2}/neversent/fs`,
+    ]);
+    expect(p.steps.indexOf(sets[0]!)).toBeGreaterThan(p.steps.findIndex((s) => s.op === 'send'));
+    expect(sets.every((s) => s.mayFail?.includes('zfs-fleet roles g'))).toBe(true);
+    // A pair outside groups is not marked.
+    expect(planSync(scenarioPair('neversent'), fuseListing('neversent', 'off1'), fuseListing('neversent', 'ovh3')).steps.some((s) => s.op === 'set')).toBe(
+      false,
+    );
   });
 });

@@ -638,6 +638,7 @@ suite('replication commands (lab: off1 -> ovh3)', function () {
       input.script({ warnModal: runEverything });
       const r = await run('zfsFleet.failOver', node);
       assert.equal(r.result?.outcome, 'ok', r.result?.error ?? JSON.stringify(input.calls));
+      assert.deepEqual(r.result?.warnings ?? [], []);
       assert.match(r.detail!, /What changes:[\s\S]*becomes read-only, then its final snapshot @zfs-fleet-failover-/);
       assert.match(r.detail!, /The fleet file .*: group e2e-fo's primary becomes ovh3:/);
       assert.equal(destroyedInDetail(r.detail!).count, 0);
