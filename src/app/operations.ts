@@ -8,7 +8,7 @@
  * is never pruned by hand unasked.
  */
 import { planClone, planHold, planPromote, planRelease, planRename, planSetProperty, RENAME_PROPERTIES } from '../core/ops/datasets.js';
-import { planExpire } from '../core/ops/expire.js';
+import { planExpire, type ExpirePolicy } from '../core/ops/expire.js';
 import { endKey, planRoles, ROLE_PROPERTIES, type RoleGroup } from '../core/ops/roles.js';
 import { pairBases } from '../core/replication/baseGuard.js';
 import { planDestroySnapshots, planSnapshot } from '../core/ops/snapshots.js';
@@ -136,7 +136,20 @@ export async function rolesFlow(app: App, ui: Interaction, name: string): Promis
  * The expire plan of one dataset: the pairs with an end at it (from the fleet file) and fresh
  * listings of their hosts say which snapshots are their newest common bases, never destroyed.
  */
-export async function expirePlan(app: App, host: string, dataset: string, keep: number): Promise<Plan> {
+/**
+ * What expire keeps: the newest `keep`, or (no `keep`) what the fleet file's retention policy of
+ * the dataset keeps at sanoid's next run (refused, with why, when it has none).
+ */
+async function expireRule(app: App, host: string, dataset: string, keep: number | undefined): Promise<number | ExpirePolicy> {
+  if (keep !== undefined) return keep;
+  const r = await app.retentionPolicy?.(host, dataset);
+  if (!r)
+    throw new PlanError('invalid', `${host}:${dataset} has no retention policy in the fleet file ("policies", or zfs-fleet import sanoid): give --keep N`);
+  return { policy: r.policy, dataset: r.dataset, now: Date.now() / 1000 };
+}
+
+export async function expirePlan(app: App, host: string, dataset: string, keep: number | undefined): Promise<Plan> {
+  const rule = await expireRule(app, host, dataset, keep);
   const pairs = (await app.configuredPairs()).filter((p) => [p.source, p.target].some((e) => e.host === host && e.name?.dataset === dataset));
   const hosts = [...new Set([host, ...pairs.flatMap((p) => [p.source.host, p.target.host])])];
   const listings = new Map((await app.freshListings(hosts)).map((l, i) => [hosts[i]!, l]));
@@ -144,13 +157,14 @@ export async function expirePlan(app: App, host: string, dataset: string, keep: 
     host,
     listings.get(host)!,
     dataset,
-    keep,
+    rule,
     pairBases(pairs, (h) => listings.get(h)),
     { zfs: app.zfs },
+    { pairs, listing: (h) => listings.get(h) },
   );
 }
 
-export async function expireFlow(app: App, ui: Interaction, host: string, dataset: string, keep: number): Promise<FlowResult> {
+export async function expireFlow(app: App, ui: Interaction, host: string, dataset: string, keep: number | undefined): Promise<FlowResult> {
   app.requireTrust('Expire Snapshots');
   const plan = await expirePlan(app, host, dataset, keep);
   return reviewAndRun(app, ui, plan, { replan: () => expireFlow(app, ui, host, dataset, keep) });

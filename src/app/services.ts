@@ -22,6 +22,8 @@ export interface App {
   freshListings(hosts: readonly string[]): Promise<HostListing[]>;
   /** The configured pairs: a plan that destroys one's newest common snapshot says so and asks for its name. */
   configuredPairs(): Promise<ReplicationPair[]>;
+  /** The fleet file's retention policy of a dataset (`policies`: its own or a recursive ancestor's); none: expire needs --keep. */
+  retentionPolicy?(host: string, dataset: string): Promise<ReplicationPair['retention']>;
   /** Throws when changing ZFS is not allowed here (an untrusted VS Code workspace). */
   requireTrust(what: string): void;
   /** The ssh command line that reaches a host, for the commands recorded in the history. */

@@ -385,7 +385,10 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
   promote: { usage: DATASET_OP_USAGE.promote, options: ['--yes', '-y', '--fleet', '--pairs', '--store'] },
   set: { usage: DATASET_OP_USAGE.set, options: ['--yes', '-y', '--fleet', '--pairs', '--store'] },
   rename: { usage: DATASET_OP_USAGE.rename, options: ['--yes', '-y', '--fleet', '--pairs', '--store'] },
-  expire: { usage: 'expire HOST:DATASET|GROUP --keep N [--primary] [--yes]', options: ['--keep', '--primary', '--yes', '-y', '--fleet', '--pairs', '--store'] },
+  expire: {
+    usage: 'expire HOST:DATASET|GROUP [--keep N] [--primary] [--yes]',
+    options: ['--keep', '--primary', '--yes', '-y', '--fleet', '--pairs', '--store'],
+  },
   roles: { usage: 'roles GROUP [--yes]', options: ['--yes', '-y', '--fleet', '--pairs', '--store'] },
   failover: { usage: 'failover GROUP --to HOST:DATASET [--yes]', options: ['--to', '--yes', '-y', '--fleet', '--pairs', '--store'] },
   takeover: {

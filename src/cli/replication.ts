@@ -16,7 +16,7 @@ import { parseEndpoint } from '../core/fleet/endpoint.js';
 import type { Fleet } from '../core/fleet/fleet.js';
 import { parsePair, type ReplicationPair, type Route } from '../core/fleet/pairs.js';
 import { describeOrigin, type ValidPair } from '../core/fleet/pairSpecs.js';
-import { withReach, withRetention } from '../core/fleet/definition.js';
+import { policyFor, withReach, withRetention } from '../core/fleet/definition.js';
 import { auditPairPermissions, formatPermissionAudit, type SyncPlanFlags } from '../core/fleet/permissions.js';
 import { formatBytes } from '../core/format.js';
 import type { Logger } from '../core/log.js';
@@ -112,8 +112,9 @@ export const REPLICATION_USAGE = `  status SRC DST [--route R]            the st
                                         the preview lists every descendant that inherits the value
   rename HOST:DATASET NEWNAME [--yes]   within its pool; the preview lists what moves, the mountpoints
                                         and shares that change, and the pairs that name the old path
-  expire HOST:DATASET|GROUP --keep N [--primary] [--yes]
-                                        destroy old snapshots, keeping the newest N and never a pair's
+  expire HOST:DATASET|GROUP [--keep N] [--primary] [--yes]
+                                        destroy old snapshots, keeping the newest N (without --keep:
+                                        what the fleet file's retention policy keeps), and never a pair's
                                         newest common snapshot, a held one or a clone's origin (GROUP:
                                         each replica; --primary: the primary too)
   roles GROUP [--yes]                   mark the group's datasets with their role (zfs-fleet:role, :group,
@@ -181,6 +182,10 @@ export function cliApp(fleet: Fleet, o: ReplicationOptions, logger: Logger): App
     freshListings: fleetListings(fleet),
     configuredPairs: async () => configuredPairs(o, logger),
     requireTrust: () => undefined,
+    retentionPolicy: async (host, dataset) => {
+      const def = fleetDefinition(o.fleetFile);
+      return policyFor(new Map(def.policies.map((p) => [p.dataset, p])), host, dataset);
+    },
     editFleetFile: async (file, edit) => writeFleetFile(file, edit(fs.readFileSync(file, 'utf8'))),
   };
 }
@@ -599,7 +604,8 @@ async function verb(command: string, app: App, o: ReplicationOptions, out: Out):
       return exitOf(await datasetOpFlow(app, cliUI(o, out, '--yes'), a), o, out);
     }
     case 'expire': {
-      if (o.positional.length !== 1 || o.keep === undefined) throw new UsageError('expire takes HOST:DATASET or a group of the fleet file, and --keep N');
+      if (o.positional.length !== 1)
+        throw new UsageError('expire takes HOST:DATASET or a group of the fleet file, and --keep N (else the policy of the fleet file)');
       const arg = o.positional[0]!;
       // A group's name has no ':' (HOST:DATASET always has one).
       if (!arg.includes(':')) {
@@ -619,7 +625,11 @@ async function verb(command: string, app: App, o: ReplicationOptions, out: Out):
         }
         return code;
       }
-      const { host, name } = hostName(arg, 'dataset', 'expire takes HOST:DATASET or a group of the fleet file, and --keep N');
+      const { host, name } = hostName(
+        arg,
+        'dataset',
+        'expire takes HOST:DATASET or a group of the fleet file, and --keep N (else the policy of the fleet file)',
+      );
       fleet.setHosts([host]);
       return exitOf(await expireFlow(app, cliUI(o, out, '--yes'), host, name, o.keep), o, out);
     }

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { mergeFleetFile } from '../../src/core/fleet/import/fleetFile.js';
 import { importSanoidConf } from '../../src/core/fleet/import/sanoid.js';
 import { importSyncoidArgs } from '../../src/core/fleet/import/syncoid.js';
-import { DEFAULT_PAIR_OPTIONS } from '../../src/core/fleet/pairs.js';
+import { OPTION_KEYS } from '../../src/core/fleet/pairSpecs.js';
 import { fileEntries } from '../../src/core/fleet/definition.js';
 
 const root = path.resolve(__dirname, '../..');
@@ -42,7 +42,7 @@ describe('the .zfs-fleet.json schema', () => {
     const { imported, ...rest } = schema.properties.pairs.items.properties;
     expect(imported).toBeDefined();
     expect({ ...schema.properties.pairs.items, properties: rest }).toEqual(props['zfsFleet.pairs']!.items);
-    expect(Object.keys(schema.properties.pairs.items.properties.options.properties).sort()).toEqual([...Object.keys(DEFAULT_PAIR_OPTIONS), 'bwlimit'].sort());
+    expect(Object.keys(schema.properties.pairs.items.properties.options.properties).sort()).toEqual([...OPTION_KEYS, 'bwlimit'].sort());
   });
 
   it('accepts the file an import writes, and the loader reads every pair of it', () => {

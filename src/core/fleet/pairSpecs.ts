@@ -54,7 +54,8 @@ export function describeOrigin(o: PairOrigin): string {
   return `${o.file} (pairs #${o.index + 1})`;
 }
 
-const OPTION_KEYS = Object.keys(DEFAULT_PAIR_OPTIONS);
+// `decrypt` is off unless said (no default to merge).
+export const OPTION_KEYS = [...Object.keys(DEFAULT_PAIR_OPTIONS), 'decrypt'];
 
 /** Checked options as the pair keeps them: `bwlimit` in bytes per second. */
 function optionsOf(o: Record<string, unknown>): PairSpec['options'] {

@@ -11,8 +11,13 @@ export type Route = 'relay' | 'push' | 'pull';
 
 export interface PairOptions {
   recursive: boolean;
-  /** `send -w`: encrypted datasets sent as they are. */
+  /** `send -w`: encrypted datasets sent as they are (an encrypted source is sent raw anyway, unless `decrypt`). */
   raw: boolean;
+  /**
+   * An encrypted source sent decrypted (not raw): the replica stores its data unencrypted unless
+   * the target's parent encrypts it. Only when asked; the plan says so.
+   */
+  decrypt?: boolean;
   /** `send -c`. */
   compressed: boolean;
   /** `send -L`. */

@@ -283,7 +283,7 @@ export class FleetTreeModel {
         const parent = parentDataset(node.name);
         if (o?.role && (!parent || l?.datasets.get(parent)?.object.role !== o.role)) parts.push(o.role);
         if (o?.readonly) parts.push('read-only');
-        if (o?.encryption) parts.push('encrypted');
+        if (o?.encryption) parts.push(o.keystatus === 'unavailable' ? 'encrypted, key not loaded' : 'encrypted');
         if (o?.receiveResumeToken) parts.push('partial receive');
         return {
           label: shortName(node.name),

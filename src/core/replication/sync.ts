@@ -285,6 +285,42 @@ export function syncPart(pair: ReplicationPair, src: HostListing, dst: HostListi
   return incrementalPart(c, c.dstEntry);
 }
 
+/**
+ * An encrypted source (issue 12 §6): sent raw (`-w`) unless the pair says `decrypt`, so the replica
+ * holds the encrypted blocks and needs no key; a decrypted send only when asked, and said. Refused
+ * where a raw stream cannot go (a host without it, a replica received decrypted before).
+ */
+function encryptionNotes(
+  pair: ReplicationPair,
+  S: string,
+  srcDs: string,
+  srcEntry: DatasetEntry,
+  T: string,
+  dstDs: string,
+  dstEntry: DatasetEntry | undefined,
+  raw: boolean,
+): string[] {
+  const what = `${S}:${srcDs} is encrypted (${srcEntry.object.encryption})`;
+  if (pair.options.decrypt)
+    return [
+      `${what} and the pair says decrypt: it is sent decrypted (its key must be loaded on ${S}), and ${T}:${dstDs} stores the data unencrypted unless its parent is encrypted.`,
+    ];
+  if (!raw)
+    throw new PlanError(
+      'unsupported',
+      `${what}, and a raw send (-w), which keeps it encrypted on the replica, is not possible between these hosts' zfs. Set "decrypt": true in the pair's options to send it decrypted (stored unencrypted on ${T}).`,
+    );
+  if (dstEntry && dstEntry.snapshots.length > 0 && dstEntry.object.encryption === undefined)
+    throw new PlanError(
+      'unsupported',
+      `${what}, but ${T}:${dstDs} is not: it was received decrypted, and a raw incremental stream cannot be received onto it. Set "decrypt": true in the pair's options to go on sending decrypted, or send it again whole, raw, into a new target.`,
+    );
+  const key = dstEntry?.object.keystatus;
+  return [
+    `${what}: sent raw (-w), so ${T}:${dstDs} holds the encrypted data and needs no key: ${key === 'unavailable' ? 'its key not being loaded (keystatus unavailable) is expected, not a problem' : 'its key need not be loaded there'}.`,
+  ];
+}
+
 /** The listings compared, the flags chosen, and what is sent up to (with its precondition). */
 function syncContext(pair: ReplicationPair, src: HostListing, dst: HostListing, options: SyncOptions): SyncContext {
   const zfs = options.zfs ?? 'zfs';
@@ -301,7 +337,13 @@ function syncContext(pair: ReplicationPair, src: HostListing, dst: HostListing, 
     dstDs,
   );
   if (options.upTo !== undefined) limitTo(cmp, options.upTo, options.newSnapshotName !== undefined, S, srcDs);
-  const { flags, dropped } = effectiveSendFlags(pair.options, src.capabilities, dst.capabilities);
+  const encrypted = srcEntry.object.encryption !== undefined;
+  const { flags, dropped } = effectiveSendFlags(
+    encrypted && !pair.options.decrypt ? { ...pair.options, raw: true } : pair.options,
+    src.capabilities,
+    dst.capabilities,
+  );
+  const encryption = encrypted ? encryptionNotes(pair, S, srcDs, srcEntry, T, dstDs, dstEntry, flags.includes('-w')) : [];
   const pre: Precondition[] = [{ kind: 'dataset-exists', host: S, dataset: srcDs, ...(srcEntry.object.guid ? { guid: srcEntry.object.guid } : {}) }];
   const receiver = options.facts?.receiver;
   const unmounted = receiver !== undefined && !receiver.root;
@@ -332,7 +374,7 @@ function syncContext(pair: ReplicationPair, src: HostListing, dst: HostListing, 
     title: `Sync ${S}:${srcDs} → ${T}:${dstDs}`,
     steps: [],
     pre,
-    warnings: dropped.map((d) => `send ${d}; left out`),
+    warnings: [...encryption, ...dropped.map((d) => `send ${d}; left out`)],
   };
 }
 

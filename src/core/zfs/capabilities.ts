@@ -22,7 +22,7 @@ function atLeast(version: string, major: number, minor: number): boolean {
 export function openZfsCapabilities(version: string, versionText: string): ZfsCapabilities {
   const properties = ['createtxg', 'written', 'userrefs', 'mounted', 'clones'];
   if (atLeast(version, 0, 7)) properties.push('receive_resume_token');
-  if (atLeast(version, 0, 8)) properties.push('encryption');
+  if (atLeast(version, 0, 8)) properties.push('encryption', 'keystatus');
   return {
     implementation: 'openzfs',
     version,
@@ -39,7 +39,7 @@ export function openZfsCapabilities(version: string, versionText: string): ZfsCa
   };
 }
 
-const OPTIONAL_PROPERTIES = ['createtxg', 'written', 'userrefs', 'mounted', 'clones', 'encryption', 'receive_resume_token'];
+const OPTIONAL_PROPERTIES = ['createtxg', 'written', 'userrefs', 'mounted', 'clones', 'encryption', 'keystatus', 'receive_resume_token'];
 
 /** zfs-fuse has no `zfs version`; its package says what it is (never run the zfs-fuse binary: it is the daemon). */
 const FUSE_VERSION = ['sh', '-c', "command -v zfs-fuse >/dev/null 2>&1 && echo zfs-fuse && (dpkg-query -W -f '${Version}' zfs-fuse 2>/dev/null || true)"];

@@ -13,7 +13,8 @@ export const ROLE_COLUMN = 'zfs-fleet:role';
 /** The properties the tree and the replication planner need, in column order; optional ones only where the host has them. */
 export function listingProperties(caps: ZfsCapabilities): string[] {
   const base = ['name', 'type', 'creation', 'guid', 'used', 'available', 'referenced', 'mountpoint', 'readonly', 'origin'];
-  for (const p of ['createtxg', 'written', 'userrefs', 'mounted', 'encryption', 'receive_resume_token']) if (caps.properties.includes(p)) base.push(p);
+  for (const p of ['createtxg', 'written', 'userrefs', 'mounted', 'encryption', 'keystatus', 'receive_resume_token'])
+    if (caps.properties.includes(p)) base.push(p);
   // A user property: every ZFS has them (zfs-fuse too); unset reads `-`.
   base.push(ROLE_COLUMN);
   return base;

@@ -79,6 +79,10 @@ const SETTERS: Record<string, Setter> = {
     if (v === 'primary' || v === 'replica') o.role = v;
     return undefined;
   },
+  keystatus: (o, v) => {
+    if (v === 'available' || v === 'unavailable') o.keystatus = v;
+    return undefined;
+  },
   receive_resume_token: (o, v) => {
     if (v !== '-' && v !== '') o.receiveResumeToken = v;
     return undefined;

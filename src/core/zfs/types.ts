@@ -24,6 +24,8 @@ export interface ZfsObject {
   /** Number of user holds on a snapshot. */
   userrefs?: number;
   encryption?: string;
+  /** An encrypted dataset's key: loaded (`available`) or not (`unavailable`). */
+  keystatus?: 'available' | 'unavailable';
   /** `zfs-fleet:role` (set on it or inherited): a group's primary or replica. */
   role?: 'primary' | 'replica';
   /** A partially received stream can be resumed from this token. */

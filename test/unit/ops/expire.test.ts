@@ -1,8 +1,10 @@
 /** Expire plans from listings recorded on the zfs-fuse lab: the newest N kept, and never a pair's base, a held snapshot or a clone's origin. */
 import { describe, expect, it } from 'vitest';
-import { planExpire } from '../../../src/core/ops/expire.js';
+import { buildListing } from '../../../src/core/fleet/listing.js';
+import { expireBookmarks, planExpire } from '../../../src/core/ops/expire.js';
+import { at, dailies, policy } from '../retention/sanoidSnapshots.js';
 import { pairBases } from '../../../src/core/replication/baseGuard.js';
-import { R1, R2, fuseListing, planError, scenarioPair } from '../replication/fixtures.js';
+import { R1, R2, capabilities, fuseListing, openzfsListing, pair as makePair, planError, scenarioPair } from '../replication/fixtures.js';
 
 const src = fuseListing('behind', 'off1');
 const dst = fuseListing('behind', 'ovh3');
@@ -40,5 +42,34 @@ describe('planExpire', () => {
     expect(none.steps).toEqual([]);
     expect(none.summary).toMatch(/nothing to expire \(4 snapshots, the newest 4 kept\)/);
     expect(planError(() => planExpire('off1', src, `${FS}x`, 1, bases)).reason).toBe(`off1: ${FS}x does not exist`);
+  });
+});
+
+describe('expire and the sync bookmarks', () => {
+  it('only #zfs-fleet-* bookmarks are ever destroyed: a bookmark of its own (recorded on OpenZFS 2.3) is left', () => {
+    const tank = openzfsListing('root_zfs_list_tank', 'zfsvm');
+    const ds = 'tank/off/products';
+    const p = makePair(`zfsvm:${ds}`, 'zfsvm:backup/off/products');
+    const p1 = planExpire('zfsvm', tank, ds, 1, new Map(), {}, { pairs: [p], listing: () => tank });
+    expect(tank.datasets.get(ds)!.bookmarks.map((b) => b.name)).toEqual([`${ds}#20230501-0000`]);
+    expect(p1.destroys.bookmarks).toEqual([]);
+    expect(expireBookmarks('zfsvm', tank, ds, { pairs: [p], listing: () => tank })).toEqual({ doomed: [], kept: new Map() });
+  });
+});
+
+describe("expire by the fleet file's retention policy", () => {
+  it("destroys what sanoid's next run would prune under the policy, never a pair's base; keeps the rest with why", () => {
+    const ds = 'tank/data';
+    const snaps = dailies(ds, '2026-11-01T00:00:00Z', 10);
+    const objects = [{ name: ds, type: 'filesystem' as const, guid: '1' }, ...snaps.map((x) => ({ ...x, type: 'snapshot' as const }))];
+    const l = buildListing('h', capabilities('off1'), [], objects);
+    const rule = { policy: policy({ daily: 3 }), dataset: `h:${ds}`, now: at('2026-11-10T12:00:00Z') };
+    // The pair's base is the 4th daily (the replica has the first 4).
+    const base = new Map([[`h\0${snaps[3]!.name}`, { label: 'h:tank/data -> r:backup/data' }]]);
+    const p = planExpire('h', l, ds, rule, base);
+    expect(p.destroys.snapshots.map((x) => x.name)).toEqual([0, 1, 2, 4, 5, 6].map((i) => snaps[i]!.name));
+    expect(p.summary).toMatch(/keep what the policy of h:tank\/data keeps/);
+    expect(p.effects).toEqual([`Kept: @${snaps[3]!.name.split('@')[1]}: the newest common snapshot of the pair h:tank/data -> r:backup/data`]);
+    expect(planExpire('h', l, ds, { ...rule, policy: policy({ daily: 30 }) }, base).steps).toEqual([]);
   });
 });
