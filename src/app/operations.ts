@@ -9,6 +9,8 @@
  */
 import { planClone, planHold, planPromote, planRelease, planRename, planSetProperty, RENAME_PROPERTIES } from '../core/ops/datasets.js';
 import { planExpire, type ExpirePolicy } from '../core/ops/expire.js';
+import { planRenameWithReplicas, renameMoves, type RenameMove } from '../core/ops/renameReplicas.js';
+import { renameEndpoints } from '../core/fleet/editFile.js';
 import { endKey, planRoles, ROLE_PROPERTIES, type RoleGroup } from '../core/ops/roles.js';
 import { pairBases } from '../core/replication/baseGuard.js';
 import { planDestroySnapshots, planSnapshot } from '../core/ops/snapshots.js';
@@ -55,7 +57,7 @@ export type DatasetOp =
   | { op: 'clone'; host: string; snapshot: string; target: string; properties?: Record<string, string> }
   | { op: 'promote'; host: string; clone: string }
   | { op: 'set'; host: string; dataset: string; property: string; value: string }
-  | { op: 'rename'; host: string; from: string; to: string };
+  | { op: 'rename'; host: string; from: string; to: string; withReplicas?: boolean };
 
 const OP_TITLES: Record<DatasetOp['op'], string> = {
   hold: 'Hold Snapshot',
@@ -85,6 +87,7 @@ export async function datasetOpPlan(app: App, a: DatasetOp): Promise<Plan> {
       return planSetProperty(a.host, l!, a.dataset, a.property, a.value, rows, { ...o, pairs: await app.configuredPairs() });
     }
     case 'rename': {
+      if (a.withReplicas) return (await renameWithReplicas(app, a)).plan;
       const parent = parentDataset(a.to);
       const host = app.fleet.host(a.host);
       const [rows, parentRows] = await Promise.all([
@@ -98,8 +101,56 @@ export async function datasetOpPlan(app: App, a: DatasetOp): Promise<Plan> {
 
 export async function datasetOpFlow(app: App, ui: Interaction, a: DatasetOp): Promise<FlowResult> {
   app.requireTrust(OP_TITLES[a.op]);
+  if (a.op === 'rename' && a.withReplicas) {
+    const { plan, moves, files } = await renameWithReplicas(app, a);
+    return reviewAndRun(app, ui, plan, {
+      replan: () => datasetOpFlow(app, ui, a),
+      afterRun: async (r) => {
+        if (r.outcome !== 'ok')
+          return r.steps.some((x) => x.status === 'ok')
+            ? [`not every rename ran: the fleet file is unchanged; edit the pairs of the datasets renamed by hand`]
+            : [];
+        const out: string[] = [];
+        for (const file of files) {
+          try {
+            if (!app.editFleetFile) throw new Error('no way to write it here');
+            await app.editFleetFile(file, (text) => renameEndpoints(text, moves));
+            app.logger.info(`${file}: the pairs name the new paths`);
+          } catch (e) {
+            out.push(`${file} still names the old paths (${(e as Error).message}): edit it by hand`);
+          }
+        }
+        return out;
+      },
+    });
+  }
   const plan = await datasetOpPlan(app, a);
   return reviewAndRun(app, ui, plan, { replan: () => datasetOpFlow(app, ui, a) });
+}
+
+/** A rename with its replicas: the moves, fresh listings of their hosts, the property rows each preview shows. */
+async function renameWithReplicas(app: App, a: Extract<DatasetOp, { op: 'rename' }>): Promise<{ plan: Plan; moves: RenameMove[]; files: string[] }> {
+  const pairs = await app.configuredPairs();
+  const moves = renameMoves(a.host, a.from, a.to, pairs);
+  const hosts = [...new Set(moves.map((m) => m.host))];
+  app.fleet.setHosts?.(hosts);
+  const listings = new Map((await app.freshListings(hosts)).map((l, i) => [hosts[i]!, l]));
+  const props = new Map<RenameMove, { rows: PropertyRow[]; parentRows: PropertyRow[] }>();
+  await Promise.all(
+    moves.map(async (m) => {
+      const l = listings.get(m.host)!;
+      const parent = parentDataset(m.to);
+      const host = app.fleet.host(m.host);
+      const [rows, parentRows] = await Promise.all([
+        l.datasets.has(m.from) ? host.exec(propertyRowsCommand(app.zfs, RENAME_PROPERTIES, m.from)) : [],
+        parent && l.datasets.has(parent) ? host.exec(propertyRowsCommand(app.zfs, RENAME_PROPERTIES, parent, false)) : [],
+      ]);
+      props.set(m, { rows, parentRows });
+    }),
+  );
+  const files = [...new Set(moves.flatMap((m) => (m.pair?.file ? [m.pair.file] : [])))];
+  const plan = planRenameWithReplicas(moves, listings, (m) => props.get(m)!, { zfs: app.zfs, pairs, ...(files.length === 1 ? { fleetFile: files[0] } : {}) });
+  return { plan, moves, files };
 }
 
 /** A group of the fleet file as its pairs say it: the primary (every pair's source) and the replicas. */

@@ -206,6 +206,9 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
       case '--discard-partial':
         opts.discardPartial = true;
         break;
+      case '--with-replicas':
+        opts.withReplicas = true;
+        break;
       case '--snapshot':
         opts.snapshot = value(i++, a);
         break;
@@ -384,7 +387,7 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
   clone: { usage: DATASET_OP_USAGE.clone, options: ['-o', '--property', '--yes', '-y', '--fleet', '--pairs', '--store'] },
   promote: { usage: DATASET_OP_USAGE.promote, options: ['--yes', '-y', '--fleet', '--pairs', '--store'] },
   set: { usage: DATASET_OP_USAGE.set, options: ['--yes', '-y', '--fleet', '--pairs', '--store'] },
-  rename: { usage: DATASET_OP_USAGE.rename, options: ['--yes', '-y', '--fleet', '--pairs', '--store'] },
+  rename: { usage: DATASET_OP_USAGE.rename, options: ['--with-replicas', '--yes', '-y', '--fleet', '--pairs', '--store'] },
   expire: {
     usage: 'expire HOST:DATASET|GROUP [--keep N] [--primary] [--yes]',
     options: ['--keep', '--primary', '--yes', '-y', '--fleet', '--pairs', '--store'],

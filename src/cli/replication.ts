@@ -54,6 +54,8 @@ export interface ReplicationOptions {
   onto?: string;
   /** failover, takeover: the replica that becomes the primary (HOST:DATASET). */
   to?: string;
+  /** rename: the replicas of the pairs sending from the dataset too (and the fleet file). */
+  withReplicas?: boolean;
   /** takeover: consent to discard a partially received stream on the new primary. */
   discardPartial?: boolean;
   keepData?: boolean;
@@ -110,8 +112,11 @@ export const REPLICATION_USAGE = `  status SRC DST [--route R]            the st
   promote HOST:CLONE [--yes]            the preview lists the snapshots that move to the clone
   set HOST:DATASET PROPERTY=VALUE [--yes]
                                         the preview lists every descendant that inherits the value
-  rename HOST:DATASET NEWNAME [--yes]   within its pool; the preview lists what moves, the mountpoints
+  rename HOST:DATASET NEWNAME [--with-replicas] [--yes]
+                                        within its pool; the preview lists what moves, the mountpoints
                                         and shares that change, and the pairs that name the old path
+                                        (--with-replicas: their replicas renamed the same way, and the
+                                        fleet file, so replication goes on incrementally)
   expire HOST:DATASET|GROUP [--keep N] [--primary] [--yes]
                                         destroy old snapshots, keeping the newest N (without --keep:
                                         what the fleet file's retention policy keeps), and never a pair's
@@ -384,7 +389,7 @@ export function datasetOpArgs(command: string, o: ReplicationOptions): DatasetOp
     default: {
       if (p.length !== 2) throw new UsageError(usage);
       const { host, name } = hostName(p[0], 'dataset', usage);
-      return { op: 'rename', host, from: name, to: sameHostName(p[1], host, usage) };
+      return { op: 'rename', host, from: name, to: sameHostName(p[1], host, usage), ...(o.withReplicas ? { withReplicas: true } : {}) };
     }
   }
 }
@@ -396,7 +401,7 @@ export const DATASET_OP_USAGE: Record<DatasetOp['op'], string> = {
   clone: 'clone HOST:DS@SNAP NEWDATASET [-o PROPERTY=VALUE ...] [--yes]',
   promote: 'promote HOST:CLONE [--yes]',
   set: 'set HOST:DATASET PROPERTY=VALUE [--yes]',
-  rename: 'rename HOST:DATASET NEWNAME [--yes]',
+  rename: 'rename HOST:DATASET NEWNAME [--with-replicas] [--yes]',
 };
 
 function rebaseArgs(o: ReplicationOptions): { host: string; clone: string; onto: string; keepData: boolean } {

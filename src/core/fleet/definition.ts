@@ -347,6 +347,7 @@ export function readFleetDefinition(f: PairsFile): FleetDefinition {
                     ...e,
                     pair: {
                       ...e.pair,
+                      file: f.file,
                       group: g.name,
                       groupAt: { file: f.file, index, replica: r },
                       limits: limitsOf(g),
@@ -363,7 +364,11 @@ export function readFleetDefinition(f: PairsFile): FleetDefinition {
 
   if (json.pairs !== undefined) {
     if (!Array.isArray(json.pairs)) invalid({ kind: 'file', file: f.file, index: -1 }, json.pairs, '"pairs" must be an array');
-    else json.pairs.forEach((p, index) => out.entries.push(reach(checkEntry(p, { kind: 'file', file: f.file, index }))));
+    else
+      json.pairs.forEach((p, index) => {
+        const e = checkEntry(p, { kind: 'file', file: f.file, index });
+        out.entries.push(reach(e.ok ? { ...e, pair: { ...e.pair, file: f.file } } : e));
+      });
   }
   return out;
 }

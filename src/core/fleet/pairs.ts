@@ -40,6 +40,8 @@ export interface ReplicationPair {
   options: PairOptions;
   /** The fleet file's group this pair is a replica of. */
   group?: string;
+  /** The fleet file that defines the pair (as its origin names it), when a file does. */
+  file?: string;
   /** Where the group is written: its file, its place in `groups`, this replica's place in its `replicas` (0-based). */
   groupAt?: { file: string; index: number; replica: number };
   /** When the agent queues this pair's sync (its group's `schedule`). */

@@ -58,6 +58,13 @@ function replicaOf(group: RoleGroup, to: GroupEnd, verb: string): void {
     throw new PlanError('invalid', `${label(to)} is not a replica of group ${group.name} (its replicas: ${group.replicas.map(label).join(', ')})`);
 }
 
+/** The listings of both ends' hosts (a PlanError naming the host that is not listed). */
+function bothListed(listings: ReadonlyMap<string, HostListing>, a: GroupEnd, b: GroupEnd): [HostListing, HostListing] {
+  const [la, lb] = [listings.get(a.host), listings.get(b.host)];
+  if (!la || !lb) throw new PlanError('not-found', `${!la ? a.host : b.host}: not listed`);
+  return [la, lb];
+}
+
 function entryOf(listings: ReadonlyMap<string, HostListing>, end: GroupEnd) {
   return listings.get(end.host)?.datasets.get(end.dataset);
 }
@@ -120,8 +127,7 @@ export function planFailover(
   const zfs = o.zfs ?? 'zfs';
   replicaOf(group, to, 'fail over to');
   const P = group.primary;
-  const [src, dst] = [listings.get(P.host), listings.get(to.host)];
-  if (!src || !dst) throw new PlanError('not-found', `${!src ? P.host : to.host}: not listed`);
+  const [src, dst] = bothListed(listings, P, to);
   if (!src.datasets.has(P.dataset))
     throw new PlanError(
       'source-missing',
@@ -315,8 +321,7 @@ export function planDemote(
   const zfs = o.zfs ?? 'zfs';
   replicaOf(group, end, 'demote');
   const T = group.primary;
-  const [src, dst] = [listings.get(T.host), listings.get(end.host)];
-  if (!src || !dst) throw new PlanError('not-found', `${!src ? T.host : end.host}: not listed`);
+  const [src, dst] = bothListed(listings, T, end);
   const entry = dst.datasets.get(end.dataset);
   if (!entry) throw new PlanError('not-found', `${label(end)} does not exist: its next sync receives it whole (zfs-fleet sync ${label(T)} ${label(end)})`);
   const state = pairState(pair, src, dst);
