@@ -27,6 +27,8 @@ const T = 'backup/it12-fo';
 const ENC = 'tank/it12-enc';
 const ENC_T = 'backup/it12-enc';
 const DEC_T = 'backup/it12-dec';
+const MV = 'tank/it12-mv';
+const MV_T = 'backup/it12-mv';
 const KEY = '/root/it12.key';
 
 function env(): NodeJS.ProcessEnv {
@@ -46,6 +48,7 @@ const group = (primary: string, replica: string) =>
         pairs: [
           { source: `zfsvm:${ENC}`, target: `zfsvm:${ENC_T}`, label: 'it12 encrypted' },
           { source: `zfsvm:${ENC}`, target: `zfsvm:${DEC_T}`, label: 'it12 decrypted', options: { decrypt: true } },
+          { source: `zfsvm:${MV}/app`, target: `zfsvm:${MV_T}/app` },
         ],
       },
       null,
@@ -58,7 +61,7 @@ const newest = (ds: string) => snapshotGuids(ds).at(-1)!;
 function cleanup(): void {
   sshTry(
     'zfsvm',
-    `for d in ${P} ${T} ${ENC} ${ENC_T} ${DEC_T}; do zfs list -H -o name -r "$d" >/dev/null 2>&1 && zfs destroy -r "$d"; done; zfs list -H -o name | grep -- '-splitbrain-' | grep it12 | xargs -r -n1 zfs destroy -r; rm -f ${KEY}`,
+    `for d in ${P} ${T} ${ENC} ${ENC_T} ${DEC_T} ${MV} ${MV_T}; do zfs list -H -o name -r "$d" >/dev/null 2>&1 && zfs destroy -r "$d"; done; zfs list -H -o name | grep -- '-splitbrain-' | grep it12 | xargs -r -n1 zfs destroy -r; rm -f ${KEY}`,
   );
 }
 
@@ -160,6 +163,31 @@ describe('roles, failover, takeover, split brain, raw sends (OpenZFS 2.3)', () =
     expect(md5Files(copy)).toContain('d.txt');
     expect([get('readonly', P), get('zfs-fleet:role', P)]).toEqual(['on\tlocal', 'replica\tlocal']);
     expect((await run('status', 'group', 'it12')).stdout).toContain('every replica level');
+  }, 300_000);
+
+  it('rename --with-replicas: the replica renamed first, then the source (guids kept); the fleet file follows; the next sync is incremental', async () => {
+    ssh('zfsvm', `zfs create -p ${MV}/app && zfs create -p ${MV}/apps && zfs create -p ${MV_T}/apps && zfs snapshot ${MV}/app@a`);
+    expect((await run('sync', `zfsvm:${MV}/app`, `zfsvm:${MV_T}/app`, '--yes')).code).toBe(0);
+    const guids = [get('guid', `${MV}/app`), get('guid', `${MV_T}/app`)];
+    // Moved under another parent: the replica's name ends as its source's below the pool, so it moves the same way.
+    const preview = await run('rename', `zfsvm:${MV}/app`, `${MV}/apps/app`, '--with-replicas', '--json');
+    expect(preview.code, preview.stderr).toBe(0);
+    const plan = planOf(preview.stdout);
+    expect(plan.steps.map((x) => (x.type === 'command' ? x.argv.join(' ') : ''))).toEqual([
+      `zfs rename ${MV_T}/app ${MV_T}/apps/app`,
+      `zfs rename ${MV}/app ${MV}/apps/app`,
+    ]);
+    const r = await run('rename', `zfsvm:${MV}/app`, `${MV}/apps/app`, '--with-replicas', '--yes');
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect([get('guid', `${MV}/apps/app`), get('guid', `${MV_T}/apps/app`)]).toEqual(guids);
+    const pairs = (JSON.parse(fs.readFileSync(fleetFile, 'utf8')) as { pairs: { source: string; target: string }[] }).pairs;
+    expect(pairs.at(-1)).toEqual({ source: `zfsvm:${MV}/apps/app`, target: `zfsvm:${MV_T}/apps/app` });
+    ssh('zfsvm', `zfs snapshot ${MV}/apps/app@b`);
+    const next = planOf((await run('sync', `zfsvm:${MV}/apps/app`, `zfsvm:${MV_T}/apps/app`, '--json')).stdout);
+    const send = next.steps.find((x) => x.type === 'pipe');
+    expect(send && send.type === 'pipe' && send.from.argv.join(' ')).toMatch(/send .*-[iI] .*@a .*@b/);
+    expect((await run('sync', `zfsvm:${MV}/apps/app`, `zfsvm:${MV_T}/apps/app`, '--yes')).code).toBe(0);
+    expect(snapshotGuids(`${MV_T}/apps/app`)).toEqual(snapshotGuids(`${MV}/apps/app`));
   }, 300_000);
 
   it('an encrypted source is sent raw: the replica is encrypted with its key not loaded, and receives incrementally', async () => {

@@ -109,6 +109,7 @@ export function planExpire(
   const all = oldestFirst(listing.datasets.get(dataset)!.snapshots);
   const doomed = all.filter((s) => !why.has(s.name));
   const rule = typeof keep === 'number' ? `the newest ${keep}` : `what the policy of ${keep.dataset} keeps`;
+  const keptByRule = typeof keep === 'number' ? `the newest ${keep} kept` : `kept by the policy of ${keep.dataset}`;
   // Kept for another reason than the rule (a pair's base, a hold, a clone): listed with why.
   const byRule = (w: string) => w.startsWith(typeof keep === 'number' ? `one of the newest ${keep}` : POLICY_KEEPS);
   const kept = all.filter((s) => why.has(s.name) && !byRule(why.get(s.name)!));
@@ -127,7 +128,7 @@ export function planExpire(
       ...(o.id ? { id: o.id } : {}),
       ...(o.now ? { now: o.now } : {}),
       title: `Expire snapshots of ${dataset}`,
-      summary: `${host}:${dataset}: nothing to expire (${all.length} snapshot${all.length === 1 ? '' : 's'}, ${rule} kept${kept.length ? `, ${kept.length} more kept for the reasons listed` : ''}).`,
+      summary: `${host}:${dataset}: nothing to expire (${all.length} snapshot${all.length === 1 ? '' : 's'}, ${keptByRule}${kept.length ? `, ${kept.length} more kept for the reasons listed` : ''}).`,
       steps: [],
       preconditions: [],
       warnings: [],
