@@ -14,11 +14,18 @@ export function defaultCachePath(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, 'zfs-fleet', 'capabilities.json');
 }
 
+/**
+ * What a probe records changes with the product (a property read since, as `keystatus`): an entry
+ * written by another format is probed again. Raise it when capabilities.ts probes something new.
+ */
+export const PROBE_FORMAT = 2;
+
 function isProbe(v: unknown): v is CachedProbe {
-  const p = v as CachedProbe;
+  const p = v as CachedProbe & { format?: unknown };
   return (
     typeof p === 'object' &&
     p !== null &&
+    p.format === PROBE_FORMAT &&
     typeof p.identity === 'string' &&
     typeof p.capabilities === 'object' &&
     p.capabilities !== null &&
@@ -48,7 +55,7 @@ export class FileCapabilityCache implements CapabilityCache {
   }
 
   set(key: string, probe: CachedProbe): void {
-    this.load().set(key, probe);
+    this.load().set(key, { ...probe, format: PROBE_FORMAT } as CachedProbe);
     this.save();
   }
 
