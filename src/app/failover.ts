@@ -37,7 +37,6 @@ async function groupContext(app: App, name: string, end: GroupEnd): Promise<Grou
   const pair = (await app.configuredPairs()).find((p) => p.group === name && sameEnd(p.target, end));
   if (!pair) throw new PlanError('invalid', `${endLabel(end)} is not a replica of group ${name} (its replicas: ${group.replicas.map(endLabel).join(', ')})`);
   const hosts = [...new Set([group.primary, ...group.replicas].map((e) => e.host))];
-  app.fleet.setHosts?.(hosts);
   const settled = await Promise.allSettled(hosts.map(async (h) => (await app.freshListings([h]))[0]!));
   const listings = new Map<string, HostListing>();
   const unreachable = new Map<string, string>();

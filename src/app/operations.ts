@@ -133,7 +133,6 @@ async function renameWithReplicas(app: App, a: Extract<DatasetOp, { op: 'rename'
   const pairs = await app.configuredPairs();
   const moves = renameMoves(a.host, a.from, a.to, pairs);
   const hosts = [...new Set(moves.map((m) => m.host))];
-  app.fleet.setHosts?.(hosts);
   const listings = new Map((await app.freshListings(hosts)).map((l, i) => [hosts[i]!, l]));
   const props = new Map<RenameMove, { rows: PropertyRow[]; parentRows: PropertyRow[] }>();
   await Promise.all(
