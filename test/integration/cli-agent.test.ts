@@ -16,7 +16,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type FleetStore } from '../../src/store/index.js';
 import { runCli } from './cliRun.js';
-import { lab } from './lab.js';
+import { lab, labUp, stopSshd } from './lab.js';
 
 const root = path.resolve(__dirname, '../..');
 const cli = path.join(root, 'dist/cli.js');
@@ -53,14 +53,6 @@ function comparable(stdout: string): string[] {
       .replace(/'(listing_seconds|lag_seconds|newest_snapshot_age)_([^']*)'=[\d.]+s/g, "'$1_$2'=Ts")
       .replace(/\b\d+[smhdw]( \d+[smhdw])?\b/g, 'AGE'),
   );
-}
-
-function sshdPidFile(host: string): string {
-  return path.join(lab().dir, 'hosts', host, 'sshd.pid');
-}
-
-function labUp(): void {
-  execFileSync('bash', [path.join(root, 'test/lab/lab.sh'), 'up'], { stdio: 'pipe', env: process.env });
 }
 
 beforeAll(() => {
@@ -167,17 +159,8 @@ describe.each(backends)('zfs-fleet agent, fleet store on $kind', ({ kind, newUrl
   }, 120_000);
 
   it('a host whose sshd is down: recorded offline with the error, the others recorded; check --from-store says what live check says', async () => {
-    const pid = Number(fs.readFileSync(sshdPidFile('off2'), 'utf8').trim());
-    process.kill(pid, 'SIGTERM');
+    await stopSshd('off2');
     try {
-      for (let i = 0; i < 50; i++) {
-        try {
-          process.kill(pid, 0);
-          await new Promise((r) => setTimeout(r, 100));
-        } catch {
-          break;
-        }
-      }
       const r = await run('agent', '--once', '--store', url, '--pairs', pairs, ...HOSTS);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/sweep 1 \(#\d+\): 2\/3 hosts up \(down: off2\), 2 pools, \d+ datasets, 1 pairs/);

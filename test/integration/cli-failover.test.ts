@@ -6,14 +6,13 @@
  * follows each change of primary. Throw-away roots on off1 and ovh3; off1's sshd is brought back by
  * `lab.sh up` (idempotent), whatever happens.
  */
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/core/replication/plan.js';
-import { lab } from './lab.js';
-import { buildCli, labCli, root } from './queueCli.js';
+import { labUp, stopSshd } from './lab.js';
+import { buildCli, labCli } from './queueCli.js';
 import { DST, SRC, destroyRoot, makeSource, mountpoint, q, randomRoot, replicate, sh, snapshotGuids } from './replication/scenarios.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zfs-fleet-failover-'));
@@ -32,10 +31,6 @@ const read = (host: string, dataset: string, name: string) => sh(host, `cat ${q(
 const group = () => (JSON.parse(fs.readFileSync(file, 'utf8')) as { groups: { primary: string; replicas: string[] }[] }).groups[0]!;
 const planOf = (stdout: string) => (JSON.parse(stdout) as { plan: Plan }).plan;
 const newest = (host: string, dataset: string) => [...snapshotGuids(host, dataset)].at(-1)!;
-
-function labUp(): void {
-  execFileSync('bash', [path.join(root, 'test/lab/lab.sh'), 'up'], { stdio: 'pipe', env: process.env });
-}
 
 beforeAll(async () => {
   buildCli();
@@ -115,17 +110,8 @@ describe('zfs-fleet failover, takeover, demote', () => {
     // Written on off1 after the last sync: the data the takeover leaves behind there.
     write(SRC, P, 'lost.txt', 'written on off1 after its last sync');
     sh(SRC, `zfs snapshot ${q(`${P}@off1-only`)}`);
-    const pid = Number(fs.readFileSync(path.join(lab().dir, 'hosts', SRC, 'sshd.pid'), 'utf8').trim());
-    process.kill(pid, 'SIGTERM');
+    await stopSshd(SRC);
     try {
-      for (let i = 0; i < 50; i++) {
-        try {
-          process.kill(pid, 0);
-          await new Promise((res) => setTimeout(res, 100));
-        } catch {
-          break;
-        }
-      }
       const preview = await run('takeover', 'g', '--to', `${DST}:${T}`, '--fleet', file, '--json');
       expect(preview.code, preview.stderr).toBe(0);
       expect(planOf(preview.stdout).effects!.join('\n')).toMatch(

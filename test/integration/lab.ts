@@ -36,6 +36,25 @@ export function ssh(host: string, command: string): string {
   return execFileSync('ssh', ['-F', l.sshConfig, host, command], { encoding: 'utf8', maxBuffer: 1 << 28 });
 }
 
+/** `lab.sh up` (idempotent: it restarts what is not running, a stopped sshd among them). */
+export function labUp(): void {
+  execFileSync('bash', [path.resolve(__dirname, '../lab/lab.sh'), 'up'], { stdio: 'pipe', env: process.env });
+}
+
+/** Take a lab host down by stopping its sshd only (its pid file in the lab), waiting up to 5 s for it to go; `labUp` brings it back. */
+export async function stopSshd(host: string): Promise<void> {
+  const pid = Number(fs.readFileSync(path.join(lab().dir, 'hosts', host, 'sshd.pid'), 'utf8').trim());
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 50; i++) {
+    try {
+      process.kill(pid, 0);
+      await new Promise((r) => setTimeout(r, 100));
+    } catch {
+      return;
+    }
+  }
+}
+
 export const testLogger: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m) };
 
 export function deps(overrides: Partial<TransportDeps> = {}): TransportDeps {
