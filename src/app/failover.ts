@@ -58,17 +58,9 @@ async function groupContext(app: App, name: string, end: GroupEnd): Promise<Grou
   return { group, pair, listings, unreachable, rows };
 }
 
-const fileOf = (pair: ReplicationPair) => pair.groupAt;
-
-export async function roleChangePlan(
-  app: App,
-  change: RoleChange,
-  name: string,
-  end: GroupEnd,
-  o: { keepData?: boolean; discardPartial?: boolean } = {},
-): Promise<Plan> {
-  const c = await groupContext(app, name, end);
-  const file = fileOf(c.pair)?.file;
+/** The plan of `change` from what the group's hosts answered. */
+function planOf(app: App, change: RoleChange, name: string, end: GroupEnd, o: { keepData?: boolean; discardPartial?: boolean }, c: GroupContext): Plan {
+  const file = c.pair.groupAt?.file;
   const common = { zfs: app.zfs, ...(file ? { fleetFile: file } : {}) };
   if (change === 'failover') {
     for (const h of [c.group.primary.host, end.host])
@@ -104,9 +96,9 @@ export async function roleChangeFlow(
   o: { keepData?: boolean; discardPartial?: boolean } = {},
 ): Promise<FlowResult> {
   app.requireTrust(TITLES[change]);
-  const plan = await roleChangePlan(app, change, name, end, o);
-  const pair = (await app.configuredPairs()).find((p) => p.group === name && sameEnd(p.target, end));
-  const swap = change === 'demote' ? undefined : pair && fileOf(pair);
+  const c = await groupContext(app, name, end);
+  const plan = planOf(app, change, name, end, o, c);
+  const swap = change === 'demote' ? undefined : c.pair.groupAt;
   return reviewAndRun(app, ui, plan, {
     replan: () => roleChangeFlow(app, ui, change, name, end, o),
     ...(change === 'demote' ? {} : { afterRun: (r) => followInFleetFile(app, plan, r, name, end, swap) }),
@@ -114,7 +106,7 @@ export async function roleChangeFlow(
 }
 
 /** The group's primary swapped in the fleet file, once the new primary was made writable. */
-async function followInFleetFile(app: App, plan: Plan, result: ExecResult, name: string, end: GroupEnd, at: ReturnType<typeof fileOf>): Promise<string[]> {
+async function followInFleetFile(app: App, plan: Plan, result: ExecResult, name: string, end: GroupEnd, at: ReplicationPair['groupAt']): Promise<string[]> {
   const writable = plan.steps.find((s) => s.type === 'command' && s.argv.includes('readonly=off'));
   if (!writable || result.steps.find((s) => s.id === writable.id)?.status !== 'ok') return [];
   const by = `group ${name} in the fleet file still names its old primary: make ${endLabel(end)} its primary there by hand`;
