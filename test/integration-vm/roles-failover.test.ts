@@ -5,7 +5,8 @@
  * `roles` fixes it; a failover there and back with every file's md5 compared; a takeover while the
  * primary's host cannot be reached (an ssh alias of the VM on a closed port), its return as split
  * brain (the alias mended in the fleet file) and its demotion with the divergent data kept; an
- * encrypted source sent raw into a replica whose key is not loaded, incrementally after.
+ * encrypted source sent raw into a replica whose key is not loaded, incrementally after; a recursive
+ * group whose `exclude` leaves two children out (`zfs send -R -X`), full then incremental.
  * Datasets tank/it12-* and backup/it12-*, destroyed in afterAll.
  */
 import { execFileSync } from 'node:child_process';
@@ -30,6 +31,8 @@ const DEC_T = 'backup/it12-dec';
 const MV = 'tank/it12-mv';
 const MV_T = 'backup/it12-mv';
 const KEY = '/root/it12.key';
+const X = 'tank/it12-x';
+const X_T = 'backup/it12-x';
 
 function env(): NodeJS.ProcessEnv {
   return { ...process.env, XDG_CACHE_HOME: path.join(tmp, 'cache'), XDG_STATE_HOME: path.join(tmp, 'state') };
@@ -61,7 +64,7 @@ const newest = (ds: string) => snapshotGuids(ds).at(-1)!;
 function cleanup(): void {
   sshTry(
     'zfsvm',
-    `for d in ${P} ${T} ${ENC} ${ENC_T} ${DEC_T} ${MV} ${MV_T}; do zfs list -H -o name -r "$d" >/dev/null 2>&1 && zfs destroy -r "$d"; done; zfs list -H -o name | grep -- '-splitbrain-' | grep it12 | xargs -r -n1 zfs destroy -r; rm -f ${KEY}`,
+    `for d in ${P} ${T} ${ENC} ${ENC_T} ${DEC_T} ${MV} ${MV_T} ${X} ${X_T}; do zfs list -H -o name -r "$d" >/dev/null 2>&1 && zfs destroy -r "$d"; done; zfs list -H -o name | grep -- '-splitbrain-' | grep it12 | xargs -r -n1 zfs destroy -r; rm -f ${KEY}`,
   );
 }
 
@@ -243,5 +246,52 @@ describe('roles, failover, takeover, split brain, raw sends (OpenZFS 2.3)', () =
     expect((await run('expire', `zfsvm:${ENC}`, '--keep', '1', '--yes')).code).toBe(0);
     expect(snapshotGuids(ENC).map((l) => l.split('\t')[0])).toEqual(['@b', '@c']);
     expect(bookmarks()).toEqual([`${ENC}#zfs-fleet-b`]);
+  }, 300_000);
+
+  it("a recursive group's excluded children are neither sent nor counted; the plan lists them; the next sync is incremental, still without them", async () => {
+    const tree = ['', '/keep', '/keep/deep', '/tmp', '/tmp/sub', '/cache1'];
+    ssh(
+      'zfsvm',
+      `zfs create ${X} && for d in ${tree.slice(1).join(' ')}; do zfs create ${X}$d; done && for d in ${tree.map((d) => `'${d}'`).join(' ')}; do printf '%s\\n' "$d" > "$(zfs get -H -o value mountpoint ${X}$d)/f.txt"; done && zfs snapshot -r ${X}@a`,
+    );
+    const doc = JSON.parse(fs.readFileSync(fleetFile, 'utf8')) as { groups: unknown[] };
+    doc.groups.push({ name: 'it12x', primary: `zfsvm:${X}`, replicas: [`zfsvm:${X_T}`], options: { recursive: true, exclude: ['tmp', 'cache*'] } });
+    fs.writeFileSync(fleetFile, JSON.stringify(doc, null, 2) + '\n');
+    const sendOf = (plan: Plan) => plan.steps.flatMap((x) => (x.type === 'pipe' ? [x.from.argv.join(' ')] : []));
+
+    const preview = await run('sync', `zfsvm:${X}`, `zfsvm:${X_T}`, '--json');
+    expect(preview.code, preview.stderr).toBe(0);
+    const plan = planOf(preview.stdout);
+    expect(plan.summary).toContain(`Left out by the pair's exclude patterns (not sent, not counted): ${X}/cache1, ${X}/tmp (and 1 descendant).`);
+    expect(sendOf(plan)).toEqual([expect.stringMatching(new RegExp(`^zfs send -R -X ${X}/cache1,${X}/tmp .*${X}@a$`))]);
+    const r = await run('sync', 'group', 'it12x', '--yes');
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const received = () => ssh('zfsvm', `zfs list -H -o name -r ${X_T}`).trim().split('\n');
+    expect(received()).toEqual([X_T, `${X_T}/keep`, `${X_T}/keep/deep`]);
+    expect(md5Files(`${X_T}/keep/deep`)).toBe(md5Files(`${X}/keep/deep`, 'a'));
+    const status = await run('status', `zfsvm:${X}`, `zfsvm:${X_T}`, '--json');
+    const st = JSON.parse(status.stdout) as { status: string; descendants: unknown };
+    expect(st.status).toBe('in-sync');
+    expect(st.descendants).toEqual({ sent: 2, excluded: [`${X}/cache1`, `${X}/tmp`], excludedCount: 3, missing: [] });
+
+    write(`${X}/keep/deep`, 'g.txt', 'after the first sync');
+    ssh('zfsvm', `zfs snapshot -r ${X}@b`);
+    const next = planOf((await run('sync', `zfsvm:${X}`, `zfsvm:${X_T}`, '--json')).stdout);
+    expect(sendOf(next)).toEqual([expect.stringMatching(new RegExp(`^zfs send -R -X ${X}/cache1,${X}/tmp .*-I ${X}@a ${X}@b$`))]);
+    const r2 = await run('sync', 'group', 'it12x', '--yes');
+    expect(r2.code, r2.stderr + r2.stdout).toBe(0);
+    expect(received()).toEqual([X_T, `${X_T}/keep`, `${X_T}/keep/deep`]);
+    expect(snapshotGuids(`${X_T}/keep/deep`)).toEqual(snapshotGuids(`${X}/keep/deep`));
+    expect(md5Files(`${X_T}/keep/deep`)).toContain('g.txt');
+
+    // cache1 no longer excluded: the replica never had it, an incremental -R stream would stop half received. Refused, nothing run.
+    fs.writeFileSync(fleetFile, fs.readFileSync(fleetFile, 'utf8').replace('"cache*"', '"nothing-else"'));
+    ssh('zfsvm', `zfs snapshot -r ${X}@c`);
+    const said = JSON.parse((await run('status', `zfsvm:${X}`, `zfsvm:${X_T}`, '--json')).stdout) as { summary: string };
+    expect(said.summary).toContain(`The target lacks ${X}/cache1, which the source had at the common base`);
+    const refused = await run('sync', 'group', 'it12x', '--yes');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(`${X_T} lacks ${X_T}/cache1, which zfsvm had at the common base @b`);
+    expect(snapshotGuids(X_T).map((l) => l.split('\t')[0])).toEqual(['@a', '@b']);
   }, 300_000);
 });

@@ -4,6 +4,7 @@
  * here: the reading is done by pairsConfig.ts (extension) and cli/fleetFile.ts (CLI).
  */
 import { parseRate } from '../execute/throttle.js';
+import { excludePatternProblem } from './exclude.js';
 import { DEFAULT_PAIR_OPTIONS, parsePair, type PairSpec, type ReplicationPair } from './pairs.js';
 
 export const PAIRS_FILE = '.zfs-fleet.json';
@@ -54,8 +55,8 @@ export function describeOrigin(o: PairOrigin): string {
   return `${o.file} (pairs #${o.index + 1})`;
 }
 
-// `decrypt` is off unless said (no default to merge).
-export const OPTION_KEYS = [...Object.keys(DEFAULT_PAIR_OPTIONS), 'decrypt'];
+// `decrypt` is off unless said (no default to merge); `exclude` is a list, checked on its own.
+export const OPTION_KEYS = [...Object.keys(DEFAULT_PAIR_OPTIONS), 'decrypt', 'exclude'];
 
 /** Checked options as the pair keeps them: `bwlimit` in bytes per second. */
 function optionsOf(o: Record<string, unknown>): PairSpec['options'] {
@@ -101,6 +102,17 @@ export function checkEntry(entry: unknown, origin: PairOrigin): PairEntry {
         } catch (err) {
           return bad(`option "bwlimit": ${(err as Error).message}`);
         }
+        continue;
+      }
+      if (k === 'exclude') {
+        if (!Array.isArray(v) || v.length === 0)
+          return bad('option "exclude" must be a list of child datasets relative to the source (["tmp", "vms/*/scratch"])');
+        for (const p of v) {
+          const problem = excludePatternProblem(p);
+          if (problem) return bad(`option "exclude": ${problem}`);
+        }
+        if ((e.options as Record<string, unknown>).recursive !== true)
+          return bad('option "exclude" needs "recursive": true (it leaves out children of a recursive pair)');
         continue;
       }
       if (!OPTION_KEYS.includes(k)) return bad(`unknown option "${k}" (known: ${[...OPTION_KEYS, 'bwlimit'].join(', ')})`);

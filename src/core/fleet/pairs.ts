@@ -11,6 +11,11 @@ export type Route = 'relay' | 'push' | 'pull';
 
 export interface PairOptions {
   recursive: boolean;
+  /**
+   * Recursive pairs: children of the source left out (`zfs send -R -X`), as paths relative to the
+   * source with `*`, `**` and `?` (exclude.ts). Excluded children are neither sent nor counted.
+   */
+  exclude?: string[];
   /** `send -w`: encrypted datasets sent as they are (an encrypted source is sent raw anyway, unless `decrypt`). */
   raw: boolean;
   /**

@@ -66,6 +66,7 @@ import { parentDataset } from '../zfs/names.js';
 import { shellJoin } from '../zfs/quote.js';
 import type { ZfsCapabilities } from '../zfs/types.js';
 import { mapLimit } from './fleet.js';
+import { splitExcluded } from './exclude.js';
 import type { PairOptions, ReplicationPair, Route } from './pairs.js';
 
 /** A user on a host as `id` reports it. */
@@ -146,7 +147,7 @@ export interface AuditSide {
 }
 
 export interface PermissionAuditInput {
-  pair: Pick<ReplicationPair, 'route' | 'source' | 'target'> & { options: Pick<PairOptions, 'recursive' | 'properties' | 'raw'> };
+  pair: Pick<ReplicationPair, 'route' | 'source' | 'target'> & { options: Pick<PairOptions, 'recursive' | 'properties' | 'raw' | 'exclude'> };
   plan: SyncPlanFlags;
   source: AuditSide;
   target: AuditSide;
@@ -515,7 +516,12 @@ export async function gatherPermissionFacts(
     const argv = [zfs, 'list', '-H', '-o', 'name', '-r', '-t', 'filesystem,volume', dataset];
     const res = await run(h, argv);
     if (res.exitCode !== 0) throw new ZfsError(h.name, argv, res.exitCode, res.stderr);
-    return res.stdout.split('\n').filter((n) => n !== '' && n !== dataset);
+    // A recursive pair's excluded children are not sent nor received: no permission is needed on them.
+    return splitExcluded(
+      dataset,
+      res.stdout.split('\n').filter((n) => n !== '' && n !== dataset),
+      pair.options.exclude,
+    ).sent;
   };
   const S = pair.source.name!.full;
   const T = pair.target.name!.full;

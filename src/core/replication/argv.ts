@@ -22,6 +22,8 @@ export interface StreamFeatures {
   bookmarks: boolean;
   /** `zfs hold` / `zfs release`. */
   holds: boolean;
+  /** `zfs send -R -X dataset,...` (leave children out of a replication stream; OpenZFS 2.2+). */
+  exclude: boolean;
 }
 
 function versionAtLeast(version: string | undefined, major: number, minor: number): boolean {
@@ -40,6 +42,7 @@ export function streamFeatures(caps: ZfsCapabilities): StreamFeatures {
     resume: caps.resumeTokens,
     bookmarks: caps.bookmarks,
     holds: caps.holds,
+    exclude: openzfs && versionAtLeast(caps.version, 2, 2),
   };
 }
 
@@ -57,6 +60,7 @@ export function effectiveSendFlags(options: PairOptions, source: ZfsCapabilities
     byReason.set(reason, [...(byReason.get(reason) ?? []), `${flag} (${what})`]);
   };
   if (options.recursive) flags.push('-R');
+  // -X (the pair's excluded children) is added by the planner, which knows them from the listing.
   // -R already carries properties; -p is for single datasets.
   else if (options.properties) flags.push('-p');
   want(options.largeBlocks, '-L', 'large blocks', s.largeBlocks, t.largeBlocks);

@@ -8,6 +8,7 @@ import { compareSnapshots, snapName, type CommonBase, type NameClash } from './c
 import type { ZfsObject } from '../zfs/types.js';
 import { checkResumeToken } from './resumeToken.js';
 import { forecastRetention, formatUtc } from '../retention/forecast.js';
+import { exclusionOf, missingChildren } from '../fleet/exclude.js';
 
 export type PairStatus = 'in-sync' | 'behind' | 'target-modified' | 'target-has-newer' | 'no-common' | 'resume-token' | 'source-missing';
 
@@ -71,6 +72,12 @@ export interface PairState {
     reason: string;
   };
   nameClashes: NameClash[];
+  /**
+   * Recursive pairs: the source's descendants that are replicated (`sent`), and those its `exclude`
+   * patterns leave out (`excluded`: the topmost ones; `excludedCount` with what is below them),
+   * which are neither sent nor counted; `missing`: sent ones the target does not have.
+   */
+  descendants?: { sent: number; excluded: string[]; excludedCount: number; missing: string[] };
 }
 
 export interface PairStateOptions {
@@ -248,6 +255,7 @@ export function pairState(pair: ReplicationPair, sourceListing: HostListing, tar
     );
   }
   if (inc && inc.kind === 'snapshot') baseRetention(state, pair, src, cmp, inc.source, now, options, say);
+  if (pair.options.recursive) recursiveCounts(state, pair, sourceListing, targetListing, dst !== undefined, say);
   if (cmp.nameClashes.length && state.noCommon?.reason !== 'unrelated') {
     say.push(`Same name, different snapshot: ${cmp.nameClashes.map((c) => at(c.target)).join(', ')} (guids differ; matched by guid, never by name).`);
   }
@@ -255,6 +263,28 @@ export function pairState(pair: ReplicationPair, sourceListing: HostListing, tar
   state.status = statuses[0]!;
   state.summary = say.join(' ');
   return state;
+}
+
+/** A recursive pair's descendants: how many are replicated, which the target lacks, which are excluded (and not counted). */
+function recursiveCounts(state: PairState, pair: ReplicationPair, src: HostListing, dst: HostListing, targetExists: boolean, say: string[]): void {
+  const S = state.source.dataset;
+  const T = state.target.dataset;
+  const x = exclusionOf(src, S, pair.options.exclude);
+  const base = state.base?.kind === 'snapshot' ? snapName(state.base.source) : undefined;
+  const m = targetExists && state.base ? missingChildren(src, S, dst, T, x.sent, base) : { fresh: [], lost: [] };
+  state.descendants = { sent: x.sent.length, excluded: x.roots, excludedCount: x.all.length, missing: [...m.lost, ...m.fresh] };
+  if (m.lost.length)
+    say.push(
+      `The target lacks ${m.lost.join(', ')}, which the source had at the common base: an incremental recursive stream cannot be received there ("destination does not exist"). Send ${m.lost.length === 1 ? 'it' : 'each'} on its own first, or exclude ${m.lost.length === 1 ? 'it' : 'them'}.`,
+    );
+  if (m.fresh.length)
+    say.push(
+      `New on the source since the base, not on the target yet: ${m.fresh.join(', ')} (the next recursive send creates ${m.fresh.length === 1 ? 'it' : 'them'}).`,
+    );
+  if (x.roots.length)
+    say.push(
+      `Excluded by the pair's patterns (neither sent nor counted): ${x.roots.join(', ')}${x.all.length > x.roots.length ? ` (${x.all.length} datasets with their descendants)` : ''}.`,
+    );
 }
 
 /** The common base against the source's retention: the forecast with a policy, the estimate without. */

@@ -6,6 +6,7 @@
  */
 import type { DatasetEntry, HostListing } from '../fleet/listing.js';
 import type { ReplicationPair } from '../fleet/pairs.js';
+import { exclusionOf, missingChildren, type Exclusion } from '../fleet/exclude.js';
 import { gatherPermissionFacts, isRoot, type AuditHost, type AuditSide, type GatheredFacts, type GatherOptions } from '../fleet/permissions.js';
 import { effectivePermissions } from '../zfs/allow.js';
 import { isValidName, parentDataset, validateSnapshotName } from '../zfs/names.js';
@@ -270,6 +271,8 @@ interface SyncContext {
   recv: string[];
   /** Appended to each send's description (why the receive is unmounted). */
   recvNote: string;
+  /** A recursive pair's children left out by its `exclude` patterns (sent with `-X`). */
+  exclusion?: Exclusion;
   sendTo: SendTo;
   title: string;
   steps: PlanStep[];
@@ -344,6 +347,8 @@ function syncContext(pair: ReplicationPair, src: HostListing, dst: HostListing, 
     dst.capabilities,
   );
   const encryption = encrypted ? encryptionNotes(pair, S, srcDs, srcEntry, T, dstDs, dstEntry, flags.includes('-w')) : [];
+  const excludeNotes: string[] = [];
+  const exclusion = applyExclusion(pair, S, srcDs, src, T, dstDs, dst, flags, excludeNotes);
   const pre: Precondition[] = [{ kind: 'dataset-exists', host: S, dataset: srcDs, ...(srcEntry.object.guid ? { guid: srcEntry.object.guid } : {}) }];
   const receiver = options.facts?.receiver;
   const unmounted = receiver !== undefined && !receiver.root;
@@ -370,11 +375,12 @@ function syncContext(pair: ReplicationPair, src: HostListing, dst: HostListing, 
     recvNote: unmounted
       ? `; received with -u (left unmounted): ${receiver.user} is not root, and on Linux only root can mount (without -u the data arrives, the mount fails and zfs still exits 0)`
       : '',
+    ...(exclusion ? { exclusion } : {}),
     sendTo: sendTarget(options, S, srcDs, srcEntry, cmp, pre),
     title: `Sync ${S}:${srcDs} → ${T}:${dstDs}`,
     steps: [],
     pre,
-    warnings: [...encryption, ...dropped.map((d) => `send ${d}; left out`)],
+    warnings: [...encryption, ...excludeNotes, ...dropped.map((d) => `send ${d}; left out`)],
   };
 }
 
@@ -461,7 +467,63 @@ function addBookmark(c: SyncContext): void {
 }
 
 function part(c: SyncContext, title: string, summary: string): SyncPart {
-  return { title, summary, steps: c.steps, preconditions: c.pre, warnings: c.warnings, comparison: c.cmp };
+  const x = c.exclusion;
+  const left = x?.roots.length ? ` Left out by the pair's exclude patterns (not sent, not counted): ${excludedList(x)}.` : '';
+  return { title, summary: summary + left, steps: c.steps, preconditions: c.pre, warnings: c.warnings, comparison: c.cmp };
+}
+
+/** In a send's description: the excluded children it leaves out. */
+function leftOut(c: SyncContext): string {
+  const n = c.exclusion?.all.length ?? 0;
+  return n ? ` except the ${n} excluded (-X)` : '';
+}
+
+/** `a/tmp (and 2 descendants), a/cache`: the excluded roots, each with how many below it go too. */
+export function excludedList(x: Exclusion): string {
+  return x.roots
+    .map((r) => {
+      const below = x.all.filter((d) => d.startsWith(`${r}/`)).length;
+      return below ? `${r} (and ${below} descendant${below === 1 ? '' : 's'})` : r;
+    })
+    .join(', ');
+}
+
+/**
+ * A recursive pair's `exclude` (issue 12 §6): the excluded children's topmost datasets go to
+ * `zfs send -X`, which only OpenZFS 2.2+ has (refused elsewhere, never sent whole instead). A
+ * child the target received before it was excluded stays as it is (zfs recv never gets -F here),
+ * no longer updated: said.
+ */
+function applyExclusion(
+  pair: ReplicationPair,
+  S: string,
+  srcDs: string,
+  src: HostListing,
+  T: string,
+  dstDs: string,
+  dst: HostListing,
+  flags: string[],
+  warnings: string[],
+): Exclusion | undefined {
+  const patterns = pair.options.exclude;
+  if (!pair.options.recursive || !patterns?.length) return undefined;
+  const x = exclusionOf(src, srcDs, patterns);
+  if (x.roots.length === 0) {
+    warnings.push(`The pair's exclude patterns (${patterns.join(', ')}) match no child of ${S}:${srcDs}: every descendant is sent.`);
+    return x;
+  }
+  if (!streamFeatures(src.capabilities).exclude)
+    throw new PlanError(
+      'unsupported',
+      `${S}:${srcDs}: the pair excludes ${excludedList(x)}, but ${S}'s zfs (${src.capabilities.versionText}) cannot leave children out of a recursive stream (zfs send -X needs OpenZFS 2.2 or later). Nothing is sent whole instead: upgrade it, or replicate the wanted children as pairs of their own.`,
+    );
+  flags.splice(flags.indexOf('-R') + 1, 0, '-X', x.roots.join(','));
+  const stale = x.all.map((d) => `${dstDs}${d.slice(srcDs.length)}`).filter((d) => dst.datasets.has(d));
+  if (stale.length)
+    warnings.push(
+      `${T} has ${stale.join(', ')}, received before ${stale.length === 1 ? 'it was' : 'they were'} excluded: left as ${stale.length === 1 ? 'it is' : 'they are'} (nothing is destroyed) and no longer updated. Destroy ${stale.length === 1 ? 'it' : 'them'} on ${T} if no longer wanted.`,
+    );
+  return x;
 }
 
 function targetExists(c: SyncContext, dstEntry: DatasetEntry): Precondition {
@@ -539,6 +601,7 @@ function fullSendPart(c: SyncContext, dstEntry: DatasetEntry | undefined): SyncP
   const { S, T, srcDs, dstDs, sendTo, recursive, intermediates, cmp } = c;
   if (dstEntry) destroyEmptyTarget(c, dstEntry);
   else createTargetParent(c);
+  if (recursive) recursiveStreamChecks(c, undefined);
   if (sendTo.isNew) c.steps.push(snapshotStep(c));
   fullSends(c);
   addBookmark(c);
@@ -621,7 +684,7 @@ function fullSends(c: SyncContext): void {
     addSend(
       c,
       sendArgv(zfs, flags, sendTo.name),
-      `Full send of ${sendTo.name}${recursive ? ' with its descendants and all their snapshots (-R)' : ''} to ${T}:${dstDs}`,
+      `Full send of ${sendTo.name}${recursive ? ` with its descendants${leftOut(c)} and all their snapshots (-R)` : ''} to ${T}:${dstDs}`,
     );
     return;
   }
@@ -650,6 +713,7 @@ function incrementalPart(c: SyncContext, dstEntry: DatasetEntry): SyncPart {
   const baseLabel = inc.kind === 'bookmark' ? inc.source.name : `@${snapName(inc.source.name)}`;
   if (!sendTo.isNew && cmp.newerOnSource.length === 0) return nothingToSendPart(c, dstEntry, baseLabel);
 
+  if (c.recursive) recursiveStreamChecks(c, inc);
   c.pre.push({ kind: 'snapshot-exists', host: S, name: inc.source.name, guid: inc.guid });
   if (sendTo.isNew) c.steps.push(snapshotStep(c));
   const releases = holdSteps(c, inc);
@@ -681,6 +745,41 @@ function incrementalPart(c: SyncContext, dstEntry: DatasetEntry): SyncPart {
 }
 
 type Incremental = NonNullable<CommonBase['incremental']>;
+
+/**
+ * What a recursive stream needs of the tree (as OpenZFS 2.3 behaves, recorded on the lab VM): every
+ * descendant that existed when the snapshot was taken has it, excluded ones too, or the send fails
+ * ("cannot send X@s recursively: snapshot Y@s does not exist"); and the target has every sent child
+ * the source had at the base, or the receive stops half done ("destination ... does not exist"), or
+ * the child's increment lands in another dataset of the target's pool that holds the same snapshot.
+ */
+function recursiveStreamChecks(c: SyncContext, inc: Incremental | undefined): void {
+  const { S, T, srcDs, dstDs, sendTo } = c;
+  if (!sendTo.isNew) {
+    const snap = snapName(sendTo.name);
+    const top = c.srcEntry.snapshots.find((x) => x.name === sendTo.name);
+    const lacking = exclusionOf(c.src, srcDs, undefined).sent.filter((d) => {
+      const e = c.src.datasets.get(d)!;
+      if (e.snapshots.some((x) => x.name === `${d}@${snap}`)) return false;
+      // A child created after the snapshot is skipped by zfs send -R (said in its output).
+      const [born, taken] =
+        e.object.createtxg !== undefined && top?.createtxg !== undefined ? [e.object.createtxg, top.createtxg] : [e.object.creation, top?.creation];
+      return born === undefined || taken === undefined || born <= taken;
+    });
+    if (lacking.length)
+      throw new PlanError(
+        'no-source-snapshot',
+        `${S}: a recursive send of @${snap} needs it on every descendant (excluded ones too), and ${lacking.join(', ')} lack${lacking.length === 1 ? 's' : ''} it. Snapshot ${lacking.length === 1 ? 'it' : 'them'} (zfs snapshot ${lacking[0]}@${snap}), or sync with a new snapshot (taken recursively).`,
+      );
+  }
+  if (!inc || inc.kind !== 'snapshot') return;
+  const { lost } = missingChildren(c.src, srcDs, c.dst, dstDs, exclusionOf(c.src, srcDs, c.pair.options.exclude).sent, snapName(inc.source.name));
+  if (lost.length)
+    throw new PlanError(
+      'unsupported',
+      `${T}: ${dstDs} lacks ${lost.map((d) => `${dstDs}${d.slice(srcDs.length)}`).join(', ')}, which ${S} had at the common base @${snapName(inc.source.name)}: an incremental recursive stream cannot be received there (the receive stops half done: "destination does not exist"), or the child's changes land in another dataset of ${T} holding that snapshot. Replicate ${lost.length === 1 ? 'it' : 'each'} on its own first (a pair ${lost[0]} → ${dstDs}${lost[0]!.slice(srcDs.length)}), or add ${lost.length === 1 ? 'it' : 'them'} to the pair's exclude.`,
+    );
+}
 
 /** The common base an incremental send starts from; a full send over existing snapshots or no common base is refused. */
 function incrementalBase(c: SyncContext): Incremental {
@@ -837,7 +936,7 @@ function incrementalSends(c: SyncContext, inc: Incremental): void {
   addSend(
     c,
     sendArgv(zfs, flags, sendTo.name, { flag: incFlag, name: inc.source.name }),
-    `Incremental send from @${snapName(inc.source.name)} to @${snapName(sendTo.name)} (${incFlag}${incFlag === '-I' ? ': every snapshot in between' : ''})${recursive ? ' with descendants (-R)' : ''}`,
+    `Incremental send from @${snapName(inc.source.name)} to @${snapName(sendTo.name)} (${incFlag}${incFlag === '-I' ? ': every snapshot in between' : ''})${recursive ? ` with descendants${leftOut(c)} (-R)` : ''}`,
   );
   if (skipped) c.warnings.push(`-i sends only @${snapName(sendTo.name)}: the ${skipped} snapshot(s) in between are not replicated.`);
 }

@@ -65,7 +65,7 @@ describe('pairs from the settings and the workspace file', () => {
       'workspace settings (zfsFleet.pairs #1): an entry must be an object {"source": "HOST:DATASET", "target": "HOST:DATASET"}',
       'workspace settings (zfsFleet.pairs #2): "target" is missing (HOST:DATASET)',
       'workspace settings (zfsFleet.pairs #3): "route" must be relay, push or pull (got "sideways")',
-      'workspace settings (zfsFleet.pairs #4): unknown option "recursve" (known: recursive, raw, compressed, largeBlocks, properties, intermediates, decrypt, bwlimit)',
+      'workspace settings (zfsFleet.pairs #4): unknown option "recursve" (known: recursive, raw, compressed, largeBlocks, properties, intermediates, decrypt, exclude, bwlimit)',
       'workspace settings (zfsFleet.pairs #5): option "recursive" must be true or false',
       'workspace settings (zfsFleet.pairs #6): unknown key "colour" (expected source, target, route, label, options, imported)',
       expect.stringMatching(/^workspace settings \(zfsFleet.pairs #7\): .*not a snapshot/),

@@ -18,11 +18,33 @@ const ozfs = openzfsCapabilities();
 
 describe('stream features from the probed capabilities', () => {
   it('zfs-fuse 0.7: holds only', () => {
-    expect(streamFeatures(fuse)).toEqual({ compressed: false, largeBlocks: false, raw: false, estimate: false, resume: false, bookmarks: false, holds: true });
+    expect(streamFeatures(fuse)).toEqual({
+      compressed: false,
+      largeBlocks: false,
+      raw: false,
+      estimate: false,
+      resume: false,
+      bookmarks: false,
+      holds: true,
+      exclude: false,
+    });
   });
   it('OpenZFS 2.3: everything', () => {
     expect(ozfs.version).toBe('2.3.2');
-    expect(streamFeatures(ozfs)).toEqual({ compressed: true, largeBlocks: true, raw: true, estimate: true, resume: true, bookmarks: true, holds: true });
+    expect(streamFeatures(ozfs)).toEqual({
+      compressed: true,
+      largeBlocks: true,
+      raw: true,
+      estimate: true,
+      resume: true,
+      bookmarks: true,
+      holds: true,
+      exclude: true,
+    });
+  });
+  it('send -X (exclude) from OpenZFS 2.2 on', () => {
+    expect(streamFeatures({ ...ozfs, version: '2.1.15' }).exclude).toBe(false);
+    expect(streamFeatures({ ...ozfs, version: '2.2.0' }).exclude).toBe(true);
   });
   it('flags only where both sides have them; what is left out is said once per reason', () => {
     expect(effectiveSendFlags(DEFAULT_PAIR_OPTIONS, ozfs, ozfs)).toEqual({ flags: ['-L', '-c'], dropped: [] });

@@ -76,7 +76,7 @@ const SYNCOID_VALUE_OPTIONS = new Set([
 const SYNCOID_SHORT_VALUE: Record<string, string> = { c: 'sshcipher', o: 'sshoption' };
 
 /** `zfs send` flags that have a pair option (syncoid's --sendoptions is a string of send flags, e.g. `w` or `Lc`). */
-const SEND_FLAG_OPTION: Record<string, Exclude<keyof PairOptions, 'bwlimit'>> = { w: 'raw', c: 'compressed', L: 'largeBlocks', p: 'properties' };
+const SEND_FLAG_OPTION: Record<string, Exclude<keyof PairOptions, 'bwlimit' | 'exclude'>> = { w: 'raw', c: 'compressed', L: 'largeBlocks', p: 'properties' };
 
 interface ParsedLine {
   flags: Map<string, string | true | string[]>;
@@ -256,6 +256,9 @@ export function importSyncoidArgs(text: string, o: SyncoidImportOptions): Import
   return { pairs, reach: [...reach.values()], groups: groupsOf(pairs), policies: [], warnings: warnings.sort((a, b) => a.line - b.line) };
 }
 
+const EXCLUDE_WHY =
+  'syncoid\'s are regular expressions over full names: write the children as the pair\'s "exclude" option (paths relative to the source, with * and **)';
+
 /** syncoid's flags onto the pair options; the rest kept (with why). Defaults are syncoid's: a plain `zfs send -I`, no -c, no -L. */
 function pairOptions(flags: Map<string, string | true | string[]>): { options: PairOptions; imported: ImportedPair['imported']; notes: string[] } {
   const options: PairOptions = { ...DEFAULT_PAIR_OPTIONS, compressed: false, largeBlocks: false, properties: false, raw: false };
@@ -282,7 +285,8 @@ function pairOptions(flags: Map<string, string | true | string[]>): { options: P
     );
   const why: Record<string, string> = {
     recvoptions: 'the planner chooses the receive flags',
-    exclude: 'every child of a recursive pair is sent',
+    exclude: EXCLUDE_WHY,
+    'exclude-datasets': EXCLUDE_WHY,
     identifier: 'zfs-fleet takes no sync snapshots to name',
     compress: 'the stream is not compressed in transit',
   };
