@@ -7,8 +7,10 @@
  * What a row cannot keep is said here: a pair's state keeps what check and metrics read of it
  * (statuses, summary, base, why there is none, target modified, resume token, retention warning),
  * not the snapshot lists it was computed from (`comparison`, `behind.snapshots` and `nameClashes`
- * come back empty). Pool fragmentation, last scrub and scrub errors are not in the listing the agent
- * makes (one `zpool list` of name, health, size, allocated, free): they stay null.
+ * come back empty). Pool fragmentation is not in the listing the agent makes (`zpool list` of name,
+ * health, size, allocated, free, and `zpool status`): it stays null. Of the scans, a row keeps the
+ * last finished scrub (when, its errors) and the data errors; a scrub running or paused, or a
+ * resilver, is not kept (check judges finished scans only).
  */
 import type { ReplicationPair } from '../core/fleet/pairs.js';
 import type { Finding } from '../core/monitor/check.js';
@@ -39,6 +41,13 @@ export interface StoredPairDetail {
   state?: Omit<PairState, 'comparison' | 'nameClashes'>;
 }
 
+/** The row's last scrub: the last scan when it is a finished scrub. */
+function lastScrub(p: FleetFacts['pools'][number]): { lastScrubAt: string | null; scrubErrors: number | null } {
+  const s = p.scan;
+  if (s?.kind !== 'scrub' || s.state !== 'finished' || s.at === undefined) return { lastScrubAt: null, scrubErrors: null };
+  return { lastScrubAt: new Date(s.at * 1000).toISOString(), scrubErrors: s.errors ?? 0 };
+}
+
 const isoOfSeconds = (s: number | undefined): string | null => (s === undefined ? null : new Date(s * 1000).toISOString());
 
 /** The observations of one sweep, from the facts `check` would judge (observedAt: the facts' "now"). */
@@ -65,8 +74,8 @@ export function observationsOfFacts(
       allocatedBytes: p.allocatedBytes ?? null,
       freeBytes: p.freeBytes ?? null,
       fragmentationPct: null,
-      lastScrubAt: null,
-      scrubErrors: null,
+      ...lastScrub(p),
+      dataErrors: p.dataErrors ?? null,
     })),
     datasets: facts.datasets.map((d) => ({
       host: d.host,
@@ -166,7 +175,12 @@ export function factsFromObservations(input: FromStoreInput): { facts: FleetFact
 
   for (const p of input.latest.pools)
     if (fresh.get(p.host)?.reachable)
-      facts.pools.push(poolFacts(p.host, p.pool, p.health ?? 'UNKNOWN', p.sizeBytes ?? undefined, p.allocatedBytes ?? undefined, p.freeBytes ?? undefined));
+      facts.pools.push(
+        poolFacts(p.host, p.pool, p.health ?? 'UNKNOWN', p.sizeBytes ?? undefined, p.allocatedBytes ?? undefined, p.freeBytes ?? undefined, {
+          ...(p.lastScrubAt ? { scan: { kind: 'scrub', state: 'finished', at: Date.parse(p.lastScrubAt) / 1000, errors: p.scrubErrors ?? 0 } } : {}),
+          ...(p.dataErrors !== null && p.dataErrors !== undefined ? { dataErrors: p.dataErrors } : {}),
+        }),
+      );
 
   const sources = pairSources(input.pairs);
   const staleAfter = pairStaleAfter(input.pairs);

@@ -171,6 +171,11 @@ export const MIGRATIONS: Migration[] = [
     // `after_job`: the job this one waits for; it is claimed only once that one succeeded (sync = 0).
     statements: (t) => [`ALTER TABLE jobs ADD COLUMN after_job ${t.int}`],
   },
+  {
+    version: 5,
+    name: "pools' data errors (zpool status), beside the last scrub",
+    statements: (t) => [`ALTER TABLE pool_observations ADD COLUMN data_errors ${t.int}`],
+  },
 ];
 
 /** The newest schema version this build knows. */
@@ -206,6 +211,7 @@ export interface PoolObservationRow {
   fragmentation_pct: number | null;
   last_scrub_at: Time | null;
   scrub_errors: number | null;
+  data_errors: number | null;
   sweep_id: number | null;
 }
 export interface DatasetObservationRow {

@@ -40,6 +40,8 @@ export interface PoolObservation {
   fragmentationPct?: number | null;
   lastScrubAt?: string | null;
   scrubErrors?: number | null;
+  /** `zpool status`'s data errors (migration 5). */
+  dataErrors?: number | null;
   sweepId?: number | null;
 }
 export interface DatasetObservation {
@@ -479,6 +481,7 @@ function poolRow(o: PoolObservation) {
     fragmentation_pct: o.fragmentationPct ?? null,
     last_scrub_at: iso(o.lastScrubAt),
     scrub_errors: o.scrubErrors ?? null,
+    data_errors: o.dataErrors ?? null,
     sweep_id: o.sweepId ?? null,
   };
 }
@@ -494,6 +497,7 @@ function poolObs(r: Selected<'pool_observations'>): PoolObservation {
     fragmentationPct: num(r.fragmentation_pct),
     lastScrubAt: iso(r.last_scrub_at),
     scrubErrors: num(r.scrub_errors),
+    dataErrors: num(r.data_errors),
     ...sweepOf(r),
   };
 }

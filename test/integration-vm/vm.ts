@@ -5,7 +5,7 @@
  * (createRunner, ssh2); `ssh()` runs OpenSSH, the peer results are compared with and the way tests
  * change the VM (holds, bookmarks, delegations) and undo the changes.
  */
-import { execFileSync, spawnSync, type ExecFileSyncOptionsWithStringEncoding } from 'node:child_process';
+import { execFile, execFileSync, spawnSync, type ExecFileSyncOptionsWithStringEncoding } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Fleet } from '../../src/core/fleet/fleet.js';
@@ -45,6 +45,18 @@ function sshArgs(alias: string, command: string): string[] {
 /** Run a command on the VM with OpenSSH (`zfsvm` is root, `zfsvm-operator` the operator); throws on a non-zero exit. */
 export function ssh(alias: 'zfsvm' | 'zfsvm-operator', command: string): string {
   return execFileSync('ssh', sshArgs(alias, command), { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/**
+ * The same without blocking the test worker: for long setups (a `zpool scrub -w` under emulation
+ * takes a minute), during which a blocked worker misses vitest's RPC deadline.
+ */
+export function sshAsync(alias: 'zfsvm' | 'zfsvm-operator', command: string): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile('ssh', sshArgs(alias, command), { encoding: 'utf8', maxBuffer: 1 << 28 }, (e, stdout, stderr) =>
+      e ? reject(new Error(`ssh ${alias} ${command.split('\n')[0]}: ${e.message}\n${stderr}`)) : resolve(stdout),
+    ),
+  );
 }
 
 /** The same, never throwing: for cleanups, which must run whatever state a failed test left. */

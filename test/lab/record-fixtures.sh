@@ -330,7 +330,26 @@ scenarios() {
   "$LAB/hosts/off2/zpool" create -f zfs-mirror mirror "$m1" "$m2" 2>&1 | { grep -v '^Defaulting to 4K blocksize' || true; } >&2
   "$LAB/hosts/off2/zpool" offline zfs-mirror "$m2"
   record zpool-list-H-degraded off2 "zpool list -H -o name,health,size,allocated,free"
+  record zpool-status-degraded off2 "env TZ=UTC LC_ALL=C zpool status zfs-mirror"
   "$LAB/hosts/off2/zpool" destroy -f zfs-mirror; rm -f "$m1" "$m2"
+
+  # scrubs as zpool status reports them (src/core/zfs/poolStatus.ts): never, and clean. (A vdev
+  # overwritten while exported does not import again on zfs-fuse, "I/O error": scrub errors are
+  # recorded on OpenZFS, test/integration-vm/record-pool-status-fixtures.sh.)
+  record_scrubs
+}
+
+record_scrubs() {
+  local img="$LAB/hosts/off2/scrub.img" zp="$LAB/hosts/off2/zpool"
+  truncate -s 128M "$img"
+  "$zp" create -f zfs-scrub "$img" 2>&1 | { grep -v '^Defaulting to 4K blocksize' || true; } >&2
+  record zpool-status-never-scrubbed off2 "env TZ=UTC LC_ALL=C zpool status zfs-scrub"
+  "$LAB/hosts/off2/zfs" set compression=off zfs-scrub
+  ssh_host off2 "head -c 48M /dev/urandom > \"\$(zfs get -H -o value mountpoint zfs-scrub)/a.bin\" && sync"
+  "$zp" scrub zfs-scrub
+  for _ in $(seq 1 120); do "$zp" status zfs-scrub | grep -q 'in progress' || break; sleep 0.5; done
+  record zpool-status-scrubbed off2 "env TZ=UTC LC_ALL=C zpool status zfs-scrub"
+  "$zp" destroy -f zfs-scrub; rm -f "$img"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import type { Runner } from '../runner.js';
 import { runBatch, type BatchResult } from '../zfs/batch.js';
 import { identityCommands, probeHost, zfsIdentity } from '../zfs/capabilities.js';
 import { listAllCommand, zpoolListCommand, type ZfsCommand } from '../zfs/commands.js';
+import { mergePoolStatus, zpoolStatusCommand, type PoolStatus } from '../zfs/poolStatus.js';
 import { ZfsError } from '../zfs/errors.js';
 import type { PoolInfo, ZfsCapabilities, ZfsObject } from '../zfs/types.js';
 import { buildListing, type HostListing } from './listing.js';
@@ -119,20 +120,21 @@ export class ZfsHost {
     return this.finish(caps, root, results, t0);
   }
 
-  /** The listing, and the pools for a whole host (a subtree's caller has no use for them). */
-  private listingCommands(caps: ZfsCapabilities, root?: string): [ZfsCommand<ZfsObject[]>, ZfsCommand<PoolInfo[]>?] {
+  /** The listing, and the pools for a whole host with their status (a subtree's caller has no use for them). */
+  private listingCommands(caps: ZfsCapabilities, root?: string): [ZfsCommand<ZfsObject[]>, ZfsCommand<PoolInfo[]>?, ZfsCommand<PoolStatus[]>?] {
     const list = listAllCommand(caps, this.settings.zfsPath, root);
-    return root === undefined ? [list, zpoolListCommand(caps, this.settings.zpoolPath)] : [list];
+    return root === undefined ? [list, zpoolListCommand(caps, this.settings.zpoolPath), zpoolStatusCommand(this.settings.zpoolPath)] : [list];
   }
 
   private finish(caps: ZfsCapabilities, root: string | undefined, results: BatchResult[], t0: number): HostListing {
-    const [listCmd, poolCmd] = this.listingCommands(caps, root);
+    const [listCmd, poolCmd, statusCmd] = this.listingCommands(caps, root);
     const parsed = <T>(cmd: ZfsCommand<T>, r: BatchResult): T => {
       if (r.exitCode !== 0) throw new ZfsError(this.name, cmd.argv, r.exitCode, r.stderr);
       return cmd.parse(r.stdout);
     };
     const objects = parsed(listCmd, results[0]!);
     const pools = poolCmd ? parsed(poolCmd, results[1]!) : [];
+    if (statusCmd) withStatus(this.name, pools, statusCmd, results[2]!, this.logger);
     const ms = performance.now() - t0;
     const listing = buildListing(this.name, caps, pools, objects, ms);
     for (const r of listing.rejected) this.logger.warn(`${this.name}: left out ${r.name}: ${r.reason}`);
@@ -145,4 +147,17 @@ export class ZfsHost {
   async dispose(): Promise<void> {
     await this.runner.dispose();
   }
+}
+
+/**
+ * The scrub and data errors of `zpool status` onto the pools `zpool list` gave. A status that
+ * fails or does not parse leaves them unknown (monitoring says nothing of scrubs then): the listing
+ * itself does not fail for it.
+ */
+function withStatus(host: string, pools: PoolInfo[], cmd: ZfsCommand<PoolStatus[]>, r: BatchResult, logger: Logger): void {
+  if (r.exitCode !== 0) {
+    logger.debug(`${host}: ${cmd.argv.join(' ')} exited ${r.exitCode}: ${r.stderr.trim().split('\n')[0] ?? ''}; scrubs unknown`);
+    return;
+  }
+  mergePoolStatus(pools, cmd.parse(r.stdout));
 }

@@ -4,6 +4,7 @@
  * No vscode here: the provider in src/ui/tree.ts only maps NodeView to a TreeItem, and the
  * integration tests walk this model against real hosts.
  */
+import { describeScan } from '../zfs/poolStatus.js';
 import { Emitter, type Event } from '../event.js';
 import { formatAge, formatBytes, formatTime } from '../format.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -264,7 +265,7 @@ export class FleetTreeModel {
       }
       case 'pool': {
         const p = l?.pools.find((x) => x.name === node.pool);
-        const healthy = p?.health === 'ONLINE';
+        const healthy = p?.health === 'ONLINE' && !p.dataErrors;
         return {
           label: node.pool,
           description: p ? `${p.health} · ${formatBytes(p.free)} free of ${formatBytes(p.size)}` : undefined,
@@ -383,6 +384,8 @@ export class FleetTreeModel {
             ['Size', formatBytes(p.size)],
             ['Allocated', formatBytes(p.allocated)],
             ['Free', formatBytes(p.free)],
+            ['Last scrub', p.scan || p.dataErrors !== undefined ? describeScan(p.scan) : 'not reported'],
+            ...(p.dataErrors ? [['Data errors', `${p.dataErrors} (zpool status -v ${p.name} lists the damaged files)`] as [string, string]] : []),
           );
         break;
       }

@@ -8,7 +8,9 @@
  * - host unreachable: CRITICAL.
  * - pool health other than ONLINE: CRITICAL, DEGRADED included (as check_zpools.sh does; a degraded
  *   pool has lost redundancy: one more failed device loses data). Capacity (allocated/size) over
- *   --capacity-warn / --capacity-crit percent: WARNING / CRITICAL.
+ *   --capacity-warn / --capacity-crit percent: WARNING / CRITICAL. Data errors (`zpool status`:
+ *   `errors: N data errors`) or a last scrub that found errors it could not repair: CRITICAL (as
+ *   check_zpools.sh does): files are damaged; `zpool status -v` lists them.
  * - a dataset's newest snapshot older than --stale-after: WARNING; a dataset without snapshots is
  *   checked only when it is a pair's source ("has no snapshots": WARNING).
  * - more snapshots than --max-snapshots on one dataset: WARNING.
@@ -54,6 +56,7 @@ export type FindingKind =
   | 'host'
   | 'pool-health'
   | 'pool-capacity'
+  | 'pool-errors'
   | 'stale'
   | 'no-snapshots'
   | 'too-many-snapshots'
@@ -190,6 +193,24 @@ export function evaluateCheck(facts: FleetFacts, t: CheckThresholds, extra: read
     const subject = `${p.host}:${p.pool}`;
     if (p.health !== 'ONLINE')
       add({ severity: 'critical', kind: 'pool-health', subject, short: `${subject} ${p.health}`, message: `${subject}: pool is ${p.health} (not ONLINE)` });
+    const scanErrors = p.scan?.state === 'finished' ? (p.scan.errors ?? 0) : 0;
+    if ((p.dataErrors ?? 0) > 0 || scanErrors > 0) {
+      const said = [
+        ...((p.dataErrors ?? 0) > 0 ? [`${p.dataErrors} data error${p.dataErrors === 1 ? '' : 's'}`] : []),
+        ...(scanErrors > 0
+          ? [
+              `its last ${p.scan!.kind}${p.scan!.at !== undefined ? ` (${new Date(p.scan!.at * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC)` : ''} found ${scanErrors} error${scanErrors === 1 ? '' : 's'} it could not repair`,
+            ]
+          : []),
+      ];
+      add({
+        severity: 'critical',
+        kind: 'pool-errors',
+        subject,
+        short: `${subject} ${(p.dataErrors ?? 0) > 0 ? `${p.dataErrors} data errors` : `${p.scan!.kind} errors`}`,
+        message: `${subject}: ${said.join('; ')} (zpool status -v ${p.pool} lists the damaged files)`,
+      });
+    }
     if (p.capacityRatio !== undefined) {
       const used = pct(p.capacityRatio);
       const sev: Severity = used > t.capacityCrit ? 'critical' : used > t.capacityWarn ? 'warning' : 'ok';

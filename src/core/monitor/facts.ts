@@ -8,6 +8,7 @@
 import type { HostListing } from '../fleet/listing.js';
 import type { ReplicationPair } from '../fleet/pairs.js';
 import { pairState, type PairState } from '../replication/state.js';
+import type { PoolScan } from '../zfs/poolStatus.js';
 
 /** One host's listing, or why there is none. */
 export type HostResult = { host: string; listing: HostListing } | { host: string; error: string };
@@ -30,6 +31,10 @@ export interface PoolFacts {
   sizeBytes?: number;
   allocatedBytes?: number;
   freeBytes?: number;
+  /** The last scrub or resilver `zpool status` reported; undefined: none ran, or not read (see poolStatus.ts). */
+  scan?: PoolScan;
+  /** The pool's data errors (`errors: N data errors`); undefined when not read. */
+  dataErrors?: number;
 }
 
 export interface DatasetFacts {
@@ -99,12 +104,22 @@ export interface FleetFacts {
 }
 
 /** A pool's facts from what `zpool list` said of it (live) or what the fleet store kept of that (from the store). */
-export function poolFacts(host: string, pool: string, health: string, size?: number, allocated?: number, free?: number): PoolFacts {
+export function poolFacts(
+  host: string,
+  pool: string,
+  health: string,
+  size?: number,
+  allocated?: number,
+  free?: number,
+  status: { scan?: PoolScan; dataErrors?: number } = {},
+): PoolFacts {
   const ratio = size && allocated !== undefined ? allocated / size : undefined;
   return {
     host,
     pool,
     health,
+    ...(status.scan ? { scan: status.scan } : {}),
+    ...(status.dataErrors !== undefined ? { dataErrors: status.dataErrors } : {}),
     ...(ratio !== undefined ? { capacityRatio: ratio } : {}),
     ...(size !== undefined ? { sizeBytes: size } : {}),
     ...(allocated !== undefined ? { allocatedBytes: allocated } : {}),
@@ -163,7 +178,7 @@ export function fleetFacts(input: {
       rejected: l.rejected.length,
       ...(l.capabilities.versionText ? { zfsVersion: l.capabilities.versionText } : {}),
     });
-    for (const p of l.pools) facts.pools.push(poolFacts(h.host, p.name, p.health, p.size, p.allocated, p.free));
+    for (const p of l.pools) facts.pools.push(poolFacts(h.host, p.name, p.health, p.size, p.allocated, p.free, p));
     for (const [name, e] of l.datasets) {
       const newest = e.snapshots[0];
       const creation = newest?.creation;

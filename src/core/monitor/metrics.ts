@@ -86,6 +86,27 @@ export function metricFamilies(f: FleetFacts): Family[] {
       f.pools.flatMap((p) => (p.capacityRatio !== undefined ? [{ labels: { host: p.host, pool: p.pool }, value: p.capacityRatio }] : [])),
     ),
     fam(
+      'pool_data_errors',
+      'Data errors zpool status reports for the pool (files damaged beyond repair; pools whose status was read).',
+      f.pools.flatMap((p) => (p.dataErrors !== undefined ? [{ labels: { host: p.host, pool: p.pool }, value: p.dataErrors }] : [])),
+    ),
+    fam(
+      'pool_last_scrub_timestamp_seconds',
+      'When the last scrub of the pool finished, seconds since the epoch (pools scrubbed at least once).',
+      f.pools.flatMap((p) =>
+        p.scan?.kind === 'scrub' && p.scan.state === 'finished' && p.scan.at !== undefined
+          ? [{ labels: { host: p.host, pool: p.pool }, value: p.scan.at }]
+          : [],
+      ),
+    ),
+    fam(
+      'pool_last_scrub_errors',
+      'Errors the last finished scrub of the pool could not repair.',
+      f.pools.flatMap((p) =>
+        p.scan?.kind === 'scrub' && p.scan.state === 'finished' ? [{ labels: { host: p.host, pool: p.pool }, value: p.scan.errors ?? 0 }] : [],
+      ),
+    ),
+    fam(
       'dataset_snapshots',
       'Number of snapshots of the dataset itself (not of its children).',
       f.datasets.map((d) => ({ labels: { host: d.host, dataset: d.dataset }, value: d.snapshots })),

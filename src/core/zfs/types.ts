@@ -1,4 +1,5 @@
 /** Plain data describing what a host's ZFS has; produced by the parsers, consumed by the tree, the CLI and the planners. */
+import type { PoolScan } from './poolStatus.js';
 
 export type ZfsObjectType = 'filesystem' | 'volume' | 'snapshot' | 'bookmark';
 
@@ -38,6 +39,10 @@ export interface PoolInfo {
   size?: number;
   allocated?: number;
   free?: number;
+  /** From `zpool status` (poolStatus.ts): the last scrub or resilver; undefined when none ran or the host did not say. */
+  scan?: PoolScan;
+  /** From `zpool status`: the pool's count of data errors (0: none known); undefined when not read. */
+  dataErrors?: number;
 }
 
 export type ZfsImplementation = 'openzfs' | 'zfs-fuse' | 'unknown';

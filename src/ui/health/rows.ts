@@ -5,6 +5,7 @@
  * their pools (health, a capacity bar); then the pairs. Every text from a host is escaped here
  * (safeLine/safeText), so the provider only maps a row to a TreeItem.
  */
+import { describeScan } from '../../core/zfs/poolStatus.js';
 import { pairLabel } from '../../app/replication.js';
 import type { HealthSnapshot } from '../../app/health.js';
 import { formatAge, formatTime } from '../../core/format.js';
@@ -81,7 +82,12 @@ function about(f: Finding, s: HealthSnapshot): { host?: string; pairId?: string;
   if (f.kind === 'config') return { scope: 'config' };
   const hosts = s.facts.hosts.map((h) => h.host).sort((a, b) => b.length - a.length);
   const host = hosts.find((h) => f.subject === h || f.subject.startsWith(`${h}:`));
-  const scope = f.kind === 'pool-health' || f.kind === 'pool-capacity' ? 'pool' : f.kind === 'host' || f.kind === 'host-unreachable' ? 'host' : 'dataset';
+  const scope =
+    f.kind === 'pool-health' || f.kind === 'pool-capacity' || f.kind === 'pool-errors'
+      ? 'pool'
+      : f.kind === 'host' || f.kind === 'host-unreachable'
+        ? 'host'
+        : 'dataset';
   return host === undefined ? { scope: 'config' } : { host, scope };
 }
 
@@ -148,6 +154,7 @@ function hostRows(s: HealthSnapshot, lastSeen: ReadonlyMap<string, number>, bySu
         tooltip: [
           ['Health', safeLine(p.health)],
           ['Capacity', p.capacityRatio !== undefined ? `${(p.capacityRatio * 100).toFixed(1)}% allocated` : 'not reported'],
+          ['Last scrub', p.scan || p.dataErrors !== undefined ? safeLine(describeScan(p.scan)) : 'not reported'],
           ...(bySubject.get(subject) ?? []).map((f): [string, string] => [WORD[f.severity], safeText(f.message)]),
         ],
       };

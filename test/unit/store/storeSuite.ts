@@ -197,6 +197,7 @@ export function storeSuite(backend: Backend): void {
       fragmentationPct: 17,
       lastScrubAt: '2026-11-29T02:00:00.000Z',
       scrubErrors: 0,
+      dataErrors: 3,
     };
     await s.recordPools([pool]);
     expect(await s.poolObservations({ host: 'off1' })).toEqual([pool]);
@@ -377,7 +378,7 @@ export function storeSuite(backend: Backend): void {
     await sql.raw('DROP TABLE sweeps').execute(s.db);
     for (const [table, cols] of [
       ['host_observations', ['sweep_id', 'rejected']],
-      ['pool_observations', ['sweep_id']],
+      ['pool_observations', ['sweep_id', 'data_errors']],
       ['dataset_observations', ['sweep_id', 'type']],
       ['pair_states', ['sweep_id', 'detail']],
     ] as const) {
