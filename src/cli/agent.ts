@@ -33,9 +33,15 @@ export interface AgentOptions extends MonitorOptions {
   workers?: number;
   perHost?: number;
   leaseSeconds?: number;
+  /** Observations older than this are removed (hourly); 0: kept forever. Default DEFAULT_RETAIN_SECONDS. */
+  retainSeconds?: number;
 }
 
 export const DEFAULT_INTERVAL_SECONDS = 60;
+/** How long the agent keeps observations by default (--retain): a month of sweeps. */
+export const DEFAULT_RETAIN_SECONDS = 30 * 86400;
+/** How often the agent prunes (after a sweep, at most this often). */
+const PRUNE_EVERY_MS = 3600_000;
 export const DEFAULT_CONCURRENCY = 32;
 
 type Log = (line: string) => void;
@@ -102,8 +108,12 @@ export async function agentCommand(
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   const agent = `${os.hostname()} pid ${process.pid}`;
-  log(`zfs-fleet agent: recording into ${store.location}${o.once ? ', one sweep' : `, every ${formatDuration(o.intervalSeconds)}`}`);
+  log(
+    `zfs-fleet agent: recording into ${store.location}${o.once ? ', one sweep' : `, every ${formatDuration(o.intervalSeconds)}`}${(o.retainSeconds ?? DEFAULT_RETAIN_SECONDS) > 0 ? `, keeping ${formatDuration(o.retainSeconds ?? DEFAULT_RETAIN_SECONDS)} of observations` : ', keeping every observation'}`,
+  );
   let failures = 0;
+  const retain = o.retainSeconds ?? DEFAULT_RETAIN_SECONDS;
+  let lastPrune: number | undefined;
   // Queue workers in this process: a fleet of their own (the sweeps set the agent's hosts), the same store and stop signal.
   let workers: Promise<unknown> | undefined;
   if (o.workers && !o.once && workerFleet && logger) {
@@ -151,6 +161,18 @@ export async function agentCommand(
             `${facts.pools.length} pools, ${facts.datasets.length} datasets, ${facts.pairs.length} pairs, ${((Date.now() - t0) / 1000).toFixed(2)}s`,
         );
         failures = 0;
+        if (retain > 0 && (lastPrune === undefined || now - lastPrune >= PRUNE_EVERY_MS)) {
+          lastPrune = now;
+          try {
+            const c = await store.pruneObservations(new Date(now - retain * 1000));
+            if (c.sweeps)
+              log(
+                `zfs-fleet agent: removed ${c.sweeps} sweep(s) older than ${formatDuration(retain)} (${c.dataset_observations} dataset, ${c.pair_states} pair rows)`,
+              );
+          } catch (e) {
+            log(`zfs-fleet agent: old observations could not be removed: ${((e as Error).message ?? String(e)).split('\n')[0]}`);
+          }
+        }
         try {
           await queueScheduled(fleet, queue, pairs, listed, new Date(now), log);
         } catch (e) {

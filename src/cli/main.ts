@@ -40,6 +40,8 @@ ${IMPORT_USAGE}
 ${QUEUE_USAGE}
   store info [--store URL]             open the fleet store (SQLite file or postgres://...),
                                        migrate it, print its kind, schema version and row counts
+  store prune --older-than 30d [--yes] remove the observations (sweeps) older than that, the newest
+                                       sweep kept; without --yes, only count them
   check [HOST...] [--stale-after 7h] [--max-snapshots N] [--capacity-warn 80] [--capacity-crit 90] [--group G]
                                         Nagios/Icinga plugin: unreachable hosts, pools not ONLINE or full,
                                         datasets whose newest snapshot is older than --stale-after, pairs
@@ -47,10 +49,11 @@ ${QUEUE_USAGE}
                                         3 UNKNOWN (bad usage included); perfdata after |
   metrics [HOST...] [--textfile FILE]   Prometheus text (node_exporter textfile collector: FILE.tmp,
                                         then renamed to FILE)
-  agent [HOST...] [--interval 60s] [--concurrency 32] [--once] [--store URL]
+  agent [HOST...] [--interval 60s] [--concurrency 32] [--once] [--retain 30d] [--store URL]
                                         poll every host each --interval (one listing each) and record
                                         hosts, pools, datasets and pair states in the fleet store, one
-                                        transaction per sweep; one line per sweep on stderr; SIGTERM or
+                                        transaction per sweep (observations older than --retain removed
+                                        hourly; 0 keeps all); one line per sweep on stderr; SIGTERM or
                                         SIGINT: stop, exit 0. Each sweep queues the syncs the fleet file's
                                         group schedules make due; --workers N runs N queue workers too
   check --from-store [--max-age 5m], metrics --from-store
@@ -93,6 +96,10 @@ interface Options extends ReplicationOptions, ImportOptions, QueueOptions {
   intervalSeconds: number;
   concurrency: number;
   once: boolean;
+  /** agent: keep this long of observations (0: all); default DEFAULT_RETAIN_SECONDS. */
+  retainSeconds?: number;
+  /** store prune: remove the observations older than this. */
+  olderThanSeconds?: number;
 }
 
 const home = (p: string) => (p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p);
@@ -281,6 +288,14 @@ export function parseArgs(argv: string[]): { command: string; opts: Options } {
         opts.intervalSeconds = duration(i++, a);
         if (!(opts.intervalSeconds > 0)) throw new UsageError('--interval must be over 0');
         break;
+      case '--retain':
+        opts.retainSeconds = duration(i++, a);
+        if (!(opts.retainSeconds >= 0)) throw new UsageError('--retain takes a duration (30d), or 0 to keep every observation');
+        break;
+      case '--older-than':
+        opts.olderThanSeconds = duration(i++, a);
+        if (!(opts.olderThanSeconds > 0)) throw new UsageError('--older-than must be over 0');
+        break;
       case '--concurrency': {
         const n = Number(value(i++, a));
         if (!Number.isInteger(n) || n < 1 || n > 1024) throw new UsageError('--concurrency takes a whole number from 1 to 1024');
@@ -405,7 +420,7 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
     usage: 'import syncoid-args|sanoid FILE --host NAME [--host-map OTHER=ALIAS ...] [--write [--yes]] [--fleet FILE]',
     options: ['--host', '--host-map', '--write', '--yes', '-y', '--fleet'],
   },
-  store: { usage: 'store info [--store URL]', options: ['--store'] },
+  store: { usage: 'store info [--store URL] | store prune --older-than 30d [--yes] [--store URL]', options: ['--store', '--older-than', '--yes', '--json'] },
   check: {
     usage:
       'check [HOST...] [--stale-after 7h] [--max-snapshots N] [--capacity-warn 80] [--capacity-crit 90] [--group G] [--fleet FILE] [--from-store [--max-age 5m]] [--json]',
@@ -427,8 +442,9 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
     options: ['--textfile', '--fleet', '--pairs', '--store', '--from-store', '--max-age'],
   },
   agent: {
-    usage: 'agent [HOST...] [--interval 60s] [--concurrency 32] [--once] [--workers N [--per-host M] [--lease 60s]] [--store URL] [--fleet FILE]',
-    options: ['--interval', '--concurrency', '--once', '--workers', '--per-host', '--lease', '--store', '--fleet', '--pairs'],
+    usage:
+      'agent [HOST...] [--interval 60s] [--concurrency 32] [--once] [--retain 30d] [--workers N [--per-host M] [--lease 60s]] [--store URL] [--fleet FILE]',
+    options: ['--interval', '--concurrency', '--once', '--retain', '--workers', '--per-host', '--lease', '--store', '--fleet', '--pairs'],
   },
   queue: {
     usage:

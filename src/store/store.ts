@@ -126,6 +126,9 @@ const isoRequired = (v: string | Date): string => new Date(v).toISOString();
 const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
 const num = (v: unknown): number | null => (v == null ? null : Number(v));
 
+/** Rows `pruneObservations` removed (or would remove), per table. */
+export type PruneCounts = Record<'sweeps' | 'host_observations' | 'pool_observations' | 'dataset_observations' | 'pair_states', number>;
+
 export class FleetStore {
   private constructor(
     readonly db: Db,
@@ -244,6 +247,53 @@ export class FleetStore {
       await insertChunked(tx, 'dataset_observations', keyed(sw.datasets).map(datasetRow));
       await insertChunked(tx, 'pair_states', keyed(sw.pairs).map(pairRow));
       return id;
+    });
+  }
+
+  /**
+   * Old observations out (the agent's `--retain`, `store prune`): every sweep that finished before
+   * `before`, with its host, pool, dataset and pair rows, and rows written outside a sweep that are
+   * older, in one transaction. The newest sweep is always kept, however old (`check --from-store`
+   * still says what was last seen, and that it is stale). Runs and jobs are not observations: kept.
+   * `dryRun`: only counted.
+   */
+  async pruneObservations(before: string | Date, o: { dryRun?: boolean } = {}): Promise<PruneCounts> {
+    const cutoff = isoRequired(before);
+    return this.db.transaction().execute(async (tx) => {
+      const newest = await tx
+        .selectFrom('sweeps')
+        .select((eb) => eb.fn.max('id').as('id'))
+        .executeTakeFirst();
+      const keep = newest?.id == null ? -1 : Number(newest.id);
+      const old = tx.selectFrom('sweeps').select('id').where('finished_at', '<', cutoff).where('id', '<>', keep);
+      const counts = { sweeps: 0, host_observations: 0, pool_observations: 0, dataset_observations: 0, pair_states: 0 } as PruneCounts;
+      for (const table of ['host_observations', 'pool_observations', 'dataset_observations', 'pair_states'] as const) {
+        if (o.dryRun) {
+          const r = await tx
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where((eb) => eb.or([eb('sweep_id', 'in', old), eb.and([eb('sweep_id', 'is', null), eb('observed_at', '<', cutoff)])]))
+            .executeTakeFirst();
+          counts[table] = Number(r?.n ?? 0);
+        } else {
+          const r = await tx
+            .deleteFrom(table)
+            .where((eb) => eb.or([eb('sweep_id', 'in', old), eb.and([eb('sweep_id', 'is', null), eb('observed_at', '<', cutoff)])]))
+            .executeTakeFirst();
+          counts[table] = Number(r.numDeletedRows);
+        }
+      }
+      if (o.dryRun) {
+        const r = await old
+          .clearSelect()
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirst();
+        counts.sweeps = Number(r?.n ?? 0);
+      } else {
+        const r = await tx.deleteFrom('sweeps').where('finished_at', '<', cutoff).where('id', '<>', keep).executeTakeFirst();
+        counts.sweeps = Number(r.numDeletedRows);
+      }
+      return counts;
     });
   }
 

@@ -225,4 +225,25 @@ describe.each(backends)('zfs-fleet agent, fleet store on $kind', ({ kind, newUrl
     });
     if (kind === 'sqlite') expect(fs.existsSync(`${url}.lock`)).toBe(false);
   }, 180_000);
+
+  it('store prune counts without --yes; agent --retain removes the older sweeps with their rows, keeping the one it wrote', async () => {
+    const counts = () => withStore(async (s) => (await s.info()).counts);
+    const before = await counts();
+    expect(before.sweeps).toBeGreaterThanOrEqual(3);
+    await new Promise((r) => setTimeout(r, 1100));
+    const dry = await runCli([cli, 'store', 'prune', '--older-than', '1s', '--store', url], env());
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`Would remove the observations older than 1s`);
+    expect(dry.stdout).toMatch(new RegExp(`^  sweeps: +${before.sweeps - 1} rows$`, 'm'));
+    expect(dry.stdout).toContain('Nothing removed: run again with --yes.');
+    expect(await counts()).toEqual(before);
+
+    const r = await run('agent', '--once', '--retain', '1s', '--store', url, '--pairs', pairs, ...HOSTS);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`^zfs-fleet agent: removed ${before.sweeps} sweep\\(s\\) older than 1s \\(\\d+ dataset, \\d+ pair rows\\)$`, 'm'));
+    expect(await counts()).toMatchObject({ sweeps: 1, host_observations: 3, pool_observations: 3, pair_states: 1, runs: before.runs });
+    const latest = await withStore((s) => s.latestObservations({ hosts: HOSTS, pairIds: [PAIR] }));
+    expect(latest.hosts.map((h) => h.reachable)).toEqual([true, true, true]);
+    expect(latest.pairs).toHaveLength(1);
+  }, 120_000);
 });

@@ -34,6 +34,29 @@ export function readmeQueries(kind: string): { name: string; sql: string }[] {
 
 const ago = (hours: number) => new Date(Date.now() - hours * 3600_000).toISOString();
 
+/** One agent sweep at `at`: off1 up (with its pool and dataset) or down, ovh3 up; `count` snapshots per dataset. */
+const sweep = (at: string, off1Up: boolean, count: number) => ({
+  startedAt: at,
+  finishedAt: at,
+  agent: 'test pid 1',
+  hosts: [
+    off1Up
+      ? { host: 'off1', observedAt: at, reachable: true, latencyMs: 120, zfsVersion: 'zfs-fuse 0.7.0', rejected: 0 }
+      : { host: 'off1', observedAt: at, reachable: false, error: 'connect ECONNREFUSED 127.0.0.1:2351' },
+    { host: 'ovh3', observedAt: at, reachable: true, latencyMs: 80, zfsVersion: 'zfs-fuse 0.7.0', rejected: 0 },
+  ],
+  pools: [
+    ...(off1Up ? [{ host: 'off1', pool: 'zfs-hdd', observedAt: at, health: 'ONLINE', sizeBytes: 1000, allocatedBytes: 10, freeBytes: 990 }] : []),
+    { host: 'ovh3', pool: 'rpool', observedAt: at, health: 'ONLINE', sizeBytes: 2000, allocatedBytes: 20, freeBytes: 1980 },
+  ],
+  datasets: [
+    ...(off1Up ? [{ host: 'off1', dataset: 'zfs-hdd/off/products', observedAt: at, snapshotCount: count, type: 'filesystem' }] : []),
+    { host: 'ovh3', dataset: 'rpool/b', observedAt: at, snapshotCount: count, newestSnapshot: 'rpool/b@x', newestSnapshotAt: ago(3), type: 'filesystem' },
+    { host: 'ovh3', dataset: 'rpool/a', observedAt: at, snapshotCount: count, type: 'volume' },
+  ],
+  pairs: [{ pairId: 'p1', observedAt: at, status: 'behind', behind: count, base: 'zfs-hdd/off/products@a', lagSeconds: 60, detail: { baseAtRisk: true } }],
+});
+
 export function sampleRun(over: Partial<RunRecord> = {}): RunRecord {
   return {
     planId: 'plan-1',
@@ -323,27 +346,6 @@ export function storeSuite(backend: Backend): void {
 
   it('records a sweep in one transaction and reads the newest observations per host, from that sweep', async () => {
     const s = await open();
-    const sweep = (at: string, off1Up: boolean, count: number) => ({
-      startedAt: at,
-      finishedAt: at,
-      agent: 'test pid 1',
-      hosts: [
-        off1Up
-          ? { host: 'off1', observedAt: at, reachable: true, latencyMs: 120, zfsVersion: 'zfs-fuse 0.7.0', rejected: 0 }
-          : { host: 'off1', observedAt: at, reachable: false, error: 'connect ECONNREFUSED 127.0.0.1:2351' },
-        { host: 'ovh3', observedAt: at, reachable: true, latencyMs: 80, zfsVersion: 'zfs-fuse 0.7.0', rejected: 0 },
-      ],
-      pools: [
-        ...(off1Up ? [{ host: 'off1', pool: 'zfs-hdd', observedAt: at, health: 'ONLINE', sizeBytes: 1000, allocatedBytes: 10, freeBytes: 990 }] : []),
-        { host: 'ovh3', pool: 'rpool', observedAt: at, health: 'ONLINE', sizeBytes: 2000, allocatedBytes: 20, freeBytes: 1980 },
-      ],
-      datasets: [
-        ...(off1Up ? [{ host: 'off1', dataset: 'zfs-hdd/off/products', observedAt: at, snapshotCount: count, type: 'filesystem' }] : []),
-        { host: 'ovh3', dataset: 'rpool/b', observedAt: at, snapshotCount: count, newestSnapshot: 'rpool/b@x', newestSnapshotAt: ago(3), type: 'filesystem' },
-        { host: 'ovh3', dataset: 'rpool/a', observedAt: at, snapshotCount: count, type: 'volume' },
-      ],
-      pairs: [{ pairId: 'p1', observedAt: at, status: 'behind', behind: count, base: 'zfs-hdd/off/products@a', lagSeconds: 60, detail: { baseAtRisk: true } }],
-    });
     const first = await s.recordSweep(sweep(ago(0.2), true, 1));
     const second = await s.recordSweep(sweep(ago(0.1), false, 2));
     expect(second).toBeGreaterThan(first);
@@ -367,6 +369,35 @@ export function storeSuite(backend: Backend): void {
     (bad.datasets[1] as { snapshotCount: unknown }).snapshotCount = null;
     await expect(s.recordSweep(bad)).rejects.toThrow();
     expect((await s.info()).counts).toMatchObject({ sweeps: 2, host_observations: 4, dataset_observations: 5, pool_observations: 3, pair_states: 2 });
+  });
+
+  it('prunes the sweeps older than a time with all their rows, in one transaction, never the newest; a dry run only counts', async () => {
+    const s = await open();
+    const ids = [];
+    for (const [h, up] of [
+      [50, true],
+      [30, true],
+      [10, false],
+      [5, true],
+    ] as const)
+      ids.push(await s.recordSweep(sweep(ago(h), up, 1)));
+    // Rows written outside a sweep (recordHosts) count by their own time.
+    await s.recordHosts([{ host: 'lone', observedAt: ago(40), reachable: true }]);
+    const before = (await s.info()).counts;
+    const dry = await s.pruneObservations(ago(20), { dryRun: true });
+    expect(dry).toEqual({ sweeps: 2, host_observations: 5, pool_observations: 4, dataset_observations: 6, pair_states: 2 });
+    expect((await s.info()).counts).toEqual(before);
+    expect(await s.pruneObservations(ago(20))).toEqual(dry);
+    expect((await s.info()).counts).toMatchObject({ sweeps: 2, host_observations: 4, pool_observations: 3, dataset_observations: 5, pair_states: 2 });
+    const latest = await s.latestObservations({ hosts: ['off1', 'ovh3', 'lone'], pairIds: ['p1'] });
+    expect(latest.hosts.map((h) => [h.host, h.sweepId])).toEqual([
+      ['off1', ids[3]],
+      ['ovh3', ids[3]],
+    ]);
+    // Everything is older than a cutoff in the future, but the newest sweep stays.
+    expect(await s.pruneObservations(new Date(Date.now() + 3600_000))).toMatchObject({ sweeps: 1 });
+    expect((await s.info()).counts).toMatchObject({ sweeps: 1, host_observations: 2, pair_states: 1 });
+    expect((await s.latestObservations({ hosts: ['off1'], pairIds: ['p1'] })).pairs).toEqual([expect.objectContaining({ pairId: 'p1', sweepId: ids[3] })]);
   });
 
   it('migrates a version-1 store to the current schema, keeping its rows', async () => {
