@@ -11,7 +11,10 @@
  * `-R`, which no retention tool uses), and never the lane's newest snapshot (no policy keeps zero).
  * When that snapshot is also the pair's common base it is AtRisk: pruning it breaks the incremental
  * replication (the pair then needs a full send). A hold on the base takes it out of harm's way, which
- * is why the state's retention warning is reworded here when the base is held.
+ * is why the state's retention warning is reworded here when the base is held. Where the fleet
+ * file gives the source a retention policy (issue 10 §3), the forecast replaces that estimate on its
+ * lane: PrunesNext is what sanoid's next prune destroys, and the base is AtRisk only when that prune
+ * is within the pair state's risk window (a day), as `check` warns.
  *
  * Size: built in O(n log n) per lane (one sort per pair comparison); 50,000 snapshots per lane take a
  * few tens of ms (see test/unit/timeline/model.test.ts for the shape check on a generated listing).
@@ -21,7 +24,8 @@ import type { HostListing } from '../fleet/listing.js';
 import type { ReplicationPair } from '../fleet/pairs.js';
 import { snapName, type CommonBase } from '../replication/commonBase.js';
 import { formatDuration } from '../replication/processes.js';
-import { pairState, type PairState } from '../replication/state.js';
+import { DEFAULT_BASE_RISK_SECONDS, pairState, type PairState } from '../replication/state.js';
+import { forecastRetention, formatUtc } from '../retention/forecast.js';
 import type { ZfsObject } from '../zfs/types.js';
 import {
   MarkFlag,
@@ -89,6 +93,9 @@ class Locator {
 class LaneBuild {
   /** The listed object of each mark (same index as lane.marks). */
   readonly objs: ZfsObject[] = [];
+  /** With a retention policy: the `HOST:DATASET` whose policy applies, and when its next prune runs (seconds). */
+  policy?: string;
+  prunedAt?: number;
   private map?: Map<string, number>;
   constructor(
     readonly lane: TimelineLane,
@@ -151,7 +158,7 @@ function olderThan(a: ZfsObject, b: ZfsObject): boolean {
 }
 
 /** One lane: the dataset's snapshots (the listing keeps them newest first) and bookmarks, oldest first. */
-function buildLane(host: string, dataset: string, role: LaneRole, l: ListingOrProblem | undefined): LaneBuild {
+function buildLane(host: string, dataset: string, role: LaneRole, l: ListingOrProblem | undefined, retention?: ReplicationPair['retention']): LaneBuild {
   const lane: TimelineLane = { id: `${host}:${dataset}`, host, dataset, role, marks: [] };
   if (!isListing(l)) {
     lane.problem = l ? `${host}: ${l.problem}` : `${host} is not listed yet`;
@@ -198,7 +205,35 @@ function buildLane(host: string, dataset: string, role: LaneRole, l: ListingOrPr
   if (e.object.receiveResumeToken) lane.resumeToken = true;
 
   scheduleAndRetention(lane);
+  if (retention) forecastPrunes(build, retention, l.takenAt.getTime() / 1000);
   return build;
+}
+
+/**
+ * With the dataset's retention policy (the fleet file's `policies`, a sanoid.conf imported): what
+ * sanoid's next prune destroys, by the forecast (core/retention/forecast.ts), replaces the estimate's
+ * oldest snapshot as PrunesNext; a held one is left unflagged (sanoid's destroy fails on it). Nothing
+ * flagged when the policy prunes nothing here.
+ */
+function forecastPrunes(build: LaneBuild, retention: NonNullable<ReplicationPair['retention']>, now: number): void {
+  const marks = build.lane.marks;
+  for (const m of marks) m.flags &= ~MarkFlag.PrunesNext;
+  const snaps = build.objs.filter((o) => o.type === 'snapshot');
+  const f = forecastRetention(
+    retention.policy,
+    snaps.map((o) => ({
+      name: o.name,
+      ...(o.creation !== undefined ? { creation: o.creation } : {}),
+      ...(o.userrefs !== undefined ? { userrefs: o.userrefs } : {}),
+    })),
+    { now },
+  );
+  build.prunedAt = f.next?.at;
+  build.policy = retention.dataset;
+  const next = new Set(f.next?.snapshots ?? []);
+  build.objs.forEach((o, i) => {
+    if (next.has(o.name) && !(marks[i]!.flags & MarkFlag.Held)) marks[i]!.flags |= MarkFlag.PrunesNext;
+  });
 }
 
 /** The usual interval (median), gaps, and the snapshot retention prunes next. */
@@ -288,8 +323,13 @@ function joinPair(p: PairBuild, links: TimelineLink[], laneNo: (b: LaneBuild) =>
     const i = s.find(inc.source);
     if (i !== undefined) sm[i]!.flags |= MarkFlag.Base;
     if (baseTargetIdx !== undefined) tm[baseTargetIdx]!.flags |= MarkFlag.Base;
-    for (const end of [i === undefined ? undefined : sm[i], baseTargetIdx === undefined ? undefined : tm[baseTargetIdx]]) {
-      if (end && end.flags & MarkFlag.PrunesNext) end.flags |= MarkFlag.AtRisk;
+    for (const [end, lane] of [
+      [i === undefined ? undefined : sm[i], s],
+      [baseTargetIdx === undefined ? undefined : tm[baseTargetIdx], t],
+    ] as const) {
+      // With a policy the time is known: at risk within the pair state's risk window only (as check says).
+      const soon = lane.prunedAt === undefined || !lane.listing || lane.prunedAt - lane.listing.takenAt.getTime() / 1000 <= DEFAULT_BASE_RISK_SECONDS;
+      if (end && end.flags & MarkFlag.PrunesNext && soon) end.flags |= MarkFlag.AtRisk;
     }
   }
   const us = s.locator();
@@ -354,11 +394,18 @@ export function pairSentences(p: PairBuild, now: number): string[] {
   if (inc) {
     const sb = p.source.find(inc.source);
     const tb = p.target.find(inc.target);
-    if (sb !== undefined && src.marks[sb]!.flags & MarkFlag.AtRisk) {
+    if (sb !== undefined && src.marks[sb]!.flags & MarkFlag.PrunesNext && p.source.policy !== undefined) {
+      const when = p.source.prunedAt !== undefined ? `at ${formatUtc(p.source.prunedAt)}` : 'soon';
+      out.push(
+        src.marks[sb]!.flags & MarkFlag.AtRisk
+          ? `At risk: the common base ${baseName} is in the next prune of ${src.host}'s retention policy (${p.source.policy}), ${when}; once it is gone, the pair can only be re-seeded with a full send. Sync before then, or hold the base (or keep a bookmark of it).`
+          : `The common base ${baseName} is in the next prune of ${src.host}'s retention policy (${p.source.policy}), ${when}: a sync before then moves the base on.`,
+      );
+    } else if (sb !== undefined && src.marks[sb]!.flags & MarkFlag.AtRisk) {
       out.push(
         `At risk: the common base ${baseName} is the next snapshot retention prunes on ${src.host} (its oldest without holds or clones); once it is gone, the pair can only be re-seeded with a full send. Sync now, or hold the base (or keep a bookmark of it).`,
       );
-    } else if (st.retentionWarning && sb !== undefined && src.marks[sb]!.flags & MarkFlag.Held) {
+    } else if (st.retentionWarning && p.source.policy === undefined && sb !== undefined && src.marks[sb]!.flags & MarkFlag.Held) {
       out.push(
         `The common base ${baseName} is the source's oldest snapshot, but it is held (${plural(src.marks[sb]!.holds ?? 0, 'hold')}): retention cannot destroy it while the hold stays.`,
       );
@@ -447,7 +494,7 @@ export function pairTimeline(
 ): TimelineModel {
   const s = endpoint(pair.source);
   const t = endpoint(pair.target);
-  const src = buildLane(s.host, s.dataset, 'source', listings(s.host));
+  const src = buildLane(s.host, s.dataset, 'source', listings(s.host), pair.retention);
   const dst = buildLane(t.host, t.dataset, 'target', listings(t.host));
   const builds = [src, dst];
   const pairs = [pairBuild(pair, src, dst)];
@@ -475,7 +522,7 @@ export function datasetTimeline(
   options: TimelineOptions = {},
 ): TimelineModel {
   const me = { host, dataset };
-  const self = buildLane(host, dataset, 'dataset', listings(host));
+  const self = buildLane(host, dataset, 'dataset', listings(host), pairs.find((p) => same(endpoint(p.source), me))?.retention);
   const above: LaneBuild[] = [];
   const below: LaneBuild[] = [];
   const builds: PairBuild[] = [];
@@ -487,7 +534,7 @@ export function datasetTimeline(
       below.push(lane);
       builds.push(pairBuild(p, self, lane));
     } else if (same(t, me)) {
-      const lane = buildLane(s.host, s.dataset, 'source', listings(s.host));
+      const lane = buildLane(s.host, s.dataset, 'source', listings(s.host), p.retention);
       above.push(lane);
       builds.push(pairBuild(p, lane, self));
     }

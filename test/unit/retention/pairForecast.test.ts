@@ -13,6 +13,9 @@ import { DEFAULT_THRESHOLDS, evaluateCheck } from '../../../src/core/monitor/che
 import { fleetFacts } from '../../../src/core/monitor/facts.js';
 import { prometheusText } from '../../../src/core/monitor/metrics.js';
 import { pairState } from '../../../src/core/replication/state.js';
+import { forecastRetention, formatUtc } from '../../../src/core/retention/forecast.js';
+import { pairTimeline } from '../../../src/core/timeline/model.js';
+import { MarkFlag } from '../../../src/shared/protocol.js';
 import type { ZfsObject } from '../../../src/core/zfs/types.js';
 import { capabilities } from '../replication/fixtures.js';
 import { at, dailies, hourlies } from './sanoidSnapshots.js';
@@ -173,5 +176,41 @@ describe('check and metrics with the forecast', () => {
     const estimate = judge(scenario()).report.findings.find((x) => x.kind === 'base-at-risk')!;
     expect(estimate.severity).toBe('warning');
     expect(estimate.message).toContain('estimate');
+  });
+});
+
+describe('the timeline with a retention policy', () => {
+  const flagged = (m: ReturnType<typeof pairTimeline>, lane: number, flag: number) => m.lanes[lane]!.marks.filter((x) => x.flags & flag).map((x) => x.name);
+
+  it("'pruned next' is what the forecast's next prune destroys; the base in it is at risk, with the policy and the time", () => {
+    const { pair, off1, ovh3 } = scenario({ policy: { ...POLICY, retention: { hourly: 24, daily: 6, monthly: 0 } } });
+    for (const l of [off1, ovh3]) l.takenAt = new Date(NOW);
+    const m = pairTimeline(pair, (h) => (h === 'off1' ? off1 : ovh3), [], { now: NOW });
+    const f = forecastRetention(pair.retention!.policy, [...off1.datasets.get(SRC)!.snapshots], { now: NOW / 1000 });
+    const next = f.next!.snapshots.map((n) => n.slice(n.indexOf('@') + 1));
+    expect(next.length).toBeGreaterThan(0);
+    expect(flagged(m, 0, MarkFlag.PrunesNext)).toEqual(next);
+    expect(flagged(m, 0, MarkFlag.AtRisk)).toEqual(['autosnap_2026-11-27_00:00:01_daily']);
+    expect(m.summary.join(' ')).toContain(
+      `At risk: the common base @autosnap_2026-11-27_00:00:01_daily is in the next prune of off1's retention policy (off1:${SRC}), at ${formatUtc(f.next!.at)}`,
+    );
+  });
+
+  it('a base pruned further than a day away is pruned next, not at risk, and said with its time; without a policy, the estimate as before', () => {
+    const keep = scenario({ policy: { ...POLICY, retention: { hourly: 200, daily: 9, monthly: 0 } } });
+    for (const l of [keep.off1, keep.ovh3]) l.takenAt = new Date(NOW);
+    const m = pairTimeline(keep.pair, (h) => (h === 'off1' ? keep.off1 : keep.ovh3), [], { now: NOW });
+    expect(flagged(m, 0, MarkFlag.PrunesNext)).toEqual(['autosnap_2026-11-27_00:00:01_daily']);
+    expect(flagged(m, 0, MarkFlag.AtRisk)).toEqual([]);
+    expect(m.summary.join(' ')).not.toContain('At risk');
+    const f = forecastRetention(keep.pair.retention!.policy, [...keep.off1.datasets.get(SRC)!.snapshots], { now: NOW / 1000 });
+    expect(f.next!.at - NOW / 1000).toBeGreaterThan(86400);
+    expect(m.summary.join(' ')).toContain(
+      `The common base @autosnap_2026-11-27_00:00:01_daily is in the next prune of off1's retention policy (off1:${SRC}), at ${formatUtc(f.next!.at)}: a sync before then moves the base on.`,
+    );
+    const none = scenario();
+    const e = pairTimeline(none.pair, (h) => (h === 'off1' ? none.off1 : none.ovh3), [], { now: NOW });
+    expect(flagged(e, 0, MarkFlag.PrunesNext)).toEqual(['autosnap_2026-11-27_00:00:01_daily']);
+    expect(e.summary.join(' ')).toContain('is the next snapshot retention prunes on off1 (its oldest without holds or clones)');
   });
 });
