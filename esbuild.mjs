@@ -70,6 +70,7 @@ if (process.argv.includes('--bench')) {
   builds.push({ ...common, entryPoints: ['bench/sendFileCost.ts'], outfile: 'dist/bench/sendFileCost.js' });
   builds.push({ ...common, entryPoints: ['bench/migration.ts'], outfile: 'dist/bench/migration.js' });
   builds.push({ ...common, entryPoints: ['bench/queueOverhead.ts'], outfile: 'dist/bench/queueOverhead.js' });
+  builds.push({ ...common, entryPoints: ['bench/agentSweep.ts'], outfile: 'dist/bench/agentSweep.js' });
   fs.mkdirSync('dist/bench', { recursive: true });
   fs.copyFileSync('node_modules/node-sqlite3-wasm/dist/node-sqlite3-wasm.wasm', 'dist/bench/node-sqlite3-wasm.wasm');
 }
