@@ -351,6 +351,39 @@ export function planSetProperty(
   });
 }
 
+/**
+ * Clones a rename puts inside a tree a recursive pair replicates (its source or its target) on this
+ * host, where they were not before: seed 001's staging clones under `rpool/off`, which `syncoid
+ * --recursive` received into and sanoid snapshotted recursively, kept being unmounted; they were
+ * moved out. Said in the preview, not refused (the operator may mean it).
+ */
+function clonesIntoRecursiveTrees(
+  host: string,
+  listing: HostListing,
+  moved: readonly string[],
+  renamed: (n: string) => string,
+  pairs: readonly ReplicationPair[],
+): string[] {
+  const out: string[] = [];
+  const inside = (n: string, ds: string) => n === ds || n.startsWith(ds + '/');
+  for (const n of moved) {
+    const origin = listing.datasets.get(n)?.object.origin;
+    if (!origin) continue;
+    for (const pair of pairs) {
+      if (!pair.options.recursive) continue;
+      for (const end of ['source', 'target'] as const) {
+        const ep = pair[end];
+        const ds = ep.name?.full;
+        if (ep.host !== host || !ds || inside(n, ds) || !inside(renamed(n), ds)) continue;
+        out.push(
+          `${renamed(n)} is a clone (of ${origin}) and ends inside ${ds}, which pair ${pair.id} replicates recursively (its ${end}): ${end === 'target' ? "each recursive receive there reaches it, and clones inside a replica's tree get unmounted or block its rollback" : 'a recursive send carries it as a clone and needs its origin in the same stream'}. Keep clones outside replicated trees.`,
+        );
+      }
+    }
+  }
+  return out;
+}
+
 /** The properties whose inherited value a rename under another parent can change. */
 export const RENAME_PROPERTIES = ['mountpoint', 'sharenfs', 'sharesmb'];
 
@@ -424,6 +457,7 @@ export function planRename(
     warnings.push(
       `${plural(remounted, 'dataset')} ${remounted === 1 ? 'is' : 'are'} unmounted and mounted at the new path: a process with a file open there fails the rename`,
     );
+  warnings.push(...clonesIntoRecursiveTrees(host, listing, moved, renamed, o.pairs ?? []));
   const receiving = moved.filter((n) => listing.datasets.get(n)?.object.receiveResumeToken);
   if (receiving.length) warnings.push(`a resumable receive is pending in ${receiving.join(', ')}: resume it under the new name, or abort it first`);
   const zfs = o.zfs ?? 'zfs';

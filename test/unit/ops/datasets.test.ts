@@ -178,6 +178,19 @@ describe('rename', () => {
       new RegExp(`names ovh3:${tree.root}/a as its source: after the rename, edit the fleet file to ovh3:${tree.root}/a2 \\(the replica keeps its guids`),
     );
   });
+  it("a clone moved into a tree a recursive pair replicates is said (seed 001: staging clones inside the replica's tree kept being unmounted)", () => {
+    const pair = scenarioPair('clonechain');
+    const recursive = { ...pair, options: { ...pair.options, recursive: true } };
+    expect(recursive.target).toMatchObject({ host: 'ovh3', name: { full: `${CC}/fs` } });
+    const p = planRename('ovh3', chain, `${CC}/c1`, `${CC}/fs/c1`, [], [], { pairs: [recursive] });
+    expect(p.warnings).toContain(
+      `${CC}/fs/c1 is a clone (of ${CC}/fs@20230515-0000) and ends inside ${CC}/fs, which pair ${pair.id} replicates recursively (its target): each recursive receive there reaches it, and clones inside a replica's tree get unmounted or block its rollback. Keep clones outside replicated trees.`,
+    );
+    // Its child is not a clone; a clone that leaves the tree, or a pair that is not recursive, says nothing of it.
+    expect(p.warnings.filter((w) => w.includes('is a clone'))).toHaveLength(1);
+    expect(planRename('ovh3', chain, `${CC}/c1`, `${CC}/fs/c1`, [], [], { pairs: [pair] }).warnings.some((w) => w.includes('is a clone'))).toBe(false);
+  });
+
   it('refused: onto an existing dataset, below itself, across pools, a missing parent, a pool', () => {
     const r = (to: string, from = `${tree.root}/a`) => planError(() => planRename('ovh3', tree.listing, from, to, [], []));
     expect(r(`${tree.root}/b`).reason).toMatch(/b already exists \(choose another name, or rename or destroy it first\)/);
