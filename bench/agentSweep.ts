@@ -19,6 +19,7 @@ import { probeCapabilities } from '../src/core/zfs/capabilities.js';
 import { shellJoin } from '../src/core/zfs/quote.js';
 import { createRunner } from '../src/transport/index.js';
 import { silentLogger } from '../src/core/log.js';
+import { alternate, median } from './proc.js';
 
 const root = path.resolve(__dirname, '../..');
 const lab = process.env.ZFS_FLEET_LAB ?? '/tmp/zfs-fleet-lab';
@@ -26,11 +27,6 @@ const ALIASES = Number(process.env.BENCH_ALIASES ?? 10);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const LAB_HOSTS = ['off1', 'ovh3', 'off2'];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 async function main(): Promise<void> {
   const labConfig = path.join(lab, 'ssh_config');
@@ -96,15 +92,7 @@ async function main(): Promise<void> {
   // Once before timing: every host's probe goes to the capability cache, as after the agent's first sweep.
   runOurs();
   ours.length = 0;
-  for (let i = 0; i < RUNS; i++) {
-    if (i % 2 === 0) {
-      runOurs();
-      runPeer();
-    } else {
-      runPeer();
-      runOurs();
-    }
-  }
+  alternate(RUNS, runOurs, runPeer);
   const ratio = median(ours) / median(peer);
   console.log(
     `agent sweep of ${hosts.length} hosts (${datasets} datasets, written to SQLite in one transaction) at concurrency ${CONCURRENCY}: ` +

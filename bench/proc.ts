@@ -81,3 +81,22 @@ export function loadSampler(): { loads: number[]; sample(): void; stop(): void }
   const timer = setInterval(sample, 10_000);
   return { loads, sample, stop: () => clearInterval(timer) };
 }
+
+/** The median of timings. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Ours and the peer `runs` times each, alternating which goes first, so that neither always runs on the warmer cache. */
+export function alternate(runs: number, ours: () => void, peer: () => void): void {
+  for (let i = 0; i < runs; i++) {
+    if (i % 2 === 0) {
+      ours();
+      peer();
+    } else {
+      peer();
+      ours();
+    }
+  }
+}

@@ -19,6 +19,7 @@ import { parseZfsGetTriples, parseZfsListTsv } from '../src/core/zfs/parse.js';
 import { probeCapabilities } from '../src/core/zfs/capabilities.js';
 import { createRunner } from '../src/transport/index.js';
 import { silentLogger } from '../src/core/log.js';
+import { alternate, median } from './proc.js';
 
 // Bundled to dist/bench/run.js: the repository is two levels up.
 const root = path.resolve(__dirname, '../..');
@@ -29,11 +30,6 @@ const SMALL = 'zfs-nvme/bench-small';
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const sshConfig = path.join(lab, 'ssh_config');
 const knownHosts = path.join(lab, 'known_hosts');
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 function time(fn: () => void): number {
   const t = process.hrtime.bigint();
@@ -86,15 +82,7 @@ async function main(): Promise<void> {
       if (r.status !== 0) throw new Error(`ssh ${HOST} failed: ${r.stderr}`);
       peerOut = r.stdout;
     };
-    for (let i = 0; i < RUNS; i++) {
-      if (i % 2 === 0) {
-        runOurs();
-        runPeer();
-      } else {
-        runPeer();
-        runOurs();
-      }
-    }
+    alternate(RUNS, runOurs, runPeer);
     const ratio = median(ours) / median(peer);
     console.log(
       `${what} (${objects} objects listed, ${peerOut.split('\n').length - 1} raw lines): zfs-fleet median ${median(ours).toFixed(0)} ms vs raw ssh ${median(peer).toFixed(0)} ms over ${RUNS} runs -> ratio ${ratio.toFixed(2)}x (lower is better; goal <= 1.2x)`,
