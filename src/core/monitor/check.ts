@@ -28,6 +28,7 @@
  * library's max_state_alt): an unreadable detail does not hide a warning.
  */
 import { formatDuration } from './duration.js';
+import { formatUtc } from '../retention/forecast.js';
 import type { FleetFacts, PairFacts } from './facts.js';
 
 export type Severity = 'ok' | 'warning' | 'critical' | 'unknown';
@@ -199,7 +200,7 @@ export function evaluateCheck(facts: FleetFacts, t: CheckThresholds, extra: read
         ...((p.dataErrors ?? 0) > 0 ? [`${p.dataErrors} data error${p.dataErrors === 1 ? '' : 's'}`] : []),
         ...(scanErrors > 0
           ? [
-              `its last ${p.scan!.kind}${p.scan!.at !== undefined ? ` (${new Date(p.scan!.at * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC)` : ''} found ${scanErrors} error${scanErrors === 1 ? '' : 's'} it could not repair`,
+              `its last ${p.scan!.kind}${p.scan!.at !== undefined ? ` (${formatUtc(p.scan!.at)})` : ''} found ${scanErrors} error${scanErrors === 1 ? '' : 's'} it could not repair`,
             ]
           : []),
       ];

@@ -10,6 +10,7 @@
  * ZFS itself would refuse and the listing can tell (renaming onto an existing dataset, a clone into
  * another pool, a promote whose snapshot names collide) is refused with the reason.
  */
+import { within } from '../fleet/exclude.js';
 import type { HostListing } from '../fleet/listing.js';
 import type { ReplicationPair } from '../fleet/pairs.js';
 import { oldestFirst, snapName } from '../replication/commonBase.js';
@@ -365,7 +366,6 @@ function clonesIntoRecursiveTrees(
   pairs: readonly ReplicationPair[],
 ): string[] {
   const out: string[] = [];
-  const inside = (n: string, ds: string) => n === ds || n.startsWith(ds + '/');
   for (const n of moved) {
     const origin = listing.datasets.get(n)?.object.origin;
     if (!origin) continue;
@@ -374,7 +374,7 @@ function clonesIntoRecursiveTrees(
       for (const end of ['source', 'target'] as const) {
         const ep = pair[end];
         const ds = ep.name?.full;
-        if (ep.host !== host || !ds || inside(n, ds) || !inside(renamed(n), ds)) continue;
+        if (ep.host !== host || !ds || within(n, ds) || !within(renamed(n), ds)) continue;
         out.push(
           `${renamed(n)} is a clone (of ${origin}) and ends inside ${ds}, which pair ${pair.id} replicates recursively (its ${end}): ${end === 'target' ? "each recursive receive there reaches it, and clones inside a replica's tree get unmounted or block its rollback" : 'a recursive send carries it as a clone and needs its origin in the same stream'}. Keep clones outside replicated trees.`,
         );

@@ -8,6 +8,7 @@
  */
 import type { ZfsCommand } from './commands.js';
 import type { PoolInfo } from './types.js';
+import { formatUtc } from '../retention/forecast.js';
 
 export interface PoolScan {
   kind: 'scrub' | 'resilver';
@@ -43,8 +44,8 @@ export function parseStatusDate(text: string): number | undefined {
 export function parseScan(text: string): PoolScan | undefined {
   const t = text.trim();
   if (/^none requested/.test(t)) return undefined;
-  const kind: PoolScan['kind'] = /^(scrub|resilver)/.exec(t)?.[1] === 'resilver' ? 'resilver' : 'scrub';
-  if (!/^(scrub|resilver)/.test(t)) return undefined;
+  const kind = /^(scrub|resilver)/.exec(t)?.[1] as PoolScan['kind'] | undefined;
+  if (!kind) return undefined;
   const at = parseStatusDate(t);
   const errors = /with (\d+) errors?/.exec(t)?.[1];
   const state: PoolScan['state'] | undefined = / in progress/.test(t)
@@ -109,7 +110,7 @@ export function mergePoolStatus(pools: PoolInfo[], statuses: readonly PoolStatus
 /** A pool's last scan in words: `scrub finished 2026-12-05 04:40 UTC, 0 errors`, `scrub paused since …`; `none` when none ran. */
 export function describeScan(scan: PoolScan | undefined): string {
   if (!scan) return 'none';
-  const at = scan.at !== undefined ? `${new Date(scan.at * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC` : 'at an unknown time';
+  const at = scan.at !== undefined ? formatUtc(scan.at) : 'at an unknown time';
   switch (scan.state) {
     case 'finished':
       return `${scan.kind} finished ${at}, ${scan.errors ?? 0} error${scan.errors === 1 ? '' : 's'}`;
