@@ -14,8 +14,9 @@
  * - a dataset's newest snapshot older than --stale-after: WARNING; a dataset without snapshots is
  *   checked only when it is a pair's source ("has no snapshots": WARNING).
  * - more snapshots than --max-snapshots on one dataset: WARNING.
- * - pair: no common base, the target has snapshots newer than the base (diverged), or the source
- *   does not exist: CRITICAL. Behind for longer than --stale-after (its lag, see facts.ts): WARNING;
+ * - pair: no common base, the target has snapshots newer than the base (diverged), the source
+ *   does not exist, or (recursive) the replica lacks a child the source had at the base (the sync is
+ *   refused): CRITICAL. Behind for longer than --stale-after (its lag, see facts.ts): WARNING;
  *   behind for less is OK (a sync is due). The target modified since its newest snapshot: WARNING
  *   (the next sync rolls it back). A stale resume token: WARNING. The base is the source's oldest
  *   snapshot (the next prune loses it): WARNING. The last run in the history failed: WARNING.
@@ -64,6 +65,7 @@ export type FindingKind =
   | 'pair'
   | 'pair-behind'
   | 'pair-diverged'
+  | 'pair-incomplete'
   | 'pair-modified'
   | 'replica-writable'
   | 'split-brain'
@@ -115,6 +117,14 @@ function pairFindings(p: PairFacts, t: CheckThresholds, add: (f: Omit<Finding, '
   const s = p.state;
   if (s.status === 'source-missing') f('critical', 'pair-diverged', `${id} source missing`, `${id}: ${s.summary}`);
   if (s.noCommon) f('critical', 'pair-diverged', `${id} no common base`, `${id}: no common base: ${s.noCommon.detail}`);
+  const lost = s.descendants?.lost ?? [];
+  if (lost.length)
+    f(
+      'critical',
+      'pair-incomplete',
+      `${id} replica lacks ${lost.length} child${lost.length === 1 ? '' : 'ren'}`,
+      `${id}: the replica lacks ${lost.join(', ')}, which the source had at the common base: the recursive sync is refused until ${lost.length === 1 ? 'it is' : 'they are'} sent on ${lost.length === 1 ? 'its' : 'their'} own or excluded`,
+    );
   if (s.statuses.includes('target-has-newer'))
     f('critical', 'pair-diverged', `${id} diverged`, `${id}: diverged: the target has ${s.targetNewer.length} snapshot(s) newer than the common base`);
   if (s.statuses.includes('target-modified'))

@@ -75,9 +75,11 @@ export interface PairState {
   /**
    * Recursive pairs: the source's descendants that are replicated (`sent`), and those its `exclude`
    * patterns leave out (`excluded`: the topmost ones; `excludedCount` with what is below them),
-   * which are neither sent nor counted; `missing`: sent ones the target does not have.
+   * which are neither sent nor counted; `missing`: sent ones the target does not have; `lost` (when
+   * any): those of `missing` the source had at the common base, which block the recursive sync
+   * (absent in states an older agent recorded).
    */
-  descendants?: { sent: number; excluded: string[]; excludedCount: number; missing: string[] };
+  descendants?: { sent: number; excluded: string[]; excludedCount: number; missing: string[]; lost?: string[] };
 }
 
 export interface PairStateOptions {
@@ -272,7 +274,13 @@ function recursiveCounts(state: PairState, pair: ReplicationPair, src: HostListi
   const x = exclusionOf(src, S, pair.options.exclude);
   const base = state.base?.kind === 'snapshot' ? snapName(state.base.source) : undefined;
   const m = targetExists && state.base ? missingChildren(src, S, dst, T, x.sent, base) : { fresh: [], lost: [] };
-  state.descendants = { sent: x.sent.length, excluded: x.roots, excludedCount: x.all.length, missing: [...m.lost, ...m.fresh] };
+  state.descendants = {
+    sent: x.sent.length,
+    excluded: x.roots,
+    excludedCount: x.all.length,
+    missing: [...m.lost, ...m.fresh],
+    ...(m.lost.length ? { lost: m.lost } : {}),
+  };
   if (m.lost.length)
     say.push(
       `The target lacks ${m.lost.join(', ')}, which the source had at the common base: an incremental recursive stream cannot be received there ("destination does not exist"). Send ${m.lost.length === 1 ? 'it' : 'each'} on its own first, or exclude ${m.lost.length === 1 ? 'it' : 'them'}.`,

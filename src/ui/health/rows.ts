@@ -47,6 +47,7 @@ const PAIR_KINDS = new Set<FindingKind>([
   'pair',
   'pair-behind',
   'pair-diverged',
+  'pair-incomplete',
   'pair-modified',
   'replica-writable',
   'split-brain',

@@ -9,6 +9,9 @@ import { excludeMatcher, excludePatternProblem, splitExcluded } from '../../../s
 import { fileEntries } from '../../../src/core/fleet/definition.js';
 import { planSync } from '../../../src/core/replication/sync.js';
 import { pairState } from '../../../src/core/replication/state.js';
+import { DEFAULT_THRESHOLDS, evaluateCheck } from '../../../src/core/monitor/check.js';
+import { fleetFacts } from '../../../src/core/monitor/facts.js';
+import { factsFromObservations, observationsOfFacts } from '../../../src/store/observations.js';
 import { capabilities, openzfsListing, openzfsListingWithout, pair, planError } from './fixtures.js';
 
 const tank = openzfsListing('root_zfs_list_tank', 'src');
@@ -99,11 +102,52 @@ describe('a recursive sync with excluded children (OpenZFS 2.3 listings)', () =>
   it('the state counts the replicated descendants only; the excluded ones are named, not counted', () => {
     const dst = openzfsListingWithout('root_zfs_list_tank', 'dst', (n) => n.startsWith('tank/off/users') || n.endsWith('@20230530-2330'));
     const st = pairState(pair('src:tank/off', 'dst:tank/off', { recursive: true, exclude: ['images'] }), tank, dst);
-    expect(st.descendants).toEqual({ sent: 2, excluded: ['tank/off/images'], excludedCount: 1, missing: ['tank/off/users'] });
+    expect(st.descendants).toEqual({ sent: 2, excluded: ['tank/off/images'], excludedCount: 1, missing: ['tank/off/users'], lost: ['tank/off/users'] });
     expect(st.summary).toContain("Excluded by the pair's patterns (neither sent nor counted): tank/off/images.");
     expect(st.summary).toContain('The target lacks tank/off/users, which the source had at the common base');
     const all = pairState(pair('src:tank/off', 'dst:tank/off', { recursive: true }), tank, dst);
-    expect(all.descendants).toEqual({ sent: 3, excluded: [], excludedCount: 0, missing: ['tank/off/users'] });
+    expect(all.descendants).toEqual({ sent: 3, excluded: [], excludedCount: 0, missing: ['tank/off/users'], lost: ['tank/off/users'] });
+  });
+
+  it('check: a replica lacking a child the source had at the base is CRITICAL (the sync is refused), from the store too; excluded, it is not', () => {
+    const dst = openzfsListingWithout('root_zfs_list_tank', 'dst', (n) => n.startsWith('tank/off/users') || n.endsWith('@20230530-2330'));
+    const judge = (options: { recursive: true; exclude?: string[] }) => {
+      const p = pair('src:tank/off', 'dst:tank/off', options);
+      const facts = fleetFacts({
+        hosts: [
+          { host: 'src', listing: tank },
+          { host: 'dst', listing: dst },
+        ],
+        pairs: [p],
+        now: Date.parse('2023-06-09T00:00:00Z'),
+      });
+      return { live: evaluateCheck(facts, { ...DEFAULT_THRESHOLDS, staleAfterSeconds: 3650 * 86400 }), facts, p };
+    };
+    const { live, facts, p } = judge({ recursive: true });
+    const lost = live.findings.filter((f) => f.kind === 'pair-incomplete');
+    expect(lost).toEqual([
+      {
+        severity: 'critical',
+        kind: 'pair-incomplete',
+        subject: p.id,
+        short: `${p.id} replica lacks 1 child`,
+        message: `${p.id}: the replica lacks tank/off/users, which the source had at the common base: the recursive sync is refused until it is sent on its own or excluded`,
+      },
+    ]);
+    expect(live.severity).toBe('critical');
+    // What the agent records and check --from-store judges says the same.
+    const now = facts.now;
+    const obs = observationsOfFacts(facts);
+    const stored = factsFromObservations({
+      hosts: ['src', 'dst'],
+      pairs: [p],
+      latest: { hosts: obs.hosts, pools: obs.pools, datasets: obs.datasets, pairs: obs.pairs },
+      now,
+      maxAgeSeconds: 300,
+    });
+    const fromStore = evaluateCheck(stored.facts, { ...DEFAULT_THRESHOLDS, staleAfterSeconds: 3650 * 86400 });
+    expect(fromStore.findings.filter((f) => f.kind === 'pair-incomplete')).toEqual(lost);
+    expect(judge({ recursive: true, exclude: ['users'] }).live.findings.filter((f) => f.kind === 'pair-incomplete')).toEqual([]);
   });
 
   it('a child the target lacks though the source had it at the base (excluded once, now not) is refused: the receive would stop half done', () => {
