@@ -816,6 +816,11 @@ export class SshRunner implements Runner {
       if (sock) config.sock = sock as unknown as NonNullable<ConnectConfig['sock']>;
       try {
         client.connect(config);
+        // TCP_NODELAY: without it each step of the login (service request, "none", the key offered,
+        // the signature) and each command's channel open waited for the server's delayed ACK (about
+        // 40 ms on Linux, Nagle's algorithm holding our small packet): 4-5 waits per connection,
+        // 0.17 s of a 0.25 s login on the lab. (A jump host's channel has no socket option: ignored.)
+        client.setNoDelay(true);
       } catch (e) {
         fail(new RunnerError('connect', `Cannot connect to ${hostPort(t)}${viaText}: ${(e as Error).message}`, this.label, { cause: e }));
       }
