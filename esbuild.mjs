@@ -39,7 +39,11 @@ const storeApart = {
 
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', plugins: [storeApart] },
-  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, plugins: [storeApart] },
+  // The CLI: dist/cli.js is the launcher (src/cli/launcher.ts), which loads dist/cli-main.js through V8's code cache.
+  { ...common, entryPoints: ['src/cli/launcher.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  // Its import() of the store's bundle becomes a require(): the launcher runs it as a vm.Script, whose
+  // import() would need Node's experimental vm loader (and print its warning).
+  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli-main.js', plugins: [storeApart], supported: { 'dynamic-import': false } },
   { ...common, entryPoints: ['src/store/store.ts'], outfile: 'dist/fleet-store.js' },
 ];
 // The webview: loaded by the panel under a CSP with a script nonce (no eval, no inline styles).

@@ -6,7 +6,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import * as v8 from 'node:v8';
 import { parseEndpoint } from '../core/fleet/endpoint.js';
 import { Fleet, mapLimit } from '../core/fleet/fleet.js';
 import type { HostListing } from '../core/fleet/listing.js';
@@ -26,6 +25,7 @@ import { checkCommand, metricsCommand } from './monitor.js';
 import { QUEUE_USAGE, queueCommand, workerCommand, type QueueOptions } from './queue.js';
 import { DATASET_OP_USAGE, replicationCommand, REPLICATION_USAGE, type ReplicationOptions } from './replication.js';
 import { UsageError } from './usage.js';
+import { verbOf } from './verb.js';
 
 export { UsageError };
 
@@ -457,54 +457,6 @@ export const VERBS: Record<string, { usage: string; options: string[] }> = {
   },
 };
 
-/** The options that take a value: what follows them is not the verb. */
-const VALUE_OPTIONS = new Set([
-  '--to',
-  '--keep',
-  '-o',
-  '--property',
-  '--ssh-config',
-  '--known-hosts',
-  '--zfs',
-  '--zpool',
-  '--timeout',
-  '--onto',
-  '--snapshot',
-  '--fleet',
-  '--pairs',
-  '--confirm-base',
-  '--stalled-after',
-  '--route',
-  '--stale-after',
-  '--group',
-  '--max-snapshots',
-  '--capacity-warn',
-  '--capacity-crit',
-  '--textfile',
-  '--max-age',
-  '--interval',
-  '--concurrency',
-  '--store',
-  '--host',
-  '--host-map',
-  '--priority',
-  '--state',
-  '--parallel',
-  '--workers',
-  '--per-host',
-  '--penalty',
-  '--lease',
-]);
-
-/** The verb of a command line that did not parse (check answers its bad usage as a plugin: exit 3). */
-export function verbOf(argv: readonly string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    if (VALUE_OPTIONS.has(argv[i]!)) i++;
-    else if (!argv[i]!.startsWith('-')) return argv[i];
-  }
-  return undefined;
-}
-
 function stderrLogger(verbose: boolean): Logger {
   const say = (lvl: string) => (m: string) => {
     if (verbose) process.stderr.write(`[${lvl}] ${safeText(m)}\n`);
@@ -693,11 +645,6 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const { command, opts } = parsed;
-  // The fleet store's SQLite is WebAssembly: V8 compiles its hot functions again with TurboFan on
-  // background threads, which a short run pays for and never profits from (check --from-store over
-  // 10,000 datasets: 1.5 s -> 0.7 s on 2 busy cores, bench/fromStore.ts). Baseline code only, then;
-  // the agent runs for days and keeps the optimizing tier.
-  if (command !== 'agent' && command !== 'worker') v8.setFlagsFromString('--liftoff-only');
   try {
     switch (command) {
       case 'help': {
@@ -809,8 +756,9 @@ function exitAfterFlush(code: number): void {
   process.stdout.write('', () => process.exit(code));
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(exitAfterFlush, (e) => {
+/** The command: dist/cli.js (src/cli/launcher.ts) loads this bundle and calls it with the process's arguments. */
+export function run(argv: string[]): void {
+  main(argv).then(exitAfterFlush, (e) => {
     err(`zfs-fleet: ${(e as Error).message}\n`);
     exitAfterFlush(1);
   });

@@ -1,6 +1,7 @@
 /** The CLI's argument parsing: the replication flags reach the options the planner gets. */
 import { describe, expect, it } from 'vitest';
-import { parseArgs, UsageError, VERBS, verbOf } from '../../../src/cli/main.js';
+import { parseArgs, UsageError, VERBS } from '../../../src/cli/main.js';
+import { verbOf } from '../../../src/cli/verb.js';
 
 describe('zfs-fleet arguments', () => {
   it('sync: --route, --snapshot, --no-bookmark, --yes', () => {
