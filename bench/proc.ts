@@ -38,7 +38,8 @@ export function exec(cmd: string, args: string[], o: { input?: string; env?: Nod
 /** The command's result, or an error naming `what` with the end of its output when it did not exit 0. */
 export async function must(what: string, p: Promise<Exec>): Promise<Exec> {
   const r = await p;
-  if (r.code !== 0) throw new Error(`${what}: exit ${r.code}: ${(r.stderr + r.stdout).trim().slice(-4000)}`);
+  // stderr first, each its own tail: a long stdout (200 syncs' lines) must not push the error out.
+  if (r.code !== 0) throw new Error(`${what}: exit ${r.code}\nstderr: ${r.stderr.trim().slice(-3000)}\nstdout: ${r.stdout.trim().slice(-1000)}`);
   return r;
 }
 
