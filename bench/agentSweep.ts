@@ -75,6 +75,7 @@ async function main(): Promise<void> {
       { encoding: 'utf8', env },
     );
     ours.push(performance.now() - t);
+    console.log(`  agent --once: ${(ours.at(-1)! / 1000).toFixed(1)} s`);
     const line = /sweep 1 \(#\d+\): (\d+)\/(\d+) hosts up, \d+ pools, (\d+) datasets/.exec(r.stderr);
     if (r.status !== 0 || !line || line[1] !== line[2]) throw new Error(`agent failed (${r.status}): ${r.stderr}`);
     datasets = Number(line[3]);
@@ -87,10 +88,12 @@ async function main(): Promise<void> {
       { encoding: 'utf8' },
     );
     peer.push(performance.now() - t);
+    console.log(`  xargs -P ${CONCURRENCY} ssh: ${(peer.at(-1)! / 1000).toFixed(1)} s`);
     if (r.status !== 0) throw new Error(`xargs ssh failed (${r.status}): ${r.stderr}`);
   };
   // Once before timing: every host's probe goes to the capability cache, as after the agent's first sweep.
   runOurs();
+  console.log('  (that one untimed: it filled the capability cache)');
   ours.length = 0;
   alternate(RUNS, runOurs, runPeer);
   const ratio = median(ours) / median(peer);
