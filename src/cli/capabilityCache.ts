@@ -9,9 +9,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CachedProbe, CapabilityCache } from '../core/fleet/host.js';
 
-export function defaultCachePath(env: NodeJS.ProcessEnv = process.env): string {
+/** The CLI's cache directory: `$XDG_CACHE_HOME/zfs-fleet`, else `~/.cache/zfs-fleet` (the launcher keeps V8's code cache there too). */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
-  return path.join(base, 'zfs-fleet', 'capabilities.json');
+  return path.join(base, 'zfs-fleet');
+}
+
+export function defaultCachePath(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(cacheDir(env), 'capabilities.json');
 }
 
 /**

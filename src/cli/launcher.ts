@@ -15,18 +15,13 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import Module from 'node:module';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
+import { cacheDir } from './capabilityCache.js';
 import { keepsOptimizingTier, verbOf } from './verb.js';
 
 const BUNDLE = path.join(__dirname, 'cli-main.js');
-
-function cacheDir(env: NodeJS.ProcessEnv): string {
-  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
-  return path.join(base, 'zfs-fleet', 'v8');
-}
 
 function launch(argv: string[]): void {
   const verb = verbOf(argv);
@@ -39,7 +34,7 @@ function launch(argv: string[]): void {
     .update(source)
     .digest('hex')
     .slice(0, 20);
-  const dir = cacheDir(process.env);
+  const dir = path.join(cacheDir(process.env), 'v8');
   const file = path.join(dir, `${key}-${verb && /^[a-z]{1,20}$/.test(verb) ? verb : 'other'}.bin`);
   let cached: Buffer | undefined;
   try {
@@ -51,10 +46,8 @@ function launch(argv: string[]): void {
   if (!cached || script.cachedDataRejected) process.once('exit', () => writeCache(script, dir, file, key));
   const bundle = new Module(BUNDLE, module);
   bundle.filename = BUNDLE;
-  bundle.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(__dirname);
   const wrapper = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void;
-  const require = ((id: string) => bundle.require(id)) as NodeJS.Require;
-  wrapper.call(bundle.exports, bundle.exports, require, bundle, BUNDLE, __dirname);
+  wrapper.call(bundle.exports, bundle.exports, Module.createRequire(BUNDLE), bundle, BUNDLE, __dirname);
   (bundle.exports as { run(argv: string[]): void }).run(argv);
 }
 
