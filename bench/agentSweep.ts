@@ -19,7 +19,7 @@ import { probeCapabilities } from '../src/core/zfs/capabilities.js';
 import { shellJoin } from '../src/core/zfs/quote.js';
 import { createRunner } from '../src/transport/index.js';
 import { silentLogger } from '../src/core/log.js';
-import { alternate, median } from './proc.js';
+import { alternate, median, secs } from './proc.js';
 
 const root = path.resolve(__dirname, '../..');
 const lab = process.env.ZFS_FLEET_LAB ?? '/tmp/zfs-fleet-lab';
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
       { encoding: 'utf8', env },
     );
     ours.push(performance.now() - t);
-    console.log(`  agent --once: ${(ours.at(-1)! / 1000).toFixed(1)} s`);
+    console.log(`  agent --once: ${secs(ours.at(-1)!)} s`);
     const line = /sweep 1 \(#\d+\): (\d+)\/(\d+) hosts up, \d+ pools, (\d+) datasets/.exec(r.stderr);
     if (r.status !== 0 || !line || line[1] !== line[2]) throw new Error(`agent failed (${r.status}): ${r.stderr}`);
     datasets = Number(line[3]);
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
       { encoding: 'utf8' },
     );
     peer.push(performance.now() - t);
-    console.log(`  xargs -P ${CONCURRENCY} ssh: ${(peer.at(-1)! / 1000).toFixed(1)} s`);
+    console.log(`  xargs -P ${CONCURRENCY} ssh: ${secs(peer.at(-1)!)} s`);
     if (r.status !== 0) throw new Error(`xargs ssh failed (${r.status}): ${r.stderr}`);
   };
   // Once before timing: every host's probe goes to the capability cache, as after the agent's first sweep.

@@ -27,6 +27,7 @@ import { DEFAULT_THRESHOLDS, evaluateCheck } from '../src/core/monitor/check.js'
 import type { PairState } from '../src/core/replication/state.js';
 import { factsFromObservations } from '../src/store/observations.js';
 import { openStore, type DatasetObservation, type HostObservation, type PairStateObservation, type PoolObservation } from '../src/store/store.js';
+import { secs } from './proc.js';
 
 const root = path.resolve(__dirname, '../..');
 const DATASETS = Number(process.env.BENCH_DATASETS ?? 10_000);
@@ -146,7 +147,7 @@ async function main(): Promise<void> {
   const pairIds = (JSON.parse(fs.readFileSync(pairsFile, 'utf8')) as { pairs: { source: string; target: string }[] }).pairs.map(
     (p) => `${p.source}->${p.target}`,
   );
-  console.log(`seeded ${SWEEPS} sweeps x ${DATASETS} datasets (${HOSTS.length} hosts, ${PAIRS} pairs) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`seeded ${SWEEPS} sweeps x ${DATASETS} datasets (${HOSTS.length} hosts, ${PAIRS} pairs) in ${secs(performance.now() - t0)} s`);
   const env = { ...process.env, ZFS_FLEET_HISTORY: path.join(dir, 'history.jsonl') };
   const ours: number[] = [];
   const peer: number[] = [];

@@ -249,7 +249,7 @@ async function queueMigration(v: VmInfo, specs: DatasetSpec[], tmp: string): Pro
   const ls = await must('queue ls --json', cli(['queue', 'ls', '--json']));
   return {
     ms,
-    parts: `add ${(tAdd / 1000).toFixed(1)} s, ${specs.filter((x) => x.priority !== undefined).length} x queue prio ${(tPrio / 1000).toFixed(1)} s, workers ${(tWork / 1000).toFixed(1)} s`,
+    parts: `add ${secs(tAdd)} s, ${specs.filter((x) => x.priority !== undefined).length} x queue prio ${secs(tPrio)} s, workers ${secs(tWork)} s`,
     jobs: JSON.parse(ls.stdout) as Job[],
     workerLogs,
     ran,

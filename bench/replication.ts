@@ -43,6 +43,7 @@ import { renderPlan, type PipeStep, type Plan } from '../src/core/replication/pl
 import { planSync, type RouteOptions } from '../src/core/replication/sync.js';
 import { shellJoin } from '../src/core/zfs/quote.js';
 import { createRunner } from '../src/transport/index.js';
+import { secs } from './proc.js';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -175,7 +176,6 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-const secs = (ms: number) => (ms / 1000).toFixed(1);
 const list = (xs: readonly number[]) => xs.map(secs).join(', ');
 
 // ---------------------------------------------------------------------------------------------
